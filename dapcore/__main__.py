@@ -1,0 +1,7 @@
+"""``python -m dapcore``."""
+
+import sys
+
+from dapcore.cli import main
+
+sys.exit(main())

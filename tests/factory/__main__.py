@@ -1,0 +1,83 @@
+"""``python -m tests.factory``: build and list fixtures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+from tests.factory.capture import core_method
+from tests.factory.matrix import select
+from tests.factory.paths import cache_root
+from tests.factory.pipeline import ensure_all
+from tests.factory.scenarios import SCENARIOS
+from tests.factory.toolchains import TOOLCHAINS, ToolchainError, ensure
+from tests.factory.variants import VARIANTS
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--go", "-g", action="append", help="Go release, e.g. 1.27 (repeatable)")
+    p.add_argument("--variant", "-v", action="append", choices=sorted(VARIANTS))
+    p.add_argument("--scenario", "-s", action="append", choices=sorted(SCENARIOS))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.factory", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build fixtures (the standard matrix without filters)")
+    _filters(b)
+    b.add_argument("--jobs", "-j", type=int, default=2)
+    b.add_argument("--core-method", choices=["kernel", "gdb"], default=None,
+                   help="how crash cores are written (default: kernel when core_pattern allows)")
+    ls = sub.add_parser("list", help="list fixtures and whether they are built")
+    _filters(ls)
+    ls.add_argument("--json", action="store_true")
+    sub.add_parser("toolchains", help="install and check every Go toolchain")
+    sub.add_parser("du", help="disk used by the cache (cores are sparse)")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "toolchains":
+        failed = 0
+        for tc in TOOLCHAINS:
+            try:
+                ensure(tc)
+                print(f"go{tc.version:<8} {tc.goroot}")
+            except ToolchainError as exc:
+                failed += 1
+                print(f"go{tc.version:<8} FAILED: {exc}")
+        return 1 if failed else 0
+
+    if args.cmd == "du":
+        subprocess.run(["du", "-sh", *(str(p) for p in sorted(cache_root().iterdir()))])
+        return 0
+
+    specs = select(args.go, args.variant, args.scenario)
+    if args.cmd == "list":
+        rows = [{"id": s.id, "directory": str(s.directory),
+                 "built": (s.directory / "meta.json").exists()} for s in specs]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                print(f"{'built' if r['built'] else '-----'}  {r['id']:<36} {r['directory']}")
+        return 0
+
+    print(f"{len(specs)} fixtures, cache {cache_root()}, cores by "
+          f"{args.core_method or core_method()}", flush=True)
+    start = time.monotonic()
+    outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True)
+    failed = [o for o in outcomes if o.error]
+    for o in failed:
+        print(f"\nFAILED {o.spec.id}\n{o.error}", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} built or cached, {len(failed)} failed, "
+          f"{time.monotonic() - start:.1f} s")
+    if shutil.which("du"):
+        subprocess.run(["du", "-sh", str(cache_root() / "fixtures")])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

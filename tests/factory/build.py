@@ -1,0 +1,83 @@
+"""Compiling the zoo programs, cached per (sources, toolchain, variant)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.factory import toolchains
+from tests.factory.keys import BUILD_RECIPE, digest, zoo_sources_hash
+from tests.factory.paths import ZOO, build_dir
+from tests.factory.toolchains import Toolchain
+from tests.factory.variants import Variant
+
+PACKAGES = {"zoo": ".", "zoocgo": "./cgo"}
+
+
+class BuildError(RuntimeError):
+    """``go build`` failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    binary: Path
+    key: str
+    command: list[str]
+    env: dict[str, str]  # the settings that matter (CGO_ENABLED …)
+    go_version: str
+    build_id: str
+
+
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
+
+
+def build(tc: Toolchain, variant: Variant, program: str) -> Build:
+    """The binary of ``program`` for this toolchain and variant, built unless
+    the cache already holds one with the same key."""
+    key = digest(
+        recipe=BUILD_RECIPE, sources=zoo_sources_hash(), go=tc.version,
+        variant=variant.name, flags=variant.flags, cgo=variant.cgo, program=program,
+    )
+    out_dir = build_dir() / f"go{tc.minor}" / variant.name
+    binary = out_dir / program
+    stamp = out_dir / f"{program}.json"
+    with _lock_for(binary):
+        if binary.exists() and stamp.exists():
+            info = json.loads(stamp.read_text())
+            if info.get("key") == key:
+                return Build(binary, key, info["command"], info["env"], info["goVersion"],
+                             info["buildID"])
+        toolchains.ensure(tc)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        env = toolchains.go_env(tc)
+        env["CGO_ENABLED"] = "1" if variant.cgo else "0"
+        tmp = binary.with_name(binary.name + ".tmp")
+        cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
+               PACKAGES[program]]
+        res = subprocess.run(cmd, cwd=ZOO, env=env, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise BuildError(
+                f"go{tc.version} {variant.name} {program}: {' '.join(cmd)}\n{res.stderr.strip()}"
+            )
+        os.replace(tmp, binary)
+        build_id = subprocess.run(
+            [str(tc.go), "tool", "buildid", str(binary)], env=env, capture_output=True,
+            text=True, check=False,
+        ).stdout.strip()
+        result = Build(binary, key, cmd, {"CGO_ENABLED": env["CGO_ENABLED"]},
+                       tc.version, build_id)
+        stamp.write_text(json.dumps({
+            "key": key, "command": cmd, "env": result.env, "goVersion": tc.version,
+            "buildID": build_id,
+        }, indent=2))
+        return result

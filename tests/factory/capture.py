@@ -1,0 +1,206 @@
+"""Running a scenario to its end and keeping its core.
+
+Two ways to get a core:
+
+* ``kernel`` — the kernel writes it (``ulimit -c unlimited``, a plain
+  ``core_pattern`` such as ``core``); used whenever the pattern allows.
+* ``gdb`` — when cores are piped away (systemd-coredump, apport) the program
+  runs under gdb, which stops at the runtime's final SIGABRT and writes the
+  core with ``gcore``. Snapshots always use ``gcore`` on the live process.
+
+gdb writes every mapped page; ``fallocate --dig-holes`` turns the zero pages
+back into holes, so every core is kept sparse.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.factory.scenarios import CRASH, SIGQUIT, SNAPSHOT, Scenario
+
+READY_TIMEOUT = 60.0
+EXIT_TIMEOUT = 90.0
+SNAPSHOT_SETTLE = 0.2
+
+
+class CaptureError(RuntimeError):
+    """The scenario did not end the way it should, or left no core."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    workdir: Path  # holds core, stderr.txt, stdout.txt and the side files
+    method: str
+    signal: str | None  # the signal that ended the process
+    argv: list[str]
+    seconds: float
+
+
+def core_method() -> str:
+    """``kernel`` when the kernel writes cores into the working directory,
+    else ``gdb``."""
+    try:
+        pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    except OSError:
+        return "gdb"
+    if not pattern or pattern.startswith("|") or "/" in pattern:
+        return "gdb"
+    return "kernel"
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "GOTRACEBACK": "crash",
+        "ZOO_OUT": str(workdir),
+    }
+
+
+def _allow_cores() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def _no_cores() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], workdir: Path, what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not (workdir / "ready").exists():
+        if proc.poll() is not None:
+            raise CaptureError(f"{what}: exited ({proc.returncode}) before it was ready"
+                               + _tail(workdir))
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise CaptureError(f"{what}: not ready after {READY_TIMEOUT:.0f} s" + _tail(workdir))
+        time.sleep(0.02)
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], workdir: Path, what: str) -> int:
+    try:
+        return proc.wait(timeout=EXIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise CaptureError(f"{what}: still running after {EXIT_TIMEOUT:.0f} s"
+                           + _tail(workdir)) from None
+
+
+def _tail(workdir: Path) -> str:
+    try:
+        lines = (workdir / "stderr.txt").read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\nstderr ends with:\n" + "\n".join(lines[-15:])
+
+
+def _signal_name(returncode: int) -> str | None:
+    return signal.Signals(-returncode).name if returncode < 0 else None
+
+
+def _find_core(workdir: Path, pid: int) -> Path:
+    for name in ("core", f"core.{pid}"):
+        if (workdir / name).exists():
+            return workdir / name
+    found = sorted(p for p in workdir.glob("core*") if p.is_file())
+    if not found:
+        raise CaptureError(f"no core file in {workdir} (core_pattern, ulimit -c?)"
+                           + _tail(workdir))
+    return found[0]
+
+
+def _gcore(pid: int, workdir: Path, extra: list[str]) -> None:
+    """Attach gdb to ``pid``, run ``extra`` commands, write ``workdir/core``."""
+    if shutil.which("gdb") is None:
+        raise CaptureError("gdb is needed to write this core and is not installed")
+    cmd = ["gdb", "-nx", "-batch", "-q", "-p", str(pid),
+           "-ex", "set pagination off", *extra,
+           "-ex", f"gcore {workdir / 'core'}", "-ex", "detach"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=EXIT_TIMEOUT, check=False)
+    if not (workdir / "core").exists():
+        raise CaptureError(f"gcore of {pid} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
+
+
+# Let Go's own signals (SIGURG preemption, SIGPIPE …) through; stop only at
+# the runtime's final abort.
+_GDB_STOP_AT_ABORT = ["-ex", "handle all nostop noprint pass",
+                      "-ex", "handle SIGABRT stop print nopass"]
+
+
+def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = None) -> Capture:
+    """Run ``binary`` for ``scenario`` in ``workdir`` and leave its core there
+    as ``workdir/core`` next to ``stderr.txt`` and the side files."""
+    method = method or core_method()
+    if scenario.trigger == SNAPSHOT:
+        method = "gcore"
+    argv = [str(binary), scenario.argv_name, *scenario.args]
+    what = f"{binary.name} {scenario.name}"
+    env = _env(workdir)
+    start = time.monotonic()
+    if method == "gdb" and scenario.trigger == CRASH:
+        sig = _run_under_gdb(argv, workdir, env, what)
+    else:
+        with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
+            proc = subprocess.Popen(
+                argv, cwd=workdir, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                preexec_fn=_allow_cores if method == "kernel" else _no_cores,
+                start_new_session=True,
+            )
+            if scenario.trigger == CRASH:
+                sig = _signal_name(_wait_exit(proc, workdir, what))
+            elif scenario.trigger == SIGQUIT:
+                _wait_ready(proc, workdir, what)
+                if method == "kernel":
+                    proc.send_signal(signal.SIGQUIT)
+                else:
+                    _gcore(proc.pid, workdir, [*_GDB_STOP_AT_ABORT, "-ex", "signal SIGQUIT"])
+                    proc.kill()
+                sig = _signal_name(_wait_exit(proc, workdir, what))
+            else:
+                _wait_ready(proc, workdir, what)
+                # The goroutine that wrote stack.txt returns right after
+                # creating "ready": let it finish dying before the snapshot.
+                time.sleep(SNAPSHOT_SETTLE)
+                _gcore(proc.pid, workdir, [])
+                proc.kill()
+                proc.wait()
+                sig = None
+        if method == "kernel":
+            core = _find_core(workdir, proc.pid)
+            if core.name != "core":
+                core.rename(workdir / "core")
+    if scenario.trigger != SNAPSHOT and sig is None:
+        raise CaptureError(f"{what}: exited normally instead of dying by a signal" + _tail(workdir))
+    core = workdir / "core"
+    if not core.exists() or core.stat().st_size == 0:
+        raise CaptureError(f"{what}: no core was written" + _tail(workdir))
+    subprocess.run(["fallocate", "--dig-holes", str(core)], check=False, capture_output=True)
+    return Capture(workdir, method, sig, argv, time.monotonic() - start)
+
+
+def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: str) -> str | None:
+    if shutil.which("gdb") is None:
+        raise CaptureError("cores are piped away on this machine and gdb is not installed")
+    redirect = (f"{shlex.join(argv[1:])} >{shlex.quote(str(workdir / 'stdout.txt'))}"
+                f" 2>{shlex.quote(str(workdir / 'stderr.txt'))} </dev/null")
+    cmd = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off",
+           "-ex", "set startup-with-shell on", *_GDB_STOP_AT_ABORT,
+           "-ex", f"run {redirect}", "-ex", f"gcore {workdir / 'core'}", "-ex", "kill",
+           argv[0]]
+    try:
+        res = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
+                             timeout=EXIT_TIMEOUT, preexec_fn=_no_cores, check=False)
+    except subprocess.TimeoutExpired:
+        raise CaptureError(f"{what}: still running under gdb after {EXIT_TIMEOUT:.0f} s") from None
+    if "SIGABRT" in res.stdout:
+        return "SIGABRT"
+    raise CaptureError(f"{what}: gdb saw no SIGABRT:\n{res.stdout[-2000:]}" + _tail(workdir))

@@ -1,0 +1,52 @@
+"""The zoo's scenarios and how each one is brought to its end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# How the factory ends a scenario's process.
+CRASH = "crash"  # the program dies by itself (panic, throw, signal)
+SIGQUIT = "sigquit"  # the factory sends SIGQUIT once the program is ready
+SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str  # fixture name
+    program: str  # "zoo" (tests/fixtures/zoo) or "zoocgo" (tests/fixtures/zoo/cgo)
+    trigger: str
+    args: tuple[str, ...] = ()
+    in_matrix: bool = True  # part of the standard matrix (else: on request)
+    side_files: tuple[str, ...] = ("facts.json",)
+
+    @property
+    def needs_cgo(self) -> bool:
+        return self.program == "zoocgo"
+
+    @property
+    def argv_name(self) -> str:
+        """The scenario argument the program takes (fixtures may share one)."""
+        return self.name.split("-", 1)[0]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("nilmap", "zoo", CRASH),
+        Scenario("nilptr", "zoo", CRASH),
+        Scenario("custompanic", "zoo", CRASH),
+        Scenario("goroutinepanic", "zoo", CRASH),
+        Scenario("index", "zoo", CRASH),
+        Scenario("throw", "zoo", CRASH),
+        Scenario("deadlock", "zoo", CRASH),
+        Scenario("overflow", "zoo", CRASH),
+        Scenario("sigquit", "zoo", SIGQUIT),
+        Scenario("snapshot", "zoo", SNAPSHOT, side_files=("facts.json", "stack.txt")),
+        Scenario("many", "zoo", CRASH, ("10000",)),
+        Scenario("values", "zoo", CRASH, side_files=("facts.json", "values.json")),
+        Scenario("cgocrash", "zoocgo", CRASH),
+        Scenario("cgocallback", "zoocgo", CRASH),
+        # Benchmark-sized, built on request only (-s many-100k).
+        Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
+    )
+}

@@ -1,0 +1,187 @@
+"""Every fixture of the standard matrix is a real core with a complete oracle.
+
+These tests prove the factory's output is usable: the core is an ELF core of
+the right process, the runtime's traceback (or the snapshot's own stack dump)
+parses completely, and what the traceback says agrees with what the program
+wrote about itself in facts.json.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.oracle import Elision, Traceback, parse_traceback
+
+SPECS = full_matrix()
+ids = [s.id for s in SPECS]
+
+# Wait reasons the runtime prints for each blocked role of blocked.go. Old
+# releases report the sync primitives as plain "semacquire".
+ROLE_STATES: dict[str, set[str]] = {
+    "chanRecv": {"chan receive"},
+    "chanSend": {"chan send"},
+    "select": {"select"},
+    "selectNoCases": {"select (no cases)"},
+    "mutexLock": {"sync.Mutex.Lock", "semacquire"},
+    "rwmutexRLock": {"sync.RWMutex.RLock", "semacquire"},
+    "rwmutexLock": {"sync.RWMutex.Lock", "semacquire"},
+    "waitGroupWait": {"sync.WaitGroup.Wait", "semacquire"},
+    "condWait": {"sync.Cond.Wait", "semacquire"},
+    "sleep": {"sleep"},
+    "ioWait": {"IO wait"},
+    "syscall": {"syscall"},
+}
+
+
+@cache
+def _parse(path: Path) -> Traceback:
+    return parse_traceback(path.read_text(errors="replace"))
+
+
+def oracle(fx: Fixture) -> Traceback:
+    """The runtime's own account: stderr, or stack.txt for snapshots."""
+    name = "stack.txt" if fx.spec.scenario.trigger == "snapshot" else "stderr.txt"
+    return _parse(fx.directory / name)
+
+
+
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_core_is_an_elf_core_of_the_process(spec: FixtureSpec, fixture: Fixture) -> None:
+    with fixture.core.open("rb") as f:
+        elf = ELFFile(f)
+        assert elf.header.e_type == "ET_CORE"
+        assert elf.header.e_machine == "EM_X86_64"
+        loads = [s for s in elf.iter_segments() if s.header.p_type == "PT_LOAD"]
+        assert loads, "a core without memory segments"
+        notes = [n for s in elf.iter_segments() if s.header.p_type == "PT_NOTE"
+                 for n in s.iter_notes()]
+        threads = [n for n in notes if n.n_type == "NT_PRSTATUS"]
+        assert threads, "no thread in the core"
+        psinfo = next(n for n in notes if n.n_type == "NT_PRPSINFO")
+        assert psinfo.n_desc.pr_pid == fixture.facts()["pid"]
+    # Cores stay sparse: a gcore snapshot maps ~1.5 GB but holds a few MB.
+    st = fixture.core.stat()
+    if spec.scenario.trigger == "snapshot":
+        assert st.st_blocks * 512 < st.st_size / 10
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_oracle_parses_completely(spec: FixtureSpec, fixture: Fixture) -> None:
+    tb = oracle(fixture)
+    assert tb.unparsed == [], f"lines the oracle parser did not understand: {tb.unparsed[:5]}"
+    assert tb.goroutines, "no goroutine in the traceback"
+    for g in tb.goroutines:
+        assert g.frames or g.stack_unavailable, f"goroutine {g.id} without frames"
+    meta = fixture.meta
+    assert meta["goVersion"] == spec.toolchain.version or spec.toolchain.source == "debian"
+    assert fixture.facts()["goVersion"].removeprefix("go").startswith(spec.toolchain.minor)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_oracle_agrees_with_the_program(spec: FixtureSpec, fixture: Fixture) -> None:
+    tb = oracle(fixture)
+    facts = fixture.facts()
+    kind = facts["crashKind"]
+    message = facts.get("crashMessage")
+    if kind == "panic":
+        assert fixture.meta["signal"] == "SIGABRT"
+        assert tb.kind == "panic"
+        assert "panic: " + tb.panics[0].message == message
+    elif kind == "fatal":
+        assert tb.kind == "fatal error"
+        assert "fatal error: " + str(tb.fatal_error) == message
+    elif kind == "signal":
+        assert tb.context is not None
+        assert f"{tb.context.name}: {tb.context.description}" == message
+    else:
+        assert kind == "none" and spec.scenario.trigger == "snapshot"
+        assert fixture.meta["signal"] is None
+
+    crash_goid = facts.get("crashGoroutine")
+    if crash_goid is not None:
+        g = tb.goroutine(crash_goid)
+        assert g is not None, f"crashing goroutine {crash_goid} not in the traceback"
+        assert g is tb.goroutines[0], "the runtime prints the crashing goroutine first"
+        fn = facts.get("crashFunction", "")
+        if fn.startswith("main."):
+            assert fn in g.functions()
+
+    if facts.get("crashSignal"):
+        # "[signal SIGSEGV: …]" after a panic, or a "SIGSEGV: …" block for a
+        # signal the runtime could not turn into a panic (cgo).
+        names = {s.name for s in (tb.signal, tb.context) if s is not None}
+        assert facts["crashSignal"] in names
+
+
+BLOCKED = [s for s in SPECS if s.scenario.name in {"goroutinepanic", "sigquit", "snapshot"}]
+
+
+@pytest.mark.parametrize("spec", BLOCKED, ids=[s.id for s in BLOCKED])
+def test_blocked_goroutines_are_in_their_states(spec: FixtureSpec, fixture: Fixture) -> None:
+    tb = oracle(fixture)
+    facts = fixture.facts()
+    roles: dict[str, int] = facts["goroutines"]
+    for role, goid in roles.items():
+        g = tb.goroutine(goid)
+        assert g is not None, f"{role} goroutine {goid} missing"
+        if role in ROLE_STATES:
+            assert g.status in ROLE_STATES[role], f"{role}: {g.status}"
+    assert tb.goroutine(facts["lockedOSThread"]).locked_to_thread  # type: ignore[union-attr]
+    nested = tb.goroutine(roles["nested"])
+    assert nested is not None
+    names = nested.functions()
+    positions = [names.index(f) for f in facts["nestedFrames"]]
+    assert positions == sorted(positions)
+    for child, parent in facts["spawnedBy"].items():
+        g = tb.goroutine(int(child))
+        assert g is not None and g.created_by is not None
+        if g.created_by.goroutine is not None:  # printed since Go 1.21
+            assert g.created_by.goroutine == parent
+    if spec.scenario.name == "snapshot":
+        # The dumper wrote stack.txt and returned before gcore: only the
+        # oracle holds it, and it was running.
+        dumper = tb.goroutine(facts["dumperGoroutine"])
+        assert dumper is not None and dumper.status == "running"
+
+
+MANY = [s for s in SPECS if s.scenario.name == "many"]
+
+
+@pytest.mark.parametrize("spec", MANY, ids=[s.id for s in MANY])
+def test_many_goroutines_are_all_printed(spec: FixtureSpec, fixture: Fixture) -> None:
+    tb = oracle(fixture)
+    n = int(spec.scenario.args[0])
+    assert len(tb.goroutines) >= n
+
+
+OVERFLOW = [s for s in SPECS if s.scenario.name == "overflow"]
+
+
+@pytest.mark.parametrize("spec", OVERFLOW, ids=[s.id for s in OVERFLOW])
+def test_overflow_traceback_is_elided(spec: FixtureSpec, fixture: Fixture) -> None:
+    g = oracle(fixture).goroutines[0]
+    elisions = [f for f in g.frames if isinstance(f, Elision)]
+    assert len(elisions) == 1
+    assert "main.recurse" in g.functions()
+
+
+VALUES = [s for s in SPECS if s.scenario.name == "values"]
+
+
+@pytest.mark.parametrize("spec", VALUES, ids=[s.id for s in VALUES])
+def test_values_are_written_for_frames_of_the_crash(spec: FixtureSpec, fixture: Fixture) -> None:
+    doc = json.loads(fixture.side_file("values.json").read_text())
+    variables = doc["variables"]
+    assert len(variables) >= 100
+    frames = set(oracle(fixture).goroutines[0].functions())
+    for v in variables:
+        assert v["function"] in frames, f"{v['name']}: {v['function']} not on the crash stack"
+    assert {"typedNil", "big", "visit", "ring"} <= {v["name"] for v in variables}
