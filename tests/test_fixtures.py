@@ -185,3 +185,28 @@ def test_values_are_written_for_frames_of_the_crash(spec: FixtureSpec, fixture: 
     for v in variables:
         assert v["function"] in frames, f"{v['name']}: {v['function']} not on the crash stack"
     assert {"typedNil", "big", "visit", "ring"} <= {v["name"] for v in variables}
+
+
+NILMAP = [s for s in SPECS if s.scenario.name == "nilmap"]
+
+
+@pytest.mark.parametrize("spec", NILMAP, ids=[s.id for s in NILMAP])
+def test_nilmap_crash_is_in_an_inlined_frame(spec: FixtureSpec, fixture: Fixture) -> None:
+    facts = fixture.facts()
+    frames = [f for f in oracle(fixture).goroutines[0].frames if not isinstance(f, Elision)]
+    names = [f.function for f in frames]
+    i = names.index(facts["crashFunction"])
+    inlined = spec.variant.name != "noopt"
+    assert frames[i].inlined is inlined
+    assert names[i + 1] == facts["inlinedInto"]
+    if inlined:  # an inlined frame has a line but no "+0x…" offset of its own
+        assert frames[i].line is not None and frames[i].offset is None
+
+
+THROW = [s for s in SPECS if s.scenario.name == "throw"]
+
+
+@pytest.mark.parametrize("spec", THROW, ids=[s.id for s in THROW])
+def test_throw_comes_from_one_of_the_writers(spec: FixtureSpec, fixture: Fixture) -> None:
+    writers = fixture.facts()["goroutines"]["writers"]
+    assert oracle(fixture).goroutines[0].id in writers

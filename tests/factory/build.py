@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory import toolchains
 from tests.factory.keys import BUILD_RECIPE, digest, zoo_sources_hash
+from tests.factory.locks import exclusive
 from tests.factory.paths import ZOO, build_dir
 from tests.factory.toolchains import Toolchain
 from tests.factory.variants import Variant
@@ -32,15 +32,6 @@ class Build:
     build_id: str
 
 
-_locks: dict[Path, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(path: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(path, threading.Lock())
-
-
 def build(tc: Toolchain, variant: Variant, program: str) -> Build:
     """The binary of ``program`` for this toolchain and variant, built unless
     the cache already holds one with the same key."""
@@ -51,7 +42,7 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
     out_dir = build_dir() / f"go{tc.minor}" / variant.name
     binary = out_dir / program
     stamp = out_dir / f"{program}.json"
-    with _lock_for(binary):
+    with exclusive(out_dir / f"{program}.lock"):
         if binary.exists() and stamp.exists():
             info = json.loads(stamp.read_text())
             if info.get("key") == key:
@@ -61,7 +52,7 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
         out_dir.mkdir(parents=True, exist_ok=True)
         env = toolchains.go_env(tc)
         env["CGO_ENABLED"] = "1" if variant.cgo else "0"
-        tmp = binary.with_name(binary.name + ".tmp")
+        tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
                PACKAGES[program]]
         res = subprocess.run(cmd, cwd=ZOO, env=env, capture_output=True, text=True, check=False)

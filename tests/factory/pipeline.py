@@ -14,20 +14,13 @@ from pathlib import Path
 from tests.factory import build as builder
 from tests.factory import capture
 from tests.factory.keys import CAPTURE_RECIPE, digest
+from tests.factory.locks import exclusive
 from tests.factory.matrix import Fixture, FixtureSpec
 from tests.factory.paths import scratch_dir
-
-_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
 
 
 class FixtureError(RuntimeError):
     """A fixture could not be produced."""
-
-
-def _lock(spec: FixtureSpec) -> threading.Lock:
-    with _guard:
-        return _locks.setdefault(spec.id, threading.Lock())
 
 
 def _load(spec: FixtureSpec, key: str) -> Fixture | None:
@@ -46,7 +39,7 @@ def ensure(spec: FixtureSpec, method: str | None = None) -> Fixture:
     why_not = spec.applicable()
     if why_not:
         raise FixtureError(f"{spec.id} is not applicable: {why_not}")
-    with _lock(spec):
+    with exclusive(spec.directory.with_name(spec.directory.name + ".lock")):
         b = builder.build(spec.toolchain, spec.variant, spec.scenario.program)
         key = digest(recipe=CAPTURE_RECIPE, build=b.key, scenario=spec.scenario.name,
                      args=spec.scenario.args, trigger=spec.scenario.trigger)

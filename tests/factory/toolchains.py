@@ -12,10 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.factory.locks import exclusive
 from tests.factory.paths import toolchain_dir
 
 
@@ -54,9 +54,6 @@ TOOLCHAINS: tuple[Toolchain, ...] = (
     Toolchain("1.26.6", "pypi"),
     Toolchain("1.27.3", "pypi"),
 )
-
-_install_lock = threading.Lock()
-
 
 def find(name: str) -> Toolchain:
     """The toolchain for ``1.27`` or ``1.27.3``."""
@@ -104,7 +101,7 @@ def installed_version(tc: Toolchain) -> str | None:
 
 def ensure(tc: Toolchain) -> Toolchain:
     """Install ``tc`` if needed and check it reports the expected version."""
-    with _install_lock:
+    with exclusive(toolchain_dir() / f"go{tc.version}.lock"):
         if installed_version(tc) is None:
             _install(tc)
         got = installed_version(tc)

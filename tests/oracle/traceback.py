@@ -108,10 +108,10 @@ class Goroutine:
     ``status`` is the text inside the brackets before the first comma (a
     status such as ``running`` or a wait reason such as ``chan receive`` or
     ``GC worker (idle)``; the runtime may append `` (scan)``, `` (leaked)``
-    or `` (durable)``).  gp/m/mp are printed by Go 1.23+ when
+    or `` (durable)``).  gp/m/mp are printed by Go 1.22+ when
     GOTRACEBACK>=system or for the throwing goroutine; ``m`` is None both
     when absent and for ``m=nil``.  ``labels`` are the ``{k: v}`` pprof
-    labels some versions print with GODEBUG=tracebacklabels=1; ``bubble`` is
+    labels Go 1.26+ prints with GODEBUG=tracebacklabels=1; ``bubble`` is
     the ``synctest bubble N`` id.  ``stack_unavailable`` is set for
     ``goroutine running on other thread; stack unavailable``.
     """
@@ -225,12 +225,14 @@ class Traceback:
 
     @property
     def kind(self) -> str:
-        """"panic", "fatal error", "signal" (e.g. SIGQUIT), "snapshot"
-        (goroutines only, as from runtime.Stack) or "empty"."""
-        if self.panics:
-            return "panic"
+        """What killed the process: "fatal error" (also for a throw while
+        panicking, which Go 1.27 prints after the panics), "panic", "signal"
+        (a fatal signal such as SIGQUIT), "snapshot" (goroutines only, as
+        from runtime.Stack) or "empty"."""
         if self.fatal_error is not None:
             return "fatal error"
+        if self.panics:
+            return "panic"
         if self.signal is not None or any(s.context for s in self.sections):
             return "signal"
         if self.goroutines:
@@ -238,17 +240,26 @@ class Traceback:
         return "empty"
 
     def goroutine(self, goid: int) -> Goroutine | None:
+        """Goroutine ``goid`` of the primary dump.  If the primary dump could
+        not print its stack (``stack unavailable``, it was running on another
+        M) and a later section printed it, that later record is returned."""
         primary = self.primary
-        return primary.goroutine(goid) if primary is not None else None
+        g = primary.goroutine(goid) if primary is not None else None
+        if g is not None and g.stack_unavailable:
+            for section in self.sections:
+                other = section.goroutine(goid)
+                if other is not None and other.frames:
+                    return other
+        return g
 
 
 # ---------------------------------------------------------------------------
 # Line patterns: one per kind of line.
 
 _HEX = r"0x[0-9a-f]+"
-_PANIC = re.compile(r"^(?P<tab>\t?)panic: (?P<msg>.*)$")
+_PANIC = re.compile(r"^(?P<tab>\t?)panic:(?: (?P<msg>.*))?$")
 _PANIC_SUFFIX = re.compile(r"^(?P<msg>.*) \[(?P<suffix>recovered[^\]]*)\]$", re.S)
-_FATAL = re.compile(r"^\t?fatal error: (?P<msg>.*)$")
+_FATAL = re.compile(r"^\t?fatal error:(?: (?P<msg>.*))?$")
 _SIGNAL = re.compile(
     rf"^\[signal (?P<sig>.*?) code=(?P<code>{_HEX}) addr=(?P<addr>{_HEX})"
     rf" pc=(?P<pc>{_HEX})\]$"
@@ -266,7 +277,10 @@ _OTHER_RUNTIME_MSG = re.compile(
     r"^(?:preempt off reason: .*|panic during panic|stack trace unavailable"
     r"|stack: frame=\{.*|fatal: morestack on g0|unexpected fault address .*)$"
 )
-_HEXDUMP = re.compile(rf"^(?:{_HEX}|[0-9a-f]{{8,16}}): .*$")
+_STACK_DUMP = re.compile(r"^stack: frame=\{.*$")
+# Lines of the hex dump after "stack: frame={...}": "0x..: words" (Go <= 1.25),
+# or a hex header row, "0000c000..: bytes  ascii" rows and "^ FP" marks (1.26+).
+_HEXDUMP = re.compile(rf"^(?:{_HEX}: .*|[0-9a-f]{{8,16}}: .*| +\^ .*|[ 0-9a-f]+)$")
 _CONTINUATION = re.compile(r"^\t.*$")
 _GOROUTINE = re.compile(
     r"^goroutine (?P<id>\d+)"
@@ -304,11 +318,16 @@ def _int(text: str | None, base: int = 16) -> int | None:
 
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        # Split on "\n" only: str.splitlines() also splits on \f, \x1c, \u2028...
+        # which may occur in program output and would shift line numbers.
+        self.lines = [line.removesuffix("\r") for line in text.split("\n")]
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
         self.i = 0
         self.tb = Traceback()
         self.section: Section | None = None
         self.dump_start: int | None = None  # index of the first dump line
+        self.section_ids: set[int] = set()  # goroutine ids in self.section
 
     # -- cursor helpers
 
@@ -329,6 +348,7 @@ class _Parser:
                 self.dump_start = self.i
             self.section = Section()
             self.tb.sections.append(self.section)
+            self.section_ids = set()
         return self.section
 
     # -- top level
@@ -372,13 +392,18 @@ class _Parser:
     # -- preamble blocks
 
     def take_message(self, first: str) -> str:
-        """A message and its continuation lines (up to a blank line or a line
-        of another kind).  Go 1.23+ indents continuation lines with a tab
-        (printindented); if all of them are indented, one tab is removed."""
+        """A message and its continuation lines, up to a blank line or a line
+        of another kind.  Go 1.23+ indents continuation lines with a tab
+        (printindented); if all of them are, one tab is removed.  Older
+        versions print the message raw, so a blank line inside it is kept
+        when the next line is not one the runtime prints after a message."""
         self.i += 1
         rest: list[str] = []
-        while (line := self.peek()) is not None and line.strip():
-            if any(p.match(line) for p in _MESSAGE_END) or self.is_context_start():
+        while (line := self.peek()) is not None:
+            if line == "":
+                if not self.message_goes_on(rest):
+                    break
+            elif self.ends_message(self.i):
                 break
             rest.append(line)
             self.i += 1
@@ -386,12 +411,25 @@ class _Parser:
             rest = [r[1:] for r in rest]
         return "\n".join([first, *rest])
 
+    def ends_message(self, index: int) -> bool:
+        line = self.lines[index]
+        return any(p.match(line) for p in _MESSAGE_END) or self.is_context_start(index)
+
+    def message_goes_on(self, rest: list[str]) -> bool:
+        """At a blank line: does an old-style (unindented) message go on?"""
+        if any(r.startswith("\t") for r in rest):
+            return False
+        j = self.i
+        while j < len(self.lines) and self.lines[j] == "":
+            j += 1
+        return j < len(self.lines) and not self.ends_message(j)
+
     def on_panic(self, m: re.Match[str]) -> None:
         if m["tab"] and not self.tb.panics:
             # "\tpanic: " only continues a chain.
             return
         first = not self.tb.panics
-        message = self.take_message(m["msg"])
+        message = self.take_message(m["msg"] or "")
         panic = Panic(message=message, goexit=not first and not m["tab"])
         s = _PANIC_SUFFIX.match(message)
         if s is not None:
@@ -401,7 +439,7 @@ class _Parser:
         self.tb.panics.append(panic)
 
     def on_fatal(self, m: re.Match[str]) -> None:
-        message = self.take_message(m["msg"])
+        message = self.take_message(m["msg"] or "")
         if self.tb.fatal_error is None:
             self.tb.fatal_error = message
         else:
@@ -421,11 +459,12 @@ class _Parser:
         their tab-indented continuation lines (``\\tmorebuf={...}``) and, for
         ``stack: frame={...}``, the hex dump that follows."""
         self.tb.runtime_messages.append(m[0].strip())
+        hexdump = _STACK_DUMP.match(m[0]) is not None
         self.i += 1
         while (line := self.peek()) is not None:
             if _CONTINUATION.match(line) and not _LOCATION.match(line):
                 self.tb.runtime_messages[-1] += "\n" + line.strip()
-            elif _HEXDUMP.match(line):
+            elif hexdump and line.strip() and _HEXDUMP.match(line):
                 self.tb.runtime_messages[-1] += "\n" + line
             else:
                 break
@@ -433,19 +472,18 @@ class _Parser:
 
     # -- signal context: "SIGQUIT: quit" then "PC=... m=N sigcode=N"
 
-    def is_context_start(self) -> bool:
-        return self.match(_CONTEXT) is not None and self.match(_CONTEXT_PC, 1) is not None
+    def is_context_start(self, index: int) -> bool:
+        following = self.lines[index + 1] if index + 1 < len(self.lines) else ""
+        return bool(_CONTEXT.match(self.lines[index]) and _CONTEXT_PC.match(following))
 
     def on_context(self, m: re.Match[str]) -> None:
         pcm = self.match(_CONTEXT_PC, 1)
         if pcm is None:
             return  # not followed by a PC= line: left to the fallback
-        section = self.section
-        if section is None or section.context or section.goroutines or section.runtime_stack:
-            self.section = None
-            section = self.current_section()
-        else:
-            section = self.current_section()
+        old = self.section
+        if old is not None and (old.context or old.goroutines or old.runtime_stack is not None):
+            self.section = None  # a new dump starts without a "-----" separator
+        section = self.current_section()
         section.context = SignalContext(
             name=m["name"],
             description=m["desc"] or "",
@@ -481,8 +519,13 @@ class _Parser:
             section.runtime_stack.extend(frames)
 
     def on_goroutine(self, m: re.Match[str]) -> None:
-        section = self.current_section()
         g = Goroutine(id=int(m["id"]), status="", lineno=self.i + 1)
+        if g.id in self.section_ids:
+            # A second dump without a separator: e.g. two goroutines that
+            # threw at once (Go < 1.24 lets the second one print its stack).
+            self.section = None
+        section = self.current_section()
+        self.section_ids.add(g.id)
         g.gp, g.mp = _int(m["gp"]), _int(m["mp"])
         g.m = _int(m["m"], 10)
         self.parse_state(g, m["state"])
@@ -570,8 +613,9 @@ def _parse_labels(text: str) -> dict[str, str]:
 
 
 def _unquote(s: str) -> str:
+    """Undo runtime.printquoted: ASCII with \\n \\t \\" \\xNN \\uNNNN escapes."""
     if len(s) >= 2 and s[0] == s[-1] == '"':
-        return s[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+        return s[1:-1].encode("ascii", "backslashreplace").decode("unicode_escape")
     return s
 
 

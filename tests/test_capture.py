@@ -1,0 +1,36 @@
+"""The factory's second way to write cores: under gdb, for machines whose
+kernel pipes cores away (systemd-coredump, apport)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests.factory import Fixture, FixtureSpec
+from tests.factory.capture import run
+from tests.factory.matrix import spec as make_spec
+from tests.oracle import parse_traceback
+
+GDB_SPECS = [make_spec("1.27", "default", "nilptr"), make_spec("1.23", "default", "sigquit")]
+
+
+@pytest.mark.parametrize("spec", GDB_SPECS, ids=[s.id for s in GDB_SPECS])
+def test_gdb_core_method_matches_the_kernel_core(
+    spec: FixtureSpec, fixture: Fixture, tmp_path: Path
+) -> None:
+    cap = run(fixture.binary, spec.scenario, tmp_path, method="gdb")
+    assert cap.method == "gdb"
+    with (tmp_path / "core").open("rb") as f:
+        elf = ELFFile(f)
+        assert elf.header.e_type == "ET_CORE"
+        notes = [n for s in elf.iter_segments() if s.header.p_type == "PT_NOTE"
+                 for n in s.iter_notes()]
+        assert any(n.n_type == "NT_PRSTATUS" for n in notes)
+    under_gdb = parse_traceback((tmp_path / "stderr.txt").read_text())
+    by_kernel = parse_traceback(fixture.stderr_text())
+    assert under_gdb.unparsed == []
+    assert under_gdb.kind == by_kernel.kind
+    assert [p.message for p in under_gdb.panics] == [p.message for p in by_kernel.panics]
+    assert under_gdb.goroutines[0].functions() == by_kernel.goroutines[0].functions()
