@@ -1,0 +1,153 @@
+"""The Go executable on disk: sections, segments, symbols, build ids.
+
+The file is mmapped once; section and segment bytes are memoryviews into it.
+Addresses here are link-time addresses: for a PIE executable the process
+ran at ``address + bias`` (see :mod:`dapcore.elf.memory`).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from dapcore.errors import ExecutableError, UnreadableMemory
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A PT_LOAD segment: ``filesz`` bytes at file ``offset`` map to ``vaddr``;
+    the rest up to ``memsz`` is zero-filled (bss)."""
+
+    vaddr: int
+    memsz: int
+    offset: int
+    filesz: int
+    flags: int  # PF_X=1, PF_W=2, PF_R=4
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    addr: int
+    offset: int
+    size: int
+    type: str
+    flags: int
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    name: str
+    value: int
+    size: int
+
+
+class Executable:
+    """An ELF executable opened for reading."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file = self.path.open("rb")
+        except OSError as exc:
+            raise ExecutableError(f"cannot open executable {self.path}: {exc.strerror}") from exc
+        try:
+            self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError as exc:  # empty file
+            raise ExecutableError(f"{self.path} is empty, not an executable") from exc
+        if self.data[:4] != b"\x7fELF":
+            raise ExecutableError(f"{self.path} is not an ELF file")
+        try:
+            self.elf = ELFFile(self._file)
+            etype = self.elf.header.e_type
+        except ELFError as exc:
+            raise ExecutableError(f"{self.path} is a damaged ELF file: {exc}") from exc
+        if etype not in ("ET_EXEC", "ET_DYN"):
+            raise ExecutableError(f"{self.path} is an ELF {etype} file, not an executable")
+        self.is_pie = etype == "ET_DYN"
+        self.entry: int = self.elf.header.e_entry
+        self.machine: str = self.elf.header.e_machine
+        self.little_endian: bool = self.elf.little_endian
+        self.ptr_size: int = 8 if self.elf.elfclass == 64 else 4
+        self.segments: list[Segment] = [
+            Segment(s.header.p_vaddr, s.header.p_memsz, s.header.p_offset, s.header.p_filesz,
+                    s.header.p_flags)
+            for s in self.elf.iter_segments() if s.header.p_type == "PT_LOAD"
+        ]
+        self.sections: dict[str, Section] = {}
+        for s in self.elf.iter_sections():
+            h = s.header
+            self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
+                                            h.sh_type, h.sh_flags)
+
+    def close(self) -> None:
+        self.data.close()
+        self._file.close()
+
+    def section_bytes(self, name: str) -> memoryview | None:
+        """Raw file bytes of a section (None when absent or NOBITS)."""
+        s = self.sections.get(name)
+        if s is None or s.type == "SHT_NOBITS":
+            return None
+        return memoryview(self.data)[s.offset:s.offset + s.size]
+
+    def read_static(self, addr: int, size: int) -> bytes:
+        """Bytes the file itself places at link-time ``addr`` (initialised
+        data, text, rodata; bss reads as zeros, which is what the loader
+        gives it)."""
+        for seg in self.segments:
+            if seg.vaddr <= addr and addr + size <= seg.vaddr + seg.memsz:
+                start = addr - seg.vaddr
+                if start + size <= seg.filesz:
+                    return bytes(self.data[seg.offset + start:seg.offset + start + size])
+                head = max(0, seg.filesz - start)
+                body = bytes(self.data[seg.offset + start:seg.offset + start + head])
+                return body + bytes(size - head)
+        raise UnreadableMemory(addr, size, f"not in a segment of {self.path.name}")
+
+    @cached_property
+    def symbols(self) -> dict[str, Symbol]:
+        """The ELF symbol table (empty for stripped binaries). Parsed on first use."""
+        table = self.elf.get_section_by_name(".symtab")
+        if table is None:
+            return {}
+        out: dict[str, Symbol] = {}
+        for sym in table.iter_symbols():
+            if sym.name:
+                out[sym.name] = Symbol(sym.name, sym.entry.st_value, sym.entry.st_size)
+        return out
+
+    def symbol(self, name: str) -> Symbol | None:
+        return self.symbols.get(name)
+
+    @cached_property
+    def gnu_build_id(self) -> str | None:
+        """The ELF NT_GNU_BUILD_ID as hex (Go writes one when linking externally)."""
+        return self._note_desc(".note.gnu.build-id", 3, b"GNU\0")
+
+    @cached_property
+    def go_build_id(self) -> str | None:
+        """The Go build ID (``.note.go.buildid``), e.g. ``abc/def/ghi/jkl``."""
+        desc = self._note_desc(".note.go.buildid", 4, b"Go\0\0")
+        return bytes.fromhex(desc).decode(errors="replace") if desc else None
+
+    def _note_desc(self, section: str, ntype: int, name: bytes) -> str | None:
+        raw = self.section_bytes(section)
+        if raw is None or len(raw) < 12:
+            return None
+        order = "<" if self.little_endian else ">"
+        namesz, descsz, typ = struct.unpack_from(order + "III", raw, 0)
+        off = 12 + ((namesz + 3) & ~3)
+        if typ != ntype or bytes(raw[12:12 + namesz]) != name[:namesz]:
+            return None
+        return bytes(raw[off:off + descsz]).hex()
+
+    @property
+    def has_dwarf(self) -> bool:
+        return ".debug_info" in self.sections or ".zdebug_info" in self.sections

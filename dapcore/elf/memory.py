@@ -1,0 +1,230 @@
+"""The crashed process's address space, rebuilt from the core and its files.
+
+Three layers, first match wins:
+
+1. the core's own PT_LOAD bytes (everything the kernel or gcore wrote);
+2. files named by NT_FILE, for the pages the kernel leaves out of cores
+   (read-only file-backed mappings: text, rodata);
+3. the executable's PT_LOADs shifted by the load bias, for cores without
+   NT_FILE.
+
+An address no layer holds raises :class:`UnreadableMemory` naming it; zeros
+are never invented.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+
+from dapcore.elf.core import AT_ENTRY, CoreFile
+from dapcore.elf.executable import Executable
+from dapcore.errors import UnreadableMemory
+
+_PAGE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    start: int
+    end: int
+    source: mmap.mmap | bytes
+    offset: int  # position of ``start`` in ``source``
+    name: str
+
+
+class _Layer:
+    """Sorted, non-overlapping mappings searched by bisect."""
+
+    def __init__(self, mappings: list[Mapping]) -> None:
+        mappings = sorted((m for m in mappings if m.end > m.start), key=lambda m: m.start)
+        self.mappings: list[Mapping] = []
+        for m in mappings:  # drop overlaps: the earlier mapping wins
+            if self.mappings and m.start < self.mappings[-1].end:
+                prev_end = self.mappings[-1].end
+                if m.end <= prev_end:
+                    continue
+                m = Mapping(prev_end, m.end, m.source, m.offset + prev_end - m.start, m.name)
+            self.mappings.append(m)
+        self.starts = [m.start for m in self.mappings]
+
+    def find(self, addr: int) -> Mapping | None:
+        i = bisect_right(self.starts, addr) - 1
+        if i >= 0 and addr < self.mappings[i].end:
+            return self.mappings[i]
+        return None
+
+
+def load_bias(core: CoreFile, exe: Executable) -> int:
+    """Where the executable was loaded relative to its link addresses:
+    ``AT_ENTRY − e_entry`` (0 for non-PIE executables)."""
+    entry = core.auxv.get(AT_ENTRY)
+    if entry is None or not exe.is_pie:
+        return 0
+    return entry - exe.entry
+
+
+class AddressSpace:
+    """Reads of the dead process's memory."""
+
+    def __init__(self, core: CoreFile, exe: Executable | None, bias: int = 0,
+                 file_backing: bool = True) -> None:
+        self.core = core
+        self.exe = exe
+        self.bias = bias
+        self.little_endian = True
+        self.ptr_size = core.arch.ptr_size
+        self._truncated: list[tuple[int, int]] = []
+        core_maps = []
+        for s in core.segments:
+            if s.present:
+                core_maps.append(Mapping(s.vaddr, s.vaddr + s.present, core.data, s.offset,
+                                         "core"))
+            if s.present < s.filesz:
+                self._truncated.append((s.vaddr + s.present, s.vaddr + s.filesz))
+        self._backing: dict[str, mmap.mmap | None] = {}
+        self._layers = layers = [_Layer(core_maps)]
+        if file_backing:
+            layers.append(_Layer(self._file_maps()))
+        if exe is not None:
+            layers.append(_Layer([
+                Mapping(seg.vaddr + bias, seg.vaddr + bias + seg.filesz, exe.data, seg.offset,
+                        exe.path.name)
+                for seg in exe.segments
+            ]))
+
+    # -- file-backed pages -------------------------------------------------
+
+    def _file_maps(self) -> list[Mapping]:
+        out = []
+        for f in self.core.files:
+            source = self._open_backing(f.path, f.start, f.offset)
+            if source is None:
+                continue
+            end = min(f.end, f.start + max(0, len(source) - f.offset))
+            out.append(Mapping(f.start, end, source, f.offset, Path(f.path).name))
+        return out
+
+    def _open_backing(self, path: str, start: int, offset: int) -> mmap.mmap | None:
+        exe = self.exe
+        if exe is not None and (path == str(exe.path) or self._is_exe_mapping(path)):
+            return exe.data
+        if path in self._backing:
+            return self._backing[path]
+        source: mmap.mmap | None = None
+        try:
+            with open(path, "rb") as fh:
+                source = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            source = None
+        # A library on this machine may not be the one the process had: when
+        # the core kept the mapping's first page (ELF headers), compare.
+        if source is not None and offset == 0:
+            page = self._core_bytes(start, _PAGE)
+            if page is not None and page != source[:_PAGE]:
+                source = None
+        self._backing[path] = source
+        return source
+
+    def _is_exe_mapping(self, path: str) -> bool:
+        """NT_FILE names the executable by the path it ran from; the user may
+        have moved or renamed it. The mapping that holds AT_ENTRY is it."""
+        entry = self.core.auxv.get(AT_ENTRY)
+        if entry is None:
+            return False
+        return any(f.path == path and f.start <= entry < f.end for f in self.core.files)
+
+    def _core_bytes(self, addr: int, size: int) -> bytes | None:
+        m = self._layers[0].find(addr)
+        if m is None or addr + size > m.end:
+            return None
+        off = m.offset + addr - m.start
+        return bytes(m.source[off:off + size])
+
+    # -- reads ---------------------------------------------------------------
+
+    def read(self, addr: int, size: int) -> bytes:
+        """``size`` bytes at ``addr``; :class:`UnreadableMemory` if any is missing."""
+        if size <= 0:
+            return b""
+        if addr < 0 or addr + size > 1 << 64:
+            raise UnreadableMemory(addr, size, "not a valid address")
+        for layer in self._layers:
+            m = layer.find(addr)
+            if m is not None and addr + size <= m.end:
+                off = m.offset + addr - m.start
+                return bytes(m.source[off:off + size])
+        return self._read_spanning(addr, size)
+
+    def _read_spanning(self, addr: int, size: int) -> bytes:
+        parts = []
+        pos, end = addr, addr + size
+        while pos < end:
+            for layer in self._layers:
+                m = layer.find(pos)
+                if m is not None:
+                    n = min(end, m.end) - pos
+                    off = m.offset + pos - m.start
+                    parts.append(m.source[off:off + n])
+                    pos += n
+                    break
+            else:
+                raise UnreadableMemory(pos, end - pos, self._why(pos))
+        return b"".join(parts)
+
+    def _why(self, addr: int) -> str:
+        for lo, hi in self._truncated:
+            if lo <= addr < hi:
+                return "the core file is truncated (was ulimit -c too small?)"
+        for s in self.core.segments:
+            if s.vaddr <= addr < s.vaddr + s.memsz:
+                return "the core omits this page and no file on disk backs it"
+        return "not mapped in the process"
+
+    def readable(self, addr: int, size: int = 1) -> bool:
+        try:
+            self.read(addr, size)
+        except UnreadableMemory:
+            return False
+        return True
+
+    def u8(self, addr: int) -> int:
+        return self.read(addr, 1)[0]
+
+    def u16(self, addr: int) -> int:
+        return struct.unpack("<H", self.read(addr, 2))[0]
+
+    def u32(self, addr: int) -> int:
+        return struct.unpack("<I", self.read(addr, 4))[0]
+
+    def i32(self, addr: int) -> int:
+        return struct.unpack("<i", self.read(addr, 4))[0]
+
+    def u64(self, addr: int) -> int:
+        return struct.unpack("<Q", self.read(addr, 8))[0]
+
+    def i64(self, addr: int) -> int:
+        return struct.unpack("<q", self.read(addr, 8))[0]
+
+    def ptr(self, addr: int) -> int:
+        return self.u64(addr) if self.ptr_size == 8 else self.u32(addr)
+
+    def uint(self, addr: int, size: int) -> int:
+        return int.from_bytes(self.read(addr, size), "little")
+
+    def cstring(self, addr: int, limit: int = 4096) -> str:
+        out = bytearray()
+        while len(out) < limit:
+            chunk = self.read(addr + len(out), 1)
+            if chunk == b"\0":
+                break
+            out += chunk
+        return out.decode(errors="replace")
+
+    def go_string(self, addr: int, limit: int = 1 << 20) -> str:
+        """A Go string header ``{ptr, len}`` at ``addr``, decoded (cut at ``limit``)."""
+        data, length = self.ptr(addr), self.ptr(addr + self.ptr_size)
+        return self.read(data, min(length, limit)).decode(errors="replace") if length else ""

@@ -1,0 +1,37 @@
+"""Errors a person can read. Every failure the engine can meet has a type;
+the CLI and the DAP server turn them into messages, never into tracebacks."""
+
+from __future__ import annotations
+
+
+class DapcoreError(Exception):
+    """Base of every error dapcore reports to its user."""
+
+
+class UnreadableMemory(DapcoreError):
+    """The core (and the files behind it) hold no bytes at this address."""
+
+    def __init__(self, addr: int, size: int = 1, why: str = "not in the core") -> None:
+        self.addr = addr
+        self.size = size
+        super().__init__(f"cannot read {size} byte{'s' if size != 1 else ''} at {addr:#x}: {why}")
+
+
+class CoreFormatError(DapcoreError):
+    """The core file is not a usable ELF core (wrong type, truncated, damaged)."""
+
+
+class ExecutableError(DapcoreError):
+    """The executable is missing, not an ELF executable, or not a Go program."""
+
+
+class MismatchError(DapcoreError):
+    """The core was not produced by this executable."""
+
+
+class UnsupportedError(DapcoreError):
+    """A format or Go version this build of dapcore cannot read."""
+
+
+class NoDwarf(DapcoreError):
+    """The executable has no DWARF and no built-in layout can stand in."""
