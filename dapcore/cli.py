@@ -1,19 +1,72 @@
-"""The ``dapcore`` command line."""
+"""The ``dapcore`` command line: the engine for terminals and CI.
+
+``dapcore goroutines|bt|crash BIN CORE`` print what the DAP server shows an
+editor; ``--json`` gives the same as data.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import Any
 
 from dapcore import __version__
+from dapcore.errors import DapcoreError
+
+
+def _add_files(p: argparse.ArgumentParser) -> None:
+    p.add_argument("binary", help="the Go executable that produced the core")
+    p.add_argument("core", help="the core dump")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dapcore", description="Open Go core dumps: goroutines, stacks, crash reason.")
+    parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    g = sub.add_parser("goroutines", help="list every goroutine")
+    _add_files(g)
+    b = sub.add_parser("bt", help="stack of a goroutine (the crashing one by default)")
+    _add_files(b)
+    b.add_argument("-g", "--goroutine", type=int, help="goroutine id")
+    b.add_argument("-a", "--all", action="store_true", help="every goroutine")
+    c = sub.add_parser("crash", help="the crash header and the crashing goroutine")
+    _add_files(c)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dapcore`` console script."""
-    parser = argparse.ArgumentParser(
-        prog="dapcore",
-        description="Debug Adapter Protocol server for Go core dumps (in development).",
-    )
-    parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
-    parser.parse_args(argv)
-    parser.print_help()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from dapcore.go.report import Report
+
+    try:
+        report = Report.open(args.binary, args.core)
+        if args.command == "goroutines":
+            out: Any = (report.goroutines_json(frames=False) if args.json
+                        else report.goroutines_text())
+        elif args.command == "bt":
+            if args.all:
+                ids = [g.goid for g in report.proc.goroutines]
+            else:
+                ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
+            out = report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
+        else:
+            out = report.crash_json() if args.json else report.crash_text()
+    except DapcoreError as exc:
+        print(f"dapcore: {exc}", file=sys.stderr)
+        return 1
+    if isinstance(out, str):
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    else:
+        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    for w in report.proc.warnings:
+        print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0

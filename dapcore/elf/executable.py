@@ -85,6 +85,7 @@ class Executable:
             h = s.header
             self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
                                             h.sh_type, h.sh_flags)
+        self._symbol_cache: dict[str, Symbol | None] = {}
 
     def close(self) -> None:
         self.data.close()
@@ -112,19 +113,45 @@ class Executable:
         raise UnreadableMemory(addr, size, f"not in a segment of {self.path.name}")
 
     @cached_property
-    def symbols(self) -> dict[str, Symbol]:
-        """The ELF symbol table (empty for stripped binaries). Parsed on first use."""
-        table = self.elf.get_section_by_name(".symtab")
-        if table is None:
-            return {}
-        out: dict[str, Symbol] = {}
-        for sym in table.iter_symbols():
-            if sym.name:
-                out[sym.name] = Symbol(sym.name, sym.entry.st_value, sym.entry.st_size)
-        return out
+    def _symtab(self) -> tuple[memoryview, memoryview] | None:
+        sym = self.sections.get(".symtab")
+        strtab = self.sections.get(".strtab")
+        if sym is None or strtab is None:
+            return None
+        return (memoryview(self.data)[sym.offset:sym.offset + sym.size],
+                memoryview(self.data)[strtab.offset:strtab.offset + strtab.size])
+
+    @property
+    def has_symbols(self) -> bool:
+        return self._symtab is not None
 
     def symbol(self, name: str) -> Symbol | None:
-        return self.symbols.get(name)
+        """The ELF symbol ``name`` (None if absent or the binary is stripped).
+
+        Looked up without building a table of every symbol: the name is found
+        in ``.strtab`` and the matching entry by its name offset."""
+        cached = self._symbol_cache.get(name)
+        if cached is not None or name in self._symbol_cache:
+            return cached
+        found = None
+        tables = self._symtab
+        if tables is not None:
+            symtab, strtab = tables
+            key = name.encode() + b"\0"
+            strings = bytes(strtab)
+            offsets = set()
+            pos = strings.find(b"\0" + key)
+            while pos >= 0:
+                offsets.add(pos + 1)
+                pos = strings.find(b"\0" + key, pos + 1)
+            if offsets:
+                for st_name, _info, _other, _shndx, value, size in struct.iter_unpack(
+                        "<IBBHQQ", symtab):
+                    if st_name in offsets:
+                        found = Symbol(name, value, size)
+                        break
+        self._symbol_cache[name] = found
+        return found
 
     @cached_property
     def gnu_build_id(self) -> str | None:

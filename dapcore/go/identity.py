@@ -1,0 +1,80 @@
+"""Does this core come from this executable? Checked before anything else,
+because reading a core through the wrong binary gives confident nonsense."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dapcore.elf.core import AT_ENTRY, CoreFile
+from dapcore.elf.executable import Executable
+from dapcore.elf.memory import AddressSpace
+from dapcore.errors import MismatchError
+
+_PAGE = 4096
+_GO_NOTE = re.compile(rb"Go\x00\x00([\x21-\x7e]{20,200})")
+
+
+def executable_path_in_core(core: CoreFile) -> str | None:
+    """The path the process ran from: the NT_FILE mapping holding AT_ENTRY,
+    else the first mapped file (None when the core names none)."""
+    entry = core.auxv.get(AT_ENTRY)
+    for f in core.files:
+        if entry is not None and f.start <= entry < f.end:
+            return f.path
+    return core.files[0].path if core.files else None
+
+
+def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
+    """Raise :class:`MismatchError`, saying what differs, when ``core`` was not
+    produced by ``exe``."""
+    ran = executable_path_in_core(core)
+    where = f" (the core was produced by {ran})" if ran else ""
+    entry = core.auxv.get(AT_ENTRY)
+    if entry is not None and not exe.is_pie and entry != exe.entry:
+        raise MismatchError(
+            f"{exe.path} does not match the core{where}: the process started at "
+            f"{entry:#x}, this executable starts at {exe.entry:#x}")
+    if not exe.segments:
+        return
+    # Where the process mapped the executable's first page: NT_FILE's mapping
+    # at file offset 0, else where this executable would have put it.
+    seg0 = exe.segments[0].vaddr & ~(_PAGE - 1)
+    base = next((f.start for f in core.files if f.path == ran and f.offset == 0),
+                seg0 + memory.bias)
+    if exe.is_pie and entry is not None and entry - exe.entry != base - seg0:
+        raise MismatchError(
+            f"{exe.path} does not match the core{where}: its entry point is not where the "
+            "process started")
+    page = memory._core_bytes(base, _PAGE)
+    if page is not None and page != bytes(exe.data[:_PAGE]):
+        theirs = _go_build_id(page)
+        ours = exe.go_build_id
+        detail = (f"the core's executable has Go build ID {theirs}, {exe.path.name} has {ours}"
+                  if theirs and ours and theirs != ours
+                  else "their ELF headers differ")
+        raise MismatchError(f"{exe.path} does not match the core{where}: {detail}")
+    if entry is not None:
+        # gcore snapshots hold the text itself: compare a few bytes at entry.
+        text = memory._core_bytes(entry, 64)
+        if text is not None:
+            link = entry - memory.bias
+            if exe.read_static(link, 64) != text:
+                raise MismatchError(
+                    f"{exe.path} does not match the core{where}: the code at the entry "
+                    "point differs")
+
+
+def _go_build_id(page: bytes) -> str | None:
+    m = _GO_NOTE.search(page)
+    return m.group(1).decode() if m else None
+
+
+def describe_executable(core: CoreFile) -> str:
+    """A short name of the executable the core says it ran, for messages."""
+    path = executable_path_in_core(core)
+    if path:
+        return path
+    if core.psinfo:
+        return core.psinfo.fname
+    return Path(core.path).name

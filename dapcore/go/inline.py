@@ -1,0 +1,56 @@
+"""Inline trees: the records behind ``FUNCDATA_InlTree`` (funcdata 3).
+
+``PCDATA_InlTreeIndex`` (pcdata 2) gives, at each pc of a physical function,
+the index of the innermost inlined call whose code the pc belongs to (-1:
+the function's own code). The record names the inlined function and gives
+``parentPc``, the offset from the function entry of an instruction whose
+position is the call site; the walk goes on from there (``runtime/
+symtabinl.go``: ``inlineUnwinder``).
+
+Record layouts (``inlinedCall``):
+
+* Go 1.12–1.19 (20 bytes): parent int16, funcID uint8, pad, file int32,
+  line int32, func_ (name offset) int32, parentPc int32;
+* Go 1.20+ (16 bytes): funcID uint8, pad [3], nameOff int32, parentPc int32,
+  startLine int32.
+
+(Go 1.9–1.11 records had no parentPc; they are not read.)
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+FUNCDATA_INLTREE = 3
+PCDATA_INLTREEINDEX = 2
+
+
+@dataclass(frozen=True, slots=True)
+class InlinedCall:
+    func_id: int
+    name_off: int
+    parent_pc: int  # offset from the physical function's entry
+    start_line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineFormat:
+    size: int
+    fmt: struct.Struct
+    new: bool  # the 1.20 layout
+
+    def decode(self, buf: bytes | memoryview, off: int) -> InlinedCall:
+        if self.new:
+            func_id, name_off, parent_pc, start_line = self.fmt.unpack_from(buf, off)
+            return InlinedCall(func_id, name_off, parent_pc, start_line)
+        func_id, name_off, parent_pc = self.fmt.unpack_from(buf, off)
+        return InlinedCall(func_id, name_off, parent_pc, None)
+
+
+def inline_format(version: str, little_endian: bool) -> InlineFormat:
+    order = "<" if little_endian else ">"
+    if version == "1.20":
+        return InlineFormat(16, struct.Struct(order + "B3xiii"), True)
+    # parent int16 (skipped), funcID, pad, file, line (skipped), name, parentPc
+    return InlineFormat(20, struct.Struct(order + "2xB9xii"), False)

@@ -1,0 +1,88 @@
+"""The engine's findings in the runtime's own words: goroutine headers,
+frames, ``created by`` lines, and which frames the runtime would print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dapcore.go.crash import FATAL, PANIC
+
+if TYPE_CHECKING:
+    from dapcore.go.crash import Crash
+    from dapcore.go.goroutines import Goroutine
+    from dapcore.go.process import Process
+    from dapcore.go.unwind import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBy:
+    function: str
+    file: str
+    line: int
+    offset: int
+    goroutine: int | None
+
+
+def created_by(proc: Process, g: Goroutine) -> CreatedBy | None:
+    """Where ``go`` started ``g`` (none for goroutine 1 and runtime-made gs)."""
+    if g.goid == 1 or not g.go_pc:
+        return None
+    tab = proc.pclntab
+    link_pc = g.go_pc - proc.bias
+    f = tab.func_at(link_pc)
+    if f is None:
+        return None
+    trace_pc = link_pc - 1 if link_pc > f.entry else link_pc
+    file, line = tab.line_at(f, trace_pc)
+    return CreatedBy(print_name(f.name), file, line, link_pc - f.entry, g.parent_id or None)
+
+
+def start_function(proc: Process, g: Goroutine) -> str | None:
+    f = proc.pclntab.func_at(g.start_pc - proc.bias) if g.start_pc else None
+    return f.name if f is not None else None
+
+
+def print_name(name: str) -> str:
+    """The runtime prints ``runtime.gopanic`` as ``panic`` and elides the type
+    arguments of generic functions (``main.f[...]``)."""
+    if name == "runtime.gopanic":
+        return "panic"
+    i = name.find("[")
+    if i > 0:
+        j = name.rfind("]")
+        if j > i:
+            return name[:i] + "[...]" + name[j + 1:]
+    return name
+
+
+def header(g: Goroutine) -> str:
+    extra = ", locked to thread" if g.locked_to_thread else ""
+    return f"goroutine {g.goid} [{g.status_text}{extra}]:"
+
+
+def printed_frames(frames: list[Frame], crash: Crash | None, crashed: bool) -> list[Frame]:
+    """The frames the runtime would have printed for this goroutine: for the
+    crashing goroutine its traceback starts at the panic, the throw or the
+    interrupted PC, not at the crash handler's own frames."""
+    own = next((i for i, f in enumerate(frames) if f.stack == "goroutine"), None)
+    if own is None:
+        return frames
+    if not crashed or crash is None:
+        return frames[own:]
+    # The crash handler's frames (crash, raise, fatalpanic …) sit above the
+    # point where the runtime's traceback begins: the panic or the throw
+    # when it ran on the goroutine's stack, else the goroutine's first frame
+    # (a throw on the system stack, a signal).
+    names = {PANIC: ("runtime.gopanic",), FATAL: ("runtime.throw", "runtime.fatal")}
+    wanted = names.get(crash.kind, ())
+    start = next((i for i in range(own, len(frames)) if frames[i].function in wanted), own)
+    return frames[start:]
+
+
+def format_frame(f: Frame) -> str:
+    name = print_name(f.function)
+    loc = f"\t{f.file}:{f.line}"
+    if not f.inlined:
+        loc += f" +{f.offset:#x}"
+    return f"{name}({'...' if f.inlined else ''})\n{loc}"

@@ -1,0 +1,224 @@
+"""Stack unwinding from a core, following the Go runtime's own unwinder.
+
+Frames come from pclntab only (frame sizes from pcsp, names, lines and
+inlined calls from the inline tree); DWARF is never needed. Starting points:
+
+* a goroutine running on a thread: that thread's registers, which may be on
+  the thread's g0 or gsignal stack; the unwinder crosses ``systemstack`` and
+  ``morestack`` into the goroutine (as the runtime does), and signal frames
+  (``runtime.sigtramp`` → the kernel's ucontext → the interrupted PC/SP);
+* a goroutine in a system call or cgo call: ``g.syscallpc``/``syscallsp``;
+* any other goroutine: ``g.sched``.
+
+A PC is a return address except at the top of a thread's stack and above an
+injected call (``sigpanic``, ``asyncPreempt``), where it is the trapping
+instruction itself; lines are looked up at ``pc − 1`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dapcore.errors import UnreadableMemory
+from dapcore.go.status import G_SYSCALL
+
+if TYPE_CHECKING:
+    from dapcore.go.goroutines import Goroutine
+    from dapcore.go.process import M, Process
+
+MAX_FRAMES = 200_000  # a stack overflow fixture has ~40,000 frames
+_PTR = 8
+# amd64 Linux: sigtramp's CFA is the kernel's rt_sigframe.uc (ucontext_t);
+# uc_mcontext.gregs starts 40 bytes in; rsp and rip are gregs 15 and 16.
+_UC_RSP, _UC_RIP, _UC_RBP = 40 + 15 * 8, 40 + 16 * 8, 40 + 10 * 8
+
+GOROUTINE_STACK, G0_STACK, GSIGNAL_STACK = "goroutine", "g0", "gsignal"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One logical frame (a physical frame yields one per inlined call)."""
+
+    function: str
+    file: str
+    line: int
+    pc: int  # run-time PC of the physical frame
+    sp: int
+    fp: int  # the caller's SP (CFA)
+    entry: int  # run-time entry of the physical function
+    inlined: bool
+    stack: str  # which stack the frame lives on
+    trap: bool  # pc is a trapping PC (not a return address)
+    func_kind: str | None = None  # "goexit", "sigpanic", … (see pclntab.func_kind)
+
+    @property
+    def offset(self) -> int:
+        """``pc − entry``, what the runtime prints as ``+0x…``."""
+        return self.pc - self.entry
+
+
+@dataclass(slots=True)
+class Stack:
+    frames: list[Frame] = field(default_factory=list)
+    error: str | None = None  # why the unwind stopped early, if it did
+    truncated: bool = False  # stopped at MAX_FRAMES
+    signal_contexts: list[int] = field(default_factory=list)  # ucontext addresses crossed
+
+
+@dataclass(slots=True)
+class _State:
+    pc: int
+    sp: int
+    trap: bool
+    stack: str
+    g: Goroutine | None  # the goroutine whose stack we are on (None: g0/gsignal)
+
+
+class Unwinder:
+    def __init__(self, proc: Process) -> None:
+        self.proc = proc
+        self.tab = proc.pclntab
+        self.bias = proc.bias
+        self.mem = proc.memory
+
+    # -- starting points ------------------------------------------------------
+
+    def goroutine_stack(self, g: Goroutine) -> Stack:
+        """The stack of ``g``, the way the runtime would have printed it plus
+        (for a goroutine running on a thread) the frames above that point."""
+        m = self.proc.m_at(g.m) if g.m else None
+        if m is not None and m.curg == g.addr and m.thread is not None and g.status != G_SYSCALL:
+            regs = m.thread.registers
+            start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g)
+            return self._unwind(start, g, m)
+        if g.status == G_SYSCALL and g.syscall_sp:
+            return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g), g,
+                                None)
+        return self._unwind(_State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g), g, None)
+
+    def thread_stack(self, m: M) -> Stack:
+        """The stack of an M's thread from its registers (g0 or gsignal for
+        idle threads, e.g. the runtime stack of a fatal error)."""
+        assert m.thread is not None
+        regs = m.thread.registers
+        curg = self._g(m.curg) if m.curg else None
+        start = _State(regs.pc, regs.sp, True, self._which_stack(m, curg, regs.sp), curg)
+        return self._unwind(start, curg, m)
+
+    def _g(self, addr: int) -> Goroutine | None:
+        return next((g for g in self.proc.goroutines if g.addr == addr), None)
+
+    def _which_stack(self, m: M, g: Goroutine | None, sp: int) -> str:
+        if g is not None and g.stack_lo <= sp < g.stack_hi:
+            return GOROUTINE_STACK
+        reader_g = self.proc.layout.struct("runtime.g")
+        for name, gaddr in ((GSIGNAL_STACK, m.gsignal), (G0_STACK, m.g0)):
+            if not gaddr:
+                continue
+            try:
+                lo = self.mem.ptr(gaddr + reader_g.off("stack.lo"))
+                hi = self.mem.ptr(gaddr + reader_g.off("stack.hi"))
+            except UnreadableMemory:
+                continue
+            if lo <= sp < hi:
+                return name
+        return G0_STACK  # cgo threads' g0 stacks are the pthread's: bounds may be unknown
+
+    # -- the loop ----------------------------------------------------------------
+
+    def _unwind(self, st: _State, g: Goroutine | None, m: M | None) -> Stack:
+        out = Stack()
+        frames = out.frames
+        switched = False
+        start_in_syscall = g is not None and st.sp == g.syscall_sp and not st.trap
+        while True:
+            if len(frames) >= MAX_FRAMES:
+                out.truncated = True
+                out.error = f"stopped after {MAX_FRAMES} frames"
+                return out
+            f = self.tab.func_at(st.pc - self.bias)
+            if f is None:
+                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+                    # Unknown code on a system stack (C, vdso): the goroutine
+                    # itself is parked in its sched or syscall state.
+                    st, switched = self._resume_goroutine(g), True
+                    continue
+                if not frames or st.stack != GOROUTINE_STACK:
+                    out.error = f"no Go function at pc {st.pc:#x}"
+                else:
+                    out.error = f"unexpected return address {st.pc:#x}"
+                return out
+            kind = self.tab.func_kind(f)
+            innermost = not frames
+            spwrite = self.tab.is_spwrite(f) and kind != "cgocallback"
+            if innermost and start_in_syscall:
+                spwrite = False
+            # Switch from the system stack to the goroutine, as the runtime does.
+            if st.stack == G0_STACK and g is not None and not switched:
+                if kind == "morestack":
+                    st = _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
+                    switched = True
+                    continue
+                if kind == "systemstack":
+                    st = _State(st.pc, g.sched_sp, st.trap, GOROUTINE_STACK, g)
+                    switched = True
+                    spwrite = False
+            entry = f.entry + self.bias
+            fp = st.sp + self.tab.pcsp(f, st.pc - self.bias) + _PTR
+            sym_pc = st.pc if st.trap or st.pc == entry else st.pc - 1
+            if kind == "sigtramp" or f.name == "runtime.sigtramp":
+                out.signal_contexts.append(fp)
+            for sf in self.tab.frames_at(sym_pc - self.bias):
+                frames.append(Frame(sf.function, sf.file, sf.line, st.pc, st.sp, fp, entry,
+                                    sf.inlined, st.stack, st.trap,
+                                    kind if not sf.inlined else None))
+            if kind == "sigtramp" or f.name == "runtime.sigtramp":
+                nxt = self._signal_return(fp)
+                if nxt is None:
+                    out.error = "cannot read the signal context"
+                    return out
+                pc, sp = nxt
+                st = _State(pc, sp, True, self._stack_of(sp, g, m), g)
+                continue
+            if self.tab.is_topframe(f):
+                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+                    st, switched = self._resume_goroutine(g), True
+                    continue
+                return out
+            if spwrite:
+                # The runtime stops here too: the SP was written directly.
+                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+                    st, switched = self._resume_goroutine(g), True
+                    continue
+                return out
+            try:
+                ret = self.mem.ptr(fp - _PTR)
+            except UnreadableMemory as exc:
+                out.error = str(exc)
+                return out
+            if ret == 0:
+                return out
+            if fp <= st.sp and ret == st.pc:
+                out.error = f"stack does not progress at pc {st.pc:#x} sp {st.sp:#x}"
+                return out
+            injected = kind in ("sigpanic", "asyncPreempt", "debugCallV2")
+            st = _State(ret, fp, injected, st.stack, st.g)
+
+    def _resume_goroutine(self, g: Goroutine) -> _State:
+        if g.syscall_sp:
+            return _State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g)
+        return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
+
+    def _signal_return(self, uc: int) -> tuple[int, int] | None:
+        try:
+            return self.mem.u64(uc + _UC_RIP), self.mem.u64(uc + _UC_RSP)
+        except UnreadableMemory:
+            return None
+
+    def _stack_of(self, sp: int, g: Goroutine | None, m: M | None) -> str:
+        if g is not None and g.stack_lo <= sp < g.stack_hi:
+            return GOROUTINE_STACK
+        if m is not None:
+            return self._which_stack(m, g, sp)
+        return GOROUTINE_STACK

@@ -1,0 +1,143 @@
+"""The core-analysis engine against the Go runtime's own traceback.
+
+For every fixture with DWARF: the goroutines, their states, every frame
+(function, file, line, inlined or not, in order), the ``created by`` line and
+the crash header must be what the runtime printed when the process died —
+recovered from the core alone.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from dapcore.errors import NoDwarf
+from dapcore.go.report import Report
+from dapcore.go.traceback import created_by, print_name, printed_frames
+from dapcore.go.unwind import Frame
+from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.oracle import Elision, Goroutine, Traceback, parse_traceback
+from tests.oracle import Frame as OFrame
+
+SPECS = [s for s in full_matrix() if s.variant.dwarf and s.scenario.trigger != "snapshot"]
+STRIPPED = [s for s in full_matrix() if not s.variant.dwarf]
+
+
+@cache
+def _report(spec_id: str, binary: str, core: str) -> Report:
+    return Report.open(binary, core)
+
+
+def report(fx: Fixture) -> Report:
+    return _report(fx.spec.id, str(fx.binary), str(fx.core))
+
+
+@cache
+def _oracle(path: str) -> Traceback:
+    with open(path, errors="replace") as f:
+        return parse_traceback(f.read())
+
+
+def oracle(fx: Fixture) -> Traceback:
+    return _oracle(str(fx.stderr))
+
+
+def _ours(frames: list[Frame]) -> list[tuple[str, str, int, bool]]:
+    return [(print_name(f.function), f.file, f.line, f.inlined) for f in frames]
+
+
+def _theirs(frames: list[OFrame | Elision]) -> tuple[list[tuple[str, str, int, bool]],
+                                                     list[tuple[str, str, int, bool]],
+                                                     Elision | None]:
+    before: list[tuple[str, str, int, bool]] = []
+    after: list[tuple[str, str, int, bool]] = []
+    elision = None
+    for f in frames:
+        if isinstance(f, Elision):
+            elision = f
+            continue
+        (after if elision else before).append((f.function, f.file or "", f.line or 0, f.inlined))
+    return before, after, elision
+
+
+def assert_same_frames(ours: list[Frame], g: Goroutine, what: str) -> None:
+    mine = _ours(ours)
+    before, after, elision = _theirs(g.frames)
+    if elision is None:
+        assert mine == before, what
+    elif elision.count is None:  # Go < 1.21: the first 100 frames, then nothing
+        assert mine[: len(before)] == before, what
+        assert len(mine) > len(before), what
+    else:  # Go ≥ 1.21: the first and the last 50, the middle counted
+        assert mine[: len(before)] == before, what
+        assert mine[len(mine) - len(after):] == after, what
+        assert len(mine) - len(before) - len(after) == elision.count, what
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_goroutines_match_the_runtime(spec: FixtureSpec, fixture: Fixture) -> None:
+    rep = report(fixture)
+    tb = oracle(fixture)
+    printed = {g.id for g in tb.goroutines if g.id != 0}
+    ours = {g.goid: g for g in rep.proc.goroutines}
+    assert set(ours) == printed
+    for og in tb.goroutines:
+        if og.id == 0:
+            continue
+        g = ours[og.id]
+        assert g.status_text == og.status.removesuffix(" (scan)"), f"goroutine {og.id}"
+        assert g.locked_to_thread == og.locked_to_thread, f"goroutine {og.id}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_stacks_match_the_runtime(spec: FixtureSpec, fixture: Fixture) -> None:
+    rep = report(fixture)
+    tb = oracle(fixture)
+    for og in tb.goroutines:
+        if og.id == 0:
+            continue
+        g = rep.proc.goroutine(og.id)
+        assert g is not None
+        st = rep.stack(g)
+        frames = printed_frames(st.frames, rep.crash, g.crashed)
+        assert_same_frames(frames, tb.goroutine(og.id) or og, f"goroutine {og.id}")
+        cb = created_by(rep.proc, g)
+        if og.created_by is None:
+            assert cb is None, f"goroutine {og.id}"
+        else:
+            assert cb is not None, f"goroutine {og.id}"
+            assert (cb.function, cb.file, cb.line) == (
+                og.created_by.function, og.created_by.file, og.created_by.line)
+            assert cb.goroutine == og.created_by.goroutine
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_crash_header_matches_the_runtime(spec: FixtureSpec, fixture: Fixture) -> None:
+    rep = report(fixture)
+    tb = oracle(fixture)
+    crash = rep.crash
+    facts = fixture.facts()
+    assert crash.goroutine == facts.get("crashGoroutine", crash.goroutine)
+    if tb.kind == "panic":
+        assert crash.kind == "panic"
+        assert [p.message for p in crash.panics] == [p.message for p in tb.panics]
+    elif tb.kind == "fatal error":
+        assert crash.kind == "fatal error"
+        assert crash.fatal_error == tb.fatal_error
+    else:
+        assert crash.kind == "signal"
+        assert tb.context is not None and crash.fatal_signal is not None
+        assert crash.fatal_signal.name == tb.context.name
+    if tb.signal is not None:
+        assert crash.signal is not None
+        assert crash.signal.line() == (
+            f"[signal {tb.signal.name}: {tb.signal.description} code={tb.signal.code:#x} "
+            f"addr={tb.signal.addr:#x} pc={tb.signal.pc:#x}]")
+
+
+@pytest.mark.parametrize("spec", STRIPPED, ids=[s.id for s in STRIPPED])
+def test_stripped_binaries_say_why(spec: FixtureSpec, fixture: Fixture) -> None:
+    rep = Report.open(fixture.binary, fixture.core)
+    with pytest.raises(NoDwarf, match="stripped"):
+        _ = rep.proc.goroutines

@@ -1,0 +1,450 @@
+"""The pclntab decoder against the Go runtime's own tracebacks.
+
+For every fixture, every physical frame the runtime printed is looked up in
+the binary's pclntab (never DWARF): the function (as the runtime prints its
+name), the inlined frames printed before it, file and line of each, the
+``+0x…`` offset from the entry, and the frame size (``fp − sp − 8`` on amd64
+is ``pcsp`` at the frame's pc: ``runtime/traceback.go`` sets ``frame.fp =
+frame.sp + funcspdelta(f, frame.pc)`` then adds the return address slot).
+
+Which pc the runtime symbolised (``unwinder.symPC`` ≥ 1.21, ``tracepc`` in
+1.19's gentraceback): the frame's pc when the frame was interrupted (the
+innermost frame of a traceback started from a signal context, or a frame
+called by an injected ``sigpanic`` — and ``asyncPreempt``/``debugCallV2``
+from 1.21) or when the pc is the function entry; else pc − 1, inside the
+CALL instruction.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from dapcore.elf.executable import Executable
+from dapcore.errors import ExecutableError, UnsupportedError
+from dapcore.go.inline import PCDATA_INLTREEINDEX
+from dapcore.go.pclntab import Func, PCLnTab, SourceFrame, print_name
+from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.oracle import Elision, Frame, Traceback, parse_traceback
+
+SPECS = full_matrix()
+ids = [s.id for s in SPECS]
+AT_ENTRY = 9
+PTR = 8
+
+
+@cache
+def _exe(path: Path) -> Executable:
+    return Executable(path)
+
+
+@cache
+def _table(path: Path) -> PCLnTab:
+    return PCLnTab.from_executable(_exe(path))
+
+
+def _minor(spec: FixtureSpec) -> int:
+    return int(spec.toolchain.minor.split(".")[1])
+
+
+def _oracle(fx: Fixture) -> tuple[Traceback, bool]:
+    """The runtime's traceback and whether it prints fp/sp/pc (a crash with
+    GOTRACEBACK=crash does; a snapshot's runtime.Stack does not)."""
+    if fx.spec.scenario.trigger == "snapshot":
+        return parse_traceback(fx.side_file("stack.txt").read_text(errors="replace")), False
+    return parse_traceback(fx.stderr_text()), True
+
+
+def _pie_bias(fx: Fixture, exe: Executable) -> int:
+    """AT_ENTRY of the process (from the core's NT_AUXV) − e_entry."""
+    if not exe.is_pie:
+        return 0
+    with fx.core.open("rb") as f:
+        for seg in ELFFile(f).iter_segments():
+            if seg.header.p_type != "PT_NOTE":
+                continue
+            for note in seg.iter_notes():
+                if note["n_type"] == "NT_AUXV":
+                    raw = note["n_descdata"]
+                    for key, value in struct.iter_unpack("<QQ", raw[: len(raw) // 16 * 16]):
+                        if key == AT_ENTRY:
+                            return value - exe.entry
+    raise AssertionError("PIE core without AT_ENTRY in NT_AUXV")
+
+
+def _namer(spec: FixtureSpec) -> Callable[[str], str]:
+    """printFuncName of the fixture's release: 1.19 prints raw names (but
+    panic), 1.21–1.26 cut generic shapes to [...], 1.27 keeps the method of
+    a generic type's generic method."""
+    minor = _minor(spec)
+    if minor < 21:
+        return lambda n: "panic" if n == "runtime.gopanic" else n
+    return lambda n: print_name(n, nested_generics=minor >= 27)
+
+
+def _runtime_hides(name: str) -> bool:
+    """showfuncinfo at GOTRACEBACK=single/all: unexported runtime functions
+    (and names without a package) are left out of runtime.Stack output."""
+    if "." not in name:
+        return True
+    if not name.startswith("runtime."):
+        return False
+    base = name[len("runtime."):]
+    rcvr, _, meth = base.rpartition(".")
+    rcvr = rcvr.removeprefix("(*").removesuffix(")")
+    return not (meth[:1].isupper() and (not rcvr or rcvr[:1].isupper()))
+
+
+@dataclass
+class Checker:
+    spec: FixtureSpec
+    tab: PCLnTab
+    bias: int
+    show: Callable[[str], str]
+    injected: frozenset[str]
+    errors: list[str] = field(default_factory=list)
+    physical: int = 0
+    inlined: int = 0
+    sizes: int = 0
+    _by_print: dict[str, list[Func]] | None = None
+
+    def fail(self, where: str, msg: str) -> None:
+        self.errors.append(f"{where}: {msg}")
+
+    def by_print_name(self, name: str) -> list[Func]:
+        if self._by_print is None:
+            self._by_print = {}
+            for f in self.tab.funcs():
+                self._by_print.setdefault(self.show(f.name), []).append(f)
+        return self._by_print.get(name, [])
+
+    # -- one stack ------------------------------------------------------------
+
+    def stack(self, where: str, frames: list[Frame | Elision], trap_pc: int | None,
+              with_pcs: bool) -> None:
+        pending: list[Frame] = []
+        callee: str | None = None
+        innermost, cut = True, False
+        for fr in frames:
+            if isinstance(fr, Elision):
+                pending, callee, innermost, cut = [], None, False, True
+                continue
+            if fr.function == "non-Go function":
+                pending, callee, innermost = [], None, False
+                continue
+            if fr.inlined:
+                pending.append(fr)
+                continue
+            label = f"{where} {fr.function} {fr.file}:{fr.line}"
+            if with_pcs:
+                trap = innermost and trap_pc is not None and fr.pc == trap_pc
+                callee = self.frame_with_pc(label, pending, fr, trap or callee in self.injected,
+                                            cut)
+            else:
+                self.frame_by_name(label, pending, fr)
+            pending, innermost, cut = [], False, False
+        if pending and with_pcs:
+            self.fail(where, f"inlined frames without their physical frame: {pending}")
+        elif pending:
+            self.orphans(where, pending)
+
+    def frame_with_pc(self, where: str, inl: list[Frame], fr: Frame, trap: bool,
+                      cut: bool) -> str | None:
+        if fr.pc is None or fr.fp is None or fr.sp is None:
+            self.fail(where, "frame printed without fp/sp/pc")
+            return None
+        pc = fr.pc - self.bias
+        f = self.tab.func_at(pc)
+        if f is None:
+            self.fail(where, f"no function at pc {pc:#x}")
+            return None
+        if self.show(f.name) != fr.function:
+            self.fail(where, f"pc {pc:#x} is in {f.name}")
+            return None
+        want_off = pc - f.entry if pc > f.entry else None
+        if fr.offset != want_off:
+            self.fail(where, f"offset +{fr.offset} but pc − entry = {want_off}")
+        sym = pc if trap or pc == f.entry else pc - 1
+        self.compare(where, inl, fr, self.tab.frames_at(sym), cut)
+        size = self.tab.pcsp(f, pc)
+        if fr.fp - fr.sp - PTR != size:
+            self.fail(where, f"fp − sp − 8 = {fr.fp - fr.sp - PTR} but pcsp = {size}")
+        else:
+            self.sizes += 1
+        return self.tab.func_kind(f)
+
+    def frame_by_name(self, where: str, inl: list[Frame], fr: Frame) -> None:
+        """runtime.Stack output: no pc; find the function by its printed name
+        (generic shapes make names ambiguous: any candidate may match)."""
+        cands = self.by_print_name(fr.function)
+        if not cands:
+            self.fail(where, "no function of that name")
+            return
+        reasons: list[str] = []
+        for f in cands:
+            pc = f.entry + (fr.offset or 0)
+            if pc >= f.end:
+                continue
+            sym = pc - 1 if pc > f.entry else pc
+            got = self.tab.frames_at(sym)
+            probe = Checker(self.spec, self.tab, self.bias, self.show, self.injected)
+            probe.compare(where, inl, fr, got, cut=False, filtered=True)
+            if not probe.errors:
+                self.physical += probe.physical
+                self.inlined += probe.inlined
+                return
+            reasons += probe.errors
+        self.fail(where, "no candidate matches: " + "; ".join(reasons[:3]))
+
+    def orphans(self, where: str, inl: list[Frame]) -> None:
+        """runtime.Stack hid the physical frame (a wrapper such as a ``go``
+        statement's ``gowrap``): some hidden function must have a pc whose
+        inlined frames are the printed ones."""
+        want = [(p.function, p.file, p.line) for p in inl]
+        for f in self.tab.funcs():
+            if not (_runtime_hides(f.name) or self.tab.func_kind(f) == "wrapper"):
+                continue
+            for idx, start, _end in self.tab.pcdata_table(f, PCDATA_INLTREEINDEX):
+                if idx < 0:
+                    continue
+                got = self.tab.frames_at(f.entry + start)
+                if [(self.show(g.function), g.file, g.line) for g in got[:-1]] == want:
+                    self.inlined += len(want)
+                    return
+        self.fail(where, f"inlined frames {want} are in no hidden function")
+
+    # -- logical frames at one pc ------------------------------------------------
+
+    def compare(self, where: str, inl: list[Frame], fr: Frame, got: list[SourceFrame],
+                cut: bool, filtered: bool = False) -> None:
+        if not got or got[-1].inlined:
+            self.fail(where, f"pclntab gives no physical frame: {got}")
+            return
+        phys = got[-1]
+        if self.show(phys.function) != fr.function or (phys.file, phys.line) != (fr.file, fr.line):
+            self.fail(where, f"physical frame is {phys.function} {phys.file}:{phys.line}")
+            return
+        self.physical += 1
+        want = got[:-1]
+        printed = inl
+        if filtered:  # runtime.Stack leaves out runtime internals
+            want = [w for w in want if not _runtime_hides(w.function)
+                    and not (self.tab.kind_of_id(w.func_id) == "wrapper")]
+        if cut:  # the elision may have swallowed the innermost inlined frames
+            want = want[len(want) - len(printed):] if len(printed) <= len(want) else want
+        if len(want) != len(printed):
+            self.fail(where, f"inlined frames printed {[p.function for p in printed]}, "
+                             f"pclntab has {[w.function for w in want]}")
+            return
+        for w, p in zip(want, printed, strict=True):
+            if not w.inlined:
+                self.fail(where, f"{w.function} should be an inlined frame")
+            if (self.show(w.function), w.file, w.line) != (p.function, p.file, p.line):
+                self.fail(where, f"inlined frame {p.function} {p.file}:{p.line} but pclntab "
+                                 f"has {w.function} {w.file}:{w.line}")
+            else:
+                self.inlined += 1
+
+    def created_by(self, where: str, function: str, file: str | None, line: int | None,
+                   offset: int | None) -> None:
+        """``created by F``: gopc − 1 in the physical function (no inlining)."""
+        for f in self.by_print_name(function):
+            pc = f.entry + (offset or 0)
+            if pc < f.end and self.tab.line_at(f, pc - 1 if offset else pc) == (file, line):
+                return
+        self.fail(where, f"created by {function} {file}:{line} +{offset} not found")
+
+
+def _stacks(tb: Traceback) -> Iterator[tuple[str, list[Frame | Elision], int | None]]:
+    for n, section in enumerate(tb.sections):
+        trap_pc = section.context.pc if section.context is not None else None
+        if section.runtime_stack is not None:
+            yield f"section {n} runtime stack", section.runtime_stack, trap_pc
+        for g in section.goroutines:
+            yield f"section {n} goroutine {g.id}", g.frames, trap_pc
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_pclntab_matches_the_runtime_traceback(spec: FixtureSpec, fixture: Fixture) -> None:
+    tab = _table(fixture.binary)
+    exe = _exe(fixture.binary)
+    tb, with_pcs = _oracle(fixture)
+    injected = {"sigpanic"} if _minor(spec) < 21 else {"sigpanic", "asyncPreempt", "debugCallV2"}
+    check = Checker(spec, tab, _pie_bias(fixture, exe), _namer(spec), frozenset(injected))
+    for where, frames, trap_pc in _stacks(tb):
+        check.stack(where, frames, trap_pc, with_pcs)
+    for section in tb.sections:
+        for g in section.goroutines:
+            c = g.created_by
+            if c is not None:
+                check.created_by(f"goroutine {g.id} created by", c.function, c.file, c.line,
+                                 c.offset)
+    assert not check.errors, f"{len(check.errors)} mismatches:\n" + "\n".join(check.errors[:30])
+    assert check.physical >= 3, "the traceback gave (almost) no frame to check"
+    if with_pcs:
+        assert check.sizes == check.physical
+    if spec.scenario.name == "nilmap" and spec.variant.name != "noopt":
+        assert check.inlined >= 1, "the nilmap crash is in an inlined frame"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_symbols_and_moduledata_agree(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A stripped reading (moduledata found by scanning) gives the same text
+    start and gofunc as the symbol table; names resolve both ways."""
+    exe = _exe(fixture.binary)
+    tab = _table(fixture.binary)
+    bare = PCLnTab.from_executable(exe, use_symbols=False)
+    assert bare.text_start == tab.text_start
+    assert bare.gofunc == tab.gofunc
+    assert tab.version == ("1.18" if _minor(spec) < 20 else "1.20")
+    if spec.variant.name != "stripped":
+        text = exe.symbol("runtime.text")
+        assert text is not None and tab.text_start == text.value
+        for name in ("main.main", "runtime.main", "runtime.goexit", "runtime.gopanic"):
+            f = tab.func_by_name(name)
+            sym = exe.symbol(name) or exe.symbol(name + ".abi0")  # assembly: ABI0 symbol
+            assert f is not None and sym is not None and f.entry == sym.value, name
+    for name, kind in (("runtime.goexit", "goexit"), ("runtime.mstart", "mstart"),
+                       ("runtime.sigpanic", "sigpanic"), ("runtime.gopanic", "gopanic"),
+                       ("runtime.systemstack", "systemstack"), ("runtime.mcall", "mcall"),
+                       ("runtime.morestack", "morestack"), ("runtime.main", "runtime_main"),
+                       ("runtime.asyncPreempt", "asyncPreempt"), ("runtime.rt0_go", "rt0_go")):
+        f = tab.func_by_name(name)
+        assert f is not None, name
+        assert tab.func_kind(f) == kind, name
+        assert tab.func_at(f.entry) == f and tab.func_at(f.end - 1) == f
+    assert tab.is_topframe(tab.func_by_name("runtime.goexit"))  # type: ignore[arg-type]
+    assert tab.is_spwrite(tab.func_by_name("runtime.systemstack"))  # type: ignore[arg-type]
+    assert tab.func_kind(tab.func_by_name("main.main")) is None  # type: ignore[arg-type]
+    wrapper = tab.func_by_name("runtime.deferreturn")
+    assert wrapper is not None and tab.func_kind(wrapper) == "wrapper"
+    assert tab.func_by_name("main.no_such_function") is None
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_addresses_outside_go_text(spec: FixtureSpec, fixture: Fixture) -> None:
+    tab = _table(fixture.binary)
+    funcs = list(tab.funcs())
+    assert len(funcs) == tab.nfunc
+    first, last = funcs[0], funcs[-1]
+    assert tab.func_at(0) is None
+    assert tab.func_at(first.entry - 1) is None
+    assert tab.func_at(last.end) is None
+    assert tab.func_at(tab.addr) is None  # the pclntab itself is data
+    assert tab.frames_at(last.end + 0x1000) == []
+    ends = [f.entry for f in funcs[1:]] + [last.end]
+    assert all(f.end == e for f, e in zip(funcs, ends, strict=True))
+
+
+def _runs_reference(buf: bytes, off: int, quantum: int) -> list[tuple[int, int]]:
+    """(value, end pc offset) of each run, by a line-by-line port of the
+    runtime's pcvalue/step/readvarint loop (the slow way)."""
+    pc, val, first, p = 0, -1, True, off
+    runs: list[tuple[int, int]] = []
+
+    def varint() -> int:
+        nonlocal p
+        v = shift = 0
+        while True:
+            b = buf[p]
+            p += 1
+            v |= (b & 0x7F) << shift
+            if b & 0x80 == 0:
+                return v
+            shift += 7
+
+    while True:
+        uv = varint()
+        if uv == 0 and not first:
+            return runs
+        first = False
+        val += -(uv & 1) ^ (uv >> 1)
+        pc += varint() * quantum
+        runs.append((val, pc))
+
+
+ONE_PER_RELEASE = [s for s in SPECS if s.variant.name == "default" and s.scenario.name == "nilmap"]
+
+
+@pytest.mark.parametrize("spec", ONE_PER_RELEASE, ids=[s.id for s in ONE_PER_RELEASE])
+def test_pc_value_tables_decode_like_the_runtime(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Every pcsp/pcfile/pcln and PCDATA table of every function decodes as
+    the runtime's own loop does, and covers the function's code."""
+    tab = PCLnTab.from_executable(_exe(fixture.binary))
+    buf = bytes(_exe(fixture.binary).data)
+    pctab = tab.pctab_fileoff
+    checked = 0
+    for f in tab.funcs():
+        offs = [f.pcsp, f.pcfile, f.pcln]
+        offs += [tab.pcdata_offset(f, i) for i in range(f.npcdata)]
+        for off in offs:
+            if off == 0:
+                continue
+            table = tab.table(off)
+            want = _runs_reference(buf, pctab + off, tab.quantum)
+            assert [(v, e) for v, _s, e in table] == want, (f.name, off)
+            # A table covers the code; alignment padding may follow it.
+            assert 0 < table.ends[-1] <= f.end - f.entry, f.name
+            checked += 1
+    assert checked > 5_000
+
+
+NO_HEADERS = [s for s in SPECS if s.scenario.name == "cgocrash"
+              and s.variant.name in ("pie", "stripped", "default")]
+
+
+@pytest.mark.parametrize("spec", NO_HEADERS, ids=[s.id for s in NO_HEADERS])
+def test_binary_without_section_headers(spec: FixtureSpec, fixture: Fixture,
+                                        tmp_path: Path) -> None:
+    """With no section headers (and so no .symtab), the pclntab and the
+    moduledata are found by scanning the segments; everything agrees with
+    the normal reading. cgocrash binaries are externally linked: the text
+    start is not the start of .text, and PIE puts the pclntab in .data.rel.ro."""
+    raw = bytearray(fixture.binary.read_bytes())
+    assert raw[4] == 2, "ELF64 expected"
+    struct.pack_into("<Q", raw, 0x28, 0)  # e_shoff
+    struct.pack_into("<HH", raw, 0x3C, 0, 0)  # e_shnum, e_shstrndx
+    bare_path = tmp_path / "noheaders"
+    bare_path.write_bytes(bytes(raw))
+    exe = Executable(bare_path)
+    try:
+        assert exe.sections == {}
+        bare = PCLnTab.from_executable(exe)
+        tab = _table(fixture.binary)
+        assert (bare.addr, bare.version, bare.text_start, bare.gofunc) == (
+            tab.addr, tab.version, tab.text_start, tab.gofunc)
+        text = _exe(fixture.binary).sections[".text"]
+        assert tab.text_start != text.addr, "external linking should move the text start"
+        for f in list(tab.funcs())[:: max(1, tab.nfunc // 300)]:
+            pc = f.entry + (f.end - f.entry) // 2
+            assert bare.frames_at(pc) == tab.frames_at(pc)
+            g = bare.func_at(pc)
+            assert g is not None and bare.pcsp(g, pc) == tab.pcsp(f, pc)
+    finally:
+        exe.close()
+
+
+ONE = ONE_PER_RELEASE[-1:]
+
+
+@pytest.mark.parametrize("spec", ONE, ids=[s.id for s in ONE])
+def test_errors_are_typed(spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -> None:
+    """An unknown magic is UnsupportedError; no pclntab is ExecutableError."""
+    binary = fixture.binary
+    exe = _exe(binary)
+    raw = bytearray(binary.read_bytes())
+    fo = exe.sections[".gopclntab"].offset
+    struct.pack_into("<I", raw, fo, 0xFFFFFFF7)
+    (tmp_path / "future").write_bytes(bytes(raw))
+    future = Executable(tmp_path / "future")
+    with pytest.raises(UnsupportedError, match="magic 0xfffffff7"):
+        PCLnTab.from_executable(future)
+    future.close()
+    with pytest.raises(ExecutableError, match="no Go pclntab"):
+        PCLnTab.from_executable(Executable("/bin/true"))
