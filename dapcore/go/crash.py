@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
+from dapcore.go.goroutines import GoroutineReader
 from dapcore.go.printval import print_eface
 from dapcore.go.rtype import TypeReader
 
@@ -215,8 +216,17 @@ def analyse(proc: Process) -> Crash:
 
     panics = read_panics(proc, g.panic_ptr) if g is not None and g.panic_ptr else []
     fault = None
-    if g is not None and g.sig:
-        fault = SignalInfo(g.sig, g.sigcode0, g.sigcode1, g.sigpc)
+    holders = [g] if g is not None else []
+    if m is not None and m.g0:
+        # A fault in C or runtime code is recorded on the thread's g0.
+        try:
+            holders.append(GoroutineReader(proc).read(m.g0))
+        except UnreadableMemory:
+            pass
+    for holder in holders:
+        if holder.sig:
+            fault = SignalInfo(holder.sig, holder.sigcode0, holder.sigcode1, holder.sigpc)
+            break
 
     if {"runtime.throw", "runtime.fatal", "runtime.fatalthrow"} & names:
         msg = _throw_message(proc, frames) or "<message not found>"

@@ -33,6 +33,7 @@ class M:
     gsignal: int
     curg: int
     throwing: int
+    dying: int  # set by startpanic_m: this M began the fatal panic/throw/signal
     thread: Thread | None  # its registers in the core, when the core has them
 
 
@@ -87,6 +88,7 @@ class Process:
         lay = self.layout.struct("runtime.m")
         offs = {f: lay.off(f) for f in ("id", "procid", "g0", "gsignal", "curg", "alllink")}
         throwing = lay.off("throwing") if lay.has("throwing") else None
+        dying = lay.off("dying") if lay.has("dying") else None
         by_lwp = {t.lwp: t for t in self.core.threads}
         out: list[M] = []
         addr = self.memory.ptr(self.global_addr("runtime.allm") or 0)
@@ -108,6 +110,7 @@ class Process:
                 g0=q(offs["g0"]), gsignal=q(offs["gsignal"]), curg=q(offs["curg"]),
                 throwing=struct.unpack_from("<i", raw, throwing)[0] if throwing is not None
                 else 0,
+                dying=struct.unpack_from("<i", raw, dying)[0] if dying is not None else 0,
                 thread=by_lwp.get(procid),
             ))
             addr = q(offs["alllink"])
@@ -118,8 +121,18 @@ class Process:
 
     @cached_property
     def crashing_m(self) -> M | None:
-        """The M of the first NT_PRSTATUS thread (the one that took the fatal
-        signal), if the runtime knew that thread."""
+        """The M that started the fatal panic, throw or signal dump.
+
+        The runtime marks it (``m.dying``, set by ``startpanic_m``). The
+        kernel's first NT_PRSTATUS thread is usually that M, but with
+        GOTRACEBACK=crash the SIGQUIT relay can let another thread raise the
+        final SIGABRT; ``dying`` tells them apart. Several dying Ms (two
+        goroutines throwing at once): prefer the one whose thread the kernel
+        lists first."""
+        order = {t.lwp: i for i, t in enumerate(self.core.threads)}
+        dying = [m for m in self.ms if m.dying > 0]
+        if dying:
+            return min(dying, key=lambda m: order.get(m.procid, len(order)))
         first = self.core.crashing_thread
         if first is None:
             return None

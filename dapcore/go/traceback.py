@@ -68,14 +68,20 @@ def printed_frames(frames: list[Frame], crash: Crash | None, crashed: bool) -> l
     own = next((i for i, f in enumerate(frames) if f.stack == "goroutine"), None)
     if own is None:
         return frames
-    if not crashed or crash is None:
+    # A goroutine whose own frames begin with a systemstack switch was
+    # itself panicking or throwing on its thread (the crash, or a second
+    # thrower): the runtime's traceback of it begins at the panic or throw.
+    # Otherwise (a signal, a thread interrupted by the SIGQUIT relay) it
+    # begins at the goroutine's first frame.
+    if not crashed and frames[own].function != "runtime.systemstack":
         return frames[own:]
-    # The crash handler's frames (crash, raise, fatalpanic …) sit above the
-    # point where the runtime's traceback begins: the panic or the throw
-    # when it ran on the goroutine's stack, else the goroutine's first frame
-    # (a throw on the system stack, a signal).
-    names = {PANIC: ("runtime.gopanic",), FATAL: ("runtime.throw", "runtime.fatal")}
-    wanted = names.get(crash.kind, ())
+    throws = ("runtime.throw", "runtime.fatal")
+    if crash is not None and crash.kind == PANIC and crashed:
+        wanted: tuple[str, ...] = ("runtime.gopanic",)
+    elif crash is not None and crash.kind == FATAL and crashed:
+        wanted = throws
+    else:
+        wanted = (*throws, "runtime.gopanic")
     start = next((i for i in range(own, len(frames)) if frames[i].function in wanted), own)
     return frames[start:]
 
