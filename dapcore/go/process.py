@@ -21,6 +21,9 @@ from dapcore.go.identity import check_match
 from dapcore.go.layout import Layout, load_layout
 from dapcore.go.pclntab import PCLnTab
 
+# Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
+_STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
+
 
 @dataclass(slots=True)
 class M:
@@ -134,8 +137,9 @@ class Process:
         if dying:
             return min(dying, key=lambda m: order.get(m.procid, len(order)))
         first = self.core.crashing_thread
-        if first is None:
-            return None
+        sig = self.core.siginfo
+        if first is None or sig is None or sig.signo in _STOP_SIGNALS:
+            return None  # a snapshot (gcore stops the process with SIGSTOP)
         return next((m for m in self.ms if m.procid == first.lwp), None)
 
     # -- goroutines ----------------------------------------------------------

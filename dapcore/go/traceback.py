@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dapcore.go.crash import FATAL, PANIC
+from dapcore.go.pclntab import print_name
 
 if TYPE_CHECKING:
     from dapcore.go.crash import Crash
@@ -41,19 +42,6 @@ def created_by(proc: Process, g: Goroutine) -> CreatedBy | None:
 def start_function(proc: Process, g: Goroutine) -> str | None:
     f = proc.pclntab.func_at(g.start_pc - proc.bias) if g.start_pc else None
     return f.name if f is not None else None
-
-
-def print_name(name: str) -> str:
-    """The runtime prints ``runtime.gopanic`` as ``panic`` and elides the type
-    arguments of generic functions (``main.f[...]``)."""
-    if name == "runtime.gopanic":
-        return "panic"
-    i = name.find("[")
-    if i > 0:
-        j = name.rfind("]")
-        if j > i:
-            return name[:i] + "[...]" + name[j + 1:]
-    return name
 
 
 def header(g: Goroutine) -> str:
@@ -92,3 +80,27 @@ def format_frame(f: Frame) -> str:
     if not f.inlined:
         loc += f" +{f.offset:#x}"
     return f"{name}({'...' if f.inlined else ''})\n{loc}"
+
+
+def _exported_runtime(name: str) -> bool:
+    return len(name) > 8 and name.startswith("runtime.") and name[8].isupper()
+
+
+def shown_by_default(frames: list[Frame]) -> list[Frame]:
+    """The frames a traceback shows at the default level (GOTRACEBACK=single,
+    ``runtime.Stack``): runtime internals and wrappers hidden, as the
+    runtime's ``showfuncinfo`` decides. The frames are innermost first."""
+    out = []
+    callee: str | None = None
+    for i, f in enumerate(frames):
+        name = f.function
+        if f.func_kind == "wrapper" and callee not in ("gopanic", "sigpanic", "panicwrap"):
+            show = False
+        elif name == "runtime.gopanic" and i > 0:
+            show = True
+        else:
+            show = "." in name and (not name.startswith("runtime.") or _exported_runtime(name))
+        if show:
+            out.append(f)
+        callee = f.func_kind
+    return out

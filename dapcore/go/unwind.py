@@ -172,7 +172,7 @@ class Unwinder:
             for sf in self.tab.frames_at(sym_pc - self.bias):
                 frames.append(Frame(sf.function, sf.file, sf.line, st.pc, st.sp, fp, entry,
                                     sf.inlined, st.stack, st.trap,
-                                    kind if not sf.inlined else None))
+                                    self.tab.kind_of_id(sf.func_id) if sf.inlined else kind))
             if kind == "sigtramp" or f.name == "runtime.sigtramp":
                 nxt = self._signal_return(fp)
                 if nxt is None:
