@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
+        print(f"dapcore: internal error reading the core ({type(exc).__name__}: {exc}); "
+              "please report it with the Go version and the command", file=sys.stderr)
+        return 2
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
     else:

@@ -20,7 +20,9 @@ def read_labels(mem: AddressSpace, ptr: int, release: tuple[int, int]) -> dict[s
     try:
         if release >= (1, 24):
             return _slice_labels(mem, ptr)
-        return _classic_map_labels(mem, ptr)
+        # *labelMap, and a labelMap is a map: a pointer to its hmap.
+        hmap = mem.ptr(ptr)
+        return _classic_map_labels(mem, hmap) if hmap else {}
     except UnreadableMemory:
         return {}
 

@@ -1,0 +1,125 @@
+"""Bad input gets a clear error, never a Python traceback or a hang."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dapcore.cli import main
+from dapcore.errors import (
+    CoreFormatError,
+    DapcoreError,
+    ExecutableError,
+    MismatchError,
+    UnreadableMemory,
+)
+from dapcore.go.report import Report
+from tests.factory import Fixture, FixtureSpec
+from tests.factory.matrix import spec as make_spec
+
+NILPTR = make_spec("1.27", "default", "nilptr")
+OTHER = make_spec("1.27", "noopt", "nilptr")
+
+
+def sparse_copy(src: Path, dst: Path) -> Path:
+    subprocess.run(["cp", "--sparse=always", str(src), str(dst)], check=True)
+    return dst
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_files_that_are_not_what_they_claim(spec: FixtureSpec, fixture: Fixture,
+                                            tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a core\n")
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(CoreFormatError, match="cannot open core file"):
+        Report.open(fixture.binary, tmp_path / "missing")
+    with pytest.raises(CoreFormatError, match="not an ELF file"):
+        Report.open(fixture.binary, text)
+    with pytest.raises(CoreFormatError, match="empty"):
+        Report.open(fixture.binary, empty)
+    with pytest.raises(CoreFormatError, match="not a core dump"):
+        Report.open(fixture.binary, fixture.binary)
+    with pytest.raises(ExecutableError, match="cannot open executable"):
+        Report.open(tmp_path / "missing", fixture.core)
+    with pytest.raises(ExecutableError, match="not an ELF file"):
+        Report.open(text, fixture.core)
+    with pytest.raises(ExecutableError, match="not a Go program"):
+        Report.open(shutil.which("ls") or "/bin/ls", fixture.core)
+
+
+def test_wrong_executable_is_named(tmp_path: Path) -> None:
+    from tests.factory import ensure
+
+    core = ensure(NILPTR)
+    other = ensure(OTHER)
+    with pytest.raises(MismatchError, match="does not match the core"):
+        Report.open(other.binary, core.core)
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_truncated_core(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    size = fixture.core.stat().st_size
+    for keep in (size // 2, size - 4096, 3000, 200):
+        cut = sparse_copy(fixture.core, tmp_path / f"core-{keep}")
+        with cut.open("r+b") as f:
+            f.truncate(keep)
+        try:
+            rep = Report.open(fixture.binary, cut)
+        except CoreFormatError as exc:
+            assert "truncated" in str(exc) or "no thread" in str(exc)
+            continue
+        assert any("truncated" in w for w in rep.proc.warnings)
+        try:
+            for g in rep.proc.goroutines:
+                rep.stack(g)
+            _ = rep.crash
+        except UnreadableMemory as exc:
+            assert "truncated" in str(exc)
+        code = main(["crash", str(fixture.binary), str(cut)])
+        err = capsys.readouterr().err
+        assert code in (0, 1)
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_corrupted_runtime_structures(spec: FixtureSpec, fixture: Fixture,
+                                      tmp_path: Path) -> None:
+    """Garbage where allgs and the goroutines' stacks were: errors, not crashes."""
+    rep = Report.open(fixture.binary, fixture.core)
+    allgs = rep.proc.global_addr("runtime.allgs")
+    assert allgs is not None
+    g = rep.proc.crashed_goroutine
+    assert g is not None
+    seg = next(s for s in rep.proc.core.segments if s.vaddr <= allgs < s.vaddr + s.present)
+    frames_at = g.stack_hi - 4096
+    stack_seg = next(s for s in rep.proc.core.segments
+                     if s.vaddr <= frames_at < s.vaddr + s.present)
+    for target, seg_, garbage in ((allgs, seg, b"\xff" * 24),
+                                  (frames_at, stack_seg, b"\x41" * 4096)):
+        bad = sparse_copy(fixture.core, tmp_path / "corrupt")
+        with bad.open("r+b") as f:
+            f.seek(seg_.offset + target - seg_.vaddr)
+            f.write(garbage)
+        broken = Report.open(fixture.binary, bad)
+        try:
+            for gg in broken.proc.goroutines:
+                st = broken.stack(gg)
+                assert len(st.frames) < 1_000_000
+            _ = broken.crash
+        except DapcoreError as exc:
+            assert str(exc)
+        bad.unlink()
+
+
+def test_cli_reports_errors_without_traceback(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["goroutines", str(tmp_path / "nope"), str(tmp_path / "nope.core")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("dapcore: ") and "Traceback" not in err
