@@ -1,9 +1,12 @@
 """The core-analysis engine against the Go runtime's own traceback.
 
-For every fixture with DWARF: the goroutines, their states, every frame
-(function, file, line, inlined or not, in order), the ``created by`` line and
-the crash header must be what the runtime printed when the process died —
-recovered from the core alone.
+For every fixture, stripped ones included: the goroutines, their states,
+every frame (function, file, line, inlined or not, in order), the ``created
+by`` line and the crash header must be what the runtime printed when the
+process died — recovered from the core alone. A stripped binary (no symbol
+table, no DWARF) is read with the per-release layout tables and the runtime
+globals found in the runtime's code (:mod:`dapcore.go.globals`), which are
+checked here against the symbol table of every non-stripped binary.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from functools import cache
 
 import pytest
 
+from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf
+from dapcore.go import globals as globals_mod
+from dapcore.go.globals import find_runtime_globals
+from dapcore.go.moduledata import find_symbols
+from dapcore.go.pclntab import PCLnTab
 from dapcore.go.report import Report
 from dapcore.go.traceback import created_by, print_name, printed_frames
 from dapcore.go.unwind import Frame
@@ -20,8 +28,15 @@ from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.oracle import Elision, Goroutine, Traceback, parse_traceback
 from tests.oracle import Frame as OFrame
 
-SPECS = [s for s in full_matrix() if s.variant.dwarf and s.scenario.trigger != "snapshot"]
-STRIPPED = [s for s in full_matrix() if not s.variant.dwarf]
+SPECS = [s for s in full_matrix() if s.scenario.trigger != "snapshot"]
+STRIPPED = [s for s in SPECS if not s.variant.dwarf]
+# One fixture per binary with a symbol table: (release, variant, program).
+_BY_BINARY: dict[tuple[str, str, str], FixtureSpec] = {}
+for _s in SPECS:
+    if _s.variant.dwarf:
+        _BY_BINARY.setdefault((_s.toolchain.minor, _s.variant.name, _s.scenario.program), _s)
+BINARIES = list(_BY_BINARY.values())
+GLOBALS = ["runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.firstmoduledata"]
 
 
 @cache
@@ -136,8 +151,49 @@ def test_crash_header_matches_the_runtime(spec: FixtureSpec, fixture: Fixture) -
             f"addr={tb.signal.addr:#x} pc={tb.signal.pc:#x}]")
 
 
-@pytest.mark.parametrize("spec", STRIPPED, ids=[s.id for s in STRIPPED])
-def test_stripped_binaries_say_why(spec: FixtureSpec, fixture: Fixture) -> None:
+@pytest.mark.parametrize("spec", BINARIES, ids=[s.id for s in BINARIES])
+def test_runtime_globals_found_without_symbols(spec: FixtureSpec, fixture: Fixture) -> None:
+    """What the runtime's code shows is what the symbol table says (link-time
+    addresses: PIE binaries too), with the pclntab opened as if stripped."""
+    exe = Executable(fixture.binary)
+    try:
+        expected = find_symbols(exe, GLOBALS)
+        assert sorted(expected) == sorted(GLOBALS)
+        found = find_runtime_globals(exe, PCLnTab.from_executable(exe, use_symbols=False))
+        assert found == expected
+    finally:
+        exe.close()
+
+
+@pytest.mark.parametrize("spec", BINARIES, ids=[s.id for s in BINARIES])
+def test_runtime_globals_fall_back_at_run_time(spec: FixtureSpec, fixture: Fixture,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the symbol table hidden, ``global_addr`` gives the same run-time
+    addresses (the PIE load bias applied) and the core confirms them."""
     rep = Report.open(fixture.binary, fixture.core)
-    with pytest.raises(NoDwarf, match="stripped"):
+    proc = rep.proc
+    expected = {name: proc.global_addr(name) for name in GLOBALS}
+    monkeypatch.setattr(proc.exe, "symbol", lambda name: None)
+    assert {name: proc.global_addr(name) for name in GLOBALS} == expected
+    assert proc._runtime_globals[1] == {}
+
+
+@pytest.mark.parametrize("spec", STRIPPED, ids=[s.id for s in STRIPPED])
+def test_stripped_binaries_have_no_symbols(spec: FixtureSpec, fixture: Fixture) -> None:
+    """The stripped fixtures really are stripped: what the tests above pass
+    on came from the runtime's code."""
+    rep = report(fixture)
+    assert not rep.proc.exe.has_symbols and not rep.proc.exe.has_dwarf
+    assert rep.proc.global_addr("runtime.allgs") is not None
+
+
+@pytest.mark.parametrize("spec", STRIPPED[:1], ids=[s.id for s in STRIPPED[:1]])
+def test_stripped_binaries_say_why_globals_are_not_found(
+        spec: FixtureSpec, fixture: Fixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the runtime's code does not show the globals, the user learns
+    that the binary is stripped and what could not be found."""
+    monkeypatch.setattr(globals_mod, "_disassemble", lambda exe, pclntab, name: None)
+    rep = Report.open(fixture.binary, fixture.core)
+    with pytest.raises(NoDwarf, match=r"stripped .* cannot find runtime\.allgs in "
+                       r"runtime\.allgadd: the pclntab has no runtime\.allgadd"):
         _ = rep.proc.goroutines

@@ -120,8 +120,6 @@ def _disassemble(exe: Executable, pclntab: PCLnTab, name: str) -> _Code | None:
     # ("addr", X) after lea reg, [rip+X]; ("load", X) after mov reg, [rip+X].
     regs: dict[str, tuple[str, int]] = {}
     for addr, size, mnemonic, op_str in cs.disasm_lite(code, f.entry):
-        if mnemonic == "int3":
-            break  # padding after the function
         ops = op_str.split(", ") if op_str else []
         target = None
         for i, op in enumerate(ops):
@@ -281,14 +279,12 @@ def verify(proc: Process, found: dict[str, int]) -> dict[str, str]:
                 goid = struct.unpack("<q", mem.read(first + lay.off("goid"), 8))[0]
                 if goid != 1:
                     problem = f"its first g has goid {goid}, not 1 (runtime.main)"
-        except UnreadableMemory:
-            problem = None  # nothing to contradict: the reader reports it later
-        except DapcoreError as e:  # no layout of runtime.g
-            problem = f"no checkable slice ({e})"
+        except DapcoreError:  # unreadable memory, no runtime.g layout: nothing
+            problem = None  # contradicts the find; the reader reports the failure
         if problem is not None:
             for name in ("runtime.allgs", "runtime.allglen"):
                 found.pop(name, None)
-                why[name] = f"the address runtime.allgadd shows ({allgs:#x}) holds {problem}"
+                why[name] = f"the address found there ({allgs:#x}) holds {problem}"
     allm = found.get("runtime.allm")
     if allm is not None:
         try:
@@ -297,6 +293,5 @@ def verify(proc: Process, found: dict[str, int]) -> dict[str, str]:
             m = None
         if m == 0 or (m is not None and m % 8):
             found.pop("runtime.allm")
-            why["runtime.allm"] = (f"the address runtime.mcommoninit shows ({allm:#x}) holds "
-                                   f"{m:#x}, not an m")
+            why["runtime.allm"] = f"the address found there ({allm:#x}) holds {m:#x}, not an m"
     return why

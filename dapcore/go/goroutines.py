@@ -111,12 +111,29 @@ class GoroutineReader:
                     self.fields.append((name, g.off(path), _UNPACK[size]))
                     break
         self.wait_reasons = proc.layout.wait_reasons()
+        # All fields in one unpack: by offset, with pad bytes between them.
+        # (Overlapping fields, which no layout has, fall back to one each.)
+        by_off = sorted(self.fields, key=lambda f: f[1])
+        self._names = [name for name, _, _ in by_off]
+        self._record: struct.Struct | None = None
+        fmt, pos = "<", 0
+        for _, off, code in by_off:
+            if off < pos:
+                break
+            fmt += f"{off - pos}x{code[1]}" if off > pos else code[1]
+            pos = off + struct.calcsize(code)
+        else:
+            self._record = struct.Struct(fmt)
 
     def read(self, addr: int) -> Goroutine:
         raw = self.proc.memory.read(addr, self.g_size)
         g = Goroutine(addr)
-        for name, off, fmt in self.fields:
-            setattr(g, name, struct.unpack_from(fmt, raw, off)[0])
+        if self._record is not None:
+            for name, value in zip(self._names, self._record.unpack_from(raw), strict=True):
+                setattr(g, name, value)
+        else:
+            for name, off, fmt in self.fields:
+                setattr(g, name, struct.unpack_from(fmt, raw, off)[0])
         g.scan = bool(g.status & G_SCAN)
         g.status &= ~G_SCAN
         if 0 < g.wait_reason_code < len(self.wait_reasons):
@@ -158,4 +175,7 @@ def read_goroutines(proc: Process) -> list[Goroutine]:
 
 
 def attach_labels(proc: Process, g: Goroutine) -> None:
+    if not g.labels_ptr:  # most goroutines: no labels, nothing to read
+        g.labels = {}
+        return
     g.labels = read_labels(proc.memory, g.labels_ptr, proc.buildinfo.release)

@@ -16,6 +16,9 @@ from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
 from dapcore.go.buildinfo import BuildInfo, read_buildinfo
+from dapcore.go.globals import SOURCES as GLOBAL_SOURCES
+from dapcore.go.globals import explain as explain_globals
+from dapcore.go.globals import verify as verify_globals
 from dapcore.go.goroutines import Goroutine, attach_labels, read_goroutines
 from dapcore.go.identity import check_match
 from dapcore.go.layout import Layout, load_layout
@@ -72,16 +75,31 @@ class Process:
     def layout(self) -> Layout:
         return load_layout(self.exe, self.buildinfo.go_version)
 
+    @cached_property
+    def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:
+        """The runtime globals a stripped binary does not name, found in the
+        runtime's code and checked against the core (and why not, per name)."""
+        found, why = explain_globals(self.exe, self.pclntab)
+        why.update(verify_globals(self, found))
+        return found, why
+
     def global_addr(self, name: str, required: bool = True) -> int | None:
-        """Run-time address of a package-level variable."""
+        """Run-time address of a package-level variable: its symbol, else (a
+        few runtime globals) where the runtime's code shows it to be."""
         sym = self.exe.symbol(name)
-        if sym is None:
-            if not required:
-                return None
-            if not self.exe.has_symbols:
-                raise NoDwarf(f"{self.exe.path} is stripped (no symbol table): cannot find {name}")
-            raise ExecutableError(f"{self.exe.path} has no symbol {name}")
-        return sym.value + self.bias
+        if sym is not None:
+            return sym.value + self.bias
+        why = ""
+        if name in GLOBAL_SOURCES:
+            found, reasons = self._runtime_globals
+            if name in found:
+                return found[name] + self.bias
+            why = f" in {GLOBAL_SOURCES[name]}: {reasons.get(name, 'not found')}"
+        if not required:
+            return None
+        if not self.exe.has_symbols:
+            raise NoDwarf(f"{self.exe.path} is stripped (no symbol table): cannot find {name}{why}")
+        raise ExecutableError(f"{self.exe.path} has no symbol {name}")
 
     # -- threads -------------------------------------------------------------
 

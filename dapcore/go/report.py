@@ -51,8 +51,17 @@ class Report:
             return g.goid
         return self.proc.goroutines[0].goid
 
+    @cached_property
+    def _by_goid(self) -> dict[int, Goroutine]:
+        """Goroutines by id (the first one, as ``Process.goroutine`` finds it):
+        ``bt -a`` looks every goroutine up."""
+        out: dict[int, Goroutine] = {}
+        for g in self.proc.goroutines:
+            out.setdefault(g.goid, g)
+        return out
+
     def _g(self, goid: int) -> Goroutine:
-        g = self.proc.goroutine(goid)
+        g = self._by_goid.get(goid)
         if g is None:
             raise DapcoreError(f"no goroutine {goid} in the core")
         return g

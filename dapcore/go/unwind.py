@@ -17,18 +17,26 @@ instruction itself; lines are looked up at ``pc − 1`` otherwise.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
-from dapcore.go.status import G_SYSCALL
+from dapcore.go.status import G_RUNNING, G_SYSCALL
 
 if TYPE_CHECKING:
     from dapcore.go.goroutines import Goroutine
+    from dapcore.go.pclntab import Func
     from dapcore.go.process import M, Process
 
 MAX_FRAMES = 200_000  # a stack overflow fixture has ~40,000 frames
 _PTR = 8
+# Goroutine stacks are read a window at a time (return addresses come from
+# the copy): one read per goroutine instead of one per frame.
+_WINDOW = 64 * 1024
+_CACHE_LIMIT = 1 << 16  # per-PC memo entries before a memo is reset
+_U64 = struct.Struct("<Q").unpack_from
+_INJECTED = ("sigpanic", "asyncPreempt", "debugCallV2")
 # amd64 Linux: sigtramp's CFA is the kernel's rt_sigframe.uc (ucontext_t);
 # uc_mcontext.gregs starts 40 bytes in; rsp and rip are gregs 15 and 16.
 _UC_RSP, _UC_RIP, _UC_RBP = 40 + 15 * 8, 40 + 16 * 8, 40 + 10 * 8
@@ -75,12 +83,33 @@ class _State:
     g: Goroutine | None  # the goroutine whose stack we are on (None: g0/gsignal)
 
 
+@dataclass(frozen=True, slots=True)
+class _PCInfo:
+    """The unwinder's per-PC facts about a Go function."""
+
+    func: Func
+    kind: str | None  # pclntab.func_kind
+    entry: int  # run-time entry
+    pcsp: int  # pclntab.pcsp at the pc
+    spwrite: bool  # writes SP (and is not cgocallback)
+    sigtramp: bool
+    injected: bool  # the caller's pc is a trapping pc (sigpanic, asyncPreempt …)
+
+
+_MISSING = object()
+
+
 class Unwinder:
     def __init__(self, proc: Process) -> None:
         self.proc = proc
         self.tab = proc.pclntab
         self.bias = proc.bias
         self.mem = proc.memory
+        # Per run-time PC: what the loop needs about its function (None
+        # outside Go code); per symbolised PC: its logical frames as Frame
+        # arguments. A core with 100,000 goroutines has a few dozen PCs.
+        self._pc_info: dict[int, _PCInfo | None] = {}
+        self._pc_frames: dict[int, tuple[tuple[str, str, int, bool, str | None], ...]] = {}
 
     # -- starting points ------------------------------------------------------
 
@@ -88,7 +117,10 @@ class Unwinder:
         """The stack of ``g``, the way the runtime would have printed it plus
         (for a goroutine running on a thread) the frames above that point."""
         m = self.proc.m_at(g.m) if g.m else None
-        if m is not None and m.curg == g.addr and m.thread is not None and g.status != G_SYSCALL:
+        # Only a running goroutine is on its thread's registers; one that
+        # waits on the system stack (e.g. "flushing proc caches" in forEachP)
+        # is printed by the runtime from its saved sched, and so is it here.
+        if m is not None and m.curg == g.addr and m.thread is not None and g.status == G_RUNNING:
             regs = m.thread.registers
             start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g)
             return self._unwind(start, g, m)
@@ -127,18 +159,60 @@ class Unwinder:
 
     # -- the loop ----------------------------------------------------------------
 
+    def _info(self, pc: int) -> _PCInfo | None:
+        """What the loop needs to know about the function at run-time ``pc``."""
+        info = self._pc_info.get(pc, _MISSING)
+        if info is not _MISSING:
+            return info  # type: ignore[return-value]
+        tab = self.tab
+        f = tab.func_at(pc - self.bias)
+        if f is None:
+            info = None
+        else:
+            kind = tab.func_kind(f)
+            info = _PCInfo(
+                f, kind, f.entry + self.bias, tab.pcsp(f, pc - self.bias),
+                tab.is_spwrite(f) and kind != "cgocallback",
+                kind == "sigtramp" or f.name == "runtime.sigtramp",
+                kind in _INJECTED)
+        if len(self._pc_info) >= _CACHE_LIMIT:
+            self._pc_info.clear()
+        self._pc_info[pc] = info
+        return info
+
+    def _frames(self, sym_pc: int, kind: str | None
+                ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
+        """The logical frames at ``sym_pc`` as (function, file, line,
+        inlined, func_kind); ``kind`` is that of the physical function,
+        which ``sym_pc`` determines."""
+        got = self._pc_frames.get(sym_pc)
+        if got is None:
+            got = tuple((sf.function, sf.file, sf.line, sf.inlined,
+                         kind if not sf.inlined else None)
+                        for sf in self.tab.frames_at(sym_pc - self.bias))
+            if len(self._pc_frames) >= _CACHE_LIMIT:
+                self._pc_frames.clear()
+            self._pc_frames[sym_pc] = got
+        return got
+
     def _unwind(self, st: _State, g: Goroutine | None, m: M | None) -> Stack:
         out = Stack()
         frames = out.frames
         switched = False
         start_in_syscall = g is not None and st.sp == g.syscall_sp and not st.trap
+        tab = self.tab
+        mem = self.mem
+        window = mem.ptr_size == _PTR
+        win_lo = win_hi = 0
+        win = b""
+        append = frames.append
         while True:
             if len(frames) >= MAX_FRAMES:
                 out.truncated = True
                 out.error = f"stopped after {MAX_FRAMES} frames"
                 return out
-            f = self.tab.func_at(st.pc - self.bias)
-            if f is None:
+            info = self._info(st.pc)
+            if info is None:
                 if st.stack != GOROUTINE_STACK and g is not None and not switched:
                     # Unknown code on a system stack (C, vdso): the goroutine
                     # itself is parked in its sched or syscall state.
@@ -149,9 +223,9 @@ class Unwinder:
                 else:
                     out.error = f"unexpected return address {st.pc:#x}"
                 return out
-            kind = self.tab.func_kind(f)
+            kind = info.kind
             innermost = not frames
-            spwrite = self.tab.is_spwrite(f) and kind != "cgocallback"
+            spwrite = info.spwrite
             if innermost and start_in_syscall:
                 spwrite = False
             # Switch from the system stack to the goroutine, as the runtime does.
@@ -164,16 +238,16 @@ class Unwinder:
                     st = _State(st.pc, g.sched_sp, st.trap, GOROUTINE_STACK, g)
                     switched = True
                     spwrite = False
-            entry = f.entry + self.bias
-            fp = st.sp + self.tab.pcsp(f, st.pc - self.bias) + _PTR
-            sym_pc = st.pc if st.trap or st.pc == entry else st.pc - 1
-            if kind == "sigtramp" or f.name == "runtime.sigtramp":
+            pc, sp, trap, stack = st.pc, st.sp, st.trap, st.stack
+            entry = info.entry
+            fp = sp + info.pcsp + _PTR
+            sym_pc = pc if trap or pc == entry else pc - 1
+            if info.sigtramp:
                 out.signal_contexts.append(fp)
-            for sf in self.tab.frames_at(sym_pc - self.bias):
-                frames.append(Frame(sf.function, sf.file, sf.line, st.pc, st.sp, fp, entry,
-                                    sf.inlined, st.stack, st.trap,
-                                    self.tab.kind_of_id(sf.func_id) if sf.inlined else kind))
-            if kind == "sigtramp" or f.name == "runtime.sigtramp":
+            for function, file, line, inlined, fkind in self._frames(sym_pc, kind):
+                append(Frame(function, file, line, pc, sp, fp, entry, inlined, stack, trap,
+                             fkind))
+            if info.sigtramp:
                 nxt = self._signal_return(fp)
                 if nxt is None:
                     out.error = "cannot read the signal context"
@@ -181,29 +255,44 @@ class Unwinder:
                 pc, sp = nxt
                 st = _State(pc, sp, True, self._stack_of(sp, g, m), g)
                 continue
-            if self.tab.is_topframe(f):
-                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+            if tab.is_topframe(info.func):
+                if stack != GOROUTINE_STACK and g is not None and not switched:
                     st, switched = self._resume_goroutine(g), True
                     continue
                 return out
             if spwrite:
                 # The runtime stops here too: the SP was written directly.
-                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+                if stack != GOROUTINE_STACK and g is not None and not switched:
                     st, switched = self._resume_goroutine(g), True
                     continue
                 return out
-            try:
-                ret = self.mem.ptr(fp - _PTR)
-            except UnreadableMemory as exc:
-                out.error = str(exc)
-                return out
+            at = fp - _PTR
+            if win_lo <= at and at + _PTR <= win_hi:
+                ret = _U64(win, at - win_lo)[0]
+            else:
+                sg = st.g
+                if (window and stack == GOROUTINE_STACK and sg is not None
+                        and sg.stack_lo <= at and at + _PTR <= sg.stack_hi):
+                    size = min(sg.stack_hi - at, _WINDOW)
+                    try:
+                        win = mem.read(at, size)
+                        win_lo, win_hi = at, at + size
+                    except UnreadableMemory:
+                        win_lo = win_hi = 0
+                if win_lo <= at and at + _PTR <= win_hi:
+                    ret = _U64(win, at - win_lo)[0]
+                else:
+                    try:
+                        ret = mem.ptr(at)
+                    except UnreadableMemory as exc:
+                        out.error = str(exc)
+                        return out
             if ret == 0:
                 return out
-            if fp <= st.sp and ret == st.pc:
-                out.error = f"stack does not progress at pc {st.pc:#x} sp {st.sp:#x}"
+            if fp <= sp and ret == pc:
+                out.error = f"stack does not progress at pc {pc:#x} sp {sp:#x}"
                 return out
-            injected = kind in ("sigpanic", "asyncPreempt", "debugCallV2")
-            st = _State(ret, fp, injected, st.stack, st.g)
+            st = _State(ret, fp, info.injected, stack, st.g)
 
     def _resume_goroutine(self, g: Goroutine) -> _State:
         if g.syscall_sp:
