@@ -1,0 +1,496 @@
+"""The variables of a frame: parameters and locals from DWARF, with their
+Go types and where their bytes are at the frame's PC.
+
+For a logical frame (see :class:`dapcore.go.unwind.Frame`: a physical frame
+yields one frame per inlined call, innermost first) this finds:
+
+* the ``DW_TAG_subprogram`` holding the PC (only the compile unit of that
+  function is read, see :meth:`dapcore.elf.dwarf.Dwarf.subprogram_at`);
+* for an inlined frame, the ``DW_TAG_inlined_subroutine`` of its depth whose
+  ranges hold the PC: each inlined frame has its own variables (the
+  subprogram's own variables belong to the physical frame only);
+* the variables of that scope and of the lexical blocks holding the PC,
+  with names, types and declaration lines taken through
+  ``DW_AT_abstract_origin`` (Go writes inlined and concrete copies of a
+  function that way);
+* their locations at the PC (location lists; ``DW_OP_fbreg`` against the
+  frame's CFA, since Go's frame base is ``DW_OP_call_frame_cfa``).
+
+The PC used is the frame's PC, minus one for a return address (the call
+instruction, as the unwinder does for lines): the variables are those of
+the moment of the call. Registers are known only where the caller says so
+(:func:`frame_registers`: the top frame of a goroutine running on a thread,
+the frame a signal interrupted); anything else kept in a register is
+reported unavailable, never read from a stale register.
+
+What Go writes, and how it is shown (checked against Go 1.19 to 1.27):
+
+* Parameters are ``DW_TAG_formal_parameter``; results too, flagged with
+  ``DW_AT_variable_parameter`` (named ``~r0``… when unnamed): ``is_return``.
+* ``&x``: ``x`` moved to the heap; the DWARF variable is a pointer to it.
+  Shown as ``x`` (``escaped``), its location the pointer's target.
+  Go 1.27 also writes such variables as ``x`` with ``DW_OP_deref``.
+* Captured variables of closures carry ``DW_AT_go_closure_offset`` (Go
+  1.23+): ``captured``. Before 1.23 nothing tells them from locals.
+* ``.dict`` (generic functions' dictionary), ``.closureptr``, and from Go
+  1.27 the spill slots of decomposed variables (``s.ptr``, ``s.len``,
+  ``c.real``) are compiler artifacts: ``artificial``, hidden by default.
+* Declaration lines: ``DW_AT_decl_line`` of locals (abstract parameters have
+  none, Go issue 23374). A local declared after the frame's current line is
+  not in scope yet: ``hidden`` says so. Captured variables and parameters
+  are never hidden that way, nor the locals of a closure that flags no
+  captures (before 1.23 its captured variables are indistinguishable from
+  locals, and their declaration line is where the closure uses them).
+* Go 1.19 doubles every piece of interface parameters' locations; the
+  pairs are merged.
+* Generic functions: a variable whose type involves a type parameter has a
+  shape type (``go.shape.int``) through a ``.paramN`` typedef; the real type
+  is entry N of ``.dict``, resolved when ``.dict`` and the runtime type can
+  be read (``shape_type`` keeps the shape).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from dapcore.elf.dwarf import (
+    AT_CALL_FILE,
+    AT_CALL_LINE,
+    AT_DECL_LINE,
+    AT_FRAME_BASE,
+    AT_GO_CLOSURE_OFFSET,
+    AT_LOCATION,
+    AT_NAME,
+    AT_TYPE,
+    AT_VARIABLE_PARAMETER,
+    TAG_FORMAL_PARAMETER,
+    TAG_INLINED_SUBROUTINE,
+    TAG_LEXICAL_BLOCK,
+    TAG_VARIABLE,
+    Die,
+    Dwarf,
+    DwarfError,
+)
+from dapcore.elf.dwarf_loc import (
+    MEMORY,
+    Context,
+    Location,
+    LocationError,
+    Memory,
+    Piece,
+    dwarf_registers,
+    evaluate,
+)
+from dapcore.errors import UnreadableMemory
+from dapcore.go.types import GoType, GoTypes
+
+if TYPE_CHECKING:
+    from dapcore.go.process import Process
+    from dapcore.go.unwind import Frame, Stack
+
+__all__ = [
+    "FrameScope",
+    "FrameVariables",
+    "Variable",
+    "VariableReader",
+    "frame_registers",
+    "frame_scope",
+]
+
+Role = Literal["param", "local"]
+_CLOSURE = re.compile(r"\.(func|gowrap)\d+")
+_XMM_SIZES = {n: 16 for n in range(17, 33)}
+
+
+@dataclass(slots=True)
+class Variable:
+    """One variable of a frame."""
+
+    name: str  # the Go name ("x" for DWARF's "&x")
+    dwarf_name: str
+    role: Role  # formal parameter (results included) or local
+    type: GoType  # the variable's type (for "&x": x's type; generics: resolved)
+    location: Location  # where the value is at the frame's PC
+    decl_line: int | None = None
+    is_return: bool = False  # a result parameter (~r0 when unnamed)
+    captured: bool = False  # a closure's captured variable (Go 1.23+ says so)
+    closure_offset: int | None = None
+    escaped: bool = False  # "&x": x lives on the heap, `location` is its target
+    artificial: bool = False  # .dict, .closureptr, spill slots "s.ptr"
+    hidden: str | None = None  # why a debugger would not list it (None: listed)
+    shape_type: GoType | None = None  # the generic shape, when `type` was resolved
+    pointer_location: Location | None = None  # "&x": where the pointer is
+    die_offset: int = 0
+    block_depth: int = 0  # lexical blocks between the function and the variable
+
+    @property
+    def kind(self) -> Literal["param", "local", "captured"]:
+        return "captured" if self.captured else self.role
+
+    @property
+    def available(self) -> bool:
+        return self.location.available
+
+    def read(self, memory: Memory) -> bytes:
+        """The variable's bytes (``type.size`` of them). Raises
+        :class:`dapcore.elf.dwarf_loc.LocationError` when unavailable and
+        :class:`dapcore.errors.UnreadableMemory` when the core lacks them."""
+        return self.location.read(memory, self.type.size)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameScope:
+    """What locating the variables of one logical frame takes: its
+    physical frame's run-time ``pc``, whether that PC is a trapping one
+    (else a return address), its CFA, the current line (declaration-line
+    filtering), the inline depth (0: the physical function; k: the k-th
+    nested inlined call) and the registers known in it (DWARF numbers)."""
+
+    pc: int
+    cfa: int
+    line: int
+    inline_depth: int = 0
+    trap: bool = False
+    entry: int | None = None
+    function: str | None = None  # pclntab's name, for checking the DWARF match
+    registers: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def lookup_pc(self) -> int:
+        """The run-time PC scopes and locations are looked up at."""
+        if self.trap or self.pc == self.entry:
+            return self.pc
+        return self.pc - 1
+
+
+@dataclass(slots=True)
+class FrameVariables:
+    """The variables of one logical frame. ``function`` is the DWARF name
+    of its function (None with ``error`` when the DWARF has none)."""
+
+    function: str | None
+    variables: list[Variable]
+    error: str | None = None
+    inline_mismatch: str | None = None  # the DWARF's inline chain disagrees with pclntab
+    call_file: str | None = None  # an inlined frame: where its caller called it
+    call_line: int | None = None
+
+    @property
+    def visible(self) -> list[Variable]:
+        """What a debugger lists: not hidden, not artificial."""
+        return [v for v in self.variables if v.hidden is None]
+
+    @property
+    def params(self) -> list[Variable]:
+        return [v for v in self.visible if v.role == "param"]
+
+    @property
+    def locals(self) -> list[Variable]:
+        return [v for v in self.visible if v.role == "local"]
+
+    def get(self, name: str) -> Variable | None:
+        """The visible variable ``name`` (innermost block first)."""
+        best = None
+        for v in self.visible:
+            if v.name == name and (best is None or v.block_depth > best.block_depth):
+                best = v
+        return best
+
+
+def frame_scope(frames: Sequence[Frame], index: int,
+                registers: Mapping[int, int] | None = None) -> FrameScope:
+    """The scope of ``frames[index]`` in a stack: its inline depth is how
+    many frames of the same physical frame (same PC and SP) follow it."""
+    f = frames[index]
+    depth = 0
+    j = index + 1
+    while j < len(frames) and frames[j].pc == f.pc and frames[j].sp == f.sp \
+            and frames[j - 1].inlined:
+        depth += 1
+        j += 1
+    return FrameScope(f.pc, f.fp, f.line, depth, f.trap, f.entry, f.function,
+                      dict(registers or {}))
+
+
+def frame_registers(proc: Process, stack: Stack, index: int) -> dict[int, int]:
+    """The registers known in ``stack.frames[index]`` (DWARF numbers): those
+    of the thread for the first physical frame when it starts at the
+    thread's PC, those of the signal context for the frame a signal
+    interrupted; empty for every other frame."""
+    frames = stack.frames
+    f = frames[index]
+    if not f.trap:
+        return {}
+    first = frames[0]
+    if f.pc == first.pc and f.sp == first.sp:
+        for m in proc.ms:
+            t = m.thread
+            if t is not None and t.registers.pc == f.pc and t.registers.sp == f.sp:
+                return dwarf_registers(t.registers.values)
+        return {}
+    # The frame above a sigtramp frame: the interrupted registers are in the
+    # ucontext (uc_mcontext at +40: r8..r15, rdi, rsi, rbp, rbx, rdx, rax,
+    # rcx, rsp, rip; see runtime/defs_linux_amd64.go).
+    j = index - 1
+    while j >= 0 and frames[j].pc == f.pc and frames[j].sp == f.sp:
+        j -= 1
+    if j < 0 or not frames[j].function.endswith("sigtramp"):
+        return {}
+    uc = frames[j].fp
+    names = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp",
+             "rbx", "rdx", "rax", "rcx", "rsp", "rip")
+    try:
+        raw = proc.memory.read(uc + 40, 8 * len(names))
+    except UnreadableMemory:
+        return {}
+    values = {n: int.from_bytes(raw[8 * i:8 * i + 8], "little") for i, n in enumerate(names)}
+    if values["rip"] != f.pc or values["rsp"] != f.sp:
+        return {}
+    return dwarf_registers(values)
+
+
+class VariableReader:
+    """Variables of frames of one process: DWARF, Go types, memory, bias.
+
+    ``runtime_type`` (optional) maps a run-time type descriptor address to
+    its DWARF type; with it, generic variables get their real types."""
+
+    def __init__(self, dwarf: Dwarf, memory: Memory, bias: int = 0,
+                 types: GoTypes | None = None,
+                 runtime_type: Callable[[int], GoType | None] | None = None) -> None:
+        self.dwarf = dwarf
+        self.types = types if types is not None else GoTypes(dwarf)
+        self.memory = memory
+        self.bias = bias
+        self.runtime_type = runtime_type
+
+    @classmethod
+    def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
+        """A reader for ``proc`` (opening its executable's DWARF unless given)."""
+        from dapcore.go.rtype import TypeReader
+
+        d = dwarf if dwarf is not None else Dwarf(proc.exe)
+        types = GoTypes(d)
+        rtypes = TypeReader(proc)
+        base: list[int] = []
+
+        def runtime_type(addr: int) -> GoType | None:
+            try:
+                if not base:
+                    base.append(rtypes.types_base)
+                name = rtypes.read(addr).name
+            except (UnreadableMemory, KeyError, AssertionError):
+                return None
+            return types.by_runtime_type(addr - base[0], name)
+
+        return cls(d, proc.memory, proc.bias, types, runtime_type)
+
+    # -- the frame's scope --------------------------------------------------------
+
+    def frame_variables(self, frames: Sequence[Frame], index: int,
+                        registers: Mapping[int, int] | None = None) -> FrameVariables:
+        """The variables of ``frames[index]`` (a goroutine's stack, as the
+        unwinder gives it), knowing ``registers`` (DWARF numbers) there."""
+        return self.scope_variables(frame_scope(frames, index, registers))
+
+    def scope_variables(self, scope: FrameScope) -> FrameVariables:
+        d = self.dwarf
+        pc = scope.lookup_pc - self.bias
+        try:
+            sub = d.subprogram_at(pc)
+        except DwarfError as exc:
+            return FrameVariables(None, [], f"cannot read the DWARF: {exc}")
+        if sub is None:
+            return FrameVariables(None, [], f"no DWARF for the function at pc {scope.pc:#x}")
+        try:
+            return self._variables(sub, scope, pc)
+        except DwarfError as exc:
+            return FrameVariables(_name(d, sub), [], f"cannot read the DWARF: {exc}")
+
+    def _variables(self, sub: Die, scope: FrameScope, pc: int) -> FrameVariables:
+        d = self.dwarf
+        holder = sub
+        mismatch = None
+        if scope.inline_depth:
+            chain = d.inline_chain(sub, pc)
+            if len(chain) < scope.inline_depth:
+                # Never show another function's variables for this frame.
+                return FrameVariables(
+                    None, [], None, f"pclntab has {scope.inline_depth} inlined calls at pc "
+                    f"{scope.pc:#x}, the DWARF {len(chain)}")
+            holder = chain[scope.inline_depth - 1]
+        fname = _name(d, holder)
+        if mismatch is None and scope.function and fname and \
+                not _same_function(scope.function, fname):
+            mismatch = f"pclntab says {scope.function}, the DWARF {fname}"
+        ctx = Context(
+            cfa=scope.cfa, registers=scope.registers, memory=self.memory, bias=self.bias,
+            frame_base_expr=_frame_base(sub), address_index=lambda i: d.address(sub.unit, i),
+            addr_size=sub.unit.addrsize, register_sizes=_XMM_SIZES)
+        out: list[Variable] = []
+        self._collect(holder, pc, ctx, scope, 0, out)
+        self._finish(out, scope, fname)
+        fv = FrameVariables(fname, out, None, mismatch)
+        if holder.tag == TAG_INLINED_SUBROUTINE:
+            fv.call_file = d.file_attr(holder, AT_CALL_FILE)
+            line = holder.attrs.get(AT_CALL_LINE)
+            fv.call_line = line if isinstance(line, int) else None
+        return fv
+
+    def _collect(self, scope_die: Die, pc: int, ctx: Context, scope: FrameScope,
+                 depth: int, out: list[Variable]) -> None:
+        d = self.dwarf
+        for child in d.children(scope_die):
+            tag = child.tag
+            if tag in (TAG_FORMAL_PARAMETER, TAG_VARIABLE):
+                v = self._variable(child, pc, ctx, depth)
+                if v is not None:
+                    out.append(v)
+            elif tag == TAG_LEXICAL_BLOCK:
+                if any(lo <= pc < hi for lo, hi in d.ranges(child)):
+                    self._collect(child, pc, ctx, scope, depth + 1, out)
+
+    def _variable(self, die: Die, pc: int, ctx: Context, depth: int) -> Variable | None:
+        d = self.dwarf
+        dwarf_name = d.attr(die, AT_NAME)
+        type_off = d.attr(die, AT_TYPE)
+        if not isinstance(dwarf_name, str) or not isinstance(type_off, int):
+            return None
+        decl = d.attr(die, AT_DECL_LINE)
+        is_ret = bool(d.attr(die, AT_VARIABLE_PARAMETER))
+        closure_off = d.attr(die, AT_GO_CLOSURE_OFFSET)
+        typ = self.types.type_at(type_off)
+        if AT_LOCATION not in die.attrs:
+            loc = Location.unavailable("no location in the DWARF (optimized out)")
+        else:
+            expr = d.location_at(die, pc)
+            loc = evaluate(expr, ctx) if expr is not None else Location.unavailable(
+                "optimized out at this PC")
+        loc = _undouble(loc, typ.size)
+        escaped = dwarf_name.startswith("&")
+        name = dwarf_name[1:] if escaped else dwarf_name
+        v = Variable(
+            name=name, dwarf_name=dwarf_name,
+            role="param" if die.tag == TAG_FORMAL_PARAMETER else "local",
+            type=typ, location=loc, decl_line=decl if isinstance(decl, int) else None,
+            is_return=is_ret, captured=isinstance(closure_off, int),
+            closure_offset=closure_off if isinstance(closure_off, int) else None,
+            escaped=escaped, artificial=name.startswith(".") or "." in name,
+            die_offset=die.offset, block_depth=depth)
+        if escaped:
+            self._follow_pointer(v)
+        return v
+
+    def _follow_pointer(self, v: Variable) -> None:
+        """``&x``: the DWARF variable is a pointer to x; point at x."""
+        ptr_type = v.type
+        v.pointer_location = v.location
+        if ptr_type.kind == "ptr" and ptr_type.elem is not None:
+            v.type = ptr_type.elem
+        v.location = self._deref(v.location, "pointer")
+
+    def _deref(self, loc: Location, what: str) -> Location:
+        if not loc.available:
+            return loc
+        try:
+            addr = int.from_bytes(loc.read(self.memory, 8), "little")
+        except (LocationError, UnreadableMemory) as exc:
+            return Location.unavailable(f"cannot read the {what}: {exc}")
+        if addr == 0:
+            return Location.unavailable(f"the {what} is nil (not allocated yet)")
+        return Location((Piece(MEMORY, None, address=addr),))
+
+    def _finish(self, out: list[Variable], scope: FrameScope, fname: str | None) -> None:
+        """Closure variables through .closureptr, generic types through
+        .dict, then what a debugger hides."""
+        by_name = {v.dwarf_name: v for v in out}
+        closureptr = by_name.get(".closureptr")
+        dict_var = by_name.get(".dict")
+        # Before Go 1.23 a closure's captured variables look like locals,
+        # declared (says DW_AT_decl_line) where the closure uses them: in a
+        # closure that does not flag its captures, no line filtering.
+        by_line = not (fname and _CLOSURE.search(fname) and not any(v.captured for v in out))
+        for v in out:
+            if v.captured and not v.available and closureptr is not None \
+                    and closureptr.available and v.closure_offset is not None:
+                base = self._deref(closureptr.location, "closure pointer")
+                if base.address is not None:
+                    slot = Location((Piece(MEMORY, None, address=base.address + v.closure_offset),))
+                    if v.escaped:
+                        v.pointer_location = slot
+                        v.location = self._deref(slot, "pointer")
+                    else:
+                        v.location = slot
+            if v.type.dict_index is not None and dict_var is not None:
+                real = self._dict_type(dict_var, v.type.dict_index)
+                if real is not None:
+                    v.shape_type, v.type = v.type, real
+            if v.artificial:
+                v.hidden = "compiler-generated"
+            elif (by_line and v.role == "local" and not v.captured and v.decl_line
+                  and scope.line and v.decl_line > scope.line):
+                v.hidden = f"declared at line {v.decl_line}, after line {scope.line}"
+
+    def _dict_type(self, dict_var: Variable, index: int) -> GoType | None:
+        if self.runtime_type is None:
+            return None
+        base = self._deref(dict_var.location, "dictionary")
+        if base.address is None:
+            return None
+        try:
+            rt = int.from_bytes(self.memory.read(base.address + 8 * index, 8), "little")
+        except UnreadableMemory:
+            return None
+        return self.runtime_type(rt) if rt else None
+
+
+def _undouble(loc: Location, size: int) -> Location:
+    """Go 1.19 writes the location of interface parameters with every piece
+    twice (``reg2, piece 8, reg2, piece 8, reg5, piece 8, reg5, piece 8``
+    for a 16-byte value): keep one of each pair when the pieces add up to
+    twice the type's size and come in identical pairs."""
+    ps = loc.pieces
+    if len(ps) < 2 or len(ps) % 2 or any(p.size is None for p in ps):
+        return loc
+    if sum(p.size or 0 for p in ps) != 2 * size:
+        return loc
+    if all(ps[i] == ps[i + 1] for i in range(0, len(ps), 2)):
+        return Location(ps[::2])
+    return loc
+
+
+def _name(d: Dwarf, die: Die) -> str | None:
+    n = d.attr(die, AT_NAME)
+    return n if isinstance(n, str) else None
+
+
+def _frame_base(sub: Die) -> bytes | None:
+    fb = sub.attrs.get(AT_FRAME_BASE)
+    return fb if isinstance(fb, bytes) else None
+
+
+def _same_function(pclntab_name: str, dwarf_name: str) -> bool:
+    """pclntab and DWARF names of one function (Go 1.19's pclntab writes
+    ``[...]`` for type arguments of generated functions)."""
+    if pclntab_name == dwarf_name:
+        return True
+    return _strip_brackets(pclntab_name) == _strip_brackets(dwarf_name)
+
+
+def _strip_brackets(name: str) -> str:
+    out, depth = [], 0
+    for ch in name:
+        if ch == "[":
+            if depth == 0:
+                out.append("[")
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                out.append("]")
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
