@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory import toolchains
-from tests.factory.keys import BUILD_RECIPE, digest, zoo_sources_hash
+from tests.factory.keys import BUILD_RECIPE, digest, program_sources_hash
 from tests.factory.locks import exclusive
 from tests.factory.paths import ZOO, build_dir
 from tests.factory.toolchains import Toolchain
 from tests.factory.variants import Variant
 
-PACKAGES = {"zoo": ".", "zoocgo": "./cgo"}
+PACKAGES = {"zoo": ".", "zoocgo": "./cgo", "zoobig": "./big"}
 
 
 class BuildError(RuntimeError):
@@ -36,7 +36,7 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
     """The binary of ``program`` for this toolchain and variant, built unless
     the cache already holds one with the same key."""
     key = digest(
-        recipe=BUILD_RECIPE, sources=zoo_sources_hash(), go=tc.version,
+        recipe=BUILD_RECIPE, sources=program_sources_hash(PACKAGES[program]), go=tc.version,
         variant=variant.name, flags=variant.flags, cgo=variant.cgo, program=program,
     )
     out_dir = build_dir() / f"go{tc.minor}" / variant.name

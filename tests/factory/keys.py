@@ -14,11 +14,15 @@ CAPTURE_RECIPE = 1
 
 
 @cache
-def zoo_sources_hash() -> str:
-    """sha256 over the zoo's Go sources (paths and contents)."""
+def program_sources_hash(package_dir: str) -> str:
+    """sha256 over one zoo program's sources: ``go.mod`` and the files of its
+    package directory (not of the other programs in subdirectories), so a
+    change to one program rebuilds only its own fixtures."""
     h = hashlib.sha256()
-    for path in sorted(ZOO.rglob("*")):
-        if path.is_file() and path.suffix in {".go", ".mod", ".sum", ".c", ".h"}:
+    pkg = (ZOO / package_dir).resolve()
+    files = [ZOO / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file())]
+    for path in files:
+        if path.suffix in {".go", ".mod", ".sum", ".c", ".h"}:
             h.update(str(path.relative_to(ZOO)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
