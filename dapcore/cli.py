@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
     else:
-        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write(json.dumps(out, separators=(",", ":")))
         sys.stdout.write("\n")
     for w in report.proc.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)

@@ -111,7 +111,9 @@ class Report:
     def goroutines_text(self) -> str:
         lines = []
         for g in self.proc.goroutines:
-            st = self.stack(g)
+            # Only the top frame is needed: a stack not unwound yet is not
+            # kept (100,000 goroutines' frames would be hundreds of MB).
+            st = self._stacks.get(g.goid) or self.unwinder.goroutine_stack(g)
             top = next((f for f in st.frames if f.stack == "goroutine"
                         and not f.function.startswith("runtime.")), None)
             where = f"{top.file}:{top.line} {top.function}" if top else ""

@@ -94,6 +94,7 @@ class _PCInfo:
     spwrite: bool  # writes SP (and is not cgocallback)
     sigtramp: bool
     injected: bool  # the caller's pc is a trapping pc (sigpanic, asyncPreempt …)
+    topframe: bool  # pclntab.is_topframe
 
 
 _MISSING = object()
@@ -169,12 +170,12 @@ class Unwinder:
         if f is None:
             info = None
         else:
-            kind = tab.func_kind(f)
+            kind = tab.func_kind(f)  # first: is_topframe may need what it learns
             info = _PCInfo(
                 f, kind, f.entry + self.bias, tab.pcsp(f, pc - self.bias),
                 tab.is_spwrite(f) and kind != "cgocallback",
                 kind == "sigtramp" or f.name == "runtime.sigtramp",
-                kind in _INJECTED)
+                kind in _INJECTED, tab.is_topframe(f))
         if len(self._pc_info) >= _CACHE_LIMIT:
             self._pc_info.clear()
         self._pc_info[pc] = info
@@ -184,12 +185,13 @@ class Unwinder:
                 ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
         """The logical frames at ``sym_pc`` as (function, file, line,
         inlined, func_kind); ``kind`` is that of the physical function,
-        which ``sym_pc`` determines."""
+        which ``sym_pc`` determines (inlined calls have their own)."""
         got = self._pc_frames.get(sym_pc)
         if got is None:
+            tab = self.tab
             got = tuple((sf.function, sf.file, sf.line, sf.inlined,
-                         kind if not sf.inlined else None)
-                        for sf in self.tab.frames_at(sym_pc - self.bias))
+                         tab.kind_of_id(sf.func_id) if sf.inlined else kind)
+                        for sf in tab.frames_at(sym_pc - self.bias))
             if len(self._pc_frames) >= _CACHE_LIMIT:
                 self._pc_frames.clear()
             self._pc_frames[sym_pc] = got
@@ -200,7 +202,11 @@ class Unwinder:
         frames = out.frames
         switched = False
         start_in_syscall = g is not None and st.sp == g.syscall_sp and not st.trap
-        tab = self.tab
+        # The state lives in locals (pc, sp, trap, stack, sg: an unpacked
+        # _State); the per-PC memos are read inline. This loop runs once per
+        # physical frame of every goroutine.
+        pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+        pc_info, pc_frames = self._pc_info, self._pc_frames
         mem = self.mem
         window = mem.ptr_size == _PTR
         win_lo = win_hi = 0
@@ -211,17 +217,20 @@ class Unwinder:
                 out.truncated = True
                 out.error = f"stopped after {MAX_FRAMES} frames"
                 return out
-            info = self._info(st.pc)
+            info = pc_info.get(pc, _MISSING)
+            if info is _MISSING:
+                info = self._info(pc)
             if info is None:
-                if st.stack != GOROUTINE_STACK and g is not None and not switched:
+                if stack != GOROUTINE_STACK and g is not None and not switched:
                     # Unknown code on a system stack (C, vdso): the goroutine
                     # itself is parked in its sched or syscall state.
                     st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
                     continue
-                if not frames or st.stack != GOROUTINE_STACK:
-                    out.error = f"no Go function at pc {st.pc:#x}"
+                if not frames or stack != GOROUTINE_STACK:
+                    out.error = f"no Go function at pc {pc:#x}"
                 else:
-                    out.error = f"unexpected return address {st.pc:#x}"
+                    out.error = f"unexpected return address {pc:#x}"
                 return out
             kind = info.kind
             innermost = not frames
@@ -229,22 +238,24 @@ class Unwinder:
             if innermost and start_in_syscall:
                 spwrite = False
             # Switch from the system stack to the goroutine, as the runtime does.
-            if st.stack == G0_STACK and g is not None and not switched:
+            if stack == G0_STACK and g is not None and not switched:
                 if kind == "morestack":
-                    st = _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
+                    pc, sp, trap, stack, sg = g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g
                     switched = True
                     continue
                 if kind == "systemstack":
-                    st = _State(st.pc, g.sched_sp, st.trap, GOROUTINE_STACK, g)
+                    sp, stack, sg = g.sched_sp, GOROUTINE_STACK, g
                     switched = True
                     spwrite = False
-            pc, sp, trap, stack = st.pc, st.sp, st.trap, st.stack
             entry = info.entry
             fp = sp + info.pcsp + _PTR
             sym_pc = pc if trap or pc == entry else pc - 1
             if info.sigtramp:
                 out.signal_contexts.append(fp)
-            for function, file, line, inlined, fkind in self._frames(sym_pc, kind):
+            logical = pc_frames.get(sym_pc)
+            if logical is None:
+                logical = self._frames(sym_pc, kind)
+            for function, file, line, inlined, fkind in logical:
                 append(Frame(function, file, line, pc, sp, fp, entry, inlined, stack, trap,
                              fkind))
             if info.sigtramp:
@@ -253,24 +264,25 @@ class Unwinder:
                     out.error = "cannot read the signal context"
                     return out
                 pc, sp = nxt
-                st = _State(pc, sp, True, self._stack_of(sp, g, m), g)
+                trap, stack, sg = True, self._stack_of(sp, g, m), g
                 continue
-            if tab.is_topframe(info.func):
+            if info.topframe:
                 if stack != GOROUTINE_STACK and g is not None and not switched:
                     st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
                     continue
                 return out
             if spwrite:
                 # The runtime stops here too: the SP was written directly.
                 if stack != GOROUTINE_STACK and g is not None and not switched:
                     st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
                     continue
                 return out
             at = fp - _PTR
             if win_lo <= at and at + _PTR <= win_hi:
                 ret = _U64(win, at - win_lo)[0]
             else:
-                sg = st.g
                 if (window and stack == GOROUTINE_STACK and sg is not None
                         and sg.stack_lo <= at and at + _PTR <= sg.stack_hi):
                     size = min(sg.stack_hi - at, _WINDOW)
@@ -292,7 +304,7 @@ class Unwinder:
             if fp <= sp and ret == pc:
                 out.error = f"stack does not progress at pc {pc:#x} sp {sp:#x}"
                 return out
-            st = _State(ret, fp, info.injected, stack, st.g)
+            pc, sp, trap = ret, fp, info.injected
 
     def _resume_goroutine(self, g: Goroutine) -> _State:
         if g.syscall_sp:

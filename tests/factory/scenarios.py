@@ -13,7 +13,7 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str  # fixture name
-    program: str  # "zoo" (tests/fixtures/zoo) or "zoocgo" (tests/fixtures/zoo/cgo)
+    program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo) or "zoobig" (…/zoo/big)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -46,7 +46,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("values", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("cgocrash", "zoocgo", CRASH),
         Scenario("cgocallback", "zoocgo", CRASH),
-        # Benchmark-sized, built on request only (-s many-100k).
+        # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
         Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
+        Scenario("bigpanic", "zoobig", CRASH, in_matrix=False),
     )
 }

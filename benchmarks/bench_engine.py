@@ -1,0 +1,321 @@
+"""The engine's performance figures, each measured from a fresh process.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_engine.py [--runs 5] [--only a,b,c,d,e] [--json] [--keep-env]
+
+Every figure runs a small Python program (or the ``dapcore`` CLI) in a new
+interpreter, so imports, opening the files and parsing them are counted; the
+wall time is taken from spawn to exit. Each figure gets one untimed warm-up
+run (the page cache then holds the files, as it would for a second look at
+the same core, and the bytecode cache is filled), then ``--runs`` timed runs:
+the median and the range are printed, with the peak RSS of the child
+processes (``wait4``'s ``ru_maxrss``, the largest over the runs). The
+children run as an installed dapcore would: see :func:`child_env`.
+
+=== ================================================ ============================
+(a) crashed goroutine's stack, ~23 MB binary         open + crashed g + its stack
+(b) all goroutines with full stacks, 10k goroutines  every ``Report.stack(g)``
+(c) goroutine list with top user frames, 100k        ``Report.goroutines_text()``
+(d) ``python -m dapcore crash`` on the big core      CLI wall time
+(e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
+=== ================================================ ============================
+
+The fixtures (``bigpanic``, ``many``, ``many-100k``, Go 1.27, default
+variant) are built through the fixture factory when missing. The exit status
+is non-zero only on errors (a fixture that cannot be built, a child that
+fails, a result that does not match the program's facts); missed targets are
+reported, not failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.factory import Fixture, ensure  # noqa: E402
+from tests.factory.matrix import spec  # noqa: E402
+from tests.factory.paths import cache_root  # noqa: E402
+
+GO = "1.27"
+VARIANT = "default"
+
+# Each snippet gets BIN CORE as argv[1:] and prints one JSON line (checked
+# against the fixture's facts) on stdout; "rss" splits the resident memory at
+# exit into anonymous memory and pages of mapped files (the core is mapped:
+# the pages read from it count as resident until the kernel needs them back).
+_RSS = """
+def _rss():
+    kb = {}
+    for line in open("/proc/self/status"):
+        k, _, v = line.partition(":")
+        if k in ("VmHWM", "RssAnon", "RssFile"):
+            kb[k] = int(v.split()[0]) // 1024
+    return kb
+"""
+
+CRASHED_STACK = _RSS + """
+import json, sys
+from dapcore.go.report import Report
+r = Report.open(sys.argv[1], sys.argv[2])
+g = r.proc.crashed_goroutine
+st = r.stack(g)
+print(json.dumps({"goid": g.goid, "functions": [f.function for f in st.frames],
+                  "error": st.error, "rss": _rss()}))
+"""
+
+ALL_STACKS = _RSS + """
+import json, sys
+from dapcore.go.report import Report
+r = Report.open(sys.argv[1], sys.argv[2])
+frames = errors = 0
+for g in r.proc.goroutines:
+    st = r.stack(g)
+    frames += len(st.frames)
+    errors += st.error is not None
+print(json.dumps({"goroutines": len(r.proc.goroutines), "frames": frames, "errors": errors,
+                  "rss": _rss()}))
+"""
+
+GOROUTINE_LIST = _RSS + """
+import json, sys
+from dapcore.go.report import Report
+r = Report.open(sys.argv[1], sys.argv[2])
+text = r.goroutines_text()
+lines = text.splitlines()
+print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in lines),
+                  "main": sum(" main." in l for l in lines), "last": lines[-1], "rss": _rss()}))
+"""
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    scenario: str
+    argv: list[str]  # after the interpreter; BIN and CORE are appended
+    target_s: float | None = None
+    target_mb: float | None = None
+    note: str = ""
+    times: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    result: Any = None
+    error: str | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_kb) / 1024
+
+    def missed(self) -> list[str]:
+        out = []
+        if self.target_s is not None and self.median > self.target_s:
+            out.append(f"time {self.median:.3f} s > {self.target_s:g} s")
+        if self.target_mb is not None and self.peak_mb > self.target_mb:
+            out.append(f"RSS {self.peak_mb:.0f} MB > {self.target_mb:g} MB")
+        return out
+
+
+def figures() -> list[Figure]:
+    py = ["-c"]
+    return [
+        Figure("a", "crashed goroutine's stack (big binary)", "bigpanic",
+               [*py, CRASHED_STACK], target_s=0.3),
+        Figure("b", "all goroutines, full stacks (10k)", "many",
+               [*py, ALL_STACKS], target_s=2.0, target_mb=300),
+        Figure("c", "goroutine list + top user frame (100k)", "many-100k",
+               [*py, GOROUTINE_LIST], target_s=3.0,
+               note="dlv core: 3.7 s, 357 MB"),
+        Figure("d", "python -m dapcore crash (big binary)", "bigpanic",
+               ["-m", "dapcore", "crash"]),
+        Figure("e", "python -m dapcore bt -a --json (10k)", "many",
+               ["-m", "dapcore", "bt", "-a", "--json"]),
+    ]
+
+
+def child_env(keep: bool) -> dict[str, str]:
+    """The children's environment: this one with the repository first on
+    PYTHONPATH and, unless ``keep``, as an installed dapcore runs: buffered
+    stdout (without PYTHONUNBUFFERED; unbuffered, ``bt -a --json`` makes a
+    system call per JSON token) and cached bytecode (without
+    PYTHONDONTWRITEBYTECODE; the cache goes to PYTHONPYCACHEPREFIX, outside
+    the tree, and the warm-up run fills it)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    if not keep:
+        env.pop("PYTHONUNBUFFERED", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache_root() / "pycache"))
+    return env
+
+
+def run_child(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, int, int, str]:
+    """Spawn the interpreter with ``argv``; (seconds, peak RSS KiB, exit
+    status, stderr tail). Stdout goes to ``out``."""
+    err = out.with_suffix(".err")
+    fa = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, str(out), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        (os.POSIX_SPAWN_OPEN, 2, str(err), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+    ]
+    start = time.perf_counter()
+    pid = os.posix_spawn(sys.executable, [sys.executable, *argv], env, file_actions=fa)
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    tail = err.read_text(errors="replace").strip()[-2000:]
+    return seconds, usage.ru_maxrss, code, tail
+
+
+def check_result(fig: Figure, fx: Fixture, stdout: str) -> Any:
+    """What the child printed, checked against the program's facts; raises
+    ValueError when it does not match."""
+    facts = fx.facts()
+    if fig.key == "a":
+        res = json.loads(stdout)
+        if res["goid"] != facts["crashGoroutine"]:
+            raise ValueError(f"crashed goroutine {res['goid']}, facts say "
+                             f"{facts['crashGoroutine']}")
+        names = res["functions"]
+        want = facts["crashFrames"]
+        got = [n for n in names if n in want]
+        if got != want:
+            raise ValueError(f"crash frames {got}, expected {want} in {names}")
+        return {"frames": len(names), "rss": res["rss"]}
+    if fig.key == "b":
+        res = json.loads(stdout)
+        if res["goroutines"] < facts["many"]["count"]:
+            raise ValueError(f"{res['goroutines']} goroutines, the program started "
+                             f"{facts['many']['count']}")
+        return res
+    if fig.key == "c":
+        res = json.loads(stdout)
+        n = facts["many"]["count"]
+        if res["lines"] < n or res["located"] < n or res["main"] < n // 4:
+            raise ValueError(f"{res} for {n} goroutines")
+        return res
+    if fig.key == "d":
+        if not stdout.startswith(facts["crashMessage"]):
+            raise ValueError(f"crash header {stdout.splitlines()[:1]}, expected "
+                             f"{facts['crashMessage']!r}")
+        return {"lines": len(stdout.splitlines())}
+    if fig.key == "e":
+        doc = json.loads(stdout)
+        gs = doc["goroutines"]
+        if len(gs) < facts["many"]["count"] or doc["crash"]["goroutine"] != \
+                facts["crashGoroutine"]:
+            raise ValueError(f"{len(gs)} goroutines, crash {doc['crash']}")
+        return {"goroutines": len(gs), "frames": sum(len(g["frames"]) for g in gs)}
+    raise AssertionError(fig.key)
+
+
+def measure(fig: Figure, fx: Fixture, runs: int, tmp: Path, env: dict[str, str]) -> None:
+    argv = [*fig.argv, str(fx.binary), str(fx.core)]
+    out = tmp / f"{fig.key}.out"
+    for i in range(runs + 1):  # the first run warms the page cache
+        seconds, rss, code, tail = run_child(argv, out, env)
+        if code != 0:
+            fig.error = f"exit status {code}:\n{tail}"
+            return
+        if i == 0:
+            try:
+                fig.result = check_result(fig, fx, out.read_text())
+            except (ValueError, KeyError, json.JSONDecodeError) as exc:
+                fig.error = f"wrong result: {exc}"
+                return
+            continue
+        fig.times.append(seconds)
+        fig.rss_kb.append(rss)
+
+
+def table(figs: list[Figure], fixtures: dict[str, Fixture]) -> str:
+    rows = [("", "figure", "median", "min–max", "peak RSS", "target", "")]
+    for f in figs:
+        if f.error is not None:
+            rows.append((f"({f.key})", f.title, "ERROR", "", "", "", ""))
+            continue
+        target = " ".join(x for x in (f"≤ {f.target_s:g} s" if f.target_s else "",
+                                      f"≤ {f.target_mb:g} MB" if f.target_mb else "") if x)
+        verdict = "" if not target else ("MISSED" if f.missed() else "ok")
+        rows.append((f"({f.key})", f.title, f"{f.median:.3f} s",
+                     f"{min(f.times):.3f}–{max(f.times):.3f}", f"{f.peak_mb:.0f} MB",
+                     target or "—", verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("")
+    for name, fx in fixtures.items():
+        size = fx.binary.stat().st_size / 1e6
+        core = fx.core.stat().st_size / 1e6
+        lines.append(f"{name}: {fx.spec.id}, binary {size:.1f} MB, core {core:.0f} MB "
+                     f"({fx.core})")
+    for f in figs:
+        if f.note:
+            lines.append(f"({f.key}) reference: {f.note}")
+        if f.result is not None:
+            lines.append(f"({f.key}) result: {json.dumps(f.result)}")
+        for m in f.missed() if f.error is None else []:
+            lines.append(f"({f.key}) target missed: {m}")
+        if f.error is not None:
+            lines.append(f"({f.key}) ERROR: {f.error}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    ap.add_argument("--only", default="", help="comma-separated figure keys, e.g. a,c")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    ap.add_argument("--keep-env", action="store_true",
+                    help="run the children in this environment unchanged (see child_env)")
+    args = ap.parse_args(argv)
+    only = {k.strip() for k in args.only.split(",") if k.strip()}
+    figs = [f for f in figures() if not only or f.key in only]
+    if not figs:
+        ap.error(f"no figure among {args.only!r}")
+
+    fixtures: dict[str, Fixture] = {}
+    for name in sorted({f.scenario for f in figs}):
+        try:
+            fixtures[name] = ensure(spec(GO, VARIANT, name))
+        except Exception as exc:  # reported, and the exit status says it
+            print(f"fixture go{GO}-{VARIANT}-{name}: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+            return 2
+
+    env = child_env(args.keep_env)
+    with tempfile.TemporaryDirectory(prefix="dapcore-bench.") as tmp:
+        for f in figs:
+            print(f"({f.key}) {f.title} …", file=sys.stderr, flush=True)
+            measure(f, fixtures[f.scenario], args.runs, Path(tmp), env)
+
+    print(table(figs, fixtures))
+    if args.json:
+        print(json.dumps([{
+            "key": f.key, "title": f.title, "fixture": fixtures[f.scenario].spec.id,
+            "times": f.times, "median": f.median if f.times else None,
+            "peakRssMB": f.peak_mb if f.rss_kb else None, "targetS": f.target_s,
+            "targetMB": f.target_mb, "missed": f.missed() if f.times else [],
+            "result": f.result, "error": f.error,
+        } for f in figs], indent=2))
+    return 1 if any(f.error is not None for f in figs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
