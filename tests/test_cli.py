@@ -84,3 +84,15 @@ def test_labels_and_locked_thread(capsys: pytest.CaptureFixture[str]) -> None:
         assert facts["goroutines"]["main"] not in system
         assert not system & set(facts["goroutines"].values())
         assert system, "GC and finalizer goroutines are system goroutines"
+
+
+def test_json_lists_panics_in_flight(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.factory import ensure
+
+    fx = ensure(make_spec("1.27", "default", "inflight"))
+    code, out, _ = run(capsys, "goroutines", str(fx.binary), str(fx.core), "--json")
+    assert code == 0
+    by_id = {g["id"]: g for g in json.loads(out)["goroutines"]}
+    for goid, message in fx.facts()["inflightPanics"].items():
+        assert by_id[int(goid)]["panics"] == [message]
+    assert by_id[1]["panics"] == ["inflight: main gives up"]

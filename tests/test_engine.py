@@ -197,3 +197,22 @@ def test_stripped_binaries_say_why_globals_are_not_found(
     with pytest.raises(NoDwarf, match=r"stripped .* cannot find runtime\.allgs in "
                        r"runtime\.allgadd: the pclntab has no runtime\.allgadd"):
         _ = rep.proc.goroutines
+
+
+INFLIGHT = [s for s in SPECS if s.scenario.name == "inflight"]
+
+
+@pytest.mark.parametrize("spec", INFLIGHT, ids=[s.id for s in INFLIGHT])
+def test_panics_in_flight_on_other_goroutines(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Panics the runtime never printed (their goroutines park in a deferred
+    call): their values are derived from memory — errors.New, fmt.Errorf %w,
+    runtime bounds and plain errors, strings, numbers."""
+    from dapcore.go.crash import read_panics
+
+    rep = report(fixture)
+    expected = fixture.facts()["inflightPanics"]
+    assert len(expected) == 6
+    for goid, message in expected.items():
+        g = rep.proc.goroutine(int(goid))
+        assert g is not None and g.panic_ptr, goid
+        assert [p.message for p in read_panics(rep.proc, g.panic_ptr)] == [message]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.go import rtype as K
+from dapcore.go.errtext import error_text
 
 if TYPE_CHECKING:
     from dapcore.go.process import Process
@@ -70,6 +71,9 @@ def print_eface(proc: Process, types: TypeReader, typ: int, data: int,
         return "nil", None
     rt = types.read(typ)
     mem = proc.memory
+    derived = error_text(proc, rt, data)
+    if derived is not None:  # an error value the runtime has not printed yet
+        return (indented(derived) if indent else derived), rt.name
     try:
         if rt.kind == K.STRING:
             s = mem.go_string(data)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dapcore.errors import DapcoreError
-from dapcore.go.crash import Crash, analyse
+from dapcore.go.crash import Crash, analyse, read_panics
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.process import Process
 from dapcore.go.traceback import (
@@ -84,6 +84,8 @@ class Report:
                 "function": cb.function, "file": cb.file, "line": cb.line,
                 "goroutine": cb.goroutine},
         }
+        if g.panic_ptr:
+            out["panics"] = [p.message for p in read_panics(self.proc, g.panic_ptr)]
         if frames:
             st = self.stack(g)
             out["frames"] = [

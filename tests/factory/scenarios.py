@@ -44,6 +44,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("snapshot", "zoo", SNAPSHOT, side_files=("facts.json", "stack.txt")),
         Scenario("many", "zoo", CRASH, ("10000",)),
         Scenario("values", "zoo", CRASH, side_files=("facts.json", "values.json")),
+        Scenario("inflight", "zoo", CRASH),
         Scenario("cgocrash", "zoocgo", CRASH),
         Scenario("cgocallback", "zoocgo", CRASH),
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
