@@ -144,7 +144,7 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
 def _throw_message(proc: Process, frames: list[Frame]) -> str | None:
     """The string passed to ``runtime.throw``/``runtime.fatal``: its
     ``systemstack`` closure ({fn, s}) lives in the thrower's frame."""
-    for i, fr in enumerate(frames):
+    for fr in frames:
         if fr.function not in ("runtime.throw", "runtime.fatal") or fr.inlined:
             continue
         closure = proc.pclntab.func_by_name(fr.function + ".func1")
@@ -166,7 +166,6 @@ def _throw_message(proc: Process, frames: list[Frame]) -> str | None:
             s = _string_at(proc, a)
             if s is not None:
                 return s
-        del i
     return None
 
 
