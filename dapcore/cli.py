@@ -34,7 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-a", "--all", action="store_true", help="every goroutine")
     c = sub.add_parser("crash", help="the crash header and the crashing goroutine")
     _add_files(c)
+    lo = sub.add_parser("locals", help="arguments and locals of a frame")
+    _add_files(lo)
+    _add_frame(lo)
+    pr = sub.add_parser("print", help="a variable of a frame, or a package variable")
+    _add_files(pr)
+    pr.add_argument("name", help="an identifier: local, global, or pkg.Var")
+    _add_frame(pr)
     return parser
+
+
+def _add_frame(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-g", "--goroutine", type=int,
+                   help="goroutine id (default: the crashing one)")
+    p.add_argument("-f", "--frame", type=int, default=0,
+                   help="frame number, as `dapcore bt` numbers them (default 0)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
             out = report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
+        elif args.command in ("locals", "print"):
+            from dapcore.go.framevalues import locals_output, print_output
+
+            goid = args.goroutine if args.goroutine is not None else report.default_goid()
+            if args.command == "locals":
+                out = locals_output(report, goid, args.frame, args.json)
+            else:
+                out = print_output(report, goid, args.frame, args.name, args.json)
         else:
             out = report.crash_json() if args.json else report.crash_text()
     except DapcoreError as exc:
