@@ -1,7 +1,20 @@
-"""``python -m dapcore``."""
+"""``python -m dapcore``: with no arguments (or only ``--listen``/``--log``
+options) it serves DAP, as editors run it; otherwise the command line."""
 
 import sys
 
-from dapcore.cli import main
+_DAP_OPTIONS = ("--listen", "--log")
 
-sys.exit(main())
+
+def _main() -> int:
+    argv = sys.argv[1:]
+    if not argv or argv[0].split("=", 1)[0] in _DAP_OPTIONS:
+        from dapcore.dap.server import main as dap_main
+
+        return dap_main(argv)
+    from dapcore.cli import main
+
+    return main(argv)
+
+
+sys.exit(_main())

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_files(pr)
     pr.add_argument("name", help="an identifier: local, global, or pkg.Var")
     _add_frame(pr)
+    _add_dap(sub)
     return parser
 
 
@@ -51,6 +52,12 @@ def _add_frame(p: argparse.ArgumentParser) -> None:
                    help="frame number, as `dapcore bt` numbers them (default 0)")
 
 
+def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from dapcore.dap.options import add_arguments
+
+    add_arguments(sub.add_parser("dap", help="serve the Debug Adapter Protocol (stdio or TCP)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dapcore`` console script."""
     parser = build_parser()
@@ -58,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "dap":
+        from dapcore.dap.server import run
+
+        return run(args)
     from dapcore.go.report import Report
 
     try:

@@ -1,0 +1,58 @@
+"""Checked access to request arguments: a wrong type becomes an error
+response with a readable message, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean", dict: "an object",
+               list: "an array"}
+
+
+class RequestError(Exception):
+    """A request that cannot be answered; the message goes to the user."""
+
+    def __init__(self, message: str, *, show_user: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.show_user = show_user
+
+
+def arguments(msg: dict[str, Any]) -> dict[str, Any]:
+    args = msg.get("arguments", {})
+    if args is None:
+        return {}
+    if not isinstance(args, dict):
+        raise RequestError("'arguments' must be an object")
+    return args
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def required(args: dict[str, Any], name: str, kind: type[T]) -> T:
+    if name not in args or args[name] is None:
+        raise RequestError(f"argument '{name}' is required")
+    return optional(args, name, kind, None)  # type: ignore[return-value]
+
+
+def optional(args: dict[str, Any], name: str, kind: type[T], default: T | None) -> T | None:
+    value = args.get(name)
+    if value is None:
+        return default
+    if not _is(value, kind):
+        raise RequestError(f"argument '{name}' must be {_TYPE_NAMES.get(kind, kind.__name__)}, "
+                           f"not {type(value).__name__}")
+    return value  # type: ignore[no-any-return]
+
+
+def non_negative(args: dict[str, Any], name: str, default: int | None) -> int | None:
+    value = optional(args, name, int, default)
+    if value is not None and value < 0:
+        raise RequestError(f"argument '{name}' must not be negative")
+    return value

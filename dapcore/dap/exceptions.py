@@ -1,0 +1,84 @@
+"""The crash as DAP presents it: the ``stopped`` event, ``exceptionInfo`` and
+the one-paragraph summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dapcore.go.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
+from dapcore.go.goroutines import Goroutine
+from dapcore.go.report import Report
+from dapcore.go.traceback import created_by, format_frame, header, printed_frames
+
+
+def first_line(report: Report) -> str:
+    """``panic: assignment to entry in nil map``: the preamble's first line."""
+    text = report.crash.header().strip()
+    return text.splitlines()[0] if text else report.crash.kind
+
+
+def is_exception(report: Report) -> bool:
+    return report.crash.kind != SNAPSHOT
+
+
+def exception_id(report: Report) -> str:
+    c = report.crash
+    if c.kind in (PANIC, FATAL):
+        return c.kind
+    if c.kind == SIGNAL:
+        sig = c.fatal_signal or c.signal
+        return sig.name if sig is not None else "signal"
+    return c.kind
+
+
+def runtime_traceback(report: Report, g: Goroutine) -> str:
+    """The goroutine's stack as the runtime printed it in the crash."""
+    out = [header(g)]
+    frames = report.stack(g).frames
+    out.extend(format_frame(f) for f in printed_frames(frames, report.crash, g.crashed))
+    cb = created_by(report.proc, g)
+    if cb is not None:
+        where = f" in goroutine {cb.goroutine}" if cb.goroutine else ""
+        out.append(f"created by {cb.function}{where}\n\t{cb.file}:{cb.line} +{cb.offset:#x}")
+    return "\n".join(out)
+
+
+def exception_info(report: Report, g: Goroutine | None) -> dict[str, Any]:
+    c = report.crash
+    details: dict[str, Any] = {"message": c.header()}
+    panic = c.panics[-1] if c.panics else None
+    if panic is not None and panic.type_name:
+        details["typeName"] = panic.type_name
+        details["fullTypeName"] = panic.type_name
+    if g is not None:
+        details["stackTrace"] = runtime_traceback(report, g)
+    return {"exceptionId": exception_id(report), "description": first_line(report),
+            "breakMode": "always", "details": details}
+
+
+def summary(report: Report, core: str) -> str:
+    """One paragraph for the debug console."""
+    proc = report.proc
+    c = report.crash
+    sig = c.signal or c.fatal_signal
+    ct = proc.core.crashing_thread
+    core_sig = ct.signal if ct is not None else 0
+    parts = [f"Opened core {core} of {proc.exe.path} ({proc.go_version or 'unknown Go version'})."]
+    if c.kind == SNAPSHOT:
+        parts.append("The process was snapshotted while running (no crash).")
+    else:
+        why = f"It died with {first_line(report)}"
+        if sig is not None:
+            why += f" ({sig.name})"
+        parts.append(why + ".")
+    if core_sig:
+        parts.append(f"The core was written on {signal_name(core_sig)}.")
+    n = len(proc.goroutines)
+    parts.append(f"{n} goroutine{'s' if n != 1 else ''}")
+    if c.goroutine is not None:
+        parts[-1] += f"; goroutine {c.goroutine} crashed."
+    else:
+        parts[-1] += "."
+    for w in proc.warnings:
+        parts.append(f"Warning: {w}.")
+    return " ".join(parts) + "\n"

@@ -1,0 +1,82 @@
+"""The ``stackTrace`` response: DAP frames for a goroutine."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from dapcore.dap.stack import is_runtime, shown_frames
+from dapcore.go.pclntab import print_name
+
+if TYPE_CHECKING:
+    from dapcore.dap.session import Session
+    from dapcore.go.goroutines import Goroutine
+    from dapcore.go.report import Report
+    from dapcore.go.unwind import Frame
+
+
+def _source(session: Session, rep: Report, f: Frame) -> tuple[dict[str, Any] | None, int]:
+    """The frame's source and line: the local file, else the disassembly of
+    the function (a ``sourceReference``), else none."""
+    line = f.line
+    if not f.file or f.file == "?":
+        return None, 0
+    local = session.sources.local(f.file)
+    if local is not None:
+        src: dict[str, Any] = {"name": os.path.basename(f.file), "path": local}
+    else:
+        entry = f.entry
+        lst = session.listing(rep, entry)
+        if lst is None:
+            return None, 0
+        src = {"name": f"{os.path.basename(f.file)} ({print_name(f.function)} disassembly)",
+               "sourceReference": session.listings.id_of(entry),
+               "origin": f"{f.file} not found on this machine: disassembly"}
+        line = lst.line_for(f.pc if f.trap else f.pc - 1)  # the call, not the return address
+    if is_runtime(f.function, session.sources.main_module):
+        src["presentationHint"] = "deemphasize"
+    return src, line
+
+
+def stack_trace(session: Session, rep: Report, g: Goroutine, start: int,
+                levels: int) -> dict[str, Any]:
+    config = session.config
+    assert config is not None
+    shown = shown_frames(rep, g, config.show_crash_frames)
+    stack = rep.stack(g)
+    line_base = 0 if session.client.get("linesStartAt1") is False else 1
+    col = 0 if session.client.get("columnsStartAt1") is False else 1
+    entries: list[dict[str, Any]] = []
+    for s in shown:
+        if s.frame is None:
+            f0 = s.folded[0]
+            entries.append({"id": session.frames.id_of((g.goid, -1)), "name": s.label,
+                            "line": 0, "column": 0, "presentationHint": "label",
+                            "instructionPointerReference": f"{f0.pc:#x}"})
+            continue
+        f = s.frame
+        entry: dict[str, Any] = {
+            "id": session.frames.id_of((g.goid, s.index)),
+            "name": print_name(f.function) + (" (inlined)" if f.inlined else ""),
+            "line": 0, "column": 0,
+            "instructionPointerReference": f"{f.pc:#x}",
+        }
+        src, line = _source(session, rep, f)
+        if src is not None:
+            entry["source"] = src
+            entry["line"] = max(line - 1 + line_base, 0) if line else 0
+            entry["column"] = col
+        if src is not None and src.get("presentationHint") == "deemphasize":
+            entry["presentationHint"] = "subtle"
+        entries.append(entry)
+    if stack.error:
+        last = stack.frames[-1].pc if stack.frames else 0
+        entries.append({"id": session.frames.id_of((g.goid, -2)),
+                        "name": f"[stack unwinding stopped: {stack.error}]", "line": 0,
+                        "column": 0, "presentationHint": "label",
+                        "instructionPointerReference": f"{last:#x}"})
+    if config.stack_depth:
+        entries = entries[:config.stack_depth]
+    total = len(entries)
+    page = entries[start:start + levels] if levels else entries[start:]
+    return {"stackFrames": page, "totalFrames": total}

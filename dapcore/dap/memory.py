@@ -1,0 +1,91 @@
+"""``readMemory`` and ``disassemble``: bytes and instructions of the dead process."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+from dapcore.errors import UnreadableMemory
+from dapcore.go.pclntab import print_name
+from dapcore.go.process import Process
+
+MAX_READ = 16 * 1024 * 1024
+
+
+def parse_reference(ref: str) -> int:
+    """A memory reference as dapcore hands them out: a hex (or decimal) address."""
+    text = ref.strip().lower()
+    try:
+        return int(text, 16) if text.startswith("0x") else int(text, 0)
+    except ValueError:
+        raise ValueError(f"not a memory reference: {ref!r}") from None
+
+
+def read_memory(proc: Process, addr: int, count: int) -> dict[str, Any]:
+    """The readable prefix of ``[addr, addr+count)``, base64; the rest is reported
+    as unreadable."""
+    count = min(count, MAX_READ)
+    if addr < 0 or addr >= 1 << 64:
+        return {"address": f"{addr:#x}", "unreadableBytes": count}
+    try:
+        data = proc.memory.read(addr, count)
+    except UnreadableMemory as exc:
+        good = max(0, min(count, exc.addr - addr)) if exc.addr >= addr else 0
+        try:
+            data = proc.memory.read(addr, good) if good else b""
+        except UnreadableMemory:
+            data = b""
+    body: dict[str, Any] = {"address": f"{addr:#x}", "data": base64.b64encode(data).decode()}
+    if len(data) < count:
+        body["unreadableBytes"] = count - len(data)
+    return body
+
+
+def _function_insns(proc: Process, pc: int) -> list[Any]:
+    import capstone
+
+    f = proc.pclntab.func_at(pc - proc.bias)
+    if f is None:
+        return []
+    start = f.entry + proc.bias
+    try:
+        code = proc.memory.read(start, f.end - f.entry)
+    except UnreadableMemory:
+        return []
+    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    return list(cs.disasm(code, start))
+
+
+def disassemble(proc: Process, addr: int, instruction_offset: int, count: int,
+                resolve_symbols: bool) -> list[dict[str, Any]]:
+    """``count`` instructions starting ``instruction_offset`` instructions from
+    the one at ``addr`` (within the function holding it; outside a function
+    the slots are filled with invalid entries, as the protocol asks)."""
+    insns = _function_insns(proc, addr)
+    index = next((i for i, ins in enumerate(insns) if ins.address <= addr
+                  < ins.address + ins.size), None)
+    out: list[dict[str, Any]] = []
+    tab = proc.pclntab
+    last_loc: tuple[str, int] | None = None
+    for k in range(count):
+        i = None if index is None else index + instruction_offset + k
+        if i is None or not 0 <= i < len(insns):
+            out.append({"address": f"{addr:#x}" if i is None else "0x0",
+                        "instruction": "??", "presentationHint": "invalid"})
+            continue
+        ins = insns[i]
+        entry: dict[str, Any] = {"address": f"{ins.address:#x}",
+                                 "instructionBytes": ins.bytes.hex(" "),
+                                 "instruction": f"{ins.mnemonic} {ins.op_str}".strip()}
+        f = tab.func_at(ins.address - proc.bias)
+        if f is not None:
+            if resolve_symbols and ins.address - proc.bias == f.entry:
+                entry["symbol"] = print_name(f.name)
+            file, line = tab.line_at(f, ins.address - proc.bias)
+            if file != "?" and (file, line) != last_loc:
+                entry["location"] = {"name": os.path.basename(file), "path": file}
+                entry["line"] = line
+                last_loc = (file, line)
+        out.append(entry)
+    return out

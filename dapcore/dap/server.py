@@ -1,0 +1,152 @@
+"""Serving sessions over stdio or TCP with anyio.
+
+stdout carries the protocol only: while the stdio server runs, file
+descriptor 1 is pointed at stderr, so a stray ``print`` cannot corrupt the
+stream. Logs go through :mod:`logging` to ``--log FILE`` or stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from dapcore.dap.framing import FrameError, FrameParser, encode
+from dapcore.dap.options import add_arguments
+from dapcore.dap.session import Session
+
+log = logging.getLogger("dapcore.dap")
+
+Read = Callable[[], Awaitable[bytes]]
+Write = Callable[[bytes], Awaitable[None]]
+
+
+async def serve(read: Read, write: Write) -> None:
+    """Run one session until the client disconnects or the input ends."""
+    parser = FrameParser()
+    async with anyio.create_task_group() as tg:
+        def close() -> None:
+            tg.cancel_scope.cancel()
+
+        async def send(msg: dict[str, Any]) -> None:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("-> %s", json.dumps(msg)[:2000])
+            await write(encode(msg))
+
+        session = Session(send, close)
+        while True:
+            data = await read()
+            if not data:
+                break
+            for item in parser.feed(data):
+                if isinstance(item, FrameError):
+                    tg.start_soon(_guarded, session.report_frame_error, item)
+                else:
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("<- %s", json.dumps(item)[:2000])
+                    tg.start_soon(_guarded, session.handle, item)
+        # Input closed: let answers in flight finish, then stop.
+    log.info("session ended")
+
+
+async def _guarded(fn: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+    """One message's task: a failure is logged, never fatal to the server."""
+    try:
+        await fn(arg)
+    except Exception:
+        log.exception("while answering a message")
+
+
+async def serve_stdio() -> None:
+    out_fd = os.dup(1)
+    os.dup2(2, 1)  # anything printed to stdout now lands on stderr
+    sys.stdout = sys.stderr
+    write_lock = anyio.Lock()
+    gone = False
+
+    async def read() -> bytes:
+        return await anyio.to_thread.run_sync(os.read, 0, 1 << 16, abandon_on_cancel=True)
+
+    def write_all(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(out_fd, view)
+            view = view[n:]
+
+    async def write(data: bytes) -> None:
+        nonlocal gone
+        async with write_lock:
+            if gone:
+                return
+            try:
+                await anyio.to_thread.run_sync(write_all, data)
+            except OSError as exc:  # the client closed our stdout: drop the rest
+                gone = True
+                log.info("client went away (%s)", exc)
+
+    await serve(read, write)
+
+
+async def serve_tcp(host: str, port: int) -> None:
+    listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
+    sock_port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    sock_host = listener.extra(anyio.abc.SocketAttribute.local_address)[0]
+    print(f"dapcore: listening on {sock_host}:{sock_port}", file=sys.stderr, flush=True)
+    log.info("listening on %s:%s", sock_host, sock_port)
+
+    async def one(stream: anyio.abc.SocketStream) -> None:
+        lock = anyio.Lock()
+
+        async def read() -> bytes:
+            try:
+                return await stream.receive(1 << 16)
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return b""
+
+        async def write(data: bytes) -> None:
+            async with lock:
+                try:
+                    await stream.send(data)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    pass
+
+        async with stream:
+            try:
+                await serve(read, write)
+            except Exception:
+                log.exception("session failed")
+
+    await listener.serve(one)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server as the parsed ``dap`` arguments say."""
+    handler: logging.Handler = (logging.FileHandler(args.log) if args.log
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("dapcore")
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, args.log_level))
+    root.propagate = False
+    try:
+        if args.listen is not None:
+            anyio.run(serve_tcp, *args.listen)
+        else:
+            anyio.run(serve_stdio)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="dapcore dap", description="Serve the Debug Adapter "
+                                "Protocol for Go core dumps")
+    add_arguments(p)
+    return run(p.parse_args(argv))

@@ -1,0 +1,65 @@
+"""Which frames a goroutine's stack shows, and which are the runtime's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dapcore.go.goroutines import Goroutine
+from dapcore.go.pclntab import print_name
+from dapcore.go.report import Report
+from dapcore.go.traceback import printed_frames
+from dapcore.go.unwind import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One entry of the stack as DAP shows it: a real frame, or the label that
+    stands for the crash handler's frames folded away."""
+
+    index: int  # position in the engine's frame list (of the first folded one for a label)
+    frame: Frame | None
+    folded: tuple[Frame, ...] = ()
+
+    @property
+    def label(self) -> str:
+        n = len(self.folded)
+        first, last = print_name(self.folded[0].function), print_name(self.folded[-1].function)
+        span = first if n == 1 else f"{first} … {last}"
+        return f"[{n} crash-handling runtime frame{'s' if n != 1 else ''}: {span}]"
+
+
+def shown_frames(report: Report, g: Goroutine, show_all: bool) -> list[Shown]:
+    """The goroutine's frames, innermost first. Frames above the point where
+    the runtime's own traceback of this goroutine begins (signal delivery,
+    ``crash``, ``raise``, ``fatalpanic`` …) are folded into one label entry
+    unless ``show_all``."""
+    frames = report.stack(g).frames
+    if show_all or not frames:
+        return [Shown(i, f) for i, f in enumerate(frames)]
+    crash = report.crash
+    printed = printed_frames(frames, crash, g.crashed)
+    skip = len(frames) - len(printed)
+    out: list[Shown] = []
+    if skip > 0:
+        out.append(Shown(0, None, tuple(frames[:skip])))
+    out.extend(Shown(skip + i, f) for i, f in enumerate(printed))
+    return out
+
+
+def package_of(function: str) -> str:
+    """``github.com/a/b.(*T).M`` → ``github.com/a/b``; ``main.f`` → ``main``."""
+    slash = function.rfind("/")
+    dot = function.find(".", slash + 1)
+    return function if dot < 0 else function[:dot]
+
+
+def is_runtime(function: str, main_module: str | None) -> bool:
+    """True for the Go runtime, the standard library and compiler-made
+    functions: frames the user did not write, shown de-emphasised."""
+    pkg = package_of(function)
+    if pkg == "main" or function.startswith("main."):
+        return False
+    if main_module and (pkg == main_module or pkg.startswith(main_module + "/")):
+        return False
+    first = pkg.split("/", 1)[0]
+    return "." not in first

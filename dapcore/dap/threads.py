@@ -1,0 +1,27 @@
+"""Goroutines as DAP threads: order and names."""
+
+from __future__ import annotations
+
+from dapcore.go.goroutines import Goroutine
+from dapcore.go.process import Process
+from dapcore.go.traceback import start_function
+
+
+def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:
+    """Every goroutine, the crashing one first, then by goroutine id."""
+    gs = [g for g in proc.goroutines if not (hide_system and g.system and not g.crashed)]
+    return sorted(gs, key=lambda g: (not g.crashed, g.goid))
+
+
+def thread_name(proc: Process, g: Goroutine) -> str:
+    """``[Go 7] main.worker · chan receive`` (+ ``· thread 1234`` and the crash mark)."""
+    fn = start_function(proc, g)
+    if fn == "runtime.main":
+        fn = "main.main"
+    parts = [f"[Go {g.goid}] {fn or '?'}", g.status_text]
+    if g.locked_to_thread:
+        parts.append("locked to thread")
+    if g.thread:
+        parts.append(f"thread {g.thread}")
+    name = " · ".join(parts)
+    return f"{name} · ⚡ crashed" if g.crashed else name
