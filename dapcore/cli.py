@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     lo = sub.add_parser("locals", help="arguments and locals of a frame")
     _add_files(lo)
     _add_frame(lo)
-    pr = sub.add_parser("print", help="a variable of a frame, or a package variable")
+    pr = sub.add_parser("print", help="evaluate an expression in a frame (variables, "
+                        "pkg.Var, x.f, a[i], m[\"k\"], *p, &x, len(s), x.(T), arithmetic)")
     _add_files(pr)
-    pr.add_argument("name", help="an identifier: local, global, or pkg.Var")
+    pr.add_argument("name", metavar="expr",
+                    help="a Go expression: a local, a global, pkg.Var, or any expression")
     _add_frame(pr)
     _add_dap(sub)
     return parser

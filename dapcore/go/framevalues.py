@@ -90,5 +90,16 @@ def locals_output(report: Report, goid: int, frame: int, as_json: bool) -> Any:
 
 
 def print_output(report: Report, goid: int, frame: int, name: str, as_json: bool) -> Any:
-    v = lookup(report, goid, frame, name)
+    """``dapcore print``: an expression (:mod:`dapcore.go.expr_eval`); a name the
+    expression parser refuses (``net/http.DefaultClient``) is looked up as is."""
+    from dapcore.go.expr import ParseError
+    from dapcore.go.expr_eval import evaluate
+
+    try:
+        v = evaluate(report, goid, frame, name)
+    except ParseError as exc:
+        try:
+            v = lookup(report, goid, frame, name.strip())
+        except DapcoreError:
+            raise DapcoreError(f"{exc}\n{exc.caret(name)}") from None
     return value_json(v) if as_json else v.text
