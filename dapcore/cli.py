@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a Go expression: a local, a global, pkg.Var, or any expression")
     _add_frame(pr)
     _add_dap(sub)
+    sub.add_parser("demo", help="open the bundled demo core through the DAP server and "
+                   "print what an editor shows")
     return parser
 
 
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "demo":
+        from dapcore.demo import main as demo_main
+
+        return demo_main()
     if args.command == "dap":
         from dapcore.dap.server import run
 

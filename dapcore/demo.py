@@ -1,0 +1,307 @@
+"""``dapcore demo``: open the bundled demo core through the real DAP server.
+
+The demo (``dapcore/demo/``: a Go 1.27 program that panicked assigning to a
+nil map, its core, and the Go sources of the crash) is decompressed into a
+cache directory; ``python -m dapcore`` is started over stdio, and a minimal
+DAP client plays what an editor does when it opens a core: initialize,
+launch, configurationDone, the ``stopped`` event, threads, the crashing
+goroutine's stack, scopes, variables, exceptionInfo, disconnect. What an
+editor would show is printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+TIMEOUT = 60.0
+SHOW_THREADS = 8
+SHOW_FRAMES = 12
+CONTEXT_LINES = 3
+
+
+class DemoError(Exception):
+    pass
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("DAPCORE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dapcore")
+    return Path(base) / "demo"
+
+
+def _data() -> Any:
+    # dapcore/demo/ holds data only (package data of ``dapcore``): this module
+    # takes the name, the directory is not a package.
+    return resources.files("dapcore").joinpath("demo")
+
+
+def manifest() -> dict[str, Any]:
+    return json.loads(_data().joinpath("demo.json").read_text())
+
+
+def unpack(dest: Path | None = None) -> tuple[Path, Path, Path, dict[str, Any]]:
+    """Decompress the bundled files (once per build ID); returns binary, core,
+    source directory, manifest."""
+    info = manifest()
+    tag = hashlib.sha256(info["buildID"].encode()).hexdigest()[:12]
+    dest = (dest or cache_dir()) / tag
+    pkg = _data()
+    binary, core, src = dest / "zoo", dest / "core", dest / "src"
+    if not (binary.is_file() and core.is_file()):
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, out, mode in ((info["binary"], binary, 0o755), (info["core"], core, 0o644)):
+            tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+            tmp.write_bytes(lzma.decompress(pkg.joinpath(name).read_bytes()))
+            tmp.chmod(mode)
+            tmp.replace(out)
+    src.mkdir(parents=True, exist_ok=True)
+    for name in info["sources"]:
+        (src / name).write_bytes(pkg.joinpath(name).read_bytes())
+    return binary, core, src, info
+
+
+class Client:
+    """A minimal DAP client over a child's stdio (Content-Length framing)."""
+
+    def __init__(self, argv: list[str], log: IO[str] | None = None) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log if log is not None else subprocess.DEVNULL)
+        self.seq = 0
+        self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.events: list[dict[str, Any]] = []
+        self._pending: dict[int, dict[str, Any]] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        try:
+            while True:
+                length = None
+                while True:
+                    line = out.readline()
+                    if not line:
+                        return
+                    line = line.strip()
+                    if not line:
+                        break
+                    key, _, value = line.partition(b":")
+                    if key.strip().lower() == b"content-length":
+                        length = int(value)
+                if length is None:
+                    continue
+                self.inbox.put(json.loads(out.read(length)))
+        finally:
+            self.inbox.put(None)
+
+    def _next(self) -> dict[str, Any]:
+        try:
+            msg = self.inbox.get(timeout=TIMEOUT)
+        except queue.Empty:
+            raise DemoError(f"the DAP server did not answer within {TIMEOUT:.0f} s") from None
+        if msg is None:
+            raise DemoError(f"the DAP server exited (status {self.proc.wait()})")
+        return msg
+
+    def send(self, command: str, arguments: dict[str, Any] | None = None) -> int:
+        self.seq += 1
+        msg: dict[str, Any] = {"seq": self.seq, "type": "request", "command": command}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        data = json.dumps(msg).encode()
+        stdin = self.proc.stdin
+        assert stdin is not None
+        stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+        stdin.flush()
+        return self.seq
+
+    def response(self, seq: int) -> dict[str, Any]:
+        while seq not in self._pending:
+            msg = self._next()
+            if msg.get("type") == "response":
+                self._pending[msg["request_seq"]] = msg
+            elif msg.get("type") == "event":
+                self.events.append(msg)
+        resp = self._pending.pop(seq)
+        if not resp.get("success"):
+            raise DemoError(f"{resp.get('command')} failed: {resp.get('message')}")
+        return resp.get("body") or {}
+
+    def request(self, command: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.response(self.send(command, arguments))
+
+    def event(self, name: str) -> dict[str, Any]:
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev.get("event") == name:
+                    return self.events.pop(i).get("body") or {}
+            msg = self._next()
+            if msg.get("type") == "response":
+                self._pending[msg["request_seq"]] = msg
+            elif msg.get("type") == "event":
+                self.events.append(msg)
+
+    def close(self) -> int:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def _source_lines(client: Client, source: dict[str, Any]) -> list[str] | None:
+    path = source.get("path")
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
+    ref = source.get("sourceReference") or 0
+    if ref > 0:
+        body = client.request("source", {"source": source, "sourceReference": ref})
+        return str(body.get("content", "")).splitlines()
+    return None
+
+
+def _frame_line(frame: dict[str, Any], focus: bool) -> str:
+    src = frame.get("source") or {}
+    where = f"{src.get('path') or src.get('name') or '?'}:{frame.get('line', 0)}"
+    hint = frame.get("presentationHint") or (src.get("presentationHint"))
+    mark = "→" if focus else ("·" if hint in ("deemphasize", "subtle", "label") else "*")
+    if frame.get("presentationHint") == "label":
+        return f"  {mark} {frame.get('name')}"
+    return f"  {mark} {frame.get('name')}  {where}"
+
+
+def run(out: IO[str] | None = None, workdir: Path | None = None,
+        sources: Path | None = None) -> int:
+    """Run the demo; ``sources`` replaces the directory of the bundled Go
+    sources (without the files, the editor gets what the ``source`` request
+    serves: a disassembly annotated with source lines)."""
+    out = out or sys.stdout
+
+    def say(text: str = "") -> None:
+        out.write(text + "\n")
+
+    binary, core, src, info = unpack(workdir)
+    say(f"dapcore demo: {info['fixture']} (Go {info['goVersion']}): a Go program that "
+        "panicked; opening its core through the DAP server")
+    say(f"  executable {binary}")
+    say(f"  core       {core}")
+    log = tempfile.TemporaryFile("w+")  # the server's stderr, shown if it fails
+    client = Client([sys.executable, "-m", "dapcore"], log)
+    try:
+        client.request("initialize", {
+            "clientID": "dapcore-demo", "adapterID": "gocore", "linesStartAt1": True,
+            "columnsStartAt1": True, "pathFormat": "path",
+            "supportsVariableType": True})
+        launch_seq = client.send("launch", {
+            "type": "gocore", "request": "launch", "name": "dapcore demo",
+            "program": str(binary), "coreFilePath": str(core),
+            "substitutePath": [{"from": info["sourceDir"], "to": str(sources or src)}],
+        })
+        client.event("initialized")
+        client.request("configurationDone")
+        client.response(launch_seq)
+        stopped = client.event("stopped")
+        tid = stopped.get("threadId")
+        say("")
+        text = stopped.get("text") or stopped.get("description", "")
+        say(f"■ stopped: {stopped.get('reason')} — {text}")
+
+        exc = client.request("exceptionInfo", {"threadId": tid})
+        say("")
+        say("Exception")
+        say(f"  {exc.get('description') or exc.get('exceptionId', '')}")
+
+        threads = client.request("threads").get("threads", [])
+        say("")
+        say(f"Threads ({len(threads)})")
+        for t in threads[:SHOW_THREADS]:
+            say(f"  {'→' if t['id'] == tid else ' '} {t['name']}")
+        if len(threads) > SHOW_THREADS:
+            say(f"    … and {len(threads) - SHOW_THREADS} more")
+
+        frames = client.request("stackTrace", {"threadId": tid}).get("stackFrames", [])
+        focus = next((f for f in frames if (f.get("source") or {}).get("path")
+                      and f.get("presentationHint") not in ("label", "subtle")
+                      and (f.get("source") or {}).get("presentationHint") != "deemphasize"),
+                     frames[0] if frames else None)
+        say("")
+        say(f"Call stack of the crashing goroutine ({len(frames)} frames; → where an editor "
+            "lands, * user code, · runtime)")
+        for f in frames[:SHOW_FRAMES]:
+            say(_frame_line(f, f is focus))
+        if len(frames) > SHOW_FRAMES:
+            say(f"    … and {len(frames) - SHOW_FRAMES} more")
+
+        if focus is not None:
+            src_ref = focus.get("source") or {}
+            line = int(focus.get("line") or 0)
+            lines = _source_lines(client, src_ref)
+            say("")
+            say(f"Source: {src_ref.get('path') or src_ref.get('name')}:{line}")
+            if lines:
+                lo, hi = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
+                for n in range(lo, hi + 1):
+                    say(f"  {'>' if n == line else ' '} {n:4d}  {lines[n - 1]}")
+            else:
+                say("  (source not available)")
+
+            scopes = client.request("scopes", {"frameId": focus["id"]}).get("scopes", [])
+            say("")
+            say(f"Variables of {focus.get('name')}")
+            if not scopes:
+                say("  (no scopes)")
+            for sc in scopes:
+                if sc.get("expensive"):
+                    say(f"  {sc['name']}: (expensive, not expanded)")
+                    continue
+                variables: list[dict[str, Any]] = []
+                if sc.get("variablesReference"):
+                    variables = client.request(
+                        "variables", {"variablesReference": sc["variablesReference"]}
+                    ).get("variables", [])
+                say(f"  {sc['name']}:" + ("" if variables else " (none)"))
+                for v in variables:
+                    typ = f" ({v['type']})" if v.get("type") else ""
+                    say(f"    {v['name']}{typ} = {v.get('value', '')}")
+
+        if exc.get("details", {}).get("stackTrace"):
+            say("")
+            say("Traceback (exceptionInfo)")
+            for ln in str(exc["details"]["stackTrace"]).splitlines()[:12]:
+                say(f"  {ln}")
+        client.request("disconnect", {"terminateDebuggee": True})
+    except DemoError as exc:
+        client.close()
+        log.seek(0)
+        tail = "".join(log.readlines()[-20:]).rstrip()
+        raise DemoError(f"{exc}\n{tail}" if tail else str(exc)) from None
+    finally:
+        status = client.close()
+        log.close()
+    if status != 0:
+        raise DemoError(f"the DAP server exited with status {status}")
+    say("")
+    say("That is what VS Code (extension in vscode-extension/) or nvim-dap show on this core.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run()
+    except (DemoError, OSError, lzma.LZMAError) as exc:
+        print(f"dapcore demo: {exc}", file=sys.stderr)
+        return 1

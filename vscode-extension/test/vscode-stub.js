@@ -1,0 +1,116 @@
+'use strict';
+// A stand-in for the `vscode` module: just what extension.js uses, with
+// knobs the tests turn (settings, installed extensions, dialog answers) and
+// logs they read (error messages, started sessions, registrations).
+const Module = require('module');
+const path = require('path');
+
+const state = {
+  settings: {},
+  extensions: {},
+  openDialogAnswers: [],
+  quickPickAnswers: [],
+  errors: [],
+  started: [],
+  registered: [],
+  commands: {},
+  workspaceFolders: undefined,
+  reset() {
+    this.settings = {};
+    this.extensions = {};
+    this.openDialogAnswers = [];
+    this.quickPickAnswers = [];
+    this.errors = [];
+    this.started = [];
+    this.registered = [];
+    this.commands = {};
+    this.workspaceFolders = undefined;
+    this.openDialogCalls = [];
+    this.quickPickCalls = [];
+  },
+};
+state.reset();
+
+class DebugAdapterExecutable {
+  constructor(command, args, options) {
+    this.command = command;
+    this.args = args;
+    this.options = options;
+  }
+}
+
+const Uri = {
+  file(p) {
+    return { fsPath: p, path: p, scheme: 'file' };
+  },
+};
+
+const vscode = {
+  __state: state,
+  DebugAdapterExecutable,
+  Uri,
+  DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
+  workspace: {
+    getConfiguration(section) {
+      return {
+        get(key, dflt) {
+          const full = `${section}.${key}`;
+          return full in state.settings ? state.settings[full] : dflt;
+        },
+      };
+    },
+    get workspaceFolders() {
+      return state.workspaceFolders;
+    },
+  },
+  extensions: {
+    getExtension(id) {
+      return state.extensions[id];
+    },
+  },
+  window: {
+    showErrorMessage(msg) {
+      state.errors.push(msg);
+      return Promise.resolve(undefined);
+    },
+    showOpenDialog(options) {
+      state.openDialogCalls.push(options);
+      const answer = state.openDialogAnswers.shift();
+      return Promise.resolve(answer === undefined ? undefined : [Uri.file(answer)]);
+    },
+    showQuickPick(items, options) {
+      state.quickPickCalls.push({ items, options });
+      const pick = state.quickPickAnswers.shift();
+      return Promise.resolve(typeof pick === 'function' ? pick(items) : pick);
+    },
+  },
+  debug: {
+    registerDebugAdapterDescriptorFactory(type, factory) {
+      state.registered.push({ kind: 'factory', type, factory });
+      return { dispose() {} };
+    },
+    registerDebugConfigurationProvider(type, provider, trigger) {
+      state.registered.push({ kind: 'provider', type, provider, trigger });
+      return { dispose() {} };
+    },
+    startDebugging(folder, config) {
+      state.started.push({ folder, config });
+      return Promise.resolve(true);
+    },
+  },
+  commands: {
+    registerCommand(id, fn) {
+      state.commands[id] = fn;
+      return { dispose() {} };
+    },
+  },
+};
+
+// `require('vscode')` anywhere resolves to this file.
+const originalResolve = Module._resolveFilename;
+Module._resolveFilename = function resolve(request, ...rest) {
+  if (request === 'vscode') return path.join(__dirname, 'vscode-stub.js');
+  return originalResolve.call(this, request, ...rest);
+};
+
+module.exports = vscode;
