@@ -42,6 +42,9 @@ CAPABILITIES: dict[str, Any] = {
     "supportsLoadedSourcesRequest": True,
     "supportsReadMemoryRequest": True,
     "supportsDisassembleRequest": True,
+    "supportsEvaluateForHovers": True,
+    "supportsValueFormattingOptions": True,
+    "supportsClipboardContext": True,
 }
 
 _RESUME = ("continue", "next", "stepIn", "stepOut", "pause", "reverseContinue", "stepBack",
@@ -93,7 +96,9 @@ class Session:
         self._progress = 0
         self.threads: HandleTable[int] = HandleTable()
         self.frames: HandleTable[tuple[int, int]] = HandleTable()
-        self.scopes: HandleTable[tuple[int, str]] = HandleTable()
+        self.vars: Any = None  # dapcore.dap.variables.Variables, on first use
+        # set by the repl's 'frame N': ((goid, frame index), the frameId then selected)
+        self.repl_frame: tuple[tuple[int, int], int | None] | None = None
         self.listings: HandleTable[int] = HandleTable()  # sourceReference → function entry
         self._listings: dict[int, Any] = {}
         self._by_goid: dict[int, Any] | None = None
@@ -413,35 +418,41 @@ class Session:
         g = self.goroutine(tid)
         return Reply(await self.engine(exception_info, rep, g))
 
-    async def on_scopes(self, args: dict[str, Any]) -> Reply:
-        fid = required(args, "frameId", int)
-        self._need_core()
+    def _variables(self) -> Any:
+        """The session's :class:`dapcore.dap.variables.Variables` (made on first use)."""
+        from dapcore.dap.variables import Variables
+
+        if self.vars is None:
+            rep = self._need_core()
+            self.vars = Variables(rep, self.config,
+                                  self.sources.main_module if self.sources else None)
+        return self.vars
+
+    def _frame_key(self, fid: int) -> tuple[int, int]:
         key = self.frames.key_of(fid)
         if key is None:
             raise RequestError(f"no frame {fid}")
-        if key[1] < 0:  # a label frame
-            return Reply({"scopes": []})
-        ref = self.scopes.id_of((fid, "locals"))
-        return Reply({"scopes": [{"name": "Locals", "presentationHint": "locals",
-                                  "variablesReference": ref, "expensive": False}]})
+        return key
+
+    async def on_scopes(self, args: dict[str, Any]) -> Reply:
+        fid = required(args, "frameId", int)
+        await self.loaded()
+        goid, index = self._frame_key(fid)
+        vs = self._variables()
+        return Reply({"scopes": await self.engine(vs.scopes, goid, index)})
 
     async def on_variables(self, args: dict[str, Any]) -> Reply:
-        from dapcore.dap.variables import frame_locals
-
         ref = required(args, "variablesReference", int)
         start = non_negative(args, "start", 0) or 0
         count = non_negative(args, "count", 0) or 0
-        optional(args, "filter", str, None)
-        optional(args, "format", dict, None)
-        rep = self._need_core()
-        key = self.scopes.key_of(ref)
-        if key is None:
-            raise RequestError(f"no variables for reference {ref}")
-        goid, index = self.frames.key_of(key[0]) or (0, -1)
-        g = self.goroutine(self.threads.id_of(goid))
-        frame = rep.stack(g).frames[index]
-        values = await self.engine(frame_locals, rep, g, frame)
-        values = values[start:start + count] if count else values[start:]
+        filter_ = optional(args, "filter", str, None)
+        if filter_ not in (None, "indexed", "named"):
+            raise RequestError("argument 'filter' must be \"indexed\" or \"named\"")
+        fmt = optional(args, "format", dict, None) or {}
+        await self.loaded()
+        vs = self._variables()
+        values = await self.engine(vs.variables, ref, start, count, filter_,
+                                   fmt.get("hex") is True)
         return Reply({"variables": values})
 
     async def on_source(self, args: dict[str, Any]) -> Reply:
@@ -466,16 +477,42 @@ class Session:
                       else "text/plain"})
 
     async def on_evaluate(self, args: dict[str, Any]) -> Reply:
-        from dapcore.dap.repl import run_command
+        """Go expressions (:mod:`dapcore.go.expr_eval`) in the contexts watch,
+        hover, repl, clipboard and variables; in the repl also the commands of
+        :mod:`dapcore.dap.repl` (``goroutines``, ``bt``, ``frame N``, …)."""
+        from dapcore.dap.repl import is_command, run_command
 
         expression = required(args, "expression", str)
         context = optional(args, "context", str, None)
-        optional(args, "frameId", int, None)
+        fid = optional(args, "frameId", int, None)
+        fmt = optional(args, "format", dict, None) or {}
         rep = await self.loaded()
-        if context not in (None, "repl"):
-            raise RequestError("evaluating Go expressions is not available yet")
-        text = await self.engine(run_command, self, rep, expression.strip())
-        return Reply({"result": text, "variablesReference": 0})
+        vs = self._variables()
+        where = self._frame_key(fid) if fid is not None else None
+        if context == "repl":
+            if is_command(expression):
+                text = await self.engine(run_command, self, rep, expression.strip(), where, fid)
+                return Reply({"result": text, "variablesReference": 0})
+            if self.repl_frame is not None and (where is None or fid == self.repl_frame[1]):
+                where = self.repl_frame[0]
+            else:
+                self.repl_frame = None  # the user selected another frame since 'frame N'
+        if where is None:
+            where = await self.engine(self.default_frame, rep)
+        body = await self.engine(vs.evaluate, where[0], where[1], expression,
+                                 fmt.get("hex") is True)
+        return Reply(body)
+
+    def default_frame(self, rep: Any) -> tuple[int, int]:
+        """(goid, frame index) evaluated in when no frame is given: the first
+        user frame of the crashing (or first) goroutine, else its top frame."""
+        from dapcore.dap.stack import is_runtime
+
+        goid = rep.default_goid()
+        frames = rep.stack(rep._g(goid)).frames
+        main = self.sources.main_module if self.sources else None
+        index = next((i for i, f in enumerate(frames) if not is_runtime(f.function, main)), 0)
+        return goid, index
 
     async def on_modules(self, args: dict[str, Any]) -> Reply:
         non_negative(args, "startModule", 0)

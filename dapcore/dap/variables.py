@@ -1,18 +1,375 @@
-"""Values of a frame's variables, as DAP ``Variable`` objects."""
+"""Scopes, variables and evaluation for DAP: a frame's values as DAP
+``Scope`` and ``Variable`` objects.
+
+One :class:`Variables` per session owns the value context (memory, types,
+the limits of the launch arguments ``maxStringLen`` and ``maxArrayValues``)
+and the ``variablesReference`` table. The core never changes, so a
+reference stays valid until the session ends, and the same value path in
+the same frame always gets the same reference.
+
+Scopes of a frame:
+
+- ``Locals``: the frame's arguments, then its locals. The name says
+  ``Locals (optimized)`` when the function was compiled with optimizations
+  (variables may be missing or ``<optimized out>``). This is decided from
+  the binary's build settings: ``-gcflags`` with both ``-N`` and ``-l``
+  disables optimization for the packages named on the command line (the
+  user's code) or, with ``all=``, for every package; a binary without
+  build settings counts as optimized.
+- ``Globals (package P)``: the package variables of the frame's package,
+  always offered, ``expensive`` (clients fetch it only when opened) unless
+  the launch argument ``showGlobalVariables`` is true.
+- ``Registers``: only where registers are known (the top frame of a
+  goroutine that was running on a thread, a frame a signal interrupted),
+  ``expensive`` unless ``showRegisters`` is true.
+
+Every method here runs in the engine thread (one at a time).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from dapcore.go.goroutines import Goroutine
-from dapcore.go.report import Report
-from dapcore.go.unwind import Frame
+from dapcore.dap.args import RequestError
+from dapcore.dap.handles import HandleTable
+from dapcore.dap.stack import is_runtime, package_of
+from dapcore.errors import DapcoreError
+
+if TYPE_CHECKING:
+    from dapcore.dap.session import LaunchConfig
+    from dapcore.go.report import Report
+    from dapcore.go.values import Value, ValueContext
+
+__all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-def frame_locals(report: Report, goroutine: Goroutine, frame: Frame) -> list[dict[str, Any]]:
-    """The arguments and locals of ``frame`` as DAP variables.
+@dataclass(slots=True)
+class _Scope:
+    goid: int
+    index: int
+    kind: str  # "locals", "globals" or "registers"
 
-    Reading values from DWARF is delivered by issue 4; until it is wired in,
-    every frame's Locals scope is empty.
-    """
-    return []
+
+class Variables:
+    """The session's values and their ``variablesReference`` numbers."""
+
+    def __init__(self, report: Report, config: LaunchConfig | None, main_module: str | None
+                 ) -> None:
+        self.report = report
+        self.config = config
+        self.main_module = main_module
+        self._ctx: ValueContext | None = None
+        # one table for scopes and values: both are variablesReference numbers
+        self.refs: HandleTable[tuple[Any, ...]] = HandleTable()
+        self._scopes: dict[int, _Scope] = {}
+        self._values: dict[int, Value] = {}
+        self._scope_values: dict[int, list[Any]] = {}
+        self._noopt: tuple[bool, bool] | None = None
+
+    # -- the value context ---------------------------------------------------------
+
+    @property
+    def ctx(self) -> ValueContext:
+        if self._ctx is None:
+            from dapcore.go.values import ValueConfig, ValueContext
+
+            vc = ValueConfig()
+            if self.config is not None:
+                if self.config.max_string_len:
+                    vc.max_string_len = self.config.max_string_len
+                if self.config.max_array_values:
+                    vc.max_array_values = self.config.max_array_values
+            self._ctx = ValueContext(self.report.proc, config=vc)
+        return self._ctx
+
+    # -- optimization --------------------------------------------------------------
+
+    def optimized(self, function: str) -> bool:
+        """Whether ``function`` was compiled with optimizations (see the module
+        docstring for the rule)."""
+        if self._noopt is None:
+            flags = self.report.proc.buildinfo.settings.get("-gcflags", "")
+            words = flags.replace("=", " ").replace('"', " ").split()
+            noopt = "-N" in words and "-l" in words
+            self._noopt = (noopt, noopt and "all=" in flags)
+        noopt, everywhere = self._noopt
+        if not noopt:
+            return True
+        return not everywhere and is_runtime(function, self.main_module)
+
+    def no_dwarf(self) -> str | None:
+        """Why no variable can be read (None: they can)."""
+        exe = self.report.proc.exe
+        if exe.has_dwarf:
+            return None
+        return (f"{os.path.basename(str(exe.path))} has no DWARF debug information "
+                "(stripped, or linked with -ldflags=-w): variables cannot be read")
+
+    # -- scopes --------------------------------------------------------------------
+
+    def scopes(self, goid: int, index: int) -> list[dict[str, Any]]:
+        g = self.report._g(goid)
+        stack = self.report.stack(g)
+        if index == -1:  # the label standing for the crash handler's folded frames
+            return self._register_scope(goid, 0, stack)
+        if index < 0:  # the label saying where unwinding stopped
+            return []
+        if index >= len(stack.frames):
+            raise RequestError(f"goroutine {goid} has no frame {index}")
+        function = stack.frames[index].function
+        show_globals = bool(self.config and self.config.show_globals)
+        name = "Locals (optimized)" if self.optimized(function) else "Locals"
+        out = [{"name": name, "presentationHint": "locals",
+                "variablesReference": self._scope_ref(goid, index, "locals"),
+                "expensive": False}]
+        if self.no_dwarf() is None:
+            out.append({"name": f"Globals (package {package_of(function)})",
+                        "variablesReference": self._scope_ref(goid, index, "globals"),
+                        "expensive": not show_globals})
+        return out + self._register_scope(goid, index, stack)
+
+    def _register_scope(self, goid: int, index: int, stack: Any) -> list[dict[str, Any]]:
+        from dapcore.go.regs import frame_register_values
+
+        if not stack.frames:
+            return []
+        try:
+            regs = frame_register_values(self.report.proc, stack, index)
+        except DapcoreError:
+            regs = []
+        if not regs:
+            return []
+        return [{"name": "Registers", "presentationHint": "registers",
+                 "variablesReference": self._scope_ref(goid, index, "registers"),
+                 "namedVariables": len(regs),
+                 "expensive": not (self.config and self.config.show_registers)}]
+
+    def _scope_ref(self, goid: int, index: int, kind: str) -> int:
+        ref = self.refs.id_of(("scope", goid, index, kind))
+        self._scopes.setdefault(ref, _Scope(goid, index, kind))
+        return ref
+
+    def _scope_contents(self, ref: int, scope: _Scope) -> list[Any]:
+        """The scope's values (Value objects, or (name, text) for registers), cached."""
+        got = self._scope_values.get(ref)
+        if got is not None:
+            return got
+        rep = self.report
+        out: list[Any]
+        why = self.no_dwarf()
+        if why is not None and scope.kind != "registers":
+            out = [("(no variables)", why)]
+        elif scope.kind == "locals":
+            from dapcore.go.framevalues import frame_values
+
+            try:
+                out = [v for _, v in frame_values(rep, scope.goid, scope.index, self.ctx)]
+            except DapcoreError as exc:
+                out = [("(no variables)", str(exc))]
+        elif scope.kind == "globals":
+            from dapcore.go.pkgvars import package_globals
+
+            function = rep.stack(rep._g(scope.goid)).frames[scope.index].function
+            out = list(package_globals(rep.proc, package_of(function), self.ctx))
+        else:
+            from dapcore.go.regs import frame_register_values
+
+            out = list(frame_register_values(rep.proc, rep.stack(rep._g(scope.goid)),
+                                             scope.index))
+        self._scope_values[ref] = out
+        return out
+
+    # -- variables -----------------------------------------------------------------
+
+    def variables(self, ref: int, start: int, count: int, filter_: str | None,
+                  hex_: bool) -> list[dict[str, Any]]:
+        scope = self._scopes.get(ref)
+        value = self._values.get(ref)
+        if scope is None and value is None:
+            raise RequestError(f"no variables for reference {ref}")
+        if scope is not None and (scope.kind == "registers" or self.no_dwarf() is not None):
+            if filter_ == "indexed":
+                return []
+            items = self._scope_contents(ref, scope)
+            items = items[start:start + count] if count else items[start:]
+            return [self._item(scope.goid, scope.index, x) for x in items]
+        ctx = self.ctx
+        old = ctx.config.hex
+        ctx.config.hex = hex_
+        try:
+            if scope is not None:
+                if filter_ == "indexed":
+                    return []
+                items = self._scope_contents(ref, scope)
+                items = items[start:start + count] if count else items[start:]
+                return [self._item(scope.goid, scope.index, x) for x in items]
+            assert value is not None
+            goid, index = self.refs.key_of(ref)[1:3]  # type: ignore[index]
+            indexed = value.indexed
+            if (filter_ == "indexed" and not indexed) or (filter_ == "named" and indexed):
+                return []
+            if count:
+                kids = value.children(start, count)
+            elif indexed:  # no paging asked (nvim-dap): one page of maxArrayValues
+                kids = value.children(start, ctx.config.max_array_values)
+            else:
+                kids = value.children(start, None)
+            return [self.variable(goid, index, k, value) for k in kids]
+        finally:
+            ctx.config.hex = old
+
+    def _item(self, goid: int, index: int, x: Any) -> dict[str, Any]:
+        if isinstance(x, tuple):  # a register, or why a scope is empty
+            return {"name": x[0], "value": x[1], "variablesReference": 0}
+        return self.variable(goid, index, x)
+
+    def value_ref(self, goid: int, index: int, v: Value) -> int:
+        """The reference of an expandable value (0 when it has no children)."""
+        if v.error is not None or not v.child_count:
+            return 0
+        key: tuple[Any, ...] = ("value", goid, index, v.expression_path)
+        n = 0
+        while True:
+            ref = self.refs.id_of(key)
+            stored = self._values.setdefault(ref, v)
+            if stored is v or _same(stored, v):
+                return ref
+            n += 1  # another value with the same path (shadowed variables)
+            key = ("value", goid, index, v.expression_path, n)
+
+    def variable(self, goid: int, index: int, v: Value, parent: Value | None = None
+                 ) -> dict[str, Any]:
+        """A DAP ``Variable`` for ``v`` (a child of ``parent``).
+
+        ``evaluateName`` is the value's expression path, left out where
+        ``evaluate`` would not accept it: a channel's queued elements and
+        state (Go has no expression for them; ``len``/``cap`` excepted), and
+        map entries whose key is written as a composite literal."""
+        out: dict[str, Any] = {"name": v.name, "value": full_text(v),
+                               "type": v.type_name if v.type is not None else ""}
+        if _has_expression(v, parent):
+            out["evaluateName"] = v.expression_path
+        out["variablesReference"] = self.value_ref(goid, index, v)
+        out.update(child_counts(v, out["variablesReference"]))
+        out.update(memory_reference(v))
+        return out
+
+    # -- evaluate ------------------------------------------------------------------
+
+    def evaluate(self, goid: int, index: int, expression: str, hex_: bool
+                 ) -> dict[str, Any]:
+        """The ``evaluate`` response body for a Go expression."""
+        why = self.no_dwarf()
+        if why is not None:
+            raise RequestError(why)
+        ctx = self.ctx
+        old = ctx.config.hex
+        ctx.config.hex = hex_
+        try:
+            v = self.evaluate_value(goid, index, expression)
+            ref = self.value_ref(goid, index, v)
+            body: dict[str, Any] = {"result": full_text(v), "variablesReference": ref}
+            if v.type is not None:
+                body["type"] = v.type_name
+            body.update(child_counts(v, ref))
+            body.update(memory_reference(v))
+            return body
+        finally:
+            ctx.config.hex = old
+
+    def evaluate_value(self, goid: int, index: int, expression: str) -> Value:
+        """Evaluate with :mod:`dapcore.go.expr_eval`; without it (not there, or
+        not implemented) a plain identifier is still looked up."""
+        from dapcore.go.framevalues import lookup
+
+        text = expression.strip()
+        if not text:
+            raise RequestError("nothing to evaluate")
+        if index < 0:
+            raise RequestError("this entry of the stack is not a frame: select a frame with "
+                               "source to evaluate there")
+        try:
+            expr_eval: Any = importlib.import_module("dapcore.go.expr_eval")
+        except (ImportError, NotImplementedError):
+            expr_eval = None
+        if expr_eval is not None:
+            try:
+                return expr_eval.evaluate(self.report, goid, index, text, ctx=self.ctx)
+            except NotImplementedError:
+                pass
+            except DapcoreError as exc:
+                from dapcore.go.expr import ParseError
+
+                if not isinstance(exc, ParseError):
+                    raise
+                # a name the expression parser refuses (net/http.DefaultClient)
+                try:
+                    return lookup(self.report, goid, index, text, self.ctx)
+                except DapcoreError:
+                    raise exc from None
+        if not _IDENT.match(text):
+            raise RequestError("only variable names can be evaluated in this build of dapcore")
+        return lookup(self.report, goid, index, text, self.ctx)
+
+
+def _has_expression(v: Value, parent: Value | None) -> bool:
+    from dapcore.go.expr import parse
+
+    if parent is None:
+        return True
+    path = v.expression_path
+    if path == parent.expression_path:
+        return False
+    if parent.kind == "chan" and not path.startswith(("len(", "cap(")):
+        return False
+    try:
+        parse(path)
+    except DapcoreError:
+        return False
+    return True
+
+
+def _same(a: Value, b: Value) -> bool:
+    """The same value reached twice (by the same path)."""
+    if (a.addr, a.type_name) != (b.addr, b.type_name):
+        return False
+    return a.addr is not None or a.text == b.text
+
+
+def full_text(v: Value) -> str:
+    """``v.text``, except that a string shows up to ``maxStringLen`` bytes (the
+    one-line summary cuts strings short)."""
+    if v.error is None and v.kind == "string":
+        from dapcore.go.values import string_text
+
+        try:
+            data, n = v.string_bytes()
+            return string_text(data, n, limit=v.ctx.config.max_string_len)
+        except Exception:  # unreadable: the summary says why
+            pass
+    return v.text
+
+
+def child_counts(v: Value, ref: int) -> dict[str, int]:
+    if not ref:
+        return {}
+    n = v.child_count
+    return {"indexedVariables": n} if v.indexed else {"namedVariables": n}
+
+
+
+def memory_reference(v: Value) -> dict[str, str]:
+    """``memoryReference`` of a non-nil pointer: where it points (for ``readMemory``)."""
+    if v.error is not None or v.kind not in ("ptr", "unsafe.Pointer"):
+        return {}
+    try:
+        p = v.word(0)
+    except Exception:  # unreadable
+        return {}
+    return {"memoryReference": hex(p)} if p else {}

@@ -46,7 +46,7 @@ test('DebugClient session over a Go core', async () => {
     assert.strictEqual(info.body.breakMode, 'always');
 
     const scopes = await dc.scopesRequest({ frameId: user.id });
-    assert.strictEqual(scopes.body.scopes[0].name, 'Locals');
+    assert.match(scopes.body.scopes[0].name, /^Locals/);
 
     const again = dc.waitForEvent('stopped');
     await assert.rejects(dc.continueRequest({ threadId }), /cannot be resumed/);
