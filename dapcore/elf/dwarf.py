@@ -1205,13 +1205,84 @@ class Dwarf:
                     if start >= unit.first_die and info[start:pos] == enc:
                         try:
                             die = self.die(start, unit)
-                            if die.tag in tags and die.name == name and (
+                            if die.tag in tags and die.name == name and \
+                                    self._is_real_die(die) and \
+                                    not self._inside_longer_name(start, unit) and (
                                     accept is None or accept(die)):
                                 return die
                         except DwarfError:
                             pass
             pos = info.find(needle, pos + 1, hi)
         return None
+
+    _REF_FORMS = frozenset({0x10, *_REF_LOCAL})
+
+    def _is_real_die(self, die: Die) -> bool:
+        """Whether a DIE decoded at a byte-search hit is one, not the tail
+        of some other DIE's string: a name like ``bool`` is also the end of
+        ``func(unsafe.Pointer, unsafe.Pointer) bool``, and the byte before
+        it (``' '``, 0x20) can be an abbreviation code whose first attribute
+        is a name. Such a false DIE decodes, but its other attributes are
+        whatever bytes follow the string. A real one's references point at
+        DIEs of ``.debug_info`` and the entry after it (first child or next
+        sibling) starts with a known abbreviation code or a null entry."""
+        unit, info = die.unit, self.info
+        if die.end > unit.end:
+            return False
+        plans = self._plans_for(unit)
+        if die.end < unit.end:
+            code, _ = uleb(info, die.end)
+            if code and code not in plans:
+                return False
+        elif die.children:
+            return False
+        if die.abbrev is None:
+            return True
+        for at, form, _ in die.abbrev.attrs:
+            if form not in self._REF_FORMS:
+                continue
+            ref = die.attrs.get(at)
+            if not isinstance(ref, int) or not 0 <= ref < len(info):
+                return False
+            try:
+                target = self.unit_at(ref)
+            except DwarfError:
+                return False
+            if ref < target.first_die:
+                return False
+            code, _ = uleb(info, ref)
+            if not code or code not in self._plans_for(target):
+                return False
+        return True
+
+    def _inside_longer_name(self, start: int, unit: Unit) -> bool:
+        """Whether the DIE decoded at ``start`` is the tail of the inline name
+        of a DIE that starts before it: a named DIE whose name runs through
+        ``start`` to the same NUL (and that looks real) starts after the last
+        zero byte before ``start``, since neither its code nor its name holds
+        one. That DIE is the real one; its tail, even decoded with the same
+        abbreviation and the same attributes, is not. The longer name must be
+        printable text: it holds this DIE's abbreviation code as a character,
+        and a DIE right after another (constants: ``_Grunning = 2`` then
+        ``_Gsyscall``) must not be mistaken for the tail of a name made of
+        the previous DIE's last bytes and its own control-character code."""
+        info = self.info
+        zero = info.rfind(b"\0", unit.first_die, start)
+        plans = self._plans_for(unit)
+        for c in range(max(zero + 1, unit.first_die), start):
+            plan = plans.get(info[c])
+            if plan is None or info[c] & 0x80 or not plan.abbrev.attrs \
+                    or plan.abbrev.attrs[0][:2] != (AT_NAME, 0x08):
+                continue
+            try:
+                outer = self.die(c, unit)
+            except DwarfError:
+                continue
+            name = outer.name
+            if outer.end > start and isinstance(name, str) and name.isprintable() and \
+                    c + 1 + len(name.encode()) > start and self._is_real_die(outer):
+                return True
+        return False
 
     def has_inline_names(self, tag: int) -> bool:
         """Whether some unit's abbreviations write ``tag`` DIEs Go's way."""

@@ -156,6 +156,39 @@ class Location:
         return ", ".join(p.describe() + (f" [{p.size}]" if p.size is not None else "")
                          for p in self.pieces)
 
+    @property
+    def described_size(self) -> int | None:
+        """Bytes the pieces add up to (None: one piece of the whole value)."""
+        if any(p.size is None for p in self.pieces):
+            return None
+        return sum(p.size or 0 for p in self.pieces)
+
+    def fit(self, size: int) -> Location:
+        """This location for a value of ``size`` bytes, without the repeated
+        pieces Go 1.19 to 1.21 write.
+
+        Go's compiler writes one ``DW_OP_piece`` per slot of a decomposed
+        variable (ptr/len/cap of a slice, tab/data of an interface…), sorted
+        by offset (``cmd/compile/internal/ssa/debug.go``). In Go 1.19 and
+        1.21 (not 1.22+) some variables get a slot twice: ``f.Names`` lists
+        it twice and both entries share its values (``f.NamedValues`` is
+        keyed by the slot), so the duplicate is an identical piece (same
+        place, same size, or both empty) right after the original, and the
+        pieces add up to more than the type (``rs []int32``: ``fbreg -1064 [8],
+        fbreg -1064 [8], fbreg -1632 [8], fbreg -1624 [8]``). While the
+        pieces describe more than ``size`` bytes, a piece equal to the one
+        before it is dropped; any other location is returned unchanged."""
+        total = self.described_size
+        if total is None or total <= size or len(self.pieces) < 2:
+            return self
+        out = [self.pieces[0]]
+        for p in self.pieces[1:]:
+            if total > size and p == out[-1]:
+                total -= p.size or 0
+                continue
+            out.append(p)
+        return Location(tuple(out))
+
     def read(self, memory: Memory, size: int) -> bytes:
         """The value's ``size`` bytes. Raises :class:`LocationError` for
         unavailable pieces, :class:`UnreadableMemory` for memory the core

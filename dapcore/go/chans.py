@@ -14,9 +14,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ChanState", "chan_children", "chan_state"]
 
-# The types of the synthesized children (len, cap, closed, waiter counts).
+# The types of the synthesized children (len, cap, closed, waiter counts)
+# when the DWARF lacks them (GoTypes.by_name finds them in every release).
 _INT = GoType(-1, "int", "int", 8)
 _BOOL = GoType(-2, "bool", "bool", 1)
+
+
+def _basic(v: Value, name: str, fallback: GoType) -> GoType:
+    t = v.ctx.types.by_name(name)
+    return t if t is not None and t.kind == name else fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ def chan_children(v: Value) -> list[Value]:
     if st is None:
         return []
     out = queued(v, st)
-    intt, boolt = _INT, _BOOL
+    intt, boolt = _basic(v, "int", _INT), _basic(v, "bool", _BOOL)
     for name, val, t in (("len", st.qcount, intt), ("cap", st.dataqsiz, intt),
                          ("closed", int(st.closed), boolt),
                          ("waiting senders", st.senders, intt),

@@ -6,16 +6,24 @@ variables."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dapcore.elf.dwarf import AT_GO_CLOSURE_OFFSET, AT_TYPE, TAG_FORMAL_PARAMETER, TAG_VARIABLE
+from dapcore.elf.dwarf import (
+    AT_GO_CLOSURE_OFFSET,
+    AT_TYPE,
+    TAG_FORMAL_PARAMETER,
+    TAG_VARIABLE,
+    Die,
+)
 from dapcore.errors import UnreadableMemory
 from dapcore.go.types import GoType
 
 if TYPE_CHECKING:
-    from dapcore.go.values import Value
+    from dapcore.go.values import Value, ValueContext
 
-__all__ = ["children_of", "closure_captures", "count_of", "dynamic_value", "paged_children"]
+__all__ = ["Capture", "children_of", "closure_captures", "closure_layout", "count_of",
+           "dynamic_value", "paged_children"]
 
 
 def _is_byte(t: GoType | None) -> bool:
@@ -123,10 +131,61 @@ def dynamic_type_name(v: Value) -> str | None:
     return v.ctx.dynamic_type(tword)[1]
 
 
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A captured variable of a closure: where it is in the closure object
+    (the funcval: code pointer, then the captures), its Go type, and
+    whether the object holds a pointer to it (captured by reference, or
+    ``&x`` for a large value captured by value: ``type`` is then x's)."""
+
+    name: str
+    offset: int
+    type: GoType
+    by_pointer: bool
+
+
+def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
+    """The captured variables of the closure function ``sub``, with their
+    offsets in the closure object; None when the DWARF does not say.
+
+    Go 1.23+ writes ``DW_AT_go_closure_offset`` on them
+    (``cmd/compile/internal/dwarfgen``: ``closureOffset``). Before, nothing
+    in the DWARF tells them apart or places them: a variable captured by
+    value is a plain local (``ssagen`` promotes it to ``PAUTO`` and loads
+    it from the closure context), one captured by reference an ``&x`` local
+    declared on the ``func`` line, a captured variable the body does not
+    keep live has no DIE at all, and the closure object's struct type
+    (``typecheck.ClosureType``) is written only when some closure of that
+    shape is heap-allocated, named by its shape (``struct { F uintptr; X0
+    *int; X1 string }``, shared by every closure with those types) and not
+    tied to the function. Matching those structs to a function's locals
+    (types, and names in 1.19) finds the fixture's closure, but picks a
+    wrong layout for 5 of the 58 runtime closures it places in Go 1.22
+    (checked against Go 1.23's offsets; ``runtime.tracebackothers.func1``
+    captures ``me``, ``curgp``, ``level``, its DWARF lists only ``curgp``,
+    and another closure's ``struct { F uintptr; X0 *runtime.g }`` puts it
+    at 8 instead of 16), so it is not done: a wrong value is worse than
+    none."""
+    d = ctx.reader.dwarf
+    out: list[Capture] = []
+    for c in d.children(sub):
+        if c.tag not in (TAG_VARIABLE, TAG_FORMAL_PARAMETER):
+            continue
+        off = c.int_attr(AT_GO_CLOSURE_OFFSET)
+        typ = c.int_attr(AT_TYPE)
+        name = c.name
+        if off is None or typ is None or not name:
+            continue
+        t = ctx.types.type_at(typ)
+        amp = name.startswith("&") and t.kind == "ptr" and t.elem is not None
+        out.append(Capture(name[1:] if amp else name, off,
+                           t.elem if amp and t.elem is not None else t, amp))
+    return out or None
+
+
 def closure_captures(v: Value) -> list[Value]:
-    """A closure's captured variables (Go 1.23+: ``DW_AT_go_closure_offset``
-    on the closure function's variables; the funcval holds them after the
-    code pointer)."""
+    """A closure's captured variables, read from the funcval (see
+    :func:`closure_layout`)."""
     from dapcore.go.values import Value as V
 
     fv = v.word(0)
@@ -137,27 +196,18 @@ def closure_captures(v: Value) -> list[Value]:
     d = ctx.reader.dwarf
     try:
         sub = d.subprogram_at(pc - ctx.proc.bias)
+        layout = closure_layout(ctx, sub) if sub is not None else None
     except Exception:
         return []
-    if sub is None:
-        return []
     out: list[V] = []
-    for c in d.children(sub):
-        if c.tag not in (TAG_VARIABLE, TAG_FORMAL_PARAMETER):
-            continue
-        off = c.int_attr(AT_GO_CLOSURE_OFFSET)
-        typ = c.int_attr(AT_TYPE)
-        if off is None or typ is None:
-            continue
-        name = c.name or "?"
-        t = ctx.types.type_at(typ)
-        if name.startswith("&") and t.kind == "ptr" and t.elem is not None:
+    for cap in layout or ():
+        if cap.by_pointer:
             try:
-                target = ctx.mem.ptr(fv + off)
+                target = ctx.mem.ptr(fv + cap.offset)
             except UnreadableMemory as exc:
-                out.append(V(ctx, name[1:], t.elem, error=f"unreadable {exc.addr:#x}"))
+                out.append(V(ctx, cap.name, cap.type, error=f"unreadable {exc.addr:#x}"))
                 continue
-            out.append(V(ctx, name[1:], t.elem, addr=target, path=name[1:]))
+            out.append(V(ctx, cap.name, cap.type, addr=target, path=cap.name))
         else:
-            out.append(V(ctx, name, t, addr=fv + off, path=name))
+            out.append(V(ctx, cap.name, cap.type, addr=fv + cap.offset, path=cap.name))
     return out

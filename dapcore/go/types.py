@@ -266,6 +266,10 @@ def _base_kind(encoding: int | None, size: int) -> str:
     return INVALID
 
 
+# Go's predeclared aliases: DWARF names only the types they stand for.
+_ALIASES = {"byte": "uint8", "rune": "int32", "any": "interface {}"}
+
+
 class GoTypes:
     """The Go types of one executable, from its DWARF, built on demand."""
 
@@ -274,6 +278,7 @@ class GoTypes:
         self._cache: dict[int, GoType] = {}
         self._by_runtime: dict[int, GoType | None] = {}
         self._runtime_index: dict[int, int] | None = None
+        self._name_index: dict[str, int] | None = None
         self._types_unit: Unit | None = None
 
     # -- by DIE -------------------------------------------------------------------
@@ -453,10 +458,27 @@ class GoTypes:
         return self._types_unit
 
     def by_name(self, name: str) -> GoType | None:
-        """A type by its DWARF name (``main.ValPoint``, ``[]int``, ``error``)."""
-        unit = self.types_unit
-        die = self.dwarf.find_by_bytes(_TYPE_TAGS, name, within=unit) if unit else None
-        return self.type_at(die.offset) if die is not None else None
+        """A type by its Go name (``main.ValPoint``, ``[]int``, ``error``,
+        ``bool``; ``byte``, ``rune`` and ``any`` as the types they alias).
+
+        Looked up in an index of the types unit's top-level DIEs, built once
+        (:meth:`name_index`), not by a byte search: a search for ``bool``
+        also hits the end of ``func(unsafe.Pointer, unsafe.Pointer) bool``,
+        whose byte before (``' '``, 0x20) can be the abbreviation code of a
+        named DIE, so the tail of the longer name decodes as a DIE named
+        ``bool``, with the longer DIE's attributes or with garbage ones."""
+        name = _ALIASES.get(name, name)
+        off = self.name_index().get(name)
+        return self.type_at(off) if off is not None else None
+
+    def name_index(self) -> dict[str, int]:
+        """Type name → DIE offset for every named type of the types unit (the
+        first DIE of a name: the struct before the typedef Go also writes for
+        it). Built with :meth:`runtime_type_index` in one scan."""
+        if self._name_index is None:
+            self._scan_types_unit()
+        assert self._name_index is not None
+        return self._name_index
 
     # -- by runtime type ------------------------------------------------------------------
 
@@ -485,18 +507,26 @@ class GoTypes:
 
     def runtime_type_index(self) -> dict[int, int]:
         """``DW_AT_go_runtime_type`` → DIE offset for every type of the types
-        unit: a scan of that unit's top-level DIEs (decoding only those that
-        carry the attribute), done once. This is the one operation here that
+        unit: a scan of that unit's top-level DIEs, done once (it also
+        builds :meth:`name_index`). This is the one operation here that
         is proportional to the number of types in the binary."""
-        if self._runtime_index is not None:
-            return self._runtime_index
-        index: dict[int, int] = {}
+        if self._runtime_index is None:
+            self._scan_types_unit()
+        assert self._runtime_index is not None
+        return self._runtime_index
+
+    def _scan_types_unit(self) -> None:
+        by_rt: dict[int, int] = {}
+        by_name: dict[str, int] = {}
         unit = self.types_unit
         if unit is not None:
             d = self.dwarf
             for child in d.children(d.top(unit)):
                 rt = child.attrs.get(AT_GO_RUNTIME_TYPE)
                 if isinstance(rt, int) and rt:
-                    index.setdefault(rt, child.offset)
-        self._runtime_index = index
-        return index
+                    by_rt.setdefault(rt, child.offset)
+                name = child.name
+                if name and child.tag in _TYPE_TAGS:
+                    by_name.setdefault(name, child.offset)
+        self._runtime_index = by_rt
+        self._name_index = by_name

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dapcore.elf.dwarf_loc import Location, LocationError
+from dapcore.elf.dwarf_loc import LocationError
 from dapcore.errors import UnreadableMemory
 from dapcore.go.format import format_complex, format_float, quote_bytes
 from dapcore.go.types import GoType
@@ -110,7 +110,7 @@ def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
         why = v.location.why or "unavailable"
         return Value(ctx, v.name, v.type, error="optimized out" if "optimized" in why
                      or "no location" in why else why)
-    loc = _undouble(v.location, v.type.size)
+    loc = v.location
     addr = loc.address
     if addr is not None:
         return Value(ctx, v.name, v.type, addr=addr)
@@ -119,22 +119,6 @@ def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     except (LocationError, UnreadableMemory) as exc:
         return Value(ctx, v.name, v.type, error=str(exc))
     return Value(ctx, v.name, v.type, data=data)
-
-
-def _undouble(loc: Location, size: int) -> Location:
-    """Go 1.19 writes some pieces twice in a row (same place, same size),
-    which makes the composite longer than the type: drop the repeats."""
-    pieces = loc.pieces
-    total = sum(p.size or 0 for p in pieces)
-    if total <= size or len(pieces) < 2:
-        return loc
-    out = [pieces[0]]
-    for p in pieces[1:]:
-        if p == out[-1] and total > size:
-            total -= p.size or 0
-            continue
-        out.append(p)
-    return Location(tuple(out))
 
 
 class Value:

@@ -41,8 +41,9 @@ What Go writes, and how it is shown (checked against Go 1.19 to 1.27):
   are never hidden that way, nor the locals of a closure that flags no
   captures (before 1.23 its captured variables are indistinguishable from
   locals, and their declaration line is where the closure uses them).
-* Go 1.19 doubles every piece of interface parameters' locations; the
-  pairs are merged.
+* Go 1.19 to 1.21 write some pieces twice (a slot listed twice in the
+  compiler's ``f.Names``): :meth:`Location.fit` drops the repeats, so a
+  variable's location never describes more bytes than its type.
 * Generic functions: a variable whose type involves a type parameter has a
   shape type (``go.shape.int``) through a ``.paramN`` typedef; the real type
   is entry N of ``.dict``, resolved when ``.dict`` and the runtime type can
@@ -369,7 +370,7 @@ class VariableReader:
             expr = d.location_at(die, pc)
             loc = evaluate(expr, ctx) if expr is not None else Location.unavailable(
                 "optimized out at this PC")
-        loc = _undouble(loc, typ.size)
+        loc = loc.fit(typ.size)
         escaped = dwarf_name.startswith("&")
         name = dwarf_name[1:] if escaped else dwarf_name
         v = Variable(
@@ -445,21 +446,6 @@ class VariableReader:
         except UnreadableMemory:
             return None
         return self.runtime_type(rt) if rt else None
-
-
-def _undouble(loc: Location, size: int) -> Location:
-    """Go 1.19 writes the location of interface parameters with every piece
-    twice (``reg2, piece 8, reg2, piece 8, reg5, piece 8, reg5, piece 8``
-    for a 16-byte value): keep one of each pair when the pieces add up to
-    twice the type's size and come in identical pairs."""
-    ps = loc.pieces
-    if len(ps) < 2 or len(ps) % 2 or any(p.size is None for p in ps):
-        return loc
-    if sum(p.size or 0 for p in ps) != 2 * size:
-        return loc
-    if all(ps[i] == ps[i + 1] for i in range(0, len(ps), 2)):
-        return Location(ps[::2])
-    return loc
 
 
 def _name(d: Dwarf, die: Die) -> str | None:
