@@ -42,7 +42,7 @@ from dapcore.go.variables import (
     VariableReader,
     frame_registers,
 )
-from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.factory.build import build
 from tests.factory.toolchains import TOOLCHAINS
 from tests.factory.variants import VARIANTS
@@ -568,3 +568,33 @@ def test_no_location_describes_more_than_its_type(spec: FixtureSpec,
         assert "rs" in doubled, doubled
     elif _minor(spec) >= 22:
         assert doubled == []
+
+
+RESULTS = [matrix.spec(go, "default", "goroutinepanic") for go in ("1.19", "1.23", "1.27")]
+
+
+@pytest.mark.parametrize("spec", RESULTS, ids=[s.id for s in RESULTS])
+def test_unnamed_results_hidden_until_the_function_returns(spec: FixtureSpec,
+                                                           fixture: Fixture) -> None:
+    """A goroutine parked in select: runtime.selectgo's unnamed results
+    (~r0, ~r1) are not set yet and are not listed; chanrecv's named results
+    (selected, received) are the user's variables and are."""
+    rep = Report.open(fixture.binary, fixture.core)
+    reader = VariableReader.for_process(rep.proc)
+    seen_unnamed = seen_named = 0
+    for g in rep.proc.goroutines:
+        st = rep.stack(g)
+        for i, f in enumerate(st.frames):
+            if f.function not in ("runtime.selectgo", "runtime.chanrecv"):
+                continue
+            fv = reader.frame_variables(st.frames, i, frame_registers(rep.proc, st, i))
+            results = [v for v in fv.variables if v.is_return]
+            assert results, f.function
+            for v in results:
+                if v.dwarf_name.startswith("~r"):
+                    seen_unnamed += 1
+                    assert v not in fv.visible and v.hidden and "result" in v.hidden
+                else:
+                    seen_named += 1
+                    assert v in fv.visible
+    assert seen_unnamed and seen_named

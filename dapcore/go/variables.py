@@ -294,8 +294,19 @@ class VariableReader:
     def frame_variables(self, frames: Sequence[Frame], index: int,
                         registers: Mapping[int, int] | None = None) -> FrameVariables:
         """The variables of ``frames[index]`` (a goroutine's stack, as the
-        unwinder gives it), knowing ``registers`` (DWARF numbers) there."""
-        return self.scope_variables(frame_scope(frames, index, registers))
+        unwinder gives it), knowing ``registers`` (DWARF numbers) there.
+
+        Unnamed results (``~r0``…) hold whatever the stack slot held until
+        the function executes ``return``: they are hidden unless the frame is
+        returning, i.e. running its deferred calls (its callee is
+        ``runtime.deferreturn`` or one of its own ``deferwrap`` functions).
+        Named results are the user's variables and always listed."""
+        out = self.scope_variables(frame_scope(frames, index, registers))
+        if not _returning(frames, index):
+            for v in out.variables:
+                if v.is_return and v.dwarf_name.startswith("~r") and v.hidden is None:
+                    v.hidden = "an unnamed result: set only when the function returns"
+        return out
 
     def scope_variables(self, scope: FrameScope) -> FrameVariables:
         d = self.dwarf
@@ -480,3 +491,12 @@ def _strip_brackets(name: str) -> str:
         elif depth == 0:
             out.append(ch)
     return "".join(out)
+
+
+def _returning(frames: Sequence[Frame], index: int) -> bool:
+    """Is ``frames[index]`` running its deferred calls after a return?"""
+    if index == 0:
+        return False
+    callee = frames[index - 1].function
+    return (callee == "runtime.deferreturn"
+            or callee.startswith(frames[index].function + ".deferwrap"))
