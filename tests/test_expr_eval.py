@@ -349,3 +349,96 @@ def test_cli_print_expressions(spec: FixtureSpec, fixture: Fixture,
     assert "column" in err and "nums[\n" in err and "^" in err
     assert cli_main(["print", b, c, "nope", "-f", fc]) == 1
     assert "could not find symbol value for nope" in capsys.readouterr().err
+
+
+# -- type assertions to interface types ---------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECS[:3], ids=IDS[:3])
+def test_assert_to_interface(spec: FixtureSpec, fixture: Fixture) -> None:
+    fr = _fr(fixture)
+    ce = fr.ev(IF, "customErr.(error)")
+    assert ce.type_name == "error" and ce.text.startswith("error(*main.ValErr) ")
+    assert ce.name == "customErr.(error)"
+    assert _num(fr.ev(IF, "customErr.(error).(*main.ValErr).Code")) == 7
+    pe = fr.ev(IF, "plainErr.(error)")
+    assert pe.type_name == "error" and pe.text.startswith("error(*errors.errorString) ")
+    assert fr.error(IF, "anyStruct.(error)") == \
+        "interface conversion: main.ValPoint is not error: missing method Error"
+    st = fr.ev(IF, "stringer.(fmt.Stringer)")
+    assert st.type_name == "fmt.Stringer" and st.text == "fmt.Stringer(main.ValCelsius) 21.5"
+    assert fr.error(IF, "anyInt.(fmt.Stringer)") == \
+        "interface conversion: int is not fmt.Stringer: missing method String"
+    assert fr.error(IF, "nilAny.(error)") == "interface conversion: interface is nil, not error"
+    assert fr.error(IF, "nilErr.(any)") == "interface conversion: interface is nil, not any"
+    a = fr.ev(IF, "anyStruct.(any)")
+    assert a.type_name == "interface {}" and \
+        a.text == "interface {}(main.ValPoint) main.ValPoint {X: 3, Y: 4}"
+    assert fr.ev(IF, "anyStruct.(interface{})").text == a.text
+    assert fr.ev(IF, "customErr.(any)").text.startswith("interface {}(*main.ValErr) ")
+    assert _num(fr.ev(IF, "box.(any).(main.ValPoint).X")) == 5
+    # typed nil: a non-nil interface holding a nil *ValErr, which has Error
+    assert fr.text(IF, "typedNil.(error)") == "error(*main.ValErr) nil"
+    assert fr.text(IF, "typedNil.(error) != nil") == "true"
+    # from any to a non-empty interface: the program's itab for the pair
+    ae = fr.ev(IF, "customErr.(any).(error)")
+    assert ae.type_name == "error" and ae.text == ce.text
+    assert fr.text(IF, "customErr.(any).(error) == customErr") == "true"
+    assert fr.text(IF, "stringer.(any).(fmt.Stringer)") == st.text
+    assert fr.text(IF, "plainErr.(any).(error)") == pe.text
+    assert fr.error(IF, "box.(fmt.Stringer)") == \
+        "interface conversion: main.ValPoint is not fmt.Stringer: missing method String"
+    assert fr.error(IF, "customErr.(fmt.Stringer)") == \
+        "interface conversion: *main.ValErr is not fmt.Stringer: missing method String"
+    assert fr.error(IF, "stringer.(error)") == \
+        "interface conversion: main.ValCelsius is not error: missing method Error"
+    # unexported interface methods are qualified by their package path
+    from dapcore.go.methods import interface_methods, missing_method
+    from dapcore.go.values import ValueContext
+
+    ctx = ValueContext(fr.report.proc)
+
+    def rt(name: str) -> int:
+        t = ctx.types.by_name(name)
+        assert t is not None and t.runtime_type is not None, name
+        return ctx.types_base + t.runtime_type
+
+    hidden = [(m.name, m.pkg_path) for m in interface_methods(ctx, rt("reflect.Type"))
+              if not m.exported]
+    assert hidden == [("common", "reflect"), ("uncommon", "reflect")]
+    assert missing_method(ctx, rt("*reflect.rtype"), rt("reflect.Type")) is None
+    assert missing_method(ctx, rt("*sync.Mutex"), rt("reflect.Type")) == "Align"
+
+
+
+@pytest.mark.parametrize("spec", SPECS[-2:-1], ids=IDS[-2:-1])
+def test_assert_to_interface_without_itab(spec: FixtureSpec, fixture: Fixture,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No itab for the pair in the core: the dynamic value, presented as an I."""
+    from dapcore.go import methods
+
+    fr = _fr(fixture)
+    want = fr.text(IF, "customErr")
+    monkeypatch.setattr(methods, "find_itab", lambda *a: None)
+    v = fr.ev(IF, "customErr.(any).(error)")
+    assert v.type_name == "error" and v.text == want
+    assert v.child_count == 1 and v.children()[0].type_name == "*main.ValErr"
+    assert _num(fr.ev(IF, "customErr.(any).(error).(*main.ValErr).Code")) == 7
+    assert fr.text(IF, "customErr.(any).(error) == customErr") == "true"
+    assert fr.text(IF, "customErr.(any).(error) != nil") == "true"
+    assert fr.text(IF, "customErr.(any).(error).(any)") == fr.text(IF, "customErr.(any)")
+    assert fr.error(IF, "customErr.(any).(error).(main.ValPoint)") == \
+        "interface conversion: error is *main.ValErr, not main.ValPoint"
+
+
+def test_uncommon_offsets() -> None:
+    """Where abi.UncommonType follows each kind's struct (internal/abi/type.go)."""
+    from dapcore.go import rtype
+    from dapcore.go.methods import uncommon_offset
+
+    assert uncommon_offset(rtype.INT) == 48 and uncommon_offset(rtype.STRUCT) == 80
+    assert uncommon_offset(rtype.POINTER) == 56 and uncommon_offset(rtype.FUNC) == 56
+    assert uncommon_offset(rtype.SLICE) == 56 and uncommon_offset(rtype.ARRAY) == 72
+    assert uncommon_offset(rtype.CHAN) == 64 and uncommon_offset(rtype.INTERFACE) == 80
+    assert uncommon_offset(rtype.MAP, swiss_maps=False) == 88
+    assert uncommon_offset(rtype.MAP, swiss_maps=True) == 112

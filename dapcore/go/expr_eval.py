@@ -4,11 +4,13 @@
 over the value model (:mod:`dapcore.go.values`): identifiers (the frame's
 variables, then package variables), field selection through pointers with
 embedded fields promoted, indexing and slicing, ``*p``, ``&x``, ``len``,
-``cap``, type assertions, conversions (numeric ``T(x)``, ``(*T)(0xaddr)``),
-arithmetic and comparisons with Go's rules (untyped constants, integer
-wrap-around of sized types, mismatched types refused). Nothing is
-executed and nothing is written: function calls, channel receives and
-assignments are refused with a message saying so.
+``cap``, type assertions (to interface types by the method sets of the
+runtime type descriptors, :mod:`dapcore.go.methods`), conversions
+(numeric ``T(x)``, ``(*T)(0xaddr)``), arithmetic and comparisons with
+Go's rules (untyped constants, integer wrap-around of sized types,
+mismatched types refused). Nothing is executed and nothing is written:
+function calls, channel receives and assignments are refused with a
+message saying so.
 
 Results read from memory are ordinary :class:`Value` objects; computed
 typed results are values whose bytes are held in memory of their own;
@@ -497,6 +499,8 @@ class _Eval(Evaluator[Operand]):
         if k == "interface":
             from dapcore.go.children import dynamic_type_name, dynamic_value
 
+            if isinstance(key, _Asserted):
+                key = key.source
             dyn = dynamic_value(key)
             if dyn is None:
                 return None
@@ -786,6 +790,8 @@ class _Eval(Evaluator[Operand]):
         return Const("bool", _cmp(op, a, b))
 
     def is_nil(self, v: Value) -> bool:
+        if isinstance(v, _Asserted):
+            v = v.source
         return v.word(0) == 0
 
     def plain(self, x: Operand) -> Any:
@@ -1031,11 +1037,13 @@ class _Eval(Evaluator[Operand]):
             raise EvalError(f"invalid operation: {_src(e.x)} (variable of type {x.type_name}) "
                             f"is not an interface")
         want = str(e.type)
+        iname = x.type_name
+        if isinstance(x, _Asserted):  # the interface it was asserted from holds the same
+            x = x.source
         t = self.resolve_type(e.type, quiet=True)
         if t is not None and t.kind == "interface":
-            raise EvalError(f"type assertions to interface types ({want}) are not supported")
+            return self.assert_interface(x, t, e)
         have = dynamic_type_name(x)
-        iname = x.type_name
         if have is None:
             raise EvalError(f"interface conversion: interface is nil, not {want}")
         if not _same_type_name(have, want, t):
@@ -1045,6 +1053,46 @@ class _Eval(Evaluator[Operand]):
             raise EvalError(f"{e}: no DWARF type for {have}")
         dyn.name = dyn.path = str(e)
         return dyn
+
+    def assert_interface(self, x: Value, t: GoType, e: ast.TypeAssert) -> Value:
+        """``x.(I)`` for an interface type I: the dynamic type's method set
+        must hold every method of I (``runtime/iface.go``)."""
+        from dapcore.go.children import dynamic_type_name, dynamic_value
+        from dapcore.go.methods import find_itab, missing_method
+
+        want = str(e.type)
+        path = str(e)
+        tword, data = x.word(0), x.word(8)
+        if not tword:
+            raise EvalError(f"interface conversion: interface is nil, not {want}")
+        if x.type is not None and x.type.iface_kind == "iface":
+            tword = self.ctx.mem.ptr(tword + 8)  # itab.Type
+        have = dynamic_type_name(x) or f"<type {tword:#x}>"
+        if t.iface_kind == "eface":
+            v = Value(self.ctx, path, t, data=tword.to_bytes(8, "little") +
+                      data.to_bytes(8, "little"), path=path)
+            return v
+        if t.runtime_type is None:
+            raise EvalError(f"{path}: no runtime type for {t.name}")
+        iaddr = self.ctx.types_base + t.runtime_type
+        try:
+            missing = missing_method(self.ctx, tword, iaddr)
+        except (UnreadableMemory, ValueError) as exc:
+            raise EvalError(f"{path}: cannot read the method sets ({exc})") from exc
+        if missing is not None:
+            raise EvalError(f"interface conversion: {have} is not {want}: "
+                            f"missing method {missing}")
+        if x.type is not None and x.type.name == t.name:
+            return Value(self.ctx, path, t, addr=x.addr,
+                         data=None if x.addr is not None else x.raw(), path=path)
+        itab = find_itab(self.ctx, iaddr, tword)
+        if itab is not None:
+            return Value(self.ctx, path, t, data=itab.to_bytes(8, "little") +
+                         data.to_bytes(8, "little"), path=path)
+        dyn = dynamic_value(x)
+        if dyn is None or dyn.type is None:
+            raise EvalError(f"{path}: no DWARF type for {have}")
+        return _Asserted(self.ctx, path, t, dyn, x)
 
     # -- types -----------------------------------------------------------------------------
 
@@ -1113,6 +1161,37 @@ class _Eval(Evaluator[Operand]):
         if v.error is not None:
             raise EvalError(f"{_src(e)}: {v.error}")
         return v
+
+
+class _Asserted(Value):
+    """``x.(I)`` for a non-empty interface I when the program has no itab
+    for the pair: the dynamic value, presented as an I holding it."""
+
+    __slots__ = ("dyn", "source")
+
+    def __init__(self, ctx: ValueContext, path: str, t: GoType, dyn: Value,
+                 source: Value) -> None:
+        super().__init__(ctx, path, t, error=None, path=path)
+        self.dyn = dyn
+        self.source = source  # the interface value asserted from
+
+    def raw(self) -> bytes:
+        from dapcore.elf.dwarf_loc import LocationError
+
+        raise LocationError("an asserted interface without an itab has no bytes")
+
+    def summary(self, depth: int) -> str:
+        d = self.dyn
+        if d.kind == "ptr" and not d.word(0):
+            return f"{self.type_name}({d.type_name}) nil"
+        return f"{self.type_name}({d.type_name}) {d.summary(depth)}"
+
+    def children(self, start: int = 0, count: int | None = None) -> list[Value]:
+        return [self.dyn][start:None if count is None else start + count]
+
+    @property
+    def child_count(self) -> int:
+        return 1
 
 
 def _same_type_name(have: str, want: str, t: GoType | None) -> bool:
