@@ -327,6 +327,30 @@ def test_swiss_map_over_1000_entries(spec: FixtureSpec, fixture: Fixture) -> Non
     _check_big(v)
 
 
+@pytest.mark.parametrize("spec", CLASSIC, ids=_ids(CLASSIC))
+def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> None:
+    """``growing`` got the insert that starts its growth from 8 to 16
+    buckets and no write after it: the core holds it half evacuated
+    (``hmap.oldbuckets`` set, most entries still in the old buckets). Every
+    entry is read exactly once, from whichever bucket array holds it."""
+    fr = _fr(fixture)
+    v = fr.value("main.valuesComposite", "growing")
+    assert v.type is not None and v.type.map_impl == "classic"
+    hmap = int.from_bytes(v.raw()[:8], "little")
+    mem = fr.report.proc.memory
+    assert mem.u8(hmap + 9) == 4, "B: 16 buckets after the grow started"
+    assert mem.u64(hmap + 24) != 0, "oldbuckets: the growth is not finished"
+    assert v.child_count == 53
+    got: dict[int, int] = {}
+    for c in v.children(0, 100):
+        key = c._extra
+        assert isinstance(key, Value)
+        k = key.number()
+        assert isinstance(k, int) and k not in got
+        got[k] = int(c.number())
+    assert got == {i: -i for i in range(53)}
+
+
 CLOSURE = [s for s in VALUES if _minor(s) >= 23]
 
 
