@@ -636,3 +636,28 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
         assert locals_output(legacy, goid, i, True) == locals_output(original, goid, i, True)
         compared += 1
     assert compared >= 5
+
+
+BIGPANIC = [matrix.spec("1.27", "default", "bigpanic")]
+
+
+@pytest.mark.parametrize("spec", BIGPANIC, ids=[s.id for s in BIGPANIC])
+def test_map_of_100000_entries_pages_in_order(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A 100,000-entry Swiss map (a package variable of the 23 MB benchmark
+    program), paged 1,000 at a time as a DAP client pages it: every entry
+    once, each page resuming where the previous one stopped; a page asked
+    out of order is still right."""
+    rep = Report.open(fixture.binary, fixture.core)
+    v = global_value(rep.proc, "main.bigIndex")
+    assert v.child_count == 100_000 and v.indexed
+    got: dict[int, int] = {}
+    for start in range(0, 100_000, 1000):
+        page = v.children(start, 1000)
+        assert len(page) == 1000
+        for c in page:
+            k = int(c.name.strip("[]"))
+            assert k not in got
+            got[k] = int(c.text)
+    assert got == {i: 3 * i for i in range(100_000)}
+    again = v.children(42_000, 3)
+    assert [c.name for c in again] == [c.name for c in v.children(42_000, 1000)[:3]]

@@ -173,13 +173,25 @@ def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
 
 def map_entries(v: Value, start: int, count: int) -> list[Value]:
     """Entries ``start`` … ``start+count``: each the element value, named by
-    its key's text, with the key as ``.key``."""
+    its key's text, with the key as ``.key``.
+
+    Pages are usually asked for in order (0, 1000, 2000 …): the iteration
+    where the previous page of the same map stopped is kept in the value
+    context and resumed, so each page costs its own entries only (a core
+    never changes, so the storage order is stable)."""
     out: list[Value] = []
-    i = 0
+    if count <= 0:
+        return out
+    h = _header(v)
+    cursors = v.ctx.map_cursors
+    key = h[0] if h is not None else None
+    saved = cursors.pop(key, None) if key is not None else None
+    if saved is not None and saved[0] <= start:
+        i, pairs = saved
+    else:
+        i, pairs = 0, map_pairs(v)
     try:
-        for k, val in map_pairs(v):
-            if i >= start + count:
-                break
+        for k, val in pairs:
             if i >= start:
                 kt = k.summary(1)
                 val.name = f"[{kt}]"
@@ -187,6 +199,10 @@ def map_entries(v: Value, start: int, count: int) -> list[Value]:
                 val._extra = k
                 out.append(val)
             i += 1
+            if i >= start + count:
+                if key is not None:
+                    cursors[key] = (i, pairs)
+                break
     except UnreadableMemory as exc:
         from dapcore.go.values import Value as V
         out.append(V(v.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}", path=v.path))

@@ -28,6 +28,8 @@ from dapcore.go.format import format_complex, format_float, quote_bytes
 from dapcore.go.types import GoType
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from dapcore.go.process import Process
     from dapcore.go.variables import Variable, VariableReader
 
@@ -68,6 +70,9 @@ class ValueContext:
         self.rtypes = TypeReader(proc)
         self._types_base: int | None = None
         self._direct: tuple[int, int] | None = None
+        # Where the last page of each map (by header address) stopped: the
+        # next page resumes there instead of walking the map from the start.
+        self.map_cursors: dict[int, tuple[int, Iterator[tuple[Value, Value]]]] = {}
 
     @property
     def types_base(self) -> int:
