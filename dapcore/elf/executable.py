@@ -112,46 +112,50 @@ class Executable:
                 return body + bytes(size - head)
         raise UnreadableMemory(addr, size, f"not in a segment of {self.path.name}")
 
-    @cached_property
-    def _symtab(self) -> tuple[memoryview, memoryview] | None:
-        sym = self.sections.get(".symtab")
-        strtab = self.sections.get(".strtab")
-        if sym is None or strtab is None:
-            return None
-        return (memoryview(self.data)[sym.offset:sym.offset + sym.size],
-                memoryview(self.data)[strtab.offset:strtab.offset + strtab.size])
-
     @property
     def has_symbols(self) -> bool:
-        return self._symtab is not None
+        sym = self.sections.get(".symtab")
+        return sym is not None and ".strtab" in self.sections and sym.type != "SHT_NOBITS"
 
     def symbol(self, name: str) -> Symbol | None:
         """The ELF symbol ``name`` (None if absent or the binary is stripped).
 
-        Looked up without building a table of every symbol: the name is found
-        in ``.strtab`` and the matching entry by its name offset."""
-        cached = self._symbol_cache.get(name)
-        if cached is not None or name in self._symbol_cache:
-            return cached
-        found = None
-        tables = self._symtab
-        if tables is not None:
-            symtab, strtab = tables
-            key = name.encode() + b"\0"
-            strings = bytes(strtab)
-            offsets = set()
-            pos = strings.find(b"\0" + key)
-            while pos >= 0:
-                offsets.add(pos + 1)
-                pos = strings.find(b"\0" + key, pos + 1)
-            if offsets:
-                for st_name, _info, _other, _shndx, value, size in struct.iter_unpack(
-                        "<IBBHQQ", symtab):
-                    if st_name in offsets:
-                        found = Symbol(name, value, size)
-                        break
+        Found without building a table of every symbol (a large Go binary
+        has 50,000): the name's offset in ``.strtab`` (any occurrence of
+        ``name\0`` will do, since linkers share string tails), then the
+        ``.symtab`` entry whose ``st_name`` is that offset."""
+        if name in self._symbol_cache:
+            return self._symbol_cache[name]
+        found = self._find_symbol(name) if self.has_symbols else None
         self._symbol_cache[name] = found
         return found
+
+    def _find_symbol(self, name: str) -> Symbol | None:
+        symtab, strtab = self.sections[".symtab"], self.sections[".strtab"]
+        data = self.data
+        lo, hi = strtab.offset, strtab.offset + strtab.size
+        needle = name.encode() + b"\0"
+        offsets = []
+        pos = data.find(needle, lo, hi)
+        while pos >= 0:
+            offsets.append(pos - lo)
+            pos = data.find(needle, pos + 1, hi)
+        order = "<" if self.little_endian else ">"
+        entry = 24 if self.ptr_size == 8 else 16
+        # st_value and st_size follow st_name, info, other, shndx (64-bit)
+        # or st_name directly (32-bit).
+        fields, at = (order + "QQ", 8) if entry == 24 else (order + "II", 4)
+        slo = symtab.offset
+        shi = slo + symtab.size // entry * entry
+        for off in offsets:
+            key = struct.pack(order + "I", off)  # st_name, the first field of an entry
+            pos = data.find(key, slo, shi)
+            while pos >= 0 and (pos - slo) % entry:
+                pos = data.find(key, pos + 1, shi)
+            if pos >= 0:
+                value, size = struct.unpack_from(fields, data, pos + at)
+                return Symbol(name, value, size)
+        return None
 
     @cached_property
     def gnu_build_id(self) -> str | None:

@@ -69,46 +69,11 @@ class StaticImage:
         return bytes(buf[off:off + size])
 
 
-# ---------------------------------------------------------------------------
-# Symbols, read straight from .symtab (pyelftools takes ~20 µs per symbol;
-# a large Go binary has 50,000 of them).
-
-
 def find_symbols(exe: Executable, names: list[str]) -> dict[str, int]:
     """Values of the named symbols found in ``.symtab`` (absent names are
     left out; a stripped binary gives ``{}``)."""
-    symtab = exe.sections.get(".symtab")
-    strtab = exe.sections.get(".strtab")
-    if symtab is None or strtab is None or symtab.type == "SHT_NOBITS":
-        return {}
-    data = exe.data
-    lo, hi = strtab.offset, strtab.offset + strtab.size
-    wanted: dict[int, str] = {}
-    for name in names:
-        needle = name.encode() + b"\0"
-        pos = data.find(needle, lo, hi)
-        while pos >= 0:  # any occurrence will do: a linker may share string tails
-            wanted[pos - lo] = name
-            pos = data.find(needle, pos + 1, hi)
-    if not wanted:
-        return {}
-    order = "<" if exe.little_endian else ">"
-    entry = 24 if exe.ptr_size == 8 else 16
-    # st_value: after st_name, info, other, shndx (64-bit); after st_name (32-bit)
-    value_fmt, value_at = (order + "Q", 8) if entry == 24 else (order + "I", 4)
-    lo = symtab.offset
-    hi = lo + symtab.size // entry * entry
-    out: dict[str, int] = {}
-    for off, name in wanted.items():
-        if name in out:
-            continue
-        needle = struct.pack(order + "I", off)  # st_name, the first field of an entry
-        pos = data.find(needle, lo, hi)
-        while pos >= 0 and (pos - lo) % entry:
-            pos = data.find(needle, pos + 1, hi)
-        if pos >= 0:
-            out[name] = struct.unpack_from(value_fmt, data, pos + value_at)[0]
-    return out
+    found = {name: exe.symbol(name) for name in names}
+    return {name: sym.value for name, sym in found.items() if sym is not None}
 
 
 # ---------------------------------------------------------------------------
