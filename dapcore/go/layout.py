@@ -669,12 +669,13 @@ def _no_layout(exe: Executable, go_version: str, why: str) -> NoDwarf:
         f"Rebuild without -ldflags=-s/-w to debug this Go {go_version} program.")
 
 
-def load_layout(exe: Executable, go_version: str) -> Layout:
+def load_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) -> Layout:
     """The runtime layout for ``exe`` (built by Go ``go_version``): from its
-    DWARF when it has some, else the built-in table of that release."""
+    DWARF (``dwarf`` when the caller has it open already) when it has some,
+    else the built-in table of that release."""
     if exe.has_dwarf:
         try:
-            return dwarf_layout(exe, go_version)
+            return dwarf_layout(exe, go_version, dwarf)
         except NoDwarf:
             pass  # DWARF sections without .debug_info: use a table
     minor = minor_of(go_version)

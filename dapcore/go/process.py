@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dapcore.elf.core import CoreFile, Thread, open_core
+from dapcore.elf.dwarf import Dwarf
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
@@ -72,8 +73,19 @@ class Process:
         return PCLnTab.from_executable(self.exe)
 
     @cached_property
+    def dwarf(self) -> Dwarf | None:
+        """The executable's DWARF, opened once for the runtime layouts and
+        the variables (None without DWARF)."""
+        if not self.exe.has_dwarf:
+            return None
+        try:
+            return Dwarf(self.exe)
+        except NoDwarf:
+            return None
+
+    @cached_property
     def layout(self) -> Layout:
-        return load_layout(self.exe, self.buildinfo.go_version)
+        return load_layout(self.exe, self.buildinfo.go_version, self.dwarf)
 
     @cached_property
     def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:

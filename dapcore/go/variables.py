@@ -273,7 +273,7 @@ class VariableReader:
         """A reader for ``proc`` (opening its executable's DWARF unless given)."""
         from dapcore.go.rtype import TypeReader
 
-        d = dwarf if dwarf is not None else Dwarf(proc.exe)
+        d = dwarf if dwarf is not None else (proc.dwarf or Dwarf(proc.exe))
         types = GoTypes(d)
         rtypes = TypeReader(proc)
         base: list[int] = []
