@@ -469,3 +469,25 @@ def test_identifier_fallback_without_the_evaluator(spec: FixtureSpec, fixture: F
     assert vs.evaluate(g.goid, index, "small", False)["indexedVariables"] == 3
     with pytest.raises(RequestError, match="only variable names"):
         vs.evaluate(g.goid, index, "origin.X + 1", False)
+
+
+CLOSURES = [make_spec("1.21", "default", "values"), *VALUES]
+
+
+@pytest.mark.parametrize("spec", CLOSURES, ids=_ids(CLOSURES))
+def test_closure_value_shows_its_captures(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A func value holding a closure expands to its captured variables, on
+    Go releases whose DWARF places them (1.23+) and those where the
+    closure's code does (dapcore.go.closures)."""
+    with Client.spawn() as c:
+        d = Dap(c, fixture)
+        for function, name in (("main.valuesIfaces", "visit"), ("main.valuesCall", "f")):
+            v = d.locals(d.frame(function))[name]
+            if v["value"] == "<optimized out>":
+                continue
+            assert v["value"] == "main.valuesIfaces.func1" and v["type"] == "func()"
+            kids = d.variables(v["variablesReference"])
+            assert {k["name"]: k["value"] for k in kids} == {
+                "hits": "42", "tag": '"captured-by-value"'}
+            assert not any("evaluateName" in k for k in kids)  # no Go expression for them
+        d.done()

@@ -11,9 +11,9 @@ every variable must be available; in optimized builds a variable may be
 unavailable (optimized out) but never wrong.
 
 What is not (yet) required, and is reported instead of failing: generic
-shapes (``go.shape.int``) where the function's dictionary cannot be read,
-and captured variables before Go 1.23 (its DWARF has no
-``DW_AT_go_closure_offset``, so they are locals).
+shapes (``go.shape.int``) where the function's dictionary cannot be read.
+Captured variables are required to be marked captured on every release
+(before Go 1.23 the closure's code places them, not the DWARF).
 """
 
 from __future__ import annotations
@@ -197,10 +197,7 @@ def test_values_fixture_variables(spec: FixtureSpec, fixture: Fixture) -> None:
         counts["listed"] += 1
         # kind
         if v.kind != e["kind"]:
-            if e["kind"] == "captured" and v.kind == "local" and _minor(spec) < 23:
-                counts["captured-as-local"] += 1  # no DW_AT_go_closure_offset before 1.23
-            else:
-                problems.append(f"{where}: kind {v.kind}, want {e['kind']}")
+            problems.append(f"{where}: kind {v.kind}, want {e['kind']}")
         # type
         if v.type.name != e["type"]:
             if v.type.is_shape and _unshape(v.type.name) == e["type"]:

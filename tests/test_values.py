@@ -351,14 +351,12 @@ def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> N
     assert got == {i: -i for i in range(53)}
 
 
-CLOSURE = [s for s in VALUES if _minor(s) >= 23]
-
-
-@pytest.mark.parametrize("spec", CLOSURE, ids=_ids(CLOSURE))
+@pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))
 def test_closure_captured_variables(spec: FixtureSpec, fixture: Fixture) -> None:
     """The func value ``visit`` (a closure) shows its captured variables:
-    ``hits`` by reference (42 after the closure was made), ``tag`` by value
-    (Go 1.23+ writes DW_AT_go_closure_offset)."""
+    ``hits`` by reference (42 after the closure was made), ``tag`` by value.
+    Go 1.23+ places them with DW_AT_go_closure_offset, earlier releases by
+    the closure's code (dapcore.go.closures)."""
     fr = _fr(fixture)
     for fn, name in (("main.valuesIfaces", "visit"), ("main.valuesCall", "f")):
         v = fr.value(fn, name)
@@ -370,53 +368,35 @@ def test_closure_captured_variables(spec: FixtureSpec, fixture: Fixture) -> None
         assert kids == {"hits": "42", "tag": '"captured-by-value"'}, kids
 
 
-BEFORE_CLOSURE_OFFSETS = [s for s in VALUES if _minor(s) < 23]
-
-
-@pytest.mark.parametrize("spec", BEFORE_CLOSURE_OFFSETS, ids=_ids(BEFORE_CLOSURE_OFFSETS))
-def test_closure_captures_before_go_1_23(spec: FixtureSpec, fixture: Fixture) -> None:
-    """Before Go 1.23 the DWARF neither marks nor places captured variables
-    (no DW_AT_go_closure_offset; see children.closure_layout): the func
-    value shows its target and no children, and the closure's own frame
-    lists them as locals with the right values: ``hits`` as the escaped
-    ``&hits`` (by reference), ``tag`` a plain local (by value)."""
+@pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))
+def test_closure_layout(spec: FixtureSpec, fixture: Fixture) -> None:
+    """The layout of the closure object: from the DWARF on Go 1.23+, from
+    the closure's entry block before (the DWARF has no
+    DW_AT_go_closure_offset there); either way the closure's own frame
+    lists ``hits`` and ``tag`` as captured, with their values."""
     from dapcore.elf.dwarf import AT_GO_CLOSURE_OFFSET
     from dapcore.go.children import closure_layout
 
     fr = _fr(fixture)
-    for fn, name in (("main.valuesIfaces", "visit"), ("main.valuesCall", "f")):
-        v = fr.value(fn, name)
-        assert v.text == "main.valuesIfaces.func1"
-        assert v.children() == []
-    fv = fr.variables(fr.by_function["main.valuesIfaces.func1"])
-    hits, tag = fv.get("hits"), fv.get("tag")
-    assert hits is not None and tag is not None
-    assert (hits.kind, hits.dwarf_name, hits.escaped) == ("local", "&hits", True)
-    assert (tag.kind, tag.dwarf_name, tag.escaped) == ("local", "tag", False)
-    assert value_of_variable(fr.ctx, hits).text == "42"
-    assert value_of_variable(fr.ctx, tag).text == '"captured-by-value"'
     d = fr.ctx.reader.dwarf
-    die = d.die(hits.die_offset)
-    assert AT_GO_CLOSURE_OFFSET not in die.attrs
-    sub = d.subprogram_at(fr.stack.frames[fr.by_function["main.valuesIfaces.func1"]].pc - 1
-                          - fr.ctx.proc.bias)
-    assert sub is not None and closure_layout(fr.ctx, sub) is None
-
-
-@pytest.mark.parametrize("spec", CLOSURE, ids=_ids(CLOSURE))
-def test_closure_layout_from_dwarf(spec: FixtureSpec, fixture: Fixture) -> None:
-    """Go 1.23+: the layout of the closure object, from the closure's DWARF."""
-    from dapcore.go.children import closure_layout
-
-    fr = _fr(fixture)
-    d = fr.ctx.reader.dwarf
-    sub = d.subprogram_at(fr.stack.frames[fr.by_function["main.valuesIfaces.func1"]].pc - 1
-                          - fr.ctx.proc.bias)
+    idx = fr.by_function["main.valuesIfaces.func1"]
+    sub = d.subprogram_at(fr.stack.frames[idx].pc - 1 - fr.ctx.proc.bias)
     assert sub is not None
     layout = closure_layout(fr.ctx, sub)
     assert layout is not None
     assert [(c.name, c.offset, c.type.name, c.by_pointer) for c in layout] == [
         ("hits", 8, "int", True), ("tag", 16, "string", False)]
+    fv = fr.variables(idx)
+    hits, tag = fv.get("hits"), fv.get("tag")
+    assert hits is not None and tag is not None
+    assert (hits.kind, hits.closure_offset, hits.escaped) == ("captured", 8, True)
+    assert (tag.kind, tag.closure_offset) == ("captured", 16)
+    if hits.available:
+        assert value_of_variable(fr.ctx, hits).text == "42"
+    if tag.available:
+        assert value_of_variable(fr.ctx, tag).text == '"captured-by-value"'
+    has_attr = AT_GO_CLOSURE_OFFSET in d.die(hits.die_offset).attrs
+    assert has_attr == (_minor(spec) >= 23)
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))

@@ -249,8 +249,9 @@ class Variables:
 
         ``evaluateName`` is the value's expression path, left out where
         ``evaluate`` would not accept it: a channel's queued elements and
-        state (Go has no expression for them; ``len``/``cap`` excepted), and
-        map entries whose key is written as a composite literal."""
+        state (Go has no expression for them; ``len``/``cap`` excepted), a
+        closure's captured variables, and map entries whose key is written
+        as a composite literal."""
         out: dict[str, Any] = {"name": v.name, "value": full_text(v),
                                "type": v.type_name if v.type is not None else ""}
         if _has_expression(v, parent):
@@ -328,6 +329,8 @@ def _has_expression(v: Value, parent: Value | None) -> bool:
         return False
     if parent.kind == "chan" and not path.startswith(("len(", "cap(")):
         return False
+    if parent.kind == "func":
+        return False  # a closure's captures: no Go expression reaches them
     try:
         parse(path)
     except DapcoreError:

@@ -1025,6 +1025,17 @@ class Dwarf:
         self._subprograms[unit.offset] = table
         return table
 
+    def subprograms(self) -> Iterator[tuple[int, Die]]:
+        """Every top-level ``DW_TAG_subprogram`` with code, once each, with
+        its lowest link-time pc (scans every unit's top level)."""
+        for unit in self.units:
+            starts, _ends, offsets = self._subprogram_table(unit)
+            seen: set[int] = set()
+            for lo, off in zip(starts, offsets, strict=True):
+                if off not in seen:
+                    seen.add(off)
+                    yield lo, self.die(off, unit)
+
     def subprogram_at(self, pc: int) -> Die | None:
         """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``:
         a top-level child of the unit :meth:`unit_for_pc` finds (only that

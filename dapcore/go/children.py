@@ -6,17 +6,11 @@ variables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dapcore.elf.dwarf import (
-    AT_GO_CLOSURE_OFFSET,
-    AT_TYPE,
-    TAG_FORMAL_PARAMETER,
-    TAG_VARIABLE,
-    Die,
-)
+from dapcore.elf.dwarf import Die
 from dapcore.errors import UnreadableMemory
+from dapcore.go.closures import Capture
 from dapcore.go.types import GoType
 
 if TYPE_CHECKING:
@@ -131,56 +125,11 @@ def dynamic_type_name(v: Value) -> str | None:
     return v.ctx.dynamic_type(tword)[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """A captured variable of a closure: where it is in the closure object
-    (the funcval: code pointer, then the captures), its Go type, and
-    whether the object holds a pointer to it (captured by reference, or
-    ``&x`` for a large value captured by value: ``type`` is then x's)."""
-
-    name: str
-    offset: int
-    type: GoType
-    by_pointer: bool
-
-
 def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
     """The captured variables of the closure function ``sub``, with their
-    offsets in the closure object; None when the DWARF does not say.
-
-    Go 1.23+ writes ``DW_AT_go_closure_offset`` on them
-    (``cmd/compile/internal/dwarfgen``: ``closureOffset``). Before, nothing
-    in the DWARF tells them apart or places them: a variable captured by
-    value is a plain local (``ssagen`` promotes it to ``PAUTO`` and loads
-    it from the closure context), one captured by reference an ``&x`` local
-    declared on the ``func`` line, a captured variable the body does not
-    keep live has no DIE at all, and the closure object's struct type
-    (``typecheck.ClosureType``) is written only when some closure of that
-    shape is heap-allocated, named by its shape (``struct { F uintptr; X0
-    *int; X1 string }``, shared by every closure with those types) and not
-    tied to the function. Matching those structs to a function's locals
-    (types, and names in 1.19) finds the fixture's closure, but picks a
-    wrong layout for 5 of the 58 runtime closures it places in Go 1.22
-    (checked against Go 1.23's offsets; ``runtime.tracebackothers.func1``
-    captures ``me``, ``curgp``, ``level``, its DWARF lists only ``curgp``,
-    and another closure's ``struct { F uintptr; X0 *runtime.g }`` puts it
-    at 8 instead of 16), so it is not done: a wrong value is worse than
-    none."""
-    d = ctx.reader.dwarf
-    out: list[Capture] = []
-    for c in d.children(sub):
-        if c.tag not in (TAG_VARIABLE, TAG_FORMAL_PARAMETER):
-            continue
-        off = c.int_attr(AT_GO_CLOSURE_OFFSET)
-        typ = c.int_attr(AT_TYPE)
-        name = c.name
-        if off is None or typ is None or not name:
-            continue
-        t = ctx.types.type_at(typ)
-        amp = name.startswith("&") and t.kind == "ptr" and t.elem is not None
-        out.append(Capture(name[1:] if amp else name, off,
-                           t.elem if amp and t.elem is not None else t, amp))
-    return out or None
+    offsets in the closure object; None when neither the DWARF (Go 1.23+)
+    nor the closure's code places them (:mod:`dapcore.go.closures`)."""
+    return ctx.reader.closures.layout(sub) if ctx.reader.closures is not None else None
 
 
 def closure_captures(v: Value) -> list[Value]:

@@ -31,7 +31,9 @@ What Go writes, and how it is shown (checked against Go 1.19 to 1.27):
   Shown as ``x`` (``escaped``), its location the pointer's target.
   Go 1.27 also writes such variables as ``x`` with ``DW_OP_deref``.
 * Captured variables of closures carry ``DW_AT_go_closure_offset`` (Go
-  1.23+): ``captured``. Before 1.23 nothing tells them from locals.
+  1.23+): ``captured``. Before 1.23 nothing in the DWARF tells them from
+  locals; those the closure's code places (:mod:`dapcore.go.closures`) are
+  marked ``captured`` all the same.
 * ``.dict`` (generic functions' dictionary), ``.closureptr``, and from Go
   1.27 the spill slots of decomposed variables (``s.ptr``, ``s.len``,
   ``c.real``) are compiler artifacts: ``artificial``, hidden by default.
@@ -86,6 +88,7 @@ from dapcore.elf.dwarf_loc import (
     evaluate,
 )
 from dapcore.errors import UnreadableMemory
+from dapcore.go.closures import ClosureLayouts
 from dapcore.go.types import GoType, GoTypes
 
 if TYPE_CHECKING:
@@ -117,7 +120,7 @@ class Variable:
     location: Location  # where the value is at the frame's PC
     decl_line: int | None = None
     is_return: bool = False  # a result parameter (~r0 when unnamed)
-    captured: bool = False  # a closure's captured variable (Go 1.23+ says so)
+    captured: bool = False  # a closure's captured variable (Go 1.23+ says so; before, its code)
     closure_offset: int | None = None
     escaped: bool = False  # "&x": x lives on the heap, `location` is its target
     artificial: bool = False  # .dict, .closureptr, spill slots "s.ptr"
@@ -261,12 +264,14 @@ class VariableReader:
 
     def __init__(self, dwarf: Dwarf, memory: Memory, bias: int = 0,
                  types: GoTypes | None = None,
-                 runtime_type: Callable[[int], GoType | None] | None = None) -> None:
+                 runtime_type: Callable[[int], GoType | None] | None = None,
+                 closures: ClosureLayouts | None = None) -> None:
         self.dwarf = dwarf
         self.types = types if types is not None else GoTypes(dwarf)
         self.memory = memory
         self.bias = bias
         self.runtime_type = runtime_type
+        self.closures = closures  # closure layouts; before Go 1.23 from the code
 
     @classmethod
     def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
@@ -287,7 +292,8 @@ class VariableReader:
                 return None
             return types.by_runtime_type(addr - base[0], name)
 
-        return cls(d, proc.memory, proc.bias, types, runtime_type)
+        closures = ClosureLayouts(d, types, proc.exe, lambda: proc.pclntab)
+        return cls(d, proc.memory, proc.bias, types, runtime_type, closures)
 
     # -- the frame's scope --------------------------------------------------------
 
@@ -344,7 +350,7 @@ class VariableReader:
             addr_size=sub.unit.addrsize, register_sizes=_XMM_SIZES)
         out: list[Variable] = []
         self._collect(holder, pc, ctx, scope, 0, out)
-        self._finish(out, scope, fname)
+        self._finish(out, scope, fname, sub if holder is sub else None)
         fv = FrameVariables(fname, out, None, mismatch)
         if holder.tag == TAG_INLINED_SUBROUTINE:
             fv.call_file = d.file_attr(holder, AT_CALL_FILE)
@@ -415,7 +421,8 @@ class VariableReader:
             return Location.unavailable(f"the {what} is nil (not allocated yet)")
         return Location((Piece(MEMORY, None, address=addr),))
 
-    def _finish(self, out: list[Variable], scope: FrameScope, fname: str | None) -> None:
+    def _finish(self, out: list[Variable], scope: FrameScope, fname: str | None,
+                sub: Die | None) -> None:
         """Closure variables through .closureptr, generic types through
         .dict, then what a debugger hides."""
         by_name = {v.dwarf_name: v for v in out}
@@ -425,13 +432,24 @@ class VariableReader:
         # declared (says DW_AT_decl_line) where the closure uses them: in a
         # closure that does not flag its captures, no line filtering.
         by_line = not (fname and _CLOSURE.search(fname) and not any(v.captured for v in out))
+        if not by_line and sub is not None and self.closures is not None:
+            # Those the closure's code places are marked captured all the same.
+            layout = self.closures.layout(sub) or ()
+            placed = {c.die_offset: c.offset for c in layout}
+            for v in out:
+                if v.die_offset in placed:
+                    v.captured, v.closure_offset = True, placed[v.die_offset]
         for v in out:
             if v.captured and not v.available and closureptr is not None \
                     and closureptr.available and v.closure_offset is not None:
                 base = self._deref(closureptr.location, "closure pointer")
                 if base.address is not None:
                     slot = Location((Piece(MEMORY, None, address=base.address + v.closure_offset),))
-                    if v.escaped:
+                    by_pointer = self._captured_by_pointer(v, sub) if v.escaped else False
+                    if by_pointer is None:
+                        v.location = Location.unavailable(
+                            "the closure holds it or a pointer to it, nothing says which")
+                    elif by_pointer:
                         v.pointer_location = slot
                         v.location = self._deref(slot, "pointer")
                     else:
@@ -445,6 +463,17 @@ class VariableReader:
             elif (by_line and v.role == "local" and not v.captured and v.decl_line
                   and scope.line and v.decl_line > scope.line):
                 v.hidden = f"declared at line {v.decl_line}, after line {scope.line}"
+
+    def _captured_by_pointer(self, v: Variable, sub: Die | None) -> bool | None:
+        """Whether the closure object holds a pointer to the captured ``&x``
+        (by reference) or x itself; None when unknown
+        (:func:`dapcore.go.closures.layout_from_dwarf`)."""
+        if sub is None or self.closures is None:
+            return True  # an inlined closure's variables are its caller's
+        for c in self.closures.layout(sub) or ():
+            if c.die_offset == v.die_offset:
+                return c.by_pointer
+        return None
 
     def _dict_type(self, dict_var: Variable, index: int) -> GoType | None:
         if self.runtime_type is None:
