@@ -10,18 +10,27 @@ local, and the closure object's struct type names its fields ``X0, X1…``
 
 The closure's own code does say. On amd64 the closure context arrives in
 DX, and ``ssagen`` loads every captured variable the body keeps from
-``DX+offset`` in the function's entry block (loads carry memory and are
-never moved out of it): ``mov r9, [rdx+0x18]``, then, in unoptimized code,
-a store of that register to the variable's stack slot. So the entry block
-is run symbolically: which register or stack slot holds the word at which
-offset of the closure object, or the address of one (``lea``, a large value
-captured by value). A variable whose DWARF location, in that block, is such
-a register or slot sits at that offset. Values only copied from another
-variable (loaded back from a stack slot) are not evidence, and a variable
-whose pieces disagree, or two variables claiming one offset, are dropped:
-a capture shown must be right, a missing one is merely not shown. Checked
-against Go 1.23+'s own offsets on every closure of the fixtures' binaries
-(``tests/test_closures.py``).
+``DX+offset`` with the memory the closure was called with, so before the
+body's first call or store: ``mov r9, [rdx+0x18]``, then, in unoptimized
+code, a store of that register to the variable's stack slot. So the code is
+run symbolically from the entry along the fall-through path until another
+path joins it: which register or stack slot holds which bytes of the closure
+object, or the address of some (``lea``: a large value captured by value).
+A variable whose DWARF location at that point is such a register, or a slot
+first filled that way, sits at that offset. Values copied back from a stack
+slot are not evidence; a variable whose pieces disagree, and two variables
+claiming overlapping bytes, are dropped: a capture shown must be right, a
+missing one is merely not shown.
+
+Checked against Go 1.23+'s own offsets on every closure of the fixtures'
+binaries (``tests/test_closures.py``; 25 binaries, 8,700 captures placed):
+no wrong offset, no variable taken for a capture; 90-95% of the captures
+placed in optimized builds, 72-82% in ``-N -l`` builds. Not placed: captures the body never keeps in a
+variable, and those loaded only after a call. The case the rules cannot
+exclude: a variable copied from a field of a large captured struct before
+the closure's first call, when the struct itself has no DWARF variable,
+would be taken for a capture at the field's offset (with the field's value);
+it does not occur in those binaries.
 """
 
 from __future__ import annotations
@@ -218,36 +227,39 @@ def _run_entry_block(code: bytes, f: Func, pclntab: PCLnTab) -> _Block | None:
     before: dict[int, dict[str, _Sym]] = {}
     start: int | None = None
     prev_cmp_r14 = False
+    window = True  # loads from the closure object still count as evidence
     stop = f.end
     for n, ins in enumerate(insns):
         if n > _MAX_BLOCK:
             return None
         pc = ins.address
         if start is not None and pc in targets:
-            stop = pc
+            stop = pc  # another path joins here: what registers hold is unknown
             break
         mn = ins.mnemonic
-        if start is not None and (mn == "call" or _stores_outside_frame(ins)):
-            # The loads of the captures use the memory the closure was
-            # called with: they all come before the body's first call or
-            # store (later loads are the body's reads of fields).
-            stop = pc
-            break
-        if ins.group(capstone.CS_GRP_JUMP) or ins.group(capstone.CS_GRP_RET) or \
-                ins.group(capstone.CS_GRP_INT) or mn in ("ud2", "hlt"):
-            if start is None and prev_cmp_r14 and mn.startswith("j"):
-                prev_cmp_r14 = False
-                continue  # the stack check: its jump goes to morestack
-            stop = pc
-            break
+        jump = ins.group(capstone.CS_GRP_JUMP)
+        if start is None and jump and prev_cmp_r14:
+            prev_cmp_r14 = False
+            continue  # the stack check: its jump goes to morestack
         if start is None and not (mn == "cmp" or (mn == "lea" and "r12" in ins.op_str)):
             start = pc
         prev_cmp_r14 = mn == "cmp" and "r14" in ins.op_str
         before[pc] = dict(regs)
+        if mn == "call" or _stores_outside_frame(ins):
+            # The captures are loaded with the memory the closure was called
+            # with, so before its first call or store (``tighten`` may move
+            # a load down the fall-through path to its use, not past those).
+            # Later loads from the object are the body reading fields of a
+            # large capture; what registers and slots hold still counts.
+            window = False
+        if (jump and mn == "jmp") or ins.group(capstone.CS_GRP_RET) or \
+                ins.group(capstone.CS_GRP_INT) or mn in ("ud2", "hlt"):
+            stop = pc + ins.size
+            break
         sp = pclntab.pcsp(f, pc)
         if sp < 0:
             return None
-        _step(ins, regs, slots, first, sp)
+        _step(ins, regs, slots, first, sp, window)
     if start is None:
         return None
     return _Block(start, stop, before, first)
@@ -267,8 +279,9 @@ def _stores_outside_frame(ins: object) -> bool:
 
 
 def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
-          first: dict[int, _Sym | None], sp: int) -> None:
-    """Run one instruction symbolically."""
+          first: dict[int, _Sym | None], sp: int, fresh: bool) -> None:
+    """Run one instruction symbolically (``fresh``: loads from the closure
+    object are the captures' loads)."""
     from capstone import CS_AC_WRITE, x86
 
     mn: str = ins.mnemonic  # type: ignore[attr-defined]
@@ -315,9 +328,9 @@ def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
         if base is None:
             return None
         if base[0] == "clo":
-            return ("field", m.disp, size, True)
+            return ("field", m.disp, size, fresh)
         if base[0] == "addr":
-            return ("field", base[1] + m.disp, size, True)
+            return ("field", base[1] + m.disp, size, fresh)
         return None
 
     def store(op: object, v: _Sym | None) -> None:
@@ -419,18 +432,36 @@ def _claims(d: Dwarf, sub: Die, die: Die, typ: GoType, block: _Block,
             size = p.size if p.size is not None else typ.size
             sym: _Sym | None = None
             if p.kind == MEMORY and p.address is not None:
-                sym = block.first_store.get(p.address - _BASE)
+                sym = _slots_value(block, p.address - _BASE, size)
             elif p.kind == UNAVAILABLE and p.register is not None:
                 regs = block.regs_before.get(max(lo, block.start))
                 reg = AMD64_REGISTERS[p.register] if p.register < len(AMD64_REGISTERS) else ""
                 sym = regs.get(reg) if regs is not None else None
             if sym is not None:
-                if sym[0] == "field" and sym[3] and sym[2] == size:
+                # A register's low bytes: Go may load two small captures
+                # with one wider load (mov rbx, [rdx+0x20] for two int32s).
+                if sym[0] == "field" and sym[3] and (sym[2] == size or (
+                        p.kind == UNAVAILABLE and sym[2] > size)):
                     out.add(("field", sym[1] - pos))
                 elif sym[0] == "addr" and amp and pos == 0 and size == _PTR:
                     out.add(("addr", sym[1]))
             pos += size
     return out if len(out) <= 1 else None
+
+
+def _slots_value(block: _Block, rel: int, size: int) -> _Sym | None:
+    """What the first stores into the stack slots ``[rel, rel+size)`` put
+    there, when it is one run of bytes of the closure object."""
+    first = block.first_store.get(rel)
+    if first is None or first[0] != "field" or not first[3]:
+        return None
+    done = first[2]
+    while done < size:
+        nxt = block.first_store.get(rel + done)
+        if nxt is None or nxt[0] != "field" or not nxt[3] or nxt[1] != first[1] + done:
+            return None
+        done += nxt[2]
+    return ("field", first[1], done, True) if done == size else None
 
 
 def derive_layout(d: Dwarf, types: GoTypes, exe: Executable, pclntab: PCLnTab,
