@@ -25,8 +25,9 @@ missing one is merely not shown.
 Checked against Go 1.23+'s own offsets on every closure of the fixtures'
 binaries (``tests/test_closures.py``; 25 binaries, 8,700 captures placed):
 no wrong offset, no variable taken for a capture; 90-95% of the captures
-placed in optimized builds, 72-82% in ``-N -l`` builds. Not placed: captures the body never keeps in a
-variable, and those loaded only after a call. The case the rules cannot
+placed in optimized builds, 72-82% in ``-N -l`` builds. Not placed:
+captures the body never keeps in a variable, and those loaded only after a
+call. The case the rules cannot
 exclude: a variable copied from a field of a large captured struct before
 the closure's first call, when the struct itself has no DWARF variable,
 would be taken for a capture at the field's offset (with the field's value);
