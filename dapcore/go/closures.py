@@ -62,6 +62,7 @@ from dapcore.elf.dwarf_loc import (
     LocationError,
     evaluate,
 )
+from dapcore.errors import DapcoreError
 from dapcore.go.types import GoType
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ __all__ = ["Capture", "ClosureLayouts", "derive_layout", "layout_from_dwarf"]
 _PTR = 8
 _BASE = 1 << 48  # a stand-in CFA: stack slots are addresses _BASE + k
 _MAX_BLOCK = 4096  # instructions of an entry block looked at, at most
+_MAX_CODE = 1 << 18  # larger closures are not disassembled (bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +114,19 @@ class ClosureLayouts:
         if sub.offset in self._cache:
             return self._cache[sub.offset]
         d = self.dwarf
-        code: list[Capture] | None = None
-        name = d.attr(sub, AT_NAME)
-        ranges = d.ranges(sub)
-        if isinstance(name, str) and _CLOSURE_NAME.search(name) and ranges:
-            code = derive_layout(d, self.types, self.exe, self._pclntab(), sub,
-                                 min(lo for lo, _hi in ranges))
-        out = layout_from_dwarf(d, self.types, sub, code)
-        if out is None:
-            out = code or None
+        out: list[Capture] | None = None
+        try:
+            code: list[Capture] | None = None
+            name = d.attr(sub, AT_NAME)
+            ranges = d.ranges(sub)
+            if isinstance(name, str) and _CLOSURE_NAME.search(name) and ranges:
+                code = derive_layout(d, self.types, self.exe, self._pclntab(), sub,
+                                     min(lo for lo, _hi in ranges))
+            out = layout_from_dwarf(d, self.types, sub, code)
+            if out is None:
+                out = code or None
+        except (DapcoreError, IndexError, KeyError, ValueError):
+            out = None  # damaged DWARF or code: the captures are not shown
         self._cache[sub.offset] = out
         return out
 
@@ -471,7 +477,7 @@ def derive_layout(d: Dwarf, types: GoTypes, exe: Executable, pclntab: PCLnTab,
     ``entry`` (``sub`` its DWARF subprogram), placed by its entry block (see
     the module's docstring); None when the code cannot be read."""
     f = pclntab.func_at(entry)
-    if f is None or f.entry != entry or f.end <= f.entry:
+    if f is None or f.entry != entry or not 0 < f.end - f.entry <= _MAX_CODE:
         return None
     try:
         code = exe.read_static(f.entry, f.end - f.entry)
