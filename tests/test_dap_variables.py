@@ -18,6 +18,7 @@ import pytest
 from tests.dap.harness import Client, start_session
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
+from tests.oracle.names import printed_function
 
 VALUES = [make_spec("1.27", "default", "values"), make_spec("1.19", "default", "values"),
           make_spec("1.23", "default", "values")]
@@ -87,19 +88,6 @@ class Dap:
         assert not self.c.problems, self.c.problems
 
 
-def _printed(function: str) -> str:
-    """values.json's function names have type arguments as ``[...]``."""
-    out, depth = [], 0
-    for ch in function:
-        if ch == "[":
-            if depth == 0:
-                out.append("[...]")
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
 
 
 def _expected(fx: Fixture) -> dict[str, list[str]]:
@@ -129,7 +117,7 @@ def test_capabilities_list_what_is_implemented() -> None:
 def test_locals_of_every_values_frame(spec: FixtureSpec, fixture: Fixture) -> None:
     with Client.spawn() as c:
         d = Dap(c, fixture)
-        by_name = {_printed(f["name"]): f for f in reversed(d.frames)}
+        by_name = {printed_function(f["name"]): f for f in reversed(d.frames)}
         for function, names in _expected(fixture).items():
             frame = by_name[function]
             scopes = d.scopes(frame)

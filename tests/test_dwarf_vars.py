@@ -46,6 +46,7 @@ from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.factory.build import build
 from tests.factory.toolchains import TOOLCHAINS
 from tests.factory.variants import VARIANTS
+from tests.oracle.names import printed_function
 
 MATRIX = full_matrix()
 VALUES = [s for s in MATRIX if s.variant.dwarf and s.scenario.name == "values"]
@@ -76,19 +77,6 @@ def _reader(binary: str, core: str) -> VariableReader:
     return VariableReader.for_process(_report(binary, core).proc)
 
 
-def _printed(function: str) -> str:
-    """A function name as the runtime prints it: type arguments as ``[...]``."""
-    out, depth = [], 0
-    for ch in function:
-        if ch == "[":
-            if depth == 0:
-                out.append("[...]")
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
 
 
 def _unshape(name: str) -> str:
@@ -124,7 +112,7 @@ def _frames(fx: Fixture) -> Frames:
     rep = _report(str(fx.binary), str(fx.core))
     fr = Frames(rep, _reader(str(fx.binary), str(fx.core)))
     for i, f in enumerate(fr.stack.frames):
-        fr.by_function.setdefault(_printed(f.function), i)
+        fr.by_function.setdefault(printed_function(f.function), i)
     return fr
 
 
@@ -319,7 +307,8 @@ def test_subprogram_of_every_function(spec: FixtureSpec, fixture: Fixture) -> No
         sub = d.subprogram_at(f.entry)
         if sub is None:
             missing.append(f.name)
-        elif d.attr(sub, 3) != f.name and _printed(str(d.attr(sub, 3))) != _printed(f.name):
+        elif d.attr(sub, 3) != f.name and \
+                printed_function(str(d.attr(sub, 3))) != printed_function(f.name):
             wrong.append((f.name, d.attr(sub, 3)))
     assert not wrong
     # Functions without DWARF: the FIPS text markers (1.24+), nothing else.
@@ -348,7 +337,7 @@ def test_subprograms_of_a_cgo_binary(minor: str) -> None:
             continue
         sub = d.subprogram_at(f.entry)
         assert sub is not None, f.name
-        assert _printed(str(d.attr(sub, 3))) == _printed(f.name)
+        assert printed_function(str(d.attr(sub, 3))) == printed_function(f.name)
     found_c = 0
     for u in d.units:  # C code: each function of the C units, at its first PC
         if u.offset not in c_units:

@@ -32,6 +32,7 @@ from dapcore.go.special import decode_time, mutex_state
 from dapcore.go.values import Value, ValueContext, value_of_variable
 from dapcore.go.variables import FrameVariables, frame_registers
 from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
+from tests.oracle.names import printed_function
 
 VALUES = [s for s in full_matrix() if s.variant.dwarf and s.scenario.name == "values"]
 DEFAULT = [s for s in VALUES if s.variant.name == "default"]
@@ -152,18 +153,6 @@ def _drop_errors(x: Any) -> Any:
 # -- the fixture's frames -----------------------------------------------------------
 
 
-def _printed(function: str) -> str:
-    out, depth = [], 0
-    for ch in function:
-        if ch == "[":
-            if depth == 0:
-                out.append("[...]")
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
 
 
 class Frames:
@@ -175,7 +164,7 @@ class Frames:
         self.stack = self.report.stack(g)
         self.by_function: dict[str, int] = {}
         for i, f in enumerate(self.stack.frames):
-            self.by_function.setdefault(_printed(f.function), i)
+            self.by_function.setdefault(printed_function(f.function), i)
         self._vars: dict[int, FrameVariables] = {}
 
     def variables(self, i: int) -> FrameVariables:
