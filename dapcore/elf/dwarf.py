@@ -773,64 +773,10 @@ class Dwarf:
 
     def range_list(self, unit: Unit, value: int, form: int) -> list[tuple[int, int]]:
         """The ranges of a ``DW_AT_ranges`` value of ``form`` in ``unit``."""
-        base = self.unit_base(unit)
-        out: list[tuple[int, int]] = []
-        size, endian = unit.addrsize, self._endian
+        if unit.version >= 5 and form == FORM_RNGLISTX:
+            value = self._list_offset(unit, value, AT_RNGLISTS_BASE, "rnglists")
         try:
-            if unit.version < 5:
-                buf = self._need("ranges")
-                pos = value
-                maxa = (1 << (8 * size)) - 1
-                while True:
-                    a = int.from_bytes(buf[pos:pos + size], endian)
-                    b = int.from_bytes(buf[pos + size:pos + 2 * size], endian)
-                    pos += 2 * size
-                    if a == 0 and b == 0:
-                        return out
-                    if a == maxa:
-                        base = b
-                    elif b > a:
-                        out.append((base + a, base + b))
-            if form == FORM_RNGLISTX:
-                value = self._list_offset(unit, value, AT_RNGLISTS_BASE, "rnglists")
-            buf = self._need("rnglists")
-            pos = value
-            while True:
-                kind = buf[pos]
-                pos += 1
-                if kind == 0:  # end_of_list
-                    return out
-                if kind == 1:  # base_addressx
-                    i, pos = uleb(buf, pos)
-                    base = self.address(unit, i)
-                elif kind == 2:  # startx_endx
-                    i, pos = uleb(buf, pos)
-                    j, pos = uleb(buf, pos)
-                    out.append((self.address(unit, i), self.address(unit, j)))
-                elif kind == 3:  # startx_length
-                    i, pos = uleb(buf, pos)
-                    n, pos = uleb(buf, pos)
-                    a = self.address(unit, i)
-                    out.append((a, a + n))
-                elif kind == 4:  # offset_pair
-                    a, pos = uleb(buf, pos)
-                    b, pos = uleb(buf, pos)
-                    out.append((base + a, base + b))
-                elif kind == 5:  # base_address
-                    base = int.from_bytes(buf[pos:pos + size], endian)
-                    pos += size
-                elif kind == 6:  # start_end
-                    a = int.from_bytes(buf[pos:pos + size], endian)
-                    b = int.from_bytes(buf[pos + size:pos + 2 * size], endian)
-                    pos += 2 * size
-                    out.append((a, b))
-                elif kind == 7:  # start_length
-                    a = int.from_bytes(buf[pos:pos + size], endian)
-                    pos += size
-                    n, pos = uleb(buf, pos)
-                    out.append((a, a + n))
-                else:
-                    raise DwarfError(f"unknown range list entry {kind:#x} at {pos - 1:#x}")
+            return [(lo, hi) for lo, hi, _ in self._list_entries(unit, value, False) if hi > lo]
         except IndexError as exc:
             raise DwarfError(f"range list at {value:#x} runs past its section") from exc
 
@@ -838,75 +784,88 @@ class Dwarf:
         """The entries of the location list a ``DW_AT_location`` of ``form``
         (``sec_offset``, ``loclistx``, or a DWARF 3 ``data4``/``data8``)
         designates in ``unit``; addresses are link-time."""
-        base = self.unit_base(unit)
-        out: list[LocListEntry] = []
-        size, endian = unit.addrsize, self._endian
+        if unit.version >= 5 and form == FORM_LOCLISTX:
+            value = self._list_offset(unit, value, AT_LOCLISTS_BASE, "loclists")
         try:
-            if unit.version < 5:
-                buf = self._need("loc")
-                pos = value
-                maxa = (1 << (8 * size)) - 1
-                while True:
-                    a = int.from_bytes(buf[pos:pos + size], endian)
-                    b = int.from_bytes(buf[pos + size:pos + 2 * size], endian)
-                    pos += 2 * size
-                    if a == 0 and b == 0:
-                        return out
-                    if a == maxa:
-                        base = b
-                        continue
-                    n = int.from_bytes(buf[pos:pos + 2], endian)
-                    pos += 2
-                    out.append(LocListEntry(base + a, base + b, buf[pos:pos + n]))
-                    pos += n
-            if form == FORM_LOCLISTX:
-                value = self._list_offset(unit, value, AT_LOCLISTS_BASE, "loclists")
-            buf = self._need("loclists")
-            pos = value
-            while True:
-                kind = buf[pos]
-                pos += 1
-                if kind == 0:  # end_of_list
-                    return out
-                if kind == 1:  # base_addressx
-                    i, pos = uleb(buf, pos)
-                    base = self.address(unit, i)
-                    continue
-                if kind == 6:  # base_address
-                    base = int.from_bytes(buf[pos:pos + size], endian)
-                    pos += size
-                    continue
-                if kind == 2:  # startx_endx
-                    i, pos = uleb(buf, pos)
-                    j, pos = uleb(buf, pos)
-                    lo, hi = self.address(unit, i), self.address(unit, j)
-                elif kind == 3:  # startx_length
-                    i, pos = uleb(buf, pos)
-                    n, pos = uleb(buf, pos)
-                    lo = self.address(unit, i)
-                    hi = lo + n
-                elif kind == 4:  # offset_pair
-                    a, pos = uleb(buf, pos)
-                    b, pos = uleb(buf, pos)
-                    lo, hi = base + a, base + b
-                elif kind == 5:  # default_location
-                    lo, hi = 0, _MAX_ADDR
-                elif kind == 7:  # start_end
-                    lo = int.from_bytes(buf[pos:pos + size], endian)
-                    hi = int.from_bytes(buf[pos + size:pos + 2 * size], endian)
-                    pos += 2 * size
-                elif kind == 8:  # start_length
-                    lo = int.from_bytes(buf[pos:pos + size], endian)
-                    pos += size
-                    n, pos = uleb(buf, pos)
-                    hi = lo + n
-                else:
-                    raise DwarfError(f"unknown location list entry {kind:#x} at {pos - 1:#x}")
-                n, pos = uleb(buf, pos)
-                out.append(LocListEntry(lo, hi, buf[pos:pos + n]))
-                pos += n
+            return [LocListEntry(lo, hi, expr) for lo, hi, expr in
+                    self._list_entries(unit, value, True)]
         except IndexError as exc:
             raise DwarfError(f"location list at {value:#x} runs past its section") from exc
+
+    def _list_entries(self, unit: Unit, pos: int, locations: bool
+                      ) -> list[tuple[int, int, bytes]]:
+        """The (low, high, expression) entries of the range list
+        (``locations`` False: expressions are empty) or location list at
+        ``pos`` of its section: ``.debug_ranges``/``.debug_loc`` before
+        DWARF 5, ``.debug_rnglists``/``.debug_loclists`` from it. Both kinds
+        of DWARF 5 list share their entry kinds (DW_RLE_*/DW_LLE_*), except
+        that location lists have ``default_location`` (5) and number the
+        three after it one higher."""
+        base = self.unit_base(unit)
+        out: list[tuple[int, int, bytes]] = []
+        size, endian = unit.addrsize, self._endian
+
+        def addr() -> int:
+            nonlocal pos
+            pos += size
+            return int.from_bytes(buf[pos - size:pos], endian)
+
+        def leb() -> int:
+            nonlocal pos
+            v, pos = uleb(buf, pos)
+            return v
+
+        if unit.version < 5:
+            buf = self._need("loc" if locations else "ranges")
+            maxa = (1 << (8 * size)) - 1
+            while True:
+                a, b = addr(), addr()
+                if a == 0 and b == 0:
+                    return out
+                if a == maxa:
+                    base = b
+                    continue
+                expr = b""
+                if locations:
+                    n = int.from_bytes(buf[pos:pos + 2], endian)
+                    expr, pos = bytes(buf[pos + 2:pos + 2 + n]), pos + 2 + n
+                out.append((base + a, base + b, expr))
+        buf = self._need("loclists" if locations else "rnglists")
+        while True:
+            kind = buf[pos]
+            pos += 1
+            if locations and kind == 5:  # DW_LLE_default_location
+                lo, hi = 0, _MAX_ADDR
+            else:
+                if locations and kind > 5:
+                    kind -= 1  # the DW_RLE_* number
+                if kind == 0:  # end_of_list
+                    return out
+                if kind in (1, 5):  # base_addressx, base_address
+                    base = self.address(unit, leb()) if kind == 1 else addr()
+                    continue
+                if kind == 2:  # startx_endx
+                    lo = self.address(unit, leb())
+                    hi = self.address(unit, leb())
+                elif kind == 3:  # startx_length
+                    lo = self.address(unit, leb())
+                    hi = lo + leb()
+                elif kind == 4:  # offset_pair
+                    lo = base + leb()
+                    hi = base + leb()
+                elif kind == 6:  # start_end
+                    lo, hi = addr(), addr()
+                elif kind == 7:  # start_length
+                    lo = addr()
+                    hi = lo + leb()
+                else:
+                    what = "location" if locations else "range"
+                    raise DwarfError(f"unknown {what} list entry {buf[pos - 1]:#x} at {pos - 1:#x}")
+            expr = b""
+            if locations:
+                n = leb()
+                expr, pos = bytes(buf[pos:pos + n]), pos + n
+            out.append((lo, hi, expr))
 
     def location_at(self, die: Die, pc: int, attr: int = AT_LOCATION) -> bytes | None:
         """The location expression of ``die`` that applies at link-time
