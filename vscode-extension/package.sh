@@ -10,4 +10,4 @@ if [ -x node_modules/.bin/vsce ]; then
 else
   vsce="npx --yes @vscode/vsce@~3.9.1"
 fi
-$vsce package --no-dependencies --allow-missing-repository --skip-license -o "$out"
+$vsce package --no-dependencies --allow-missing-repository -o "$out"
