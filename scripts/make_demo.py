@@ -2,20 +2,21 @@
 
     python scripts/make_demo.py
 
-Builds (or takes from the cache) the fixture ``go1.27-trimpath-nilmap``, then
-writes ``zoo.xz`` (the executable, not stripped: values need DWARF),
-``core.xz`` (its core), the Go sources of the crashing code and
-``demo.json`` (the spec, Go version, build ID and the source prefix the
-binary records, which ``dapcore demo`` maps with ``substitutePath``). The
-``-trimpath`` build records ``zoo/…`` paths, so the binary is the same
-whichever checkout builds it, and its build ID can be checked anywhere.
+The demo is its own small Go program, ``dapcore/demo/main.go`` (module
+``demo``), so changes to the zoo never touch it. This builds (or takes from
+the cache) the fixture ``go1.27-trimpath-demo``, then writes ``demo.xz``
+(the executable, not stripped: values need DWARF), ``core.xz`` (its core)
+and ``demo.json`` (the spec, Go version, build ID, the sources and the
+source prefix the binary records, which ``dapcore demo`` maps with
+``substitutePath``). The ``-trimpath`` build records ``demo/…`` paths, so
+the binary is the same whichever checkout builds it, and its build ID can be
+checked anywhere.
 """
 
 from __future__ import annotations
 
 import json
 import lzma
-import shutil
 import sys
 from pathlib import Path
 
@@ -25,10 +26,9 @@ sys.path.insert(0, str(ROOT))
 from tests import factory  # noqa: E402
 from tests.factory import matrix  # noqa: E402
 
-SPEC = ("1.27", "trimpath", "nilmap")
-SOURCES = ("scenario_nilmap.go", "main.go")
+SPEC = ("1.27", "trimpath", "demo")
+SOURCES = ("main.go",)
 OUT = ROOT / "dapcore" / "demo"
-ZOO = ROOT / "tests" / "fixtures" / "zoo"
 
 
 def compress(src: Path, dst: Path) -> int:
@@ -42,24 +42,22 @@ def main() -> int:
     fx = factory.ensure(matrix.spec(*SPEC))
     OUT.mkdir(exist_ok=True)
     sizes = {
-        "zoo.xz": compress(fx.binary, OUT / "zoo.xz"),
+        "demo.xz": compress(fx.binary, OUT / "demo.xz"),
         "core.xz": compress(fx.core, OUT / "core.xz"),
     }
-    for name in SOURCES:
-        shutil.copyfile(ZOO / name, OUT / name)
     manifest = {
         "fixture": fx.spec.id,
         "spec": {"go": SPEC[0], "variant": SPEC[1], "scenario": SPEC[2]},
         "goVersion": fx.meta["goVersion"],
         "buildID": fx.meta["buildID"],
-        "sourceDir": "zoo",  # -trimpath: module-relative paths
+        "sourceDir": "demo",  # -trimpath: module-relative paths
         "sources": list(SOURCES),
-        "binary": "zoo.xz",
+        "binary": "demo.xz",
         "core": "core.xz",
     }
     (OUT / "demo.json").write_text(json.dumps(manifest, indent=2) + "\n")
     total = sum(sizes.values())
-    print(f"{fx.spec.id}: zoo.xz {sizes['zoo.xz']} B, core.xz {sizes['core.xz']} B, "
+    print(f"{fx.spec.id}: demo.xz {sizes['demo.xz']} B, core.xz {sizes['core.xz']} B, "
           f"together {total / 1e6:.2f} MB")
     if total >= 5_000_000:
         print("too large: the demo must stay under 5 MB", file=sys.stderr)

@@ -40,22 +40,28 @@ def test_demo_shows_the_crash(demo_output: str) -> None:
     # threads: the crashing goroutine first, marked
     assert "→ [Go 1] main.main · running" in out
     assert "⚡ crashed" in out
+    # the idle workers, named by their go statement's function, not the wrapper
+    assert out.count("main.worker · chan receive") == 3
     # the stack lands on the inlined user frame, served from the bundled source
-    assert "→ main.setEntry (inlined)" in out
-    assert "src/scenario_nilmap.go:22" in out
-    assert "* main.buildIndex" in out
+    assert "→ main.(*Inventory).remember (inlined)" in out
+    assert "src/main.go:57" in out
+    assert "* main.(*Inventory).reserve" in out
+    assert "* main.place" in out
     assert "* main.main" in out
-    # the crash line with its context
-    assert ">   22  \tm[key] = v" in out
-    assert "func setEntry(m map[string]int, key string, v int) {" in out
-    assert "Variables of main.setEntry" in out
+    # the crash line with its context, and the values that explain it
+    assert ">   57  \tinv.index[o.Customer] = o" in out
+    assert "func (inv *Inventory) remember(o *Order) {" in out
+    assert "Variables of main.(*Inventory).remember" in out
+    assert "index: map[string]*main.Order nil" in out
+    assert 'Customer: "grace"' in out
     assert "Traceback (exceptionInfo)" in out
 
 
 def test_demo_is_small_and_documented() -> None:
     sizes = {p.name: p.stat().st_size for p in DEMO.iterdir()}
-    assert sizes["zoo.xz"] + sizes["core.xz"] < 5_000_000
-    assert set(sizes) == {"zoo.xz", "core.xz", "demo.json", "README", *MANIFEST["sources"]}
+    assert sizes[MANIFEST["binary"]] + sizes[MANIFEST["core"]] < 5_000_000
+    assert set(sizes) == {MANIFEST["binary"], MANIFEST["core"], "demo.json", "README",
+                          "go.mod", *MANIFEST["sources"]}
     readme = (DEMO / "README").read_text()
     assert SPEC.id in readme and MANIFEST["goVersion"] in readme
     assert (ROOT / "scripts" / "make_demo.py").is_file()
@@ -63,21 +69,20 @@ def test_demo_is_small_and_documented() -> None:
 
 def test_bundled_files_open_and_match(tmp_path: Path) -> None:
     """The compressed binary carries the recorded Go build ID; the server's
-    engine opens it with the core (identity check included); the bundled
-    sources are the zoo's."""
+    engine opens it with the core (identity check included); its line table
+    names the bundled sources."""
     from dapcore.go.report import Report
 
-    binary = tmp_path / "zoo"
+    binary = tmp_path / "demo"
     binary.write_bytes(lzma.decompress((DEMO / MANIFEST["binary"]).read_bytes()))
     core = tmp_path / "core"
     core.write_bytes(lzma.decompress((DEMO / MANIFEST["core"]).read_bytes()))
     assert Executable(binary).go_build_id == MANIFEST["buildID"]
     report = Report.open(str(binary), str(core))
     assert "assignment to entry in nil map" in report.crash_text()
-    zoo = ROOT / "tests" / "fixtures" / "zoo"
+    files = {fr.file for g in report.proc.goroutines for fr in report.stack(g).frames}
     for name in MANIFEST["sources"]:
-        assert (DEMO / name).read_bytes() == (zoo / name).read_bytes(), (
-            f"{name} changed in the zoo: run python scripts/make_demo.py")
+        assert f"{MANIFEST['sourceDir']}/{name}" in files
 
 
 @pytest.mark.parametrize("spec", [SPEC], ids=[SPEC.id])

@@ -11,6 +11,7 @@ checked here against the symbol table of every non-stripped binary.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import pytest
@@ -22,7 +23,13 @@ from dapcore.go.globals import find_runtime_globals
 from dapcore.go.moduledata import find_symbols
 from dapcore.go.pclntab import PCLnTab
 from dapcore.go.report import Report
-from dapcore.go.traceback import created_by, print_name, printed_frames
+from dapcore.go.traceback import (
+    created_by,
+    go_statement_function,
+    print_name,
+    printed_frames,
+    start_function,
+)
 from dapcore.go.unwind import Frame
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.oracle import Elision, Goroutine, Traceback, parse_traceback
@@ -216,3 +223,28 @@ def test_panics_in_flight_on_other_goroutines(spec: FixtureSpec, fixture: Fixtur
         g = rep.proc.goroutine(int(goid))
         assert g is not None and g.panic_ptr, goid
         assert [p.message for p in read_panics(rep.proc, g.panic_ptr)] == [message]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_go_statement_functions_match_the_runtime(spec: FixtureSpec, fixture: Fixture) -> None:
+    """From Go 1.22 ``go f(x)`` starts a compiler wrapper (``main.main.gowrap1``,
+    ``runtime.gcenable.gowrap1``) that calls f; thread names show f, which
+    the runtime's traceback prints right above the wrapper (inlined or not).
+    Before, the wrapper is a closure (``main.main.func1``) like any other."""
+    rep = report(fixture)
+    checked = 0
+    for og in oracle(fixture).goroutines:
+        g = rep.proc.goroutine(og.id) if og.id else None
+        start = start_function(rep.proc, g) if g is not None else None
+        if g is None or start is None or not re.search(r"\.gowrap\d+$", start):
+            continue
+        names = [f.function for f in og.frames if isinstance(f, OFrame)]
+        wrapper = print_name(start)
+        if wrapper not in names or names.index(wrapper) == 0:
+            continue  # elided from the printed stack, or the wrapper itself runs
+        target = go_statement_function(rep.proc, g)
+        assert target is not None and print_name(target) == names[names.index(wrapper) - 1], (
+            f"goroutine {og.id}: {target}, the runtime prints {names}")
+        checked += 1
+    minor = int(spec.toolchain.version.split(".")[1])
+    assert (checked > 0) == (minor >= 22), checked  # bgsweep and bgscavenge at least

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.process import Process
-from dapcore.go.traceback import start_function
+from dapcore.go.traceback import go_statement_function
 
 
 def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:
@@ -15,7 +15,7 @@ def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:
 
 def thread_name(proc: Process, g: Goroutine) -> str:
     """``[Go 7] main.worker · chan receive`` (+ ``· thread 1234`` and the crash mark)."""
-    fn = start_function(proc, g)
+    fn = go_statement_function(proc, g)
     if fn == "runtime.main":
         fn = "main.main"
     parts = [f"[Go {g.goid}] {fn or '?'}", g.status_text]

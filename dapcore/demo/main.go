@@ -1,135 +1,109 @@
-// Command zoo is dapcore's fixture program: each scenario makes a Go process
-// die (or park, for snapshots) in a known way, so that its core dump can be
-// checked against the runtime's own traceback and against the facts the
-// program writes about itself.
+// The program behind `dapcore demo`: a small order service that crashes.
 //
-// Usage: zoo SCENARIO [ARGS...]
-//
-// Environment: ZOO_OUT names a directory for side files:
-//
-//	facts.json  what the program knows about itself (always written)
-//	values.json expected variable values (values scenario)
-//	stack.txt   runtime.Stack(all) just before parking (snapshot scenario)
-//	ready       created when the process waits to be signalled or dumped
+// Three workers wait for orders on a channel, a reporter sleeps between
+// reports, and main places orders against an inventory. The inventory's
+// index map was never made, so the second order that goes through panics
+// with "assignment to entry in nil map" inside the inlined (*Inventory).remember.
+// Run with GOTRACEBACK=crash, the runtime then aborts and the kernel writes
+// the core that dapcore opens.
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
+	"time"
 )
 
-type scenario struct {
-	run  func(args []string)
-	help string
+type Order struct {
+	ID       int
+	Customer string
+	Items    []string
+	Total    float64
+	Placed   time.Time
 }
 
-var scenarios = map[string]scenario{}
-
-func register(name, help string, run func(args []string)) {
-	scenarios[name] = scenario{run: run, help: help}
+type Inventory struct {
+	mu    sync.Mutex
+	stock map[string]int
+	index map[string]*Order // never made: the bug
 }
 
-// facts is written to ZOO_OUT/facts.json before the crash.
-var facts = struct {
-	sync.Mutex
-	m map[string]any
-}{m: map[string]any{}}
+var (
+	processed int
+	lastErr   error
+	jobs      = make(chan *Order)
+)
 
-func setFact(key string, value any) {
-	facts.Lock()
-	facts.m[key] = value
-	facts.Unlock()
-}
+var errOutOfStock = errors.New("out of stock")
 
-func outPath(name string) string {
-	dir := os.Getenv("ZOO_OUT")
-	if dir == "" {
-		dir = "."
+func (inv *Inventory) reserve(o *Order) error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for _, item := range o.Items {
+		if inv.stock[item] == 0 {
+			return fmt.Errorf("order %d: %q: %w", o.ID, item, errOutOfStock)
+		}
 	}
-	return filepath.Join(dir, name)
+	for _, item := range o.Items {
+		inv.stock[item]--
+	}
+	inv.remember(o)
+	return nil
 }
 
-// writeJSON writes v to ZOO_OUT/name atomically (write then rename).
-func writeJSON(name string, v any) {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "zoo: encoding", name, ":", err)
-		os.Exit(3)
-	}
-	writeFile(name, data)
+func (inv *Inventory) remember(o *Order) {
+	inv.index[o.Customer] = o
 }
 
-func writeFile(name string, data []byte) {
-	tmp := outPath(name + ".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "zoo:", err)
-		os.Exit(3)
-	}
-	if err := os.Rename(tmp, outPath(name)); err != nil {
-		fmt.Fprintln(os.Stderr, "zoo:", err)
-		os.Exit(3)
+func worker(id int, wg *sync.WaitGroup) {
+	wg.Done()
+	for o := range jobs {
+		fmt.Fprintf(os.Stderr, "worker %d: order %d\n", id, o.ID)
 	}
 }
 
-// flushFacts writes facts.json. Call it right before crashing.
-func flushFacts() {
-	facts.Lock()
-	defer facts.Unlock()
-	writeJSON("facts.json", facts.m)
+func reporter(every time.Duration) {
+	for {
+		time.Sleep(every)
+		fmt.Fprintf(os.Stderr, "processed %d orders\n", processed)
+	}
 }
 
-// markReady flushes facts and creates ZOO_OUT/ready.
-func markReady() {
-	flushFacts()
-	writeFile("ready", []byte(strconv.Itoa(os.Getpid())))
-}
-
-// goid returns the calling goroutine's id, parsed from its own stack header.
-func goid() int64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	s := strings.TrimPrefix(string(buf[:n]), "goroutine ")
-	if i := strings.IndexByte(s, ' '); i > 0 {
-		s = s[:i]
+func place(inv *Inventory, orders []*Order, notify func(*Order)) {
+	for _, o := range orders {
+		if err := inv.reserve(o); err != nil {
+			lastErr = err
+			continue
+		}
+		processed++
+		notify(o)
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		panic("zoo: cannot parse goroutine id from " + string(buf[:n]))
-	}
-	return id
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		names := make([]string, 0, len(scenarios))
-		for name := range scenarios {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		fmt.Fprintln(os.Stderr, "usage: zoo SCENARIO [ARGS...]")
-		for _, name := range names {
-			fmt.Fprintf(os.Stderr, "  %-16s %s\n", name, scenarios[name].help)
-		}
-		os.Exit(2)
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		wg.Add(1)
+		go worker(i, &wg)
 	}
-	sc, ok := scenarios[os.Args[1]]
-	if !ok {
-		fmt.Fprintln(os.Stderr, "zoo: unknown scenario", os.Args[1])
-		os.Exit(2)
+	wg.Wait()
+	go reporter(time.Hour)
+
+	inv := &Inventory{stock: map[string]int{"gopher plush": 2, "sticker": 40, "mug": 0}}
+	placed := time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
+	orders := []*Order{
+		{ID: 1041, Customer: "ada", Items: []string{"mug"}, Total: 12.5, Placed: placed},
+		{ID: 1042, Customer: "grace", Items: []string{"gopher plush", "sticker"}, Total: 31.9,
+			Placed: placed.Add(90 * time.Second)},
 	}
-	setFact("scenario", os.Args[1])
-	setFact("args", os.Args[2:])
-	setFact("pid", os.Getpid())
-	setFact("goVersion", runtime.Version())
-	setFact("mainGoroutine", goid())
-	sc.run(os.Args[2:])
-	fmt.Fprintln(os.Stderr, "zoo: scenario", os.Args[1], "returned without crashing")
-	os.Exit(4)
+	sent := 0
+	channel := "email"
+	notify := func(o *Order) {
+		sent++
+		fmt.Fprintf(os.Stderr, "%s to %s: order %d\n", channel, o.Customer, o.ID)
+	}
+	place(inv, orders, notify)
+	fmt.Fprintln(os.Stderr, "unreachable: sent", sent)
 }

@@ -3,13 +3,17 @@ frames, ``created by`` lines, and which frames the runtime would print."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from dapcore.errors import DapcoreError
 from dapcore.go.crash import FATAL, PANIC
-from dapcore.go.pclntab import print_name
+from dapcore.go.pclntab import PCLnTab, print_name
 
 if TYPE_CHECKING:
+    from dapcore.elf.executable import Executable
     from dapcore.go.crash import Crash
     from dapcore.go.goroutines import Goroutine
     from dapcore.go.process import Process
@@ -42,6 +46,43 @@ def created_by(proc: Process, g: Goroutine) -> CreatedBy | None:
 def start_function(proc: Process, g: Goroutine) -> str | None:
     f = proc.pclntab.func_at(g.start_pc - proc.bias) if g.start_pc else None
     return f.name if f is not None else None
+
+
+_GOWRAP = re.compile(r"\.gowrap\d+$")
+
+
+def go_statement_function(proc: Process, g: Goroutine) -> str | None:
+    """The function the goroutine's ``go`` statement named: its start
+    function, except that from Go 1.22 ``go f(x)`` starts a compiler
+    wrapper (``main.main.gowrap1``) that calls f; then f (inlined into the
+    wrapper or called by it), when the wrapper's code shows it."""
+    name = start_function(proc, g)
+    if name is None or not _GOWRAP.search(name):
+        return name
+    return _wrapped(proc.pclntab, proc.exe, g.start_pc - proc.bias) or name
+
+
+@lru_cache(maxsize=256)
+def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
+    f = pclntab.func_at(entry)
+    if f is None or not 0 < f.end - f.entry <= 4096:
+        return None
+    import capstone
+
+    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    try:
+        code = exe.read_static(f.entry, f.end - f.entry)
+    except DapcoreError:
+        return None
+    for addr, _size, mnemonic, op_str in cs.disasm_lite(code, f.entry):
+        frames = pclntab.frames_at(addr)
+        if len(frames) > 1:  # f was inlined into the wrapper
+            return frames[-2].function
+        if mnemonic == "call" and op_str.startswith("0x"):
+            callee = pclntab.func_at(int(op_str, 16))
+            if callee is not None and not callee.name.startswith("runtime.morestack"):
+                return callee.name
+    return None
 
 
 def header(g: Goroutine) -> str:

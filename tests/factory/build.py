@@ -1,4 +1,5 @@
-"""Compiling the zoo programs, cached per (sources, toolchain, variant)."""
+"""Compiling the zoo programs (and the demo's), cached per (sources,
+toolchain, variant)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 from tests.factory import toolchains
 from tests.factory.keys import BUILD_RECIPE, digest, program_sources_hash
 from tests.factory.locks import exclusive
-from tests.factory.paths import ZOO, build_dir
+from tests.factory.paths import DEMO, ZOO, build_dir
 from tests.factory.toolchains import Toolchain
 from tests.factory.variants import Variant
 
-PACKAGES = {"zoo": ".", "zoocgo": "./cgo", "zoobig": "./big"}
+# program → (its Go module's directory, its package in that module)
+PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
+            "demo": (DEMO, ".")}
 
 
 class BuildError(RuntimeError):
@@ -35,8 +38,9 @@ class Build:
 def build(tc: Toolchain, variant: Variant, program: str) -> Build:
     """The binary of ``program`` for this toolchain and variant, built unless
     the cache already holds one with the same key."""
+    module, package = PROGRAMS[program]
     key = digest(
-        recipe=BUILD_RECIPE, sources=program_sources_hash(PACKAGES[program]), go=tc.version,
+        recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
         variant=variant.name, flags=variant.flags, cgo=variant.cgo, program=program,
     )
     out_dir = build_dir() / f"go{tc.minor}" / variant.name
@@ -54,8 +58,9 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
         env["CGO_ENABLED"] = "1" if variant.cgo else "0"
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
-               PACKAGES[program]]
-        res = subprocess.run(cmd, cwd=ZOO, env=env, capture_output=True, text=True, check=False)
+               package]
+        res = subprocess.run(cmd, cwd=module, env=env, capture_output=True, text=True,
+                             check=False)
         if res.returncode != 0:
             raise BuildError(
                 f"go{tc.version} {variant.name} {program}: {' '.join(cmd)}\n{res.stderr.strip()}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-
-from tests.factory.paths import ZOO
+from pathlib import Path
 
 # Bump when the way binaries are built or cores are captured changes.
 BUILD_RECIPE = 1
@@ -14,16 +13,17 @@ CAPTURE_RECIPE = 1
 
 
 @cache
-def program_sources_hash(package_dir: str) -> str:
-    """sha256 over one zoo program's sources: ``go.mod`` and the files of its
-    package directory (not of the other programs in subdirectories), so a
-    change to one program rebuilds only its own fixtures."""
+def program_sources_hash(module: Path, package_dir: str) -> str:
+    """sha256 over one program's sources: its module's ``go.mod`` and the
+    files of its package directory (not of the other programs in
+    subdirectories), so a change to one program rebuilds only its own
+    fixtures."""
     h = hashlib.sha256()
-    pkg = (ZOO / package_dir).resolve()
-    files = [ZOO / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file())]
+    pkg = (module / package_dir).resolve()
+    files = [module / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file())]
     for path in files:
         if path.suffix in {".go", ".mod", ".sum", ".c", ".h"}:
-            h.update(str(path.relative_to(ZOO)).encode() + b"\0")
+            h.update(str(path.relative_to(module)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
 

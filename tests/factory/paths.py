@@ -7,6 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ZOO = REPO / "tests" / "fixtures" / "zoo"
+DEMO = REPO / "dapcore" / "demo"  # the program behind `dapcore demo` (its own module)
 
 
 def cache_root() -> Path:

@@ -13,7 +13,8 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str  # fixture name
-    program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo) or "zoobig" (…/zoo/big)
+    program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
+    # "demo" (dapcore/demo)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -50,5 +51,7 @@ SCENARIOS: dict[str, Scenario] = {
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
         Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
         Scenario("bigpanic", "zoobig", CRASH, in_matrix=False),
+        # What `dapcore demo` bundles (scripts/make_demo.py, -s demo).
+        Scenario("demo", "demo", CRASH, in_matrix=False, side_files=()),
     )
 }
