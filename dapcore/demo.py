@@ -57,7 +57,7 @@ def unpack(dest: Path | None = None) -> tuple[Path, Path, Path, dict[str, Any]]:
     tag = hashlib.sha256(info["buildID"].encode()).hexdigest()[:12]
     dest = (dest or cache_dir()) / tag
     pkg = _data()
-    binary, core, src = dest / "zoo", dest / "core", dest / "src"
+    binary, core, src = dest / "demo", dest / "core", dest / "src"
     if not (binary.is_file() and core.is_file()):
         dest.mkdir(parents=True, exist_ok=True)
         for name, out, mode in ((info["binary"], binary, 0o755), (info["core"], core, 0o644)):
