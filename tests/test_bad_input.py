@@ -123,3 +123,26 @@ def test_cli_reports_errors_without_traceback(tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("dapcore: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_damaged_compressed_dwarf(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Go compresses its DWARF (zlib): damaged bytes there say which section
+    is damaged. Stacks do not need the DWARF: they still come, with that
+    warning; values do, and fail with it."""
+    from dapcore.elf.executable import Executable
+
+    sec = Executable(fixture.binary).sections[".debug_info"]
+    bad = tmp_path / fixture.binary.name
+    shutil.copyfile(fixture.binary, bad)
+    with bad.open("r+b") as f:
+        f.seek(sec.offset + sec.size // 2)
+        f.write(b"\x00\xff" * 64)
+    for argv, want in ((["locals", str(bad), str(fixture.core)], 1),
+                       (["bt", str(bad), str(fixture.core)], 0)):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == want, err
+        assert ".debug_info is damaged" in err and "Traceback" not in err
+    assert "main." in out  # the stack, from the pclntab

@@ -214,6 +214,14 @@ def uleb_bytes(value: int) -> bytes:
 # Sections
 
 
+def _inflate(exe: Executable, name: str, raw: bytes | memoryview) -> bytes:
+    try:
+        return zlib.decompress(raw)
+    except zlib.error as exc:
+        raise DwarfError(f"{exe.path.name}: .debug_{name} is damaged (it does not "
+                         f"decompress: {exc})") from exc
+
+
 def debug_section(exe: Executable, name: str) -> bytes | None:
     """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
     1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None."""
@@ -235,7 +243,7 @@ def debug_section(exe: Executable, name: str) -> bytes | None:
             raise UnsupportedError(
                 f"{exe.path.name}: .debug_{name} is compressed with method {ctype} "
                 "(only zlib is supported)")
-        data = zlib.decompress(raw[hdr:])
+        data = _inflate(exe, name, raw[hdr:])
     else:
         sec = exe.sections.get(f".zdebug_{name}")
         if sec is None:
@@ -246,7 +254,7 @@ def debug_section(exe: Executable, name: str) -> bytes | None:
         if bytes(raw[:4]) != b"ZLIB":
             return bytes(raw)
         size = int.from_bytes(raw[4:12], "big")
-        data = zlib.decompress(raw[12:])
+        data = _inflate(exe, name, raw[12:])
     if len(data) != size:
         raise UnsupportedError(
             f"{exe.path.name}: .debug_{name} decompresses to {len(data)} bytes, "

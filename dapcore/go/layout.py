@@ -65,6 +65,7 @@ from dapcore.elf.dwarf import TAG_SUBRANGE_TYPE as _TAG_SUBRANGE
 from dapcore.elf.dwarf import TAG_VARIABLE as _TAG_VARIABLE
 from dapcore.elf.dwarf import Die as _Die
 from dapcore.elf.dwarf import Dwarf as _Dwarf
+from dapcore.elf.dwarf import DwarfError
 from dapcore.elf.dwarf import debug_section as _debug_section  # noqa: F401 (tests)
 from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf, UnreadableMemory, UnsupportedError
@@ -673,13 +674,18 @@ def load_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) -
     """The runtime layout for ``exe`` (built by Go ``go_version``): from its
     DWARF (``dwarf`` when the caller has it open already) when it has some,
     else the built-in table of that release."""
+    damaged: DwarfError | None = None
     if exe.has_dwarf:
         try:
             return dwarf_layout(exe, go_version, dwarf)
         except NoDwarf:
             pass  # DWARF sections without .debug_info: use a table
+        except DwarfError as exc:
+            damaged = exc  # use a table, or say what is wrong with the DWARF
     minor = minor_of(go_version)
     arch = _arch(exe)
+    if damaged is not None and (arch != "amd64" or minor not in _tables()):
+        raise damaged
     if arch != "amd64":
         raise _no_layout(exe, go_version, f"dapcore has no built-in layout for linux/{arch}")
     if minor not in _tables():

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dapcore.elf.core import CoreFile, Thread, open_core
-from dapcore.elf.dwarf import Dwarf
+from dapcore.elf.dwarf import Dwarf, DwarfError
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
@@ -81,6 +81,12 @@ class Process:
         try:
             return Dwarf(self.exe)
         except NoDwarf:
+            return None
+        except DwarfError as exc:
+            # Stacks do not need it (the pclntab and the per-release layout
+            # tables serve, as for a stripped binary); values say why not.
+            self.warnings.append(f"{exc}: stacks come from the pclntab alone, values "
+                                 "cannot be read")
             return None
 
     @cached_property
