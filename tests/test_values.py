@@ -319,7 +319,7 @@ def test_swiss_map_over_1000_entries(spec: FixtureSpec, fixture: Fixture) -> Non
 @pytest.mark.parametrize("spec", CLASSIC, ids=_ids(CLASSIC))
 def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> None:
     """``growing`` got the insert that starts its growth from 8 to 16
-    buckets and no write after it: the core holds it half evacuated
+    buckets and no write after it (the 53rd; the 49th in Go 1.21): the core holds it half evacuated
     (``hmap.oldbuckets`` set, most entries still in the old buckets). Every
     entry is read exactly once, from whichever bucket array holds it."""
     fr = _fr(fixture)
@@ -329,7 +329,9 @@ def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> N
     mem = fr.report.proc.memory
     assert mem.u8(hmap + 9) == 4, "B: 16 buckets after the grow started"
     assert mem.u64(hmap + 24) != 0, "oldbuckets: the growth is not finished"
-    assert v.child_count == 53
+    # The insert that starts the growth: load factor 6.5, 6 in Go 1.21.
+    inserts = 49 if _minor(spec) == 21 else 53
+    assert v.child_count == inserts
     got: dict[int, int] = {}
     for c in v.children(0, 100):
         key = c._extra
@@ -337,7 +339,7 @@ def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> N
         k = key.number()
         assert isinstance(k, int) and k not in got
         got[k] = int(c.number())
-    assert got == {i: -i for i in range(53)}
+    assert got == {i: -i for i in range(inserts)}
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))

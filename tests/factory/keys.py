@@ -14,13 +14,15 @@ CAPTURE_RECIPE = 1
 
 @cache
 def program_sources_hash(module: Path, package_dir: str) -> str:
-    """sha256 over one program's sources: its module's ``go.mod`` and the
-    files of its package directory (not of the other programs in
-    subdirectories), so a change to one program rebuilds only its own
-    fixtures."""
+    """sha256 over one program's sources: its module's ``go.mod``, the files
+    of its package directory (not of the other programs in subdirectories)
+    and those of the module's ``internal/`` packages they share, so a change
+    to one program rebuilds only its own fixtures."""
     h = hashlib.sha256()
     pkg = (module / package_dir).resolve()
-    files = [module / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file())]
+    shared = module / "internal"  # packages every program of the module may import
+    files = [module / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file()),
+             *(sorted(p for p in shared.rglob("*") if p.is_file()) if shared.is_dir() else [])]
     for path in files:
         if path.suffix in {".go", ".mod", ".sum", ".c", ".h"}:
             h.update(str(path.relative_to(module)).encode() + b"\0")
