@@ -346,6 +346,7 @@ def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
             return
         size = op.size  # type: ignore[attr-defined]
         kill_slots(rel, size)
+        parts: list[tuple[int, _Sym | None]]
         if v is not None and v[0] == "field" and v[2] == 16:
             parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
         else:
