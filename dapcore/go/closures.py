@@ -115,16 +115,23 @@ class ClosureLayouts:
             return self._cache[sub.offset]
         d = self.dwarf
         out: list[Capture] | None = None
+        code: list[list[Capture] | None] = []
+
+        def from_code() -> list[Capture] | None:
+            """What the closure's code says, read once and only when needed."""
+            if not code:
+                name = d.attr(sub, AT_NAME)
+                ranges = d.ranges(sub)
+                code.append(derive_layout(d, self.types, self.exe, self._pclntab(), sub,
+                                          min(lo for lo, _hi in ranges))
+                            if isinstance(name, str) and _CLOSURE_NAME.search(name) and ranges
+                            else None)
+            return code[0]
+
         try:
-            code: list[Capture] | None = None
-            name = d.attr(sub, AT_NAME)
-            ranges = d.ranges(sub)
-            if isinstance(name, str) and _CLOSURE_NAME.search(name) and ranges:
-                code = derive_layout(d, self.types, self.exe, self._pclntab(), sub,
-                                     min(lo for lo, _hi in ranges))
-            out = layout_from_dwarf(d, self.types, sub, code)
+            out = layout_from_dwarf(d, self.types, sub, from_code)
             if out is None:
-                out = code or None
+                out = from_code() or None
         except (DapcoreError, IndexError, KeyError, ValueError):
             out = None  # damaged DWARF or code: the captures are not shown
         self._cache[sub.offset] = out
@@ -135,18 +142,20 @@ _BYVAL_MAX = 128  # escape.flowClosure: larger variables are captured by referen
 
 
 def layout_from_dwarf(d: Dwarf, types: GoTypes, sub: Die,
-                      code: list[Capture] | None = None) -> list[Capture] | None:
+                      code: Callable[[], list[Capture] | None] | None = None
+                      ) -> list[Capture] | None:
     """The captures ``DW_AT_go_closure_offset`` places (Go 1.23+, written by
     ``cmd/compile/internal/dwarfgen``); None when no variable has it.
 
     An ``&x`` variable gets the offset both when the object holds a pointer
     to x (captured by reference) and when it holds x itself (captured by
     value but not SSA-able, so ``ssagen`` points ``&x`` into the object):
-    dwarfgen writes ``closureVars[n.Heapaddr]`` either way. ``code`` (what
-    :func:`derive_layout` read from the closure's entry block) tells which
-    where it places x; otherwise a pointer it is when x is larger than 128
-    bytes (never captured by value) or does not fit before the next
-    capture, and x is left out when nothing tells."""
+    dwarfgen writes ``closureVars[n.Heapaddr]`` either way. ``code`` (giving
+    what :func:`derive_layout` reads from the closure's entry block, called
+    only for such a variable) tells which where it places x; otherwise a
+    pointer it is when x is larger than 128 bytes (never captured by value)
+    or does not fit before the next capture, and x is left out when nothing
+    tells."""
     found: list[tuple[str, int, GoType, bool, int]] = []
     for c in _variables(d, sub):
         off = c.int_attr(AT_GO_CLOSURE_OFFSET)
@@ -160,13 +169,15 @@ def layout_from_dwarf(d: Dwarf, types: GoTypes, sub: Die,
     if not found:
         return None
     offsets = sorted({f[1] for f in found})
-    by_code = {c.die_offset: c for c in code or ()}
+    by_code: dict[int, Capture] | None = None
     out: list[Capture] = []
     for name, off, t, amp, die_off in found:
         if not amp or t.elem is None:
             out.append(Capture(name, off, t, False, die_off))
             continue
         x = t.elem
+        if by_code is None:
+            by_code = {c.die_offset: c for c in (code() if code is not None else None) or ()}
         known = by_code.get(die_off)
         nxt = next((o for o in offsets if o > off), None)
         if known is not None and known.offset == off:
