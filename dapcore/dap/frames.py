@@ -38,6 +38,17 @@ def _source(session: Session, rep: Report, f: Frame) -> tuple[dict[str, Any] | N
     return src, line
 
 
+def _short_path(path: str) -> str:
+    """``/usr/lib/go/src/runtime/panic.go`` → ``runtime/panic.go``: the
+    path under ``src/`` (the Go tree, GOPATH), else the last two parts."""
+    parts = path.replace("\\", "/").split("/")
+    if "src" in parts:
+        i = len(parts) - 1 - parts[::-1].index("src")
+        if i + 1 < len(parts) - 1:
+            return "/".join(parts[i + 1:])
+    return "/".join(parts[-2:])
+
+
 def stack_trace(session: Session, rep: Report, g: Goroutine, start: int,
                 levels: int) -> dict[str, Any]:
     config = session.config
@@ -46,8 +57,16 @@ def stack_trace(session: Session, rep: Report, g: Goroutine, start: int,
     stack = rep.stack(g)
     line_base = 0 if session.client.get("linesStartAt1") is False else 1
     col = 0 if session.client.get("columnsStartAt1") is False else 1
+    main = session.sources.main_module
+    # Clients land on the first frame with a source (nvim-dap whatever the
+    # hints, VS Code the first not de-emphasised one): the runtime frames
+    # above the first user frame (panic, gopark, sigpanic …) carry their
+    # place in their name instead, unless showCrashFrames asks for all.
+    first_user = None if config.show_crash_frames else next(
+        (i for i, s in enumerate(shown)
+         if s.frame is not None and not is_runtime(s.frame.function, main)), None)
     entries: list[dict[str, Any]] = []
-    for s in shown:
+    for pos, s in enumerate(shown):
         if s.frame is None:
             f0 = s.folded[0]
             entries.append({"id": session.frames.id_of((g.goid, -1)), "name": s.label,
@@ -61,6 +80,12 @@ def stack_trace(session: Session, rep: Report, g: Goroutine, start: int,
             "line": 0, "column": 0,
             "instructionPointerReference": f"{f.pc:#x}",
         }
+        if first_user is not None and pos < first_user:
+            if f.file and f.file != "?":
+                entry["name"] += f" ({_short_path(f.file)}:{f.line})"
+            entry["presentationHint"] = "subtle"
+            entries.append(entry)
+            continue
         src, line = _source(session, rep, f)
         if src is not None:
             entry["source"] = src

@@ -35,3 +35,34 @@ class HandleTable(Generic[K]):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+class GoroutineIds:
+    """Thread ids for goroutines: the goroutine id itself wherever it fits
+    the protocol's int32 (Delve's convention: stable between sessions and the
+    number the runtime's traceback, the console and ``dapcore bt -g`` use);
+    the rare id beyond int32 gets a free number counted down from the top."""
+
+    def __init__(self) -> None:
+        self._big: dict[int, int] = {}  # goid > INT32_MAX → thread id
+        self._big_keys: dict[int, int] = {}
+        self._next = INT32_MAX
+
+    def id_of(self, goid: int) -> int:
+        if 0 < goid <= INT32_MAX and goid not in self._big_keys:
+            return goid
+        tid = self._big.get(goid)
+        if tid is None:
+            while self._next in self._big_keys:
+                self._next -= 1
+            tid = self._big[goid] = self._next
+            self._big_keys[tid] = goid
+            self._next -= 1
+        return tid
+
+    def key_of(self, tid: int) -> int | None:
+        if tid in self._big_keys:
+            return self._big_keys[tid]
+        if 0 < tid <= INT32_MAX:
+            return tid
+        return None

@@ -55,6 +55,7 @@ def _check_file(path: str, what: str) -> None:
 def _open(config: LaunchConfig) -> Report:
     from dapcore.elf.core import open_core as read_core
     from dapcore.go.identity import executable_path_in_core
+    from dapcore.go.releases import explain
     from dapcore.go.report import Report
 
     _check_file(config.core, "core file")
@@ -68,11 +69,19 @@ def _open(config: LaunchConfig) -> Report:
         config.program = named
     _check_file(config.program, "program")
     try:
-        return Report.open(config.program, config.core)
+        report = Report.open(config.program, config.core)
     except DapcoreError:
         raise
     except (OSError, ValueError) as exc:
         raise RequestError(f"cannot open {config.program} with {config.core}: {exc}") from exc
+    proc = report.proc
+    try:
+        # What every later request needs, read now so that a core dapcore
+        # cannot read fails the launch (and ends the session) with the reason.
+        _ = proc.pclntab, proc.layout
+    except DapcoreError as exc:
+        raise explain(config.program, proc.go_version, exc) from exc
+    return report
 
 
 async def open_core(session: Session, args: dict[str, Any]) -> tuple[LaunchConfig, Report]:

@@ -1,39 +1,61 @@
 """Debug-console commands for people who know ``dlv``: ``goroutines``,
-``bt [N]``, ``frame N [EXPR]``, ``crash``, ``help``. Anything else typed in
-the console is a Go expression (see :meth:`Session.on_evaluate`).
+``goroutine [N [CMD]]``, ``bt [N]``, ``frame N [EXPR]``, ``up``/``down``,
+``print``/``p EXPR``, ``locals``, ``args``, ``crash``, ``help``. Anything else
+typed in the console is a Go expression (see :meth:`Session.on_evaluate`).
 
 ``frame N`` numbers frames as ``dapcore bt`` does: 0 is the innermost frame
 of the goroutine, every frame counted (inlined ones and the runtime's
 crash-handling ones too). It picks the goroutine of the frame selected in the
 client (the crashing goroutine when none is), and later console evaluations
 happen in that frame until another frame is selected in the client's call
-stack or ``frame`` is used again. ``frame N EXPR`` evaluates once in frame N
-without changing it.
+stack or ``frame``/``goroutine`` is used again. ``frame N EXPR`` evaluates once
+in frame N without changing it. ``goroutine N`` switches to goroutine N's top
+user frame (its top frame when it has none); ``goroutine N CMD`` runs one
+command there (``goroutine 7 bt``, ``goroutine 7 frame 2 x``, ``goroutine 7 p x``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.args import RequestError
 from dapcore.dap.exceptions import runtime_traceback
+from dapcore.dap.stack import is_runtime
 from dapcore.go.pclntab import print_name
 
 if TYPE_CHECKING:
     from dapcore.dap.session import Session
     from dapcore.go.report import Report
 
-HELP = """dapcore debug console commands:
-  goroutines      every goroutine, its state and where it is
-  bt [N]          the stack of goroutine N (the crashing one by default)
-  frame N [EXPR]  evaluate later expressions in frame N of the selected goroutine
-                  (0 = innermost, numbered like 'dapcore bt'); with EXPR, only that one
-  crash           the crash as the runtime printed it
-  help            this text
+HELP = """dapcore debug console commands (Delve's names):
+  goroutines            every goroutine, its state and where it is
+  goroutine             the goroutine later expressions are evaluated in
+  goroutine N           switch to goroutine N (its top user frame)
+  goroutine N CMD       run one command in goroutine N: bt, frame M [EXPR], print EXPR, locals
+  bt [N]                the stack of goroutine N (the current one by default)
+  frame N [EXPR]        evaluate later expressions in frame N of the current goroutine
+                        (0 = innermost, numbered like 'dapcore bt'); with EXPR, only that one
+  up [N] / down [N]     move N frames towards the caller / the callee (default 1)
+  print EXPR, p EXPR    evaluate a Go expression (the same as typing EXPR)
+  locals, args          the current frame's local variables / arguments
+  crash                 the crash as the runtime printed it
+  help                  this text
 Anything else is a Go expression: x, p.Field, s[3], m["k"], *p, len(s), x + 1 …
 (nothing runs: function calls and channel receives are refused on a core file)."""
 
-COMMANDS = ("help", "h", "?", "goroutines", "grs", "bt", "stack", "crash", "frame")
+COMMANDS = ("help", "h", "?", "goroutines", "grs", "goroutine", "gr", "bt", "stack", "crash",
+            "frame", "up", "down", "print", "p", "locals", "args")
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluate:
+    """A command that asks for an expression's value in a frame: the session
+    evaluates it (so the result can be expanded like any other)."""
+
+    goid: int
+    index: int
+    expression: str
 
 
 def is_command(line: str) -> bool:
@@ -42,60 +64,128 @@ def is_command(line: str) -> bool:
 
 
 def run_command(session: Session, rep: Report, line: str,
-                where: tuple[int, int] | None = None, selected: int | None = None) -> str:
+                where: tuple[int, int] | None = None, selected: int | None = None
+                ) -> str | Evaluate:
     """One console command; ``where`` is (goid, frame index) of the frame
     selected in the client (``selected``: its frameId), if any."""
     words = line.split()
     if not words or words[0] in ("help", "h", "?"):
         return HELP
+    cur = _current(session, rep, where, selected)
+    return _run(session, rep, line.strip(), cur, selected, switch=True)
+
+
+def _current(session: Session, rep: Report, where: tuple[int, int] | None,
+             selected: int | None) -> tuple[int, int]:
+    """The frame console commands work in: the one chosen with ``frame``/
+    ``goroutine`` while the client's selection has not changed since, else
+    the client's selected frame, else the default one."""
+    if session.repl_frame is not None and (where is None or selected == session.repl_frame[1]):
+        return session.repl_frame[0]
+    if where is not None:
+        return where
+    return session.default_frame(rep)
+
+
+def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
+         selected: int | None, switch: bool) -> str | Evaluate:
+    words = line.split()
     cmd, rest = words[0], words[1:]
+    goid, index = cur
     if cmd in ("goroutines", "grs"):
         return rep.goroutines_text()
+    if cmd in ("print", "p"):
+        expr = line.split(None, 1)[1] if rest else ""
+        if not expr.strip():
+            raise RequestError(f"usage: {cmd} EXPRESSION")
+        return Evaluate(goid, index, expr)
     if cmd in ("bt", "stack"):
-        goid = rep.default_goid()
         if rest:
             if not rest[0].isdigit():
                 raise RequestError("usage: bt [GOROUTINE-ID]")
             goid = int(rest[0])
-        g: Any = next((x for x in rep.proc.goroutines if x.goid == goid), None)
-        if g is None:
-            raise RequestError(f"no goroutine {goid} in the core")
-        return runtime_traceback(rep, g)
+        return runtime_traceback(rep, _goroutine(rep, goid))
     if cmd == "crash":
         return rep.crash_text()
-    if cmd == "frame":
-        return _frame(session, rep, line, rest, where, selected)
+    if cmd in ("locals", "args"):
+        return _locals(session, rep, goid, index, arguments=cmd == "args")
+    if cmd in ("goroutine", "gr"):
+        if not rest:
+            g = _goroutine(rep, goid)
+            return (f"goroutine {goid} [{g.status_text}], frame {index}: "
+                    f"{_describe(rep.stack(g).frames, index)}")
+        if not rest[0].isdigit():
+            raise RequestError("usage: goroutine [ID [COMMAND]]")
+        new = int(rest[0])
+        g = _goroutine(rep, new)
+        target = (new, top_user_frame(session, rep, new))
+        if len(rest) > 1:
+            return _run(session, rep, line.split(None, 2)[2], target, selected, switch=False)
+        if switch:
+            session.repl_frame = (target, selected)
+        frames = rep.stack(g).frames
+        return (f"goroutine {new} [{g.status_text}], frame {target[1]}: "
+                f"{_describe(frames, target[1])}")
+    if cmd in ("frame", "up", "down"):
+        frames = rep.stack(_goroutine(rep, goid)).frames
+        if cmd == "frame":
+            if not rest:
+                return f"frame {index}: {_describe(frames, index)}"
+            if not rest[0].isdigit():
+                raise RequestError("usage: frame N [EXPRESSION]")
+            new = int(rest[0])
+            expr = line.split(None, 2)[2] if len(rest) > 1 else ""
+        else:
+            if rest and not rest[0].isdigit():
+                raise RequestError(f"usage: {cmd} [N]")
+            step = int(rest[0]) if rest else 1
+            new = index + step if cmd == "up" else index - step
+            expr = ""
+            if new < 0:
+                raise RequestError("already at the innermost frame (frame 0)")
+        if new >= len(frames) or new < 0:
+            raise RequestError(f"goroutine {goid} has {len(frames)} frames (0 to "
+                               f"{len(frames) - 1}); no frame {new}")
+        if expr:
+            return Evaluate(goid, new, expr)
+        if switch:
+            session.repl_frame = ((goid, new), selected)
+        return f"frame {new}: {_describe(frames, new)}"
     raise RequestError(f"unknown command {cmd!r} (type 'help')")
 
 
-def _frame(session: Session, rep: Report, line: str, rest: list[str],
-           where: tuple[int, int] | None, selected: int | None) -> str:
-    if where is not None:
-        goid = where[0]
-    elif session.repl_frame is not None:
-        goid = session.repl_frame[0][0]
-    else:
-        goid = rep.default_goid()
-    frames = rep.stack(rep._g(goid)).frames
-    if not rest:
-        if session.repl_frame is None:
-            return "no frame chosen with 'frame N': the frame selected in the call stack is used"
-        i = session.repl_frame[0][1]
-        return f"frame {i}: {_describe(frames[i])}"
-    if not rest[0].isdigit():
-        raise RequestError("usage: frame N [EXPRESSION]")
-    index = int(rest[0])
-    if index >= len(frames):
-        raise RequestError(f"goroutine {goid} has {len(frames)} frames (0 to "
-                           f"{len(frames) - 1}); no frame {index}")
-    if len(rest) > 1:
-        expr = line.split(None, 2)[2]
-        body = session.vars.evaluate(goid, index, expr, False)
-        return str(body["result"])
-    session.repl_frame = ((goid, index), selected)
-    return f"frame {index}: {_describe(frames[index])}"
+def top_user_frame(session: Session, rep: Report, goid: int) -> int:
+    """Index of goroutine ``goid``'s first user frame (0 when it has none)."""
+    frames = rep.stack(_goroutine(rep, goid)).frames
+    main = session.sources.main_module if session.sources else None
+    return next((i for i, f in enumerate(frames) if not is_runtime(f.function, main)), 0)
 
 
-def _describe(f: Any) -> str:
+def _goroutine(rep: Report, goid: int) -> Any:
+    g = next((x for x in rep.proc.goroutines if x.goid == goid), None)
+    if g is None:
+        raise RequestError(f"no goroutine {goid} in the core")
+    return g
+
+
+def _locals(session: Session, rep: Report, goid: int, index: int, arguments: bool) -> str:
+    from dapcore.go.framevalues import frame_values
+
+    vs = session._variables()
+    why = vs.no_dwarf()
+    if why is not None:
+        raise RequestError(why)
+    lines = []
+    for kind, v in frame_values(rep, goid, index, vs.ctx):
+        if (kind == "param") == arguments:
+            lines.append(f"{v.name} = {v.text}")
+    what = "arguments" if arguments else "locals"
+    return "\n".join(lines) if lines else f"(no {what})"
+
+
+def _describe(frames: list[Any], i: int) -> str:
+    if not 0 <= i < len(frames):
+        return "(no frame)"
+    f = frames[i]
     where = f"{f.file}:{f.line}" if f.file and f.file != "?" else f"{f.pc:#x}"
     return f"{print_name(f.function)}{' (inlined)' if f.inlined else ''} at {where}"

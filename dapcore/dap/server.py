@@ -140,6 +140,13 @@ def run(args: argparse.Namespace) -> int:
             anyio.run(serve_tcp, *args.listen)
         else:
             anyio.run(serve_stdio)
+            # The session is over (disconnect, or stdin closed). A worker
+            # thread may still sit in a read of stdin, which the client can
+            # keep open: leave now instead of waiting for it (the DAP spec:
+            # the adapter shuts itself down after disconnecting).
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(0)
     except KeyboardInterrupt:
         return 130
     return 0

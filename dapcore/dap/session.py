@@ -19,7 +19,7 @@ import anyio
 
 from dapcore.dap.args import RequestError, arguments, non_negative, optional, required
 from dapcore.dap.framing import FrameError
-from dapcore.dap.handles import HandleTable
+from dapcore.dap.handles import GoroutineIds, HandleTable
 from dapcore.errors import DapcoreError
 
 log = logging.getLogger("dapcore.dap")
@@ -92,9 +92,11 @@ class Session:
         self._engine_lock = threading.Lock()
         self._load_lock = anyio.Lock()
         self._loaded = False
-        self._launched = anyio.Event()
+        self._launching: anyio.Event | None = None  # set once the launch is over
+        self.launch_error: str | None = None
+        self._launch_failed = False
         self._progress = 0
-        self.threads: HandleTable[int] = HandleTable()
+        self.threads = GoroutineIds()
         self.frames: HandleTable[tuple[int, int]] = HandleTable()
         self.vars: Any = None  # dapcore.dap.variables.Variables, on first use
         # set by the repl's 'frame N': ((goid, frame index), the frameId then selected)
@@ -160,6 +162,7 @@ class Session:
         handler = self._handler(command)
         reply: Reply | None = None
         failure: str | None = None
+        show = True
         with anyio.CancelScope() as scope:
             self._pending[seq] = scope
             try:
@@ -168,6 +171,7 @@ class Session:
                 reply = await handler(arguments(msg))
             except RequestError as exc:
                 failure = exc.message
+                show = exc.show_user
             except DapcoreError as exc:
                 failure = str(exc)
             except Exception as exc:
@@ -179,9 +183,12 @@ class Session:
             await self.fail(seq, command, "cancelled", show=False)
             return
         if failure is not None:
-            await self.fail(seq, command, failure)
+            await self.fail(seq, command, failure, show)
             if command in _RESUME and self.stopped_body is not None:
                 await self.event("stopped", self.stopped_body)
+            if command in ("launch", "attach") and self._launch_failed:
+                self._launch_failed = False
+                await self.event("terminated")  # a failed launch ends the session
             return
         assert reply is not None
         await self.respond(seq, command, reply.body)
@@ -214,9 +221,24 @@ class Session:
             raise RequestError(NO_CORE)
         return self.report
 
+    async def core(self) -> Any:
+        """The open report. A request that arrives while the launch is still
+        opening the files waits for it: VS Code sends ``threads`` before the
+        ``launch`` response, and clients may pipeline requests after
+        ``launch``. After a failed launch the answer is a quiet error (the
+        launch's own error response already told the user)."""
+        if self.report is None and self._launching is not None:
+            await self._launching.wait()
+        if self.report is None:
+            if self.launch_error is not None:
+                raise RequestError(f"no core is open: the launch failed ({self.launch_error})",
+                                   show_user=False)
+            raise RequestError(NO_CORE)
+        return self.report
+
     async def loaded(self) -> Any:
         """The report, with goroutines and the crash read (the slow first load)."""
-        rep = self._need_core()
+        rep = await self.core()
         if self._loaded:
             return rep
         async with self._load_lock:
@@ -282,14 +304,29 @@ class Session:
 
     async def on_launch(self, args: dict[str, Any]) -> Reply:
         from dapcore.dap.launch import open_core
-
-        if self.config is not None:
-            raise RequestError("a core is already open in this session")
-        config, report = await open_core(self, args)
-        self.config, self.report = config, report
         from dapcore.dap.source import SourceMap
-        self.sources = await self.engine(SourceMap, report, config.substitute, config.cwd)
-        self._launched.set()
+
+        if self.report is not None:
+            raise RequestError("a core is already open in this session")
+        if self._launching is not None and not self._launching.is_set():
+            raise RequestError("a launch is already in progress in this session")
+        self._launching = anyio.Event()  # a failed launch may be retried
+        self.launch_error = None
+        try:
+            config, report = await open_core(self, args)
+            sources = await self.engine(SourceMap, report, config.substitute, config.cwd)
+        except (RequestError, DapcoreError) as exc:
+            self.launch_error = exc.message if isinstance(exc, RequestError) else str(exc)
+            self._launch_failed = True  # the error response is followed by 'terminated'
+            raise
+        except BaseException:
+            self.launch_error = "the launch did not complete"
+            self._launch_failed = True
+            raise
+        else:
+            self.config, self.report, self.sources = config, report, sources
+        finally:
+            self._launching.set()
         return Reply(None, self._maybe_stop)
 
     on_attach = on_launch
@@ -308,13 +345,13 @@ class Session:
             rep = await self.loaded()
             body = await self.engine(self._stopped_body, rep)
         except Exception as exc:
-            if not isinstance(exc, DapcoreError):
+            if not isinstance(exc, DapcoreError | RequestError):
                 log.exception("reading the core")
-            why = f"cannot read the core: {exc}"
-            await self.output(f"dapcore: {why}\n", "stderr")
-            self.stopped_body = {"reason": "exception", "description": why, "text": why,
-                                 "allThreadsStopped": True}
-            await self.event("stopped", self.stopped_body)
+            why = exc.message if isinstance(exc, RequestError) else str(exc)
+            # Nothing to show without goroutines: end the session, saying why once.
+            core = self.config.core if self.config else "the core"
+            await self.output(f"dapcore cannot read {core}: {why}\n", "important")
+            await self.event("terminated")
             return
         assert self.config is not None
         summary = await self.engine(exceptions.summary, rep, self.config.core)
@@ -364,7 +401,7 @@ class Session:
         return Reply()
 
     async def on_resume(self, args: dict[str, Any]) -> Reply:
-        self._need_core()
+        await self.core()
         raise RequestError(CANNOT_RESUME)
 
     async def on_setBreakpoints(self, args: dict[str, Any]) -> Reply:
@@ -391,6 +428,8 @@ class Session:
     async def on_threads(self, args: dict[str, Any]) -> Reply:
         from dapcore.dap.threads import thread_name
 
+        if self.report is None and self._launching is None:
+            return Reply({"threads": []})  # asked before any launch: nothing to list yet
         rep = await self.loaded()
 
         def build() -> list[dict[str, Any]]:
@@ -460,7 +499,7 @@ class Session:
         ref = optional(args, "sourceReference", int, 0) or 0
         ref = source.get("sourceReference") or ref
         path = source.get("path")
-        self._need_core()
+        await self.core()
         if isinstance(ref, int) and ref > 0:
             entry = self.listings.key_of(ref)
             lst = await self.engine(self.listing, self.report, entry) if entry else None
@@ -491,9 +530,11 @@ class Session:
         where = self._frame_key(fid) if fid is not None else None
         if context == "repl":
             if is_command(expression):
-                text = await self.engine(run_command, self, rep, expression.strip(), where, fid)
-                return Reply({"result": text, "variablesReference": 0})
-            if self.repl_frame is not None and (where is None or fid == self.repl_frame[1]):
+                done = await self.engine(run_command, self, rep, expression.strip(), where, fid)
+                if isinstance(done, str):
+                    return Reply({"result": done, "variablesReference": 0})
+                where, expression = (done.goid, done.index), done.expression
+            elif self.repl_frame is not None and (where is None or fid == self.repl_frame[1]):
                 where = self.repl_frame[0]
             else:
                 self.repl_frame = None  # the user selected another frame since 'frame N'
@@ -517,7 +558,7 @@ class Session:
     async def on_modules(self, args: dict[str, Any]) -> Reply:
         non_negative(args, "startModule", 0)
         non_negative(args, "moduleCount", 0)
-        rep = self._need_core()
+        rep = await self.core()
 
         def build() -> list[dict[str, Any]]:
             proc = rep.proc
@@ -542,7 +583,7 @@ class Session:
     async def on_loadedSources(self, args: dict[str, Any]) -> Reply:
         from dapcore.dap.source import line_table_files
 
-        rep = self._need_core()
+        rep = await self.core()
 
         def build() -> list[dict[str, Any]]:
             out = []
@@ -565,7 +606,7 @@ class Session:
         count = non_negative(args, "count", None)
         if count is None:
             raise RequestError("argument 'count' is required")
-        rep = self._need_core()
+        rep = await self.core()
         try:
             addr = parse_reference(ref) + offset
         except ValueError as exc:
@@ -582,7 +623,7 @@ class Session:
         if count is None:
             raise RequestError("argument 'instructionCount' is required")
         resolve_symbols = bool(optional(args, "resolveSymbols", bool, True))
-        rep = self._need_core()
+        rep = await self.core()
         try:
             addr = parse_reference(ref) + offset
         except ValueError as exc:

@@ -211,6 +211,7 @@ class Variables:
                 return [self._item(scope.goid, scope.index, x) for x in items]
             assert value is not None
             goid, index = self.refs.key_of(ref)[1:3]  # type: ignore[index]
+            value = expansion(value)
             indexed = value.indexed
             if (filter_ == "indexed" and not indexed) or (filter_ == "named" and indexed):
                 return []
@@ -231,7 +232,7 @@ class Variables:
 
     def value_ref(self, goid: int, index: int, v: Value) -> int:
         """The reference of an expandable value (0 when it has no children)."""
-        if v.error is not None or not v.child_count:
+        if v.error is not None or not expansion(v).child_count:
             return 0
         key: tuple[Any, ...] = ("value", goid, index, v.expression_path)
         n = 0
@@ -362,8 +363,32 @@ def full_text(v: Value) -> str:
 def child_counts(v: Value, ref: int) -> dict[str, int]:
     if not ref:
         return {}
+    v = expansion(v)
     n = v.child_count
     return {"indexedVariables": n} if v.indexed else {"namedVariables": n}
+
+
+_FLATTENED = ("struct", "array", "slice", "map")
+
+
+def expansion(v: Value) -> Value:
+    """The value whose children are shown when ``v`` is expanded: for a
+    pointer to a struct, array, slice or map, its target (the fields come
+    straight under the pointer, as in Delve; the pointer's own line keeps
+    the address); else ``v`` itself. A nil pointer, a cycle or an unreadable
+    target keeps the one ``*p`` child that says so."""
+    if v.error is not None or v.kind != "ptr":
+        return v
+    try:
+        kids = v.children()
+    except DapcoreError:
+        return v
+    if len(kids) != 1:
+        return v
+    target = kids[0]
+    if target.error is not None or target.kind not in _FLATTENED:
+        return v
+    return target
 
 
 
