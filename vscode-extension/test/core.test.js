@@ -55,7 +55,156 @@ test('a core naming an existing executable: proposed, program left unset', { ski
     state.openDialogAnswers.push(core, '/copy/of/exe');
     const config = await provider.resolveDebugConfiguration(folder, {});
     assert.equal(state.quickPickCalls.length, 0);
-    assert.match(state.openDialogCalls[1].title, /not found here/);
+    assert.match(state.openDialogCalls[1].title, /the core names .*, which does not exist here/);
     assert.equal(config.program, '/copy/of/exe');
   }
 });
+
+// The demo's executable (dapcore/demo/demo.xz), unpacked next to a link to
+// the demo core: what "Open Core File…" proposes when the path the core
+// names does not exist here.
+const python = process.env.GOCORE_TEST_PYTHON;
+const demoXz = path.join(__dirname, '..', '..', 'dapcore', 'demo', 'demo.xz');
+
+function coreDirWithExecutables() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocore-next-'));
+  const link = path.join(dir, 'core');
+  fs.symlinkSync(core, link);
+  const exe = path.join(dir, 'server');
+  const { execFileSync } = require('child_process');
+  execFileSync(python, ['-c', 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.decompress(open(sys.argv[1], "rb").read()))',
+    demoXz, exe]);
+  fs.chmodSync(exe, 0o755);
+  // another executable, newer, of another build; a script and a plain file
+  const other = path.join(dir, 'other-tool');
+  fs.copyFileSync('/bin/true', other);
+  fs.chmodSync(other, 0o755);
+  const later = new Date(Date.now() + 60000);
+  fs.utimesSync(other, later, later);
+  fs.writeFileSync(path.join(dir, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'x');
+  return { dir, link, exe, other };
+}
+
+const withDemo = core && python && fs.existsSync(demoXz) && fs.existsSync('/bin/true');
+
+test('the Go build ID: the core\'s copy of the first page and the executable\'s note agree',
+  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, () => {
+    const { dir, link, exe } = coreDirWithExecutables();
+    try {
+      const info = ext.coreExecutableInfo(link);
+      assert.equal(info.named, named);
+      assert.match(info.goBuildId, /^[\w-]+\/[\w-]+\/[\w-]+\/[\w-]+$/);
+      assert.equal(ext.goBuildIdOfExecutable(exe), info.goBuildId);
+      assert.equal(ext.goBuildIdOfExecutable('/bin/true'), undefined);
+      assert.equal(ext.goBuildIdOfExecutable(__filename), undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+test('executables next to the core: same Go build first, then newest; no scripts, files or the core',
+  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, () => {
+    const { dir, link, exe, other } = coreDirWithExecutables();
+    try {
+      const info = ext.coreExecutableInfo(link);
+      const found = ext.executablesNextTo(link, info.goBuildId);
+      assert.deepEqual(found.map((c) => c.path), [exe, other]);
+      assert.equal(found[0].match, true);
+      assert.equal(found[1].match, false);
+      // without a build ID to compare: newest first
+      assert.deepEqual(ext.executablesNextTo(link, undefined).map((c) => c.path), [other, exe]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+test('Open Core File…: the core names a missing path → existing executables proposed, the missing path said',
+  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, async () => {
+    if (fs.existsSync(named)) return; // the demo core names its build machine's path
+    const { dir, link, exe, other } = coreDirWithExecutables();
+    try {
+      state.workspaceFolders = [{ uri: vscode.Uri.file(dir), name: 'd', index: 0 }];
+      state.openDialogAnswers.push(link);
+      state.quickPickAnswers.push((items) => items[0]);
+      assert.equal(await ext.openCoreFile(), true);
+      const { items, options } = state.quickPickCalls[0];
+      assert.deepEqual(items.map((i) => i.label), [exe, other, 'Choose the executable…']);
+      assert.match(items[0].description, /next to the core · same Go build ID as the core/);
+      assert.match(items[1].description, /next to the core/);
+      assert.equal(options.title, `Go Core Dump: the executable that produced core (the core names ${named}, which does not exist here)`);
+      assert.match(options.placeHolder, /which does not exist here/);
+      assert.equal(state.started[0].config.program, exe);
+      assert.equal(state.started[0].config.coreFilePath, link);
+      // "Choose the executable…" still opens the file dialog
+      state.reset();
+      state.openDialogAnswers.push(link, '/elsewhere/server');
+      state.quickPickAnswers.push((items2) => items2[items2.length - 1]);
+      const config = await ext.interactiveConfiguration(undefined, {});
+      assert.equal(config.program, '/elsewhere/server');
+      assert.match(state.openDialogCalls[1].title, /which does not exist here/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+test('the executable the core names, when it exists, comes first', async () => {
+  // a fake core naming an existing file: built in memory (ELF64 core with
+  // NT_FILE and auxv notes), its directory holding another executable
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocore-fake-'));
+  try {
+    const exe = path.join(dir, 'prog');
+    fs.copyFileSync('/bin/true', exe);
+    fs.chmodSync(exe, 0o755);
+    const fake = path.join(dir, 'core');
+    fs.writeFileSync(fake, fakeCore(exe, 0x400000n, 0x401000n, 0x400100n));
+    assert.equal(ext.executableNamedInCore(fake), exe);
+    state.quickPickAnswers.push((items) => items[0]);
+    assert.equal(await ext.pickProgram(fake), null);
+    const { items, options } = state.quickPickCalls[0];
+    assert.deepEqual(items.map((i) => i.label), [exe, 'Choose the executable…']);
+    assert.equal(items[0].description, 'named in the core');
+    assert.doesNotMatch(options.title, /does not exist/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A minimal little-endian ELF64 core: one PT_NOTE with NT_FILE (one
+ *  mapping of `file` at [start, end)) and NT_AUXV (AT_ENTRY = entry). */
+function fakeCore(file, start, end, entry) {
+  const note = (type, desc) => {
+    const name = Buffer.from('CORE\0\0\0\0');
+    const head = Buffer.alloc(12);
+    head.writeUInt32LE(5, 0);
+    head.writeUInt32LE(desc.length, 4);
+    head.writeUInt32LE(type, 8);
+    const pad = Buffer.alloc((4 - (desc.length % 4)) % 4);
+    return Buffer.concat([head, name, desc, pad]);
+  };
+  const nt = Buffer.alloc(16 + 24);
+  nt.writeBigUInt64LE(1n, 0);
+  nt.writeBigUInt64LE(4096n, 8);
+  nt.writeBigUInt64LE(start, 16);
+  nt.writeBigUInt64LE(end, 24);
+  nt.writeBigUInt64LE(0n, 32);
+  const ntFile = Buffer.concat([nt, Buffer.from(file + '\0')]);
+  const auxv = Buffer.alloc(32);
+  auxv.writeBigUInt64LE(9n, 0);
+  auxv.writeBigUInt64LE(entry, 8);
+  const notes = Buffer.concat([note(0x46494c45, ntFile), note(6, auxv)]);
+  const eh = Buffer.alloc(64);
+  eh.writeUInt32BE(0x7f454c46, 0);
+  eh[4] = 2; eh[5] = 1; eh[6] = 1;
+  eh.writeUInt16LE(4, 16); // ET_CORE
+  eh.writeUInt16LE(62, 18);
+  eh.writeBigUInt64LE(64n, 32); // phoff
+  eh.writeUInt16LE(64, 52);
+  eh.writeUInt16LE(56, 54);
+  eh.writeUInt16LE(1, 56);
+  const ph = Buffer.alloc(56);
+  ph.writeUInt32LE(4, 0); // PT_NOTE
+  ph.writeBigUInt64LE(BigInt(64 + 56), 8);
+  ph.writeBigUInt64LE(BigInt(notes.length), 32);
+  return Buffer.concat([eh, ph, notes]);
+}

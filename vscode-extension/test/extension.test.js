@@ -148,31 +148,103 @@ test('interpreter: python3 when nothing else is there, and a broken Python exten
 
 // ------------------------------------------------------------ the adapter
 
-test('descriptor: python -m dapcore with the chosen interpreter', async () => {
+const PROBE_OK = JSON.stringify({ executable: '/venv/bin/python', version: '3.12.1',
+  file: '/venv/lib/python3.12/site-packages/dapcore/__init__.py', dist: '0.1.0' });
+
+function probeAnswer(answer) {
   const calls = [];
-  const factory = new ext.DescriptorFactory(async (file, args) => { calls.push([file, args]); return {}; });
+  const run = async (file, args, options) => {
+    calls.push({ file, args, options });
+    if (answer instanceof Error) throw answer;
+    return { stdout: typeof answer === 'string' ? answer : JSON.stringify(answer), stderr: '' };
+  };
+  return { calls, run };
+}
+
+function tmpDir(tag) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `gocore-${tag}-`));
+}
+
+test('descriptor: -P -m dapcore with the chosen interpreter, checked in the same cwd and env', async () => {
+  const { calls, run } = probeAnswer(PROBE_OK);
+  const factory = new ext.DescriptorFactory(run);
   const desc = await factory.createDebugAdapterDescriptor({
-    configuration: { python: '/venv/bin/python', coreFilePath: '/c', cwd: os.tmpdir() },
+    configuration: { python: '/bin/cat', coreFilePath: '/c', cwd: os.tmpdir() },
     workspaceFolder: folder });
-  assert.ok(desc instanceof vscode.DebugAdapterExecutable);
-  assert.equal(desc.command, '/venv/bin/python');
-  assert.deepEqual(desc.args, ['-m', 'dapcore']);
-  assert.equal(desc.options.cwd, os.tmpdir());
-  assert.deepEqual(calls, [['/venv/bin/python', ['-c', 'import dapcore']]]);
+  assert.ok(desc instanceof vscode.DebugAdapterInlineImplementation);
+  const adapter = desc.implementation;
+  assert.ok(adapter instanceof ext.ChildDebugAdapter);
+  assert.equal(adapter.command, '/bin/cat');
+  assert.deepEqual(adapter.args, ['-P', '-m', 'dapcore']);
+  assert.equal(adapter.cwd, os.tmpdir());
+  adapter.dispose();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].file, '/bin/cat');
+  assert.deepEqual(calls[0].args.slice(0, 2), ['-P', '-c']);
+  assert.equal(calls[0].options.cwd, os.tmpdir());
+  assert.equal(calls[0].options.env, process.env);
   assert.deepEqual(state.errors, []);
+  assert.ok(state.log.some((l) => /dapcore 0\.1\.0 at \/venv\/lib/.test(l)), state.log.join('\n'));
+});
+
+test('descriptor: no cwd (or a missing one) → the extension host\'s cwd for both', async () => {
+  assert.equal(ext.adapterCwd({}), process.cwd());
+  assert.equal(ext.adapterCwd({ cwd: '/no/such/dir/for/gocore' }), process.cwd());
+  assert.equal(ext.adapterCwd({ cwd: __filename }), process.cwd());
+  assert.equal(ext.adapterCwd({ cwd: __dirname }), __dirname);
 });
 
 test('descriptor: dapcore not importable → an error saying what to install', async () => {
-  const factory = new ext.DescriptorFactory(async () => {
-    const err = new Error('exit 1'); err.code = 1; throw err;
-  });
+  const { run } = probeAnswer({ executable: '/usr/bin/python3.11', version: '3.11.2', problem: 'missing',
+    detail: "ModuleNotFoundError: No module named 'dapcore'" });
+  const factory = new ext.DescriptorFactory(run);
   state.settings['gocore.pythonPath'] = '/usr/bin/python3.11';
   await assert.rejects(factory.createDebugAdapterDescriptor({ configuration: {}, workspaceFolder: folder }),
     /dapcore is not installed/);
   assert.equal(state.errors.length, 1);
   assert.match(state.errors[0], /\/usr\/bin\/python3\.11 -m pip install dapcore/);
   assert.match(state.errors[0], /pip install \/path\/to\/dapcore/);
-  assert.match(state.errors[0], /gocore\.pythonPath/);
+  assert.match(state.errors[0], /from the setting gocore\.pythonPath/);
+  // the setting is read in every kind of settings: the message may name it
+  assert.match(state.errors[0], /set "gocore\.pythonPath" in your settings \(User, Remote or Workspace\)/);
+});
+
+test('package.json: gocore.pythonPath is read from User settings in remote windows too', () => {
+  const prop = pkg.contributes.configuration.properties['gocore.pythonPath'];
+  // machine and machine-overridable settings are ignored in User settings in
+  // remote windows (code-server, Remote-SSH, WSL); application ones in
+  // Remote settings and workspaces
+  assert.ok(['resource', 'window'].includes(prop.scope), prop.scope);
+});
+
+test('descriptor: a dependency of dapcore missing, or dapcore broken → said so, with the reinstall', async () => {
+  const { run } = probeAnswer({ executable: '/v/python', version: '3.12.0', problem: 'broken',
+    file: '/v/site-packages/dapcore/__init__.py', detail: "ModuleNotFoundError: No module named 'anyio'" });
+  const msg = await ext.checkDapcore('/v/python', 'a test', {}, run);
+  assert.match(msg, /dapcore at \/v\/site-packages\/dapcore cannot start with "\/v\/python"/);
+  assert.match(msg, /No module named 'anyio'/);
+  assert.match(msg, /--force-reinstall dapcore/);
+});
+
+test('descriptor: a namespace folder named dapcore on the path is not taken for dapcore', async () => {
+  const { run } = probeAnswer({ executable: '/v/python', version: '3.12.0', problem: 'namespace',
+    file: null, path: ['/home/u/src/dapcore'] });
+  const msg = await ext.checkDapcore('/v/python', 'a test', {}, run);
+  assert.match(msg, /finds a folder named dapcore at \/home\/u\/src\/dapcore, which is not an installed dapcore/);
+});
+
+test('descriptor: Python older than 3.11 (no -P) is named as too old', async () => {
+  const calls = [];
+  const run = async (file, args) => {
+    calls.push(args);
+    if (args[0] === '-P') {
+      const err = new Error('Command failed'); err.code = 2;
+      err.stderr = 'Unknown option: -P\nusage: python3 [option] ...\n'; throw err;
+    }
+    return { stdout: '3.9\n', stderr: '' };
+  };
+  const msg = await ext.checkDapcore('/old/python', 'a test', {}, run);
+  assert.match(msg, /"\/old\/python" \(from a test\) is too old \(it is Python 3\.9\): dapcore needs Python 3\.11/);
 });
 
 test('descriptor: a missing interpreter is named', async () => {
@@ -183,13 +255,188 @@ test('descriptor: a missing interpreter is named', async () => {
 });
 
 test('descriptor: a real interpreter without dapcore (python3 -I: isolated, no site-packages)', async () => {
-  // the real import check against an interpreter that cannot see dapcore
+  // the real check against an interpreter that cannot see dapcore
   const msg = await ext.checkDapcore(process.env.GOCORE_TEST_PYTHON_WITHOUT_DAPCORE || 'false', 'a test');
-  assert.match(msg, /dapcore is not installed for/);
+  assert.match(msg, /dapcore is not installed for|could not be run/);
   if (process.env.GOCORE_TEST_PYTHON) {
     assert.equal(await ext.checkDapcore(process.env.GOCORE_TEST_PYTHON, 'a test'), undefined);
   }
 });
+
+test('a stray dapcore/ folder in the cwd is never imported: not by the check, not by the adapter',
+  { skip: !process.env.GOCORE_TEST_PYTHON_WITHOUT_DAPCORE && 'GOCORE_TEST_PYTHON_WITHOUT_DAPCORE unset' },
+  async () => {
+    const dir = tmpDir('stray');
+    try {
+      // a checkout-like folder that `python -c "import dapcore"` would import from the cwd
+      fs.mkdirSync(path.join(dir, 'dapcore'));
+      fs.writeFileSync(path.join(dir, 'dapcore', '__init__.py'), '');
+      const bare = process.env.GOCORE_TEST_PYTHON_WITHOUT_DAPCORE;
+      const msg = await ext.checkDapcore(bare, 'a test', { cwd: dir });
+      assert.match(msg, /dapcore is not installed for/);
+      assert.match(msg, /the folder .*dapcore is not used: the adapter runs with -P/);
+      if (process.env.GOCORE_TEST_PYTHON) {
+        // with dapcore installed, the installed one is found, not the folder
+        let info;
+        assert.equal(await ext.checkDapcore(process.env.GOCORE_TEST_PYTHON, 'a test', { cwd: dir },
+          undefined, (i) => { info = i; }), undefined);
+        assert.ok(!info.file.startsWith(dir), info.file);
+      }
+      // the same folder as a namespace package through PYTHONPATH
+      fs.unlinkSync(path.join(dir, 'dapcore', '__init__.py'));
+      const env = { ...process.env, PYTHONPATH: dir };
+      const ns = await ext.checkDapcore(bare, 'a test', { cwd: os.tmpdir(), env });
+      assert.match(ns, /finds a folder named dapcore at .*, which is not an installed dapcore/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+// ------------------------------------------------------------ the adapter process
+
+/** Starts a ChildDebugAdapter on `node -e script`, collecting what it sends. */
+function startAdapter(script, cwd = os.tmpdir()) {
+  const adapter = new ext.ChildDebugAdapter(process.execPath, ['-e', script], { cwd });
+  const sent = [];
+  const waiters = [];
+  adapter.onDidSendMessage((m) => {
+    sent.push(m);
+    for (const w of [...waiters]) if (w.pred(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+  });
+  const waitFor = (pred, ms = 10000) => new Promise((resolve, reject) => {
+    const hit = sent.find(pred);
+    if (hit) return resolve(hit);
+    const timer = setTimeout(() => reject(new Error(`timeout; got ${JSON.stringify(sent)}`)), ms);
+    waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+  });
+  return { adapter, sent, waitFor };
+}
+
+// an adapter that answers initialize, then dies on launch with a traceback
+const DYING = `
+let buf = '';
+const send = (m) => { const j = JSON.stringify(m); process.stdout.write('Content-Length: ' + Buffer.byteLength(j) + '\\r\\n\\r\\n' + j); };
+process.stdin.on('data', (d) => {
+  buf += d;
+  for (;;) {
+    const h = buf.indexOf('\\r\\n\\r\\n'); if (h < 0) return;
+    const n = Number(/Content-Length: (\\d+)/.exec(buf.slice(0, h))[1]);
+    if (buf.length < h + 4 + n) return;
+    const req = JSON.parse(buf.slice(h + 4, h + 4 + n)); buf = buf.slice(h + 4 + n);
+    if (req.command === 'initialize') send({ type: 'response', seq: 1, request_seq: req.seq, command: 'initialize', success: true, body: { supportsConfigurationDoneRequest: true } });
+    if (req.command === 'launch') { process.stderr.write('Traceback (most recent call last):\\nImportError: cannot import name x\\n'); process.exit(3); }
+  }
+});`;
+
+test('adapter process: DAP framing both ways (a message split over writes, two in one)', async () => {
+  const echo = `
+let buf = Buffer.alloc(0);
+process.stdin.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  const h = buf.indexOf('\\r\\n\\r\\n'); if (h < 0) return;
+  const n = Number(/Content-Length: (\\d+)/.exec(buf.subarray(0, h).toString())[1]);
+  if (buf.length < h + 4 + n) return;
+  const req = JSON.parse(buf.subarray(h + 4, h + 4 + n)); buf = buf.subarray(h + 4 + n);
+  const a = JSON.stringify({ type: 'response', seq: 1, request_seq: req.seq, command: req.command, success: true, body: { echo: req.arguments.text } });
+  const b = JSON.stringify({ type: 'event', seq: 2, event: 'output', body: { output: 'é✓' } });
+  const all = 'Content-Length: ' + Buffer.byteLength(a) + '\\r\\n\\r\\n' + a + 'Content-Length: ' + Buffer.byteLength(b) + '\\r\\n\\r\\n' + b;
+  const bytes = Buffer.from(all); process.stdout.write(bytes.subarray(0, 7)); setTimeout(() => process.stdout.write(bytes.subarray(7)), 50);
+});`;
+  const { adapter, waitFor } = startAdapter(echo);
+  adapter.handleMessage({ type: 'request', seq: 5, command: 'evaluate', arguments: { text: 'ünïcode' } });
+  const r = await waitFor((m) => m.type === 'response');
+  assert.equal(r.body.echo, 'ünïcode');
+  const e = await waitFor((m) => m.type === 'event');
+  assert.equal(e.body.output, 'é✓');
+  adapter.handleMessage({ type: 'request', seq: 6, command: 'disconnect', arguments: {} });
+  adapter.dispose();
+});
+
+test('adapter process: dying early shows its stderr and exit code, answers what is pending, ends the session', async () => {
+  const { adapter, sent, waitFor } = startAdapter(DYING);
+  adapter.handleMessage({ type: 'request', seq: 1, command: 'initialize', arguments: {} });
+  await waitFor((m) => m.type === 'response' && m.command === 'initialize');
+  adapter.handleMessage({ type: 'request', seq: 2, command: 'launch', arguments: {} });
+  const launch = await waitFor((m) => m.type === 'response' && m.command === 'launch');
+  assert.equal(launch.success, false);
+  assert.equal(launch.request_seq, 2);
+  assert.match(launch.message, /exited with code 3: ImportError: cannot import name x/);
+  await waitFor((m) => m.event === 'terminated');
+  const outputs = sent.filter((m) => m.event === 'output').map((m) => m.body.output).join('');
+  assert.match(outputs, /Traceback \(most recent call last\):\nImportError: cannot import name x\n/);
+  assert.match(outputs, /Go Core Dump: the debug adapter \(.* -e .*\) exited with code 3 before the session ended \(working directory /);
+  assert.ok(sent.filter((m) => m.event === 'output').every((m) => m.body.category === 'stderr'));
+  // the order: output before the error response and the terminated event
+  const order = sent.map((m) => m.event || m.command);
+  assert.ok(order.indexOf('output') < order.indexOf('launch'), order.join());
+  assert.ok(order.indexOf('launch') < order.indexOf('terminated'), order.join());
+  // requests after the death are answered at once; disconnect succeeds
+  adapter.handleMessage({ type: 'request', seq: 3, command: 'threads', arguments: {} });
+  const threads = await waitFor((m) => m.type === 'response' && m.command === 'threads');
+  assert.equal(threads.success, false);
+  adapter.handleMessage({ type: 'request', seq: 4, command: 'disconnect', arguments: {} });
+  const disc = await waitFor((m) => m.type === 'response' && m.command === 'disconnect');
+  assert.equal(disc.success, true);
+  assert.equal(sent.filter((m) => m.event === 'terminated').length, 1);
+  adapter.dispose();
+});
+
+test('adapter process: an interpreter that cannot be started is reported, the session ends', async () => {
+  const adapter = new ext.ChildDebugAdapter('/no/such/python-for-gocore', ['-P', '-m', 'dapcore'], { cwd: os.tmpdir() });
+  const sent = [];
+  adapter.onDidSendMessage((m) => sent.push(m));
+  adapter.handleMessage({ type: 'request', seq: 1, command: 'initialize', arguments: {} });
+  for (let i = 0; i < 100 && !sent.some((m) => m.event === 'terminated'); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const init = sent.find((m) => m.command === 'initialize');
+  assert.equal(init.success, false);
+  assert.match(init.message, /could not be started \(.*ENOENT/);
+  assert.ok(sent.some((m) => m.event === 'terminated'));
+});
+
+test('adapter process: exiting after disconnect is quiet', async () => {
+  const quiet = `process.stdin.on('data', () => { process.stderr.write('bye\\n'); process.exit(0); });`;
+  const { adapter, sent } = startAdapter(quiet);
+  adapter.handleMessage({ type: 'request', seq: 1, command: 'disconnect', arguments: {} });
+  await new Promise((resolve) => adapter.child.on('close', resolve));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(sent.filter((m) => m.event === 'output' || m.event === 'terminated'), []);
+  adapter.dispose();
+});
+
+test('adapter process: a real dapcore session through the inline adapter',
+  { skip: !process.env.GOCORE_TEST_PYTHON && 'GOCORE_TEST_PYTHON unset' }, async () => {
+    const dir = tmpDir('real');
+    try {
+      // a stray, broken dapcore/ in the adapter's cwd must not be imported
+      fs.mkdirSync(path.join(dir, 'dapcore'));
+      fs.writeFileSync(path.join(dir, 'dapcore', '__init__.py'), 'raise SystemExit("stray dapcore imported")\n');
+      const adapter = new ext.ChildDebugAdapter(process.env.GOCORE_TEST_PYTHON, ext.ADAPTER_ARGS, { cwd: dir });
+      const sent = [];
+      adapter.onDidSendMessage((m) => sent.push(m));
+      adapter.handleMessage({ type: 'request', seq: 1, command: 'initialize',
+        arguments: { adapterID: 'gocore', linesStartAt1: true, columnsStartAt1: true } });
+      adapter.handleMessage({ type: 'request', seq: 2, command: 'launch',
+        arguments: { coreFilePath: path.join(dir, 'no-such-core') } });
+      for (let i = 0; i < 500 && !sent.some((m) => m.command === 'launch'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const init = sent.find((m) => m.command === 'initialize');
+      assert.ok(init && init.success, JSON.stringify(sent));
+      const launch = sent.find((m) => m.command === 'launch');
+      assert.equal(launch.success, false);
+      assert.match(launch.message, /no-such-core/);
+      adapter.handleMessage({ type: 'request', seq: 3, command: 'disconnect', arguments: {} });
+      for (let i = 0; i < 250 && !sent.some((m) => m.command === 'disconnect'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(sent.some((m) => m.command === 'disconnect' && m.success));
+      adapter.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
 // ------------------------------------------------------------ configurations
 

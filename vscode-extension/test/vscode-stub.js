@@ -14,8 +14,10 @@ const state = {
   started: [],
   registered: [],
   commands: {},
+  log: [],
   workspaceFolders: undefined,
   reset() {
+    this.log = [];
     this.settings = {};
     this.extensions = {};
     this.openDialogAnswers = [];
@@ -39,6 +41,26 @@ class DebugAdapterExecutable {
   }
 }
 
+class DebugAdapterInlineImplementation {
+  constructor(implementation) {
+    this.implementation = implementation;
+  }
+}
+
+class EventEmitter {
+  constructor() {
+    this.listeners = [];
+    this.event = (listener) => {
+      this.listeners.push(listener);
+      return { dispose: () => { this.listeners = this.listeners.filter((l) => l !== listener); } };
+    };
+  }
+
+  fire(data) {
+    for (const l of [...this.listeners]) l(data);
+  }
+}
+
 const Uri = {
   file(p) {
     return { fsPath: p, path: p, scheme: 'file' };
@@ -48,6 +70,8 @@ const Uri = {
 const vscode = {
   __state: state,
   DebugAdapterExecutable,
+  DebugAdapterInlineImplementation,
+  EventEmitter,
   Uri,
   DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
   workspace: {
@@ -72,6 +96,14 @@ const vscode = {
     showErrorMessage(msg) {
       state.errors.push(msg);
       return Promise.resolve(undefined);
+    },
+    createOutputChannel(name) {
+      return {
+        name,
+        appendLine(line) {
+          state.log.push(line);
+        },
+      };
     },
     showOpenDialog(options) {
       state.openDialogCalls.push(options);
