@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dapcore import __version__
 from dapcore.errors import DapcoreError
+
+if TYPE_CHECKING:
+    from dapcore.go.report import Report
+
+_FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, unreadable "
+                 "memory) are one line on stderr and exit status 1.")
 
 
 def _add_files(p: argparse.ArgumentParser) -> None:
@@ -21,49 +28,100 @@ def _add_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
+def _command(sub: argparse._SubParsersAction, name: str, summary: str,  # type: ignore[type-arg]
+             description: str, files: bool = True) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=description,
+        epilog=_FILES_EPILOG if files else None)
+    if files:
+        _add_files(p)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dapcore", description="Open Go core dumps: goroutines, stacks, crash reason.")
     parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
     sub = parser.add_subparsers(dest="command")
-    g = sub.add_parser("goroutines", help="list every goroutine")
-    _add_files(g)
-    b = sub.add_parser("bt", help="stack of a goroutine (the crashing one by default)")
-    _add_files(b)
+    _command(sub, "goroutines", "list every goroutine",
+             "List every goroutine: its status or wait reason, the function its go statement "
+             "named, where it is (its top user frame), its thread; the crashing one is "
+             "marked with '*'.")
+    b = _command(sub, "bt", "stack of a goroutine (the crashing one by default)",
+                 "Print a goroutine's stack, inlined frames included, numbered the way "
+                 "'locals' and 'print' take them (-f).")
     b.add_argument("-g", "--goroutine", type=int, help="goroutine id")
     b.add_argument("-a", "--all", action="store_true", help="every goroutine")
-    c = sub.add_parser("crash", help="the crash header and the crashing goroutine")
-    _add_files(c)
-    lo = sub.add_parser("locals", help="arguments and locals of a frame")
-    _add_files(lo)
+    _command(sub, "crash", "the crash header and the crashing goroutine",
+             "Print the crash header (panic, fatal error or signal) and the crashing "
+             "goroutine's traceback, the way the Go runtime prints them.")
+    lo = _command(sub, "locals", "arguments and locals of a frame",
+                  "Print the arguments and locals of a frame. Without -f: the frame an editor "
+                  "lands on (see -f); the frame used is named on stderr.")
     _add_frame(lo)
-    pr = sub.add_parser("print", help="evaluate an expression in a frame (variables, "
-                        "pkg.Var, x.f, a[i], m[\"k\"], *p, &x, len(s), x.(T), arithmetic)")
-    _add_files(pr)
+    pr = _command(sub, "print", "evaluate an expression in a frame (variables, "
+                  "pkg.Var, x.f, a[i], m[\"k\"], *p, &x, len(s), x.(T), arithmetic)",
+                  "Evaluate a Go expression in a frame: a local, a global, pkg.Var, x.f, a[i], "
+                  "m[\"k\"], *p, &x, len(s), x.(T), arithmetic. Without -f: the frame an "
+                  "editor lands on (see -f); the frame used is named on stderr.")
     pr.add_argument("name", metavar="expr",
                     help="a Go expression: a local, a global, pkg.Var, or any expression")
     _add_frame(pr)
     _add_dap(sub)
-    sub.add_parser("demo", help="open the bundled demo core through the DAP server and "
-                   "print what an editor shows")
+    _command(sub, "demo", "open the bundled demo core through the DAP server and print "
+             "what an editor shows",
+             "Unpack the bundled demo (a small Go program that panicked, and its core) into "
+             "the cache, open it through the real DAP server over stdio, as an editor does, "
+             "and print what the editor shows: the exception, the threads, the crashing "
+             "goroutine's stack, the source around the crash, the locals and the traceback.",
+             files=False)
     return parser
 
 
 def _add_frame(p: argparse.ArgumentParser) -> None:
     p.add_argument("-g", "--goroutine", type=int,
                    help="goroutine id (default: the crashing one)")
-    p.add_argument("-f", "--frame", type=int, default=0,
-                   help="frame number, as `dapcore bt` numbers them (default 0)")
+    p.add_argument("-f", "--frame", type=int, default=None,
+                   help="frame number, as `dapcore bt` numbers them (default: the frame an "
+                        "editor lands on: the user's crash frame on the crashing goroutine, "
+                        "the top user frame on others)")
 
 
 def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from dapcore.dap.options import add_arguments
 
-    add_arguments(sub.add_parser("dap", help="serve the Debug Adapter Protocol (stdio or TCP)"))
+    add_arguments(_command(
+        sub, "dap", "serve the Debug Adapter Protocol (stdio or TCP)",
+        "Serve the Debug Adapter Protocol for Go core dumps: over stdio (what editors "
+        "start: VS Code, nvim-dap) or, with --listen, over TCP. The client's launch request "
+        "names the executable ('program') and the core ('coreFilePath'). stdout carries "
+        "only the protocol.", files=False))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dapcore`` console script."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (``dapcore bt -a | head``): stop quietly, as
+        # Unix tools do. Python would complain again when it flushes stdout
+        # at exit, so stdout is pointed at /dev/null first.
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool SIGPIPE ended
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file descriptor (tests capture it)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -81,31 +139,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = Report.open(args.binary, args.core)
-        if args.command == "goroutines":
-            out: Any = (report.goroutines_json(frames=False) if args.json
-                        else report.goroutines_text())
-        elif args.command == "bt":
-            if args.all:
-                ids = [g.goid for g in report.proc.goroutines]
-            else:
-                ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
-            out = report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
-        elif args.command in ("locals", "print"):
-            from dapcore.go.framevalues import locals_output, print_output
-
-            goid = args.goroutine if args.goroutine is not None else report.default_goid()
-            if args.command == "locals":
-                out = locals_output(report, goid, args.frame, args.json)
-            else:
-                out = print_output(report, goid, args.frame, args.name, args.json)
-        else:
-            out = report.crash_json() if args.json else report.crash_text()
+        out = _output(report, args)
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
-        print(f"dapcore: internal error reading the core ({type(exc).__name__}: {exc}); "
-              "please report it with the Go version and the command", file=sys.stderr)
+        print(f"dapcore: internal error ({type(exc).__name__}: {exc}) while reading "
+              f"{args.binary} with {args.core}; please report it with the Go version and "
+              "the command", file=sys.stderr)
         return 2
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
@@ -115,3 +156,28 @@ def main(argv: list[str] | None = None) -> int:
     for w in report.proc.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0
+
+
+def _output(report: Report, args: argparse.Namespace) -> Any:
+    """What the command prints (text, or data for ``--json``)."""
+    if args.command == "goroutines":
+        return report.goroutines_json(frames=False) if args.json else report.goroutines_text()
+    if args.command == "bt":
+        if args.all:
+            ids = [g.goid for g in report.proc.goroutines]
+        else:
+            ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
+        return report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
+    if args.command in ("locals", "print"):
+        from dapcore.go.framevalues import locals_output, print_output
+
+        goid = args.goroutine if args.goroutine is not None else report.default_goid()
+        frame = args.frame
+        if frame is None:
+            frame = report.landing_frame(goid)
+            print(f"dapcore: goroutine {goid}, {report.frame_line(goid, frame)}",
+                  file=sys.stderr)
+        if args.command == "locals":
+            return locals_output(report, goid, frame, args.json)
+        return print_output(report, goid, frame, args.name, args.json)
+    return report.crash_json() if args.json else report.crash_text()

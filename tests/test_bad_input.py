@@ -146,3 +146,51 @@ def test_damaged_compressed_dwarf(spec: FixtureSpec, fixture: Fixture, tmp_path:
         assert code == want, err
         assert ".debug_info is damaged" in err and "Traceback" not in err
     assert "main." in out  # the stack, from the pclntab
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_the_bad_file_is_named(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A cut-off executable, /dev/null or a directory in either place: the
+    message names that file and what is wrong with it, not an internal error."""
+    exe = fixture.binary.read_bytes()
+    cases: list[tuple[str, str, str]] = []
+    for keep in (40, 100, 5000, len(exe) // 3, len(exe) - 300):
+        cut = tmp_path / f"zoo-{keep}"
+        cut.write_bytes(exe[:keep])
+        cases.append((str(cut), str(fixture.core), f"the executable {cut} is truncated"))
+    cases += [
+        ("/dev/null", str(fixture.core), "the executable /dev/null is not an ELF file"),
+        (str(fixture.binary), "/dev/null", "the core /dev/null is not a core dump"),
+        (str(tmp_path), str(fixture.core), f"executable {tmp_path}"),
+        (str(fixture.core), str(fixture.core), f"the executable {fixture.core} is an ELF "
+         "ET_CORE file"),
+        (str(fixture.binary), str(fixture.binary), f"the core {fixture.binary} is"),
+    ]
+    for binary, core, want in cases:
+        with pytest.raises(DapcoreError, match=want.replace("(", r"\(")):
+            Report.open(binary, core)
+        code = main(["crash", binary, core])
+        err = capsys.readouterr().err
+        assert code == 1 and err.startswith("dapcore: ") and want in err, err
+        assert "internal error" not in err
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_garbage_in_the_core_headers(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Garbage over the core's ELF, program headers and notes: a readable
+    error or a report, never an internal error."""
+    import random
+
+    rng = random.Random(10)
+    for trial in range(12):
+        bad = sparse_copy(fixture.core, tmp_path / f"core-{trial}")
+        with bad.open("r+b") as f:
+            f.seek(rng.randrange(16, 8192))
+            f.write(rng.randbytes(rng.choice((8, 64, 512))))
+        for command in ("crash", "goroutines"):
+            code = main([command, str(fixture.binary), str(bad)])
+            err = capsys.readouterr().err
+            assert code in (0, 1) and "internal error" not in err, err
+        bad.unlink()

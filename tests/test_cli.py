@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,112 @@ def test_json_lists_panics_in_flight(capsys: pytest.CaptureFixture[str]) -> None
     for goid, message in fx.facts()["inflightPanics"].items():
         assert by_id[int(goid)]["panics"] == [message]
     assert by_id[1]["panics"] == ["inflight: main gives up"]
+
+
+GP = make_spec("1.27", "default", "goroutinepanic")
+MANY = make_spec("1.27", "default", "many")
+
+
+@pytest.mark.parametrize("spec", [GP], ids=[GP.id])
+def test_locals_default_to_the_frame_an_editor_lands_on(
+        spec: FixtureSpec, fixture: Fixture, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without -f: the user's crash frame on the crashing goroutine (not
+    runtime.raise), the top user frame on another one; stderr names it."""
+    facts = fixture.facts()
+    files = (str(fixture.binary), str(fixture.core))
+    code, _, err = run(capsys, "locals", *files, "--json")
+    assert code == 0, err
+    bt = json.loads(run(capsys, "bt", *files, "--json")[1])["goroutines"][0]["frames"]
+    [line] = err.splitlines()
+    n = int(line.split("frame ")[1].split(":")[0])
+    assert bt[n]["function"] == facts["crashFunction"]
+    assert line == (f"dapcore: goroutine {facts['crashGoroutine']}, frame {n}: "
+                    f"{facts['crashFunction']} at {bt[n]['file']}:{bt[n]['line']}")
+    # the same frame as -f N, and -f 0 still is the runtime's
+    assert run(capsys, "locals", *files)[1] == run(capsys, "locals", *files, "-f", str(n))[1]
+    assert run(capsys, "locals", *files, "-f", "0")[2] == ""
+    # another goroutine: its top user frame (below gopark and chanrecv)
+    goid = facts["goroutines"]["nested"]
+    code, _, err = run(capsys, "print", *files, "-g", str(goid), "b")
+    assert code == 0, err
+    assert f"goroutine {goid}, frame " in err and f": {facts['nestedFrames'][0]} at " in err
+
+
+def test_print_defaults_to_the_crash_frame_of_the_demo(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's example: ``dapcore print BIN CORE o`` on the demo."""
+    from dapcore.demo import unpack
+
+    binary, core, _, _ = unpack(tmp_path)
+    code, out, err = run(capsys, "print", str(binary), str(core), "o")
+    assert code == 0, err
+    assert 'Customer: "grace"' in out
+    assert ": main.(*Inventory).remember (inlined) at demo/main.go:57" in err
+    code, out, err = run(capsys, "locals", str(binary), str(core))
+    assert code == 0 and out != "(no locals)\n" and "o = *main.Order" in out
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_closed_pipe_is_quiet(spec: FixtureSpec, fixture: Fixture) -> None:
+    """``dapcore bt -a --json … | head``: no BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "dapcore", "bt", "-a", "--json",
+                             str(fixture.binary), str(fixture.core)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
+@pytest.mark.parametrize("spec", [GP], ids=[GP.id])
+def test_goroutines_are_named_by_their_go_statement(
+        spec: FixtureSpec, fixture: Fixture, capsys: pytest.CaptureFixture[str]) -> None:
+    """One naming (the DAP's threads'): the function the go statement named,
+    not Go 1.22+'s gowrap wrapper; every line says where the goroutine is."""
+    files = (str(fixture.binary), str(fixture.core))
+    doc = json.loads(run(capsys, "goroutines", *files, "--json")[1])
+    names = {g["id"]: g["startFunction"] for g in doc["goroutines"]}
+    roles = fixture.facts()["goroutines"]
+    assert names[roles["main"]] == "main.main"
+    assert names[roles["chanRecv"]] == "main.parkChanRecv"
+    assert names[roles["nested"]] == "main.parkNested"
+    assert not [n for n in names.values() if n is None or "gowrap" in n]
+    assert {names[g["id"]] for g in doc["goroutines"] if g["system"]} >= {
+        "runtime.bgsweep", "runtime.bgscavenge", "runtime.forcegchelper"}
+    code, text, _ = run(capsys, "goroutines", *files)
+    assert code == 0
+    lines = text.splitlines()
+    assert "gowrap" not in text
+    for ln in lines[:-1]:
+        assert ln == ln.rstrip() and " at " in ln and ln.rsplit(":", 1)[-1].split()[0].isdigit()
+    by_id = {int(ln[2:].split()[1]): ln for ln in lines[:-1]}
+    assert " main.parkNested in main.nestedInner at " in by_id[roles["nested"]]
+    system = [by_id[g["id"]] for g in doc["goroutines"] if g["system"]]
+    assert system and all(ln.endswith("(system)") for ln in system)
+    assert any("runtime.bgsweep at " in ln and "mgcsweep.go:" in ln for ln in system)
+
+
+@pytest.mark.parametrize("command", ["dap", "demo", "goroutines", "bt", "crash", "locals",
+                                     "print"])
+def test_every_command_describes_itself(command: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    usage, _, rest = capsys.readouterr().out.partition("\n\n")
+    assert usage.startswith(f"usage: dapcore {command}")
+    description = rest.split("\n\n")[0]
+    assert not description.lstrip().startswith(("positional arguments", "options"))
+    assert len(description.split()) >= 8, description
+
+
+def test_project_metadata_has_home_page_and_authors() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())[
+        "project"]
+    assert project["authors"] == [{"name": "dapcore developers"}]
+    for key in ("Homepage", "Repository", "Issues"):
+        assert project["urls"][key].startswith("https://github.com/dapcore/dapcore")

@@ -8,6 +8,8 @@ PT_NOTE segments only. Memory contents are never copied; see
 from __future__ import annotations
 
 import mmap
+import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,30 +121,32 @@ def open_core(path: str | Path) -> CoreFile:
     path = Path(path)
     try:
         with path.open("rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise CoreFormatError(f"the core {path} is not a core dump (not a regular file)")
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise CoreFormatError(f"cannot open core file {path}: {exc.strerror}") from exc
     except ValueError as exc:
-        raise CoreFormatError(f"core file {path} is empty") from exc
+        raise CoreFormatError(f"the core {path} is empty") from exc
     size = len(data)
     if size < 64 or data[:4] != b"\x7fELF":
-        raise CoreFormatError(f"{path} is not an ELF file, so not a core dump")
+        raise CoreFormatError(f"the core {path} is not an ELF file, so not a core dump")
     if data[4] != 2 or data[5] != 1:
         raise UnsupportedError(f"{path}: only 64-bit little-endian cores are supported")
     (etype, machine, _ver, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum,
      _shentsize, _shnum, _shstrndx) = struct.unpack_from("<HHIQQQIHHHHHH", data, 16)
     if etype != 4:
         kind = {2: "an executable", 3: "a shared object or PIE executable"}.get(etype, "not a core")
-        raise CoreFormatError(f"{path} is {kind} (ELF type {etype}), not a core dump")
+        raise CoreFormatError(f"the core {path} is {kind} (ELF type {etype}), not a core dump")
     arch = ARCHES.get(machine)
     if arch is None:
         raise UnsupportedError(f"{path}: cores of ELF machine {machine} are not supported")
     if phnum == PN_XNUM:  # the real count is in section header 0
         if shoff + 64 > size:
-            raise CoreFormatError(f"{path}: truncated before its section header")
+            raise CoreFormatError(f"the core {path} is truncated before its section header")
         phnum = struct.unpack_from("<I", data, shoff + 44)[0]
     if phentsize != 56 or phoff + phnum * 56 > size:
-        raise CoreFormatError(f"{path}: truncated or damaged program headers")
+        raise CoreFormatError(f"the core {path} is truncated or has damaged program headers")
 
     segments: list[CoreSegment] = []
     notes: list[tuple[int, int]] = []
@@ -159,7 +163,7 @@ def open_core(path: str | Path) -> CoreFile:
     for off, length in notes:
         _parse_notes(core, off, length)
     if not core.threads:
-        raise CoreFormatError(f"{path}: the core describes no thread (no NT_PRSTATUS note)")
+        raise CoreFormatError(f"the core {path} describes no thread (no NT_PRSTATUS note)")
     return core
 
 

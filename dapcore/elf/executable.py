@@ -8,6 +8,8 @@ ran at ``address + bias`` (see :mod:`dapcore.elf.memory`).
 from __future__ import annotations
 
 import mmap
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +19,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from dapcore.errors import ExecutableError, UnreadableMemory
+
+SHT_NOBITS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,38 +57,45 @@ class Executable:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        what = f"the executable {self.path}"
         try:
             self._file = self.path.open("rb")
+            st = os.fstat(self._file.fileno())
         except OSError as exc:
             raise ExecutableError(f"cannot open executable {self.path}: {exc.strerror}") from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise ExecutableError(f"{what} is not an ELF file (not a regular file)")
         try:
             self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError as exc:  # empty file
-            raise ExecutableError(f"{self.path} is empty, not an executable") from exc
+            raise ExecutableError(f"{what} is empty, not an ELF file") from exc
+        except OSError as exc:
+            raise ExecutableError(f"cannot read {what}: {exc.strerror}") from exc
         if self.data[:4] != b"\x7fELF":
-            raise ExecutableError(f"{self.path} is not an ELF file")
+            raise ExecutableError(f"{what} is not an ELF file")
+        _check_complete(self.data, what)
         try:
             self.elf = ELFFile(self._file)
             etype = self.elf.header.e_type
+            if etype not in ("ET_EXEC", "ET_DYN"):
+                raise ExecutableError(f"{what} is an ELF {etype} file, not an executable")
+            self.segments: list[Segment] = [
+                Segment(s.header.p_vaddr, s.header.p_memsz, s.header.p_offset,
+                        s.header.p_filesz, s.header.p_flags)
+                for s in self.elf.iter_segments() if s.header.p_type == "PT_LOAD"
+            ]
+            self.sections: dict[str, Section] = {}
+            for s in self.elf.iter_sections():
+                h = s.header
+                self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
+                                                h.sh_type, h.sh_flags)
         except ELFError as exc:
-            raise ExecutableError(f"{self.path} is a damaged ELF file: {exc}") from exc
-        if etype not in ("ET_EXEC", "ET_DYN"):
-            raise ExecutableError(f"{self.path} is an ELF {etype} file, not an executable")
+            raise ExecutableError(f"{what} is a damaged ELF file: {exc}") from exc
         self.is_pie = etype == "ET_DYN"
         self.entry: int = self.elf.header.e_entry
         self.machine: str = self.elf.header.e_machine
         self.little_endian: bool = self.elf.little_endian
         self.ptr_size: int = 8 if self.elf.elfclass == 64 else 4
-        self.segments: list[Segment] = [
-            Segment(s.header.p_vaddr, s.header.p_memsz, s.header.p_offset, s.header.p_filesz,
-                    s.header.p_flags)
-            for s in self.elf.iter_segments() if s.header.p_type == "PT_LOAD"
-        ]
-        self.sections: dict[str, Section] = {}
-        for s in self.elf.iter_sections():
-            h = s.header
-            self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
-                                            h.sh_type, h.sh_flags)
         self._symbol_cache: dict[str, Symbol | None] = {}
 
     def close(self) -> None:
@@ -182,3 +193,54 @@ class Executable:
     @property
     def has_dwarf(self) -> bool:
         return ".debug_info" in self.sections or ".zdebug_info" in self.sections
+
+
+def _check_complete(data: mmap.mmap, what: str) -> None:
+    """The headers, the loaded segments and the sections all lie inside the
+    file: a cut-off copy fails here, naming the file, not deep in a parser."""
+    size = len(data)
+    is64 = size > 4 and data[4] == 2
+    order = "<" if size > 5 and data[5] == 1 else ">"
+    needed = 64 if is64 else 52
+    if size >= needed:
+        if is64:
+            phoff, shoff = struct.unpack_from(order + "QQ", data, 32)
+            phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 54)
+        else:
+            phoff, shoff = struct.unpack_from(order + "II", data, 28)
+            phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 42)
+        needed = max(needed, phoff + phentsize * phnum, shoff + shentsize * shnum)
+        if needed <= size:
+            needed = max(needed, *_extents(data, order, is64, phoff, phentsize, phnum,
+                                           shoff, shentsize, shnum))
+    if needed > size:
+        raise ExecutableError(f"{what} is truncated: {size} bytes, its ELF headers describe "
+                              f"at least {needed}")
+
+
+def _extents(data: mmap.mmap, order: str, is64: bool, phoff: int, phentsize: int, phnum: int,
+             shoff: int, shentsize: int, shnum: int) -> list[int]:
+    """File offsets where each segment's and each section's bytes end."""
+    out = [0]
+    if phentsize >= (56 if is64 else 32):
+        for i in range(phnum):
+            base = phoff + i * phentsize
+            if is64:
+                off, filesz = (struct.unpack_from(order + "Q", data, base + 8)[0],
+                               struct.unpack_from(order + "Q", data, base + 32)[0])
+            else:
+                off, filesz = (struct.unpack_from(order + "I", data, base + 4)[0],
+                               struct.unpack_from(order + "I", data, base + 16)[0])
+            out.append(off + filesz)
+    if shentsize >= (64 if is64 else 40):
+        for i in range(shnum):
+            base = shoff + i * shentsize
+            sh_type = struct.unpack_from(order + "I", data, base + 4)[0]
+            if sh_type == SHT_NOBITS:
+                continue
+            if is64:
+                off, sz = struct.unpack_from(order + "QQ", data, base + 24)
+            else:
+                off, sz = struct.unpack_from(order + "II", data, base + 16)
+            out.append(off + sz)
+    return out

@@ -14,12 +14,13 @@ from dapcore.go.process import Process
 from dapcore.go.traceback import (
     created_by,
     format_frame,
+    goroutine_name,
     header,
     print_name,
     printed_frames,
-    start_function,
 )
-from dapcore.go.unwind import Stack, Unwinder
+from dapcore.go.unwind import Frame, Stack, Unwinder
+from dapcore.go.userframe import landing_frame, main_module, top_user_frame
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Report:
             "system": g.system,
             "lockedToThread": g.locked_to_thread,
             "labels": g.labels,
-            "startFunction": start_function(self.proc, g),
+            "startFunction": goroutine_name(self.proc, g),
             "createdBy": None if cb is None else {
                 "function": cb.function, "file": cb.file, "line": cb.line,
                 "goroutine": cb.goroutine},
@@ -111,19 +112,46 @@ class Report:
     # -- text ----------------------------------------------------------------
 
     def goroutines_text(self) -> str:
+        """One line per goroutine: ``Goroutine 6 [chan receive] main.worker
+        at FILE:LINE`` — its name (the function its ``go`` statement named),
+        then where it is: its top user frame (``in FUNCTION`` when that is
+        another function), for a goroutine without one (the runtime's) the
+        frame of its own function."""
+        module = main_module(self.proc)
         lines = []
         for g in self.proc.goroutines:
             # Only the top frame is needed: a stack not unwound yet is not
             # kept (100,000 goroutines' frames would be hundreds of MB).
             st = self._stacks.get(g.goid) or self.unwinder.goroutine_stack(g)
-            top = next((f for f in st.frames if f.stack == "goroutine"
-                        and not f.function.startswith("runtime.")), None)
-            where = f"{top.file}:{top.line} {top.function}" if top else ""
-            mark = "*" if g.crashed else " "
-            thread = f" (thread {g.thread})" if g.thread else ""
-            lines.append(f"{mark} Goroutine {g.goid} [{g.status_text}] {where}{thread}")
+            name = goroutine_name(self.proc, g)
+            parts = [f"{'*' if g.crashed else ' '} Goroutine {g.goid} [{g.status_text}]",
+                     name or "?"]
+            where = _where(st.frames, name, module)
+            if where is not None:
+                if where.function != name:
+                    parts.append(f"in {print_name(where.function)}")
+                parts.append(f"at {where.file}:{where.line}")
+            if g.thread:
+                parts.append(f"(thread {g.thread})")
+            if g.system:
+                parts.append("(system)")
+            lines.append(" ".join(parts))
         lines.append(f"[{len(self.proc.goroutines)} goroutines]")
         return "\n".join(lines)
+
+    def landing_frame(self, goid: int) -> int:
+        """The frame an editor lands on for goroutine ``goid``
+        (:func:`dapcore.go.userframe.landing_frame`)."""
+        return landing_frame(self, self._g(goid))
+
+    def frame_line(self, goid: int, index: int) -> str:
+        """``frame 3: main.store at /x/main.go:81`` (as ``bt`` numbers frames)."""
+        frames = self.stack(self._g(goid)).frames
+        if not 0 <= index < len(frames):
+            return f"frame {index}"
+        f = frames[index]
+        inl = " (inlined)" if f.inlined else ""
+        return f"frame {index}: {print_name(f.function)}{inl} at {f.file}:{f.line}"
 
     def bt_text(self, ids: list[int]) -> str:
         out = []
@@ -149,3 +177,14 @@ class Report:
             for f in printed_frames(self.stack(g).frames, c, True):
                 out.append(format_frame(f))
         return "\n".join(out)
+
+
+def _where(frames: list[Frame], name: str | None, module: str | None) -> Frame | None:
+    """The frame ``dapcore goroutines`` locates a goroutine by: its top user
+    frame, else the frame of the function it was started for, else its
+    first own frame."""
+    i = top_user_frame(frames, module)
+    if i is not None:
+        return frames[i]
+    own = [f for f in frames if f.stack == "goroutine"]
+    return next((f for f in own if f.function == name), own[0] if own else None)

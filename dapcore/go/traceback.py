@@ -62,6 +62,15 @@ def go_statement_function(proc: Process, g: Goroutine) -> str | None:
     return _wrapped(proc.pclntab, proc.exe, g.start_pc - proc.bias) or name
 
 
+def goroutine_name(proc: Process, g: Goroutine) -> str | None:
+    """The name a goroutine goes by wherever dapcore shows one (thread
+    names, ``dapcore goroutines``, ``startFunction`` in JSON): the function
+    its ``go`` statement named (:func:`go_statement_function`), and
+    ``main.main`` for the main goroutine (which starts in ``runtime.main``)."""
+    fn = go_statement_function(proc, g)
+    return "main.main" if fn == "runtime.main" else fn
+
+
 @lru_cache(maxsize=256)
 def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
     f = pclntab.func_at(entry)
