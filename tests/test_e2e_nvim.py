@@ -48,9 +48,9 @@ CRASHES.append(make_spec("1.19", "default", "nilmap"))
 SNAPSHOT = make_spec("1.27", "default", "snapshot")
 SERVER = make_spec("1.27", "default", "nilmap")
 
-# The parameters of the function the user lands in (from the zoo's sources):
-# DWARF keeps formal parameters even in optimized builds (their value may be
-# "optimized out", their name is there).
+# Variables of the function the user lands in (from the zoo's sources): its
+# parameters, which DWARF keeps even in optimized builds (the value may be
+# "optimized out", the name is there); serveForever has only locals.
 PARAMETERS: dict[str, set[str]] = {
     "nilmap": {"m", "key", "v"},          # setEntry(m map[string]int, key string, v int)
     "nilptr": {"s"},                      # (s *Server) Hit()
@@ -62,7 +62,7 @@ PARAMETERS: dict[str, set[str]] = {
     "overflow": {"depth"},                # recurse(depth int)
     "cgocrash": {"p", "v"},               # writeThroughC(p *C.int, v int)
     "cgocallback": {"v"},                 # failInCallback(v int)
-    "snapshot": set(),                    # main.serveForever()
+    "snapshot": {"rc", "conns"},          # main.serveForever(): locals only
 }
 
 # The only warning or error nvim-dap may show: resuming a core is refused.
@@ -373,6 +373,8 @@ def test_nvim_dap_crash(spec: FixtureSpec, fixture: Fixture, nvim_dap: Path,
                         tmp_path: Path) -> None:
     tb = parse_traceback(fixture.stderr_text())
     crashed = tb.goroutines[0]  # the runtime prints the crashing goroutine first
+    if "crashGoroutine" in fixture.facts():
+        assert crashed.id == fixture.facts()["crashGoroutine"]
     want = user_frame(crashed)
     result = run_session(fixture, nvim_dap, tmp_path)
     why = explain(result)
@@ -432,6 +434,7 @@ def test_nvim_dap_snapshot_pause(spec: FixtureSpec, fixture: Fixture, nvim_dap: 
     extra = [t["name"] for t in first["threads"] if thread_goid(t["name"]) not in printed]
     assert all(is_runtime(n.split()[2], MAIN_MODULE) for n in extra), why
     check_landing(result, want, source_line(want.file or "", want.line))
+    assert first["diagnostics"] == [], why  # no exception to show
     check_locals(result, "snapshot")
     check_continue(result)
     check_terminate(result, "executable")
