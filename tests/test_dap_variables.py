@@ -9,6 +9,7 @@ what the program wrote is in ``values.json``), the crash from ``nilmap``.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import defaultdict
 from typing import Any
@@ -238,15 +239,20 @@ def test_named_children_paging_and_filters(spec: FixtureSpec, fixture: Fixture) 
         scope = d.scope(frame, "Locals")["variablesReference"]
         everything = d.variables(scope)
         assert d.variables(scope, start=2, count=3) == everything[2:5]
-        # a pointer's target is its child, named by a dereference
+        # a pointer to a struct shows the fields right under it (as Delve
+        # does: no extra '*ptr' level) and names its address in its value
         ptr = d.locals(frame)["ptr"]
-        assert ptr["value"] == "*main.ValPoint {X: 100, Y: 200}"
-        assert ptr["memoryReference"].startswith("0x")
-        (target,) = d.variables(ptr["variablesReference"])
-        assert target["evaluateName"] == "*ptr"
-        fields = d.variables(target["variablesReference"])
-        assert [(f["evaluateName"], f["value"]) for f in fields] == [("(*ptr).X", "100"),
-                                                                     ("(*ptr).Y", "200")]
+        addr = ptr["memoryReference"]
+        assert addr.startswith("0x")
+        assert ptr["value"] == f"(*main.ValPoint)({addr}) {{X: 100, Y: 200}}"
+        assert ptr["namedVariables"] == 2 and ptr["type"] == "*main.ValPoint"
+        fields = d.variables(ptr["variablesReference"])
+        assert [(f["name"], f["evaluateName"], f["value"]) for f in fields] == [
+            ("X", "(*ptr).X", "100"), ("Y", "(*ptr).Y", "200")]
+        # the same through evaluate (watch, hover)
+        body = d.value("ptr", frame)
+        assert body["result"] == ptr["value"] and body["namedVariables"] == 2
+        assert [f["value"] for f in d.variables(body["variablesReference"])] == ["100", "200"]
         d.done()
 
 
@@ -433,6 +439,54 @@ def test_repl_commands_and_frame(spec: FixtureSpec, fixture: Fixture) -> None:
         assert d.evaluate("typedNil", top, "repl")["success"] is False
         r = d.evaluate("frame 100000", top, "repl")
         assert r["success"] is False and "no frame 100000" in r["message"]
+        d.done()
+
+
+@pytest.mark.parametrize("spec", LATEST, ids=_ids(LATEST))
+def test_repl_speaks_delve(spec: FixtureSpec, fixture: Fixture) -> None:
+    """What Delve users type: ``print``/``p EXPR`` (expandable like any
+    value), ``goroutine [N [CMD]]``, ``frame N``, ``up``/``down``,
+    ``locals``/``args``."""
+    with Client.spawn() as c:
+        d = Dap(c, fixture, showCrashFrames=True)
+        top = d.frames[0]
+        comp = next(i for i, f in enumerate(d.frames) if f["name"] == "main.valuesComposite")
+        assert d.value(f"frame {comp}", top, "repl")["result"].startswith(
+            f"frame {comp}: main.valuesComposite at ")
+        for cmd in ("print origin", "p origin", "origin"):
+            body = d.value(cmd, top, "repl")
+            assert body["result"] == "main.ValPoint {X: 7, Y: -8}", cmd
+            assert [k["value"] for k in d.variables(body["variablesReference"])] == ["7", "-8"]
+        assert d.value("p origin.X + 1", top, "repl")["result"] == "8"
+        args = d.value("args", top, "repl")["result"].splitlines()
+        assert "origin = main.ValPoint {X: 7, Y: -8}" in args
+        assert not any(a.startswith("ptr = ") for a in args)
+        assert any(x.startswith("ptr = ") for x in
+                   d.value("locals", top, "repl")["result"].splitlines())
+        # up: towards the caller; down: back
+        out = d.value("up", top, "repl")["result"]
+        assert out.startswith(f"frame {comp + 1}: ")
+        assert d.value("down", top, "repl")["result"].startswith(f"frame {comp}: ")
+        r = d.evaluate(f"down {comp + 1}", top, "repl")
+        assert r["success"] is False and "innermost" in r["message"]
+        # goroutine N switches to its top user frame; goroutine N CMD runs once there
+        tb_ids = [int(x) for x in re.findall(r"(?im)^\W*goroutine (\d+)",
+                                             d.value("goroutines", top, "repl")["result"])]
+        other = next(i for i in tb_ids if i != d.tid)
+        here = d.value("goroutine", top, "repl")["result"]
+        assert here.startswith(f"goroutine {d.tid} [") and f"frame {comp}:" in here
+        bt = d.value(f"goroutine {other} bt", top, "repl")["result"]
+        assert bt.startswith(f"goroutine {other} [")
+        assert d.value("goroutine", top, "repl")["result"].startswith(f"goroutine {d.tid} [")
+        out = d.value(f"goroutine {other}", top, "repl")["result"]
+        assert out.startswith(f"goroutine {other} [")
+        assert d.value("goroutine", top, "repl")["result"].startswith(f"goroutine {other} [")
+        assert d.value(f"bt {other}", top, "repl")["result"] == bt
+        r = d.evaluate("goroutine 999999", top, "repl")
+        assert r["success"] is False and "no goroutine 999999" in r["message"]
+        for bad in ("print", "p ", "up x"):
+            r = d.evaluate(bad, top, "repl")
+            assert r["success"] is False and "usage" in r["message"], bad
         d.done()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dapcore.go.goroutines import Goroutine
@@ -46,6 +47,9 @@ def shown_frames(report: Report, g: Goroutine, show_all: bool) -> list[Shown]:
     return out
 
 
+_CGO_MADE = re.compile(r"\.(_Cfunc_|_cgo_|_cgoexp_|_Cmacro_|_C2func_)[^./]*$")
+
+
 def package_of(function: str) -> str:
     """``github.com/a/b.(*T).M`` → ``github.com/a/b``; ``main.f`` → ``main``."""
     slash = function.rfind("/")
@@ -56,6 +60,8 @@ def package_of(function: str) -> str:
 def is_runtime(function: str, main_module: str | None) -> bool:
     """True for the Go runtime, the standard library and compiler-made
     functions: frames the user did not write, shown de-emphasised."""
+    if _CGO_MADE.search(function):
+        return True  # cgo's generated wrappers (_cgo_gotypes.go, not the user's file)
     pkg = package_of(function)
     if pkg == "main" or function.startswith("main."):
         return False

@@ -348,7 +348,20 @@ def _same(a: Value, b: Value) -> bool:
 
 def full_text(v: Value) -> str:
     """``v.text``, except that a string shows up to ``maxStringLen`` bytes (the
-    one-line summary cuts strings short)."""
+    one-line summary cuts strings short), and a pointer whose target's
+    fields are shown under it (:func:`expansion`) names its address:
+    ``(*main.Account)(0xc000012345) {ID: 7, …}``."""
+    target = expansion(v)
+    if target is not v:
+        try:
+            addr = v.word(0)
+        except Exception:  # unreadable: the summary says why
+            return v.text
+        summary = target.text
+        prefix = target.type_name + " "
+        if summary.startswith(prefix):
+            summary = summary[len(prefix):]
+        return f"({v.type_name})({addr:#x}) {summary}"
     if v.error is None and v.kind == "string":
         from dapcore.go.values import string_text
 
