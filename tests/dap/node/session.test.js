@@ -17,11 +17,18 @@ test('DebugClient session over a Go core', async () => {
   dc.defaultTimeout = 20000;
   await dc.start();
   try {
+    // VS Code's real order: initialize, launch, then on 'initialized'
+    // configurationDone and at once threads, before the launch response.
     const stopped = dc.waitForEvent('stopped');
-    await Promise.all([
-      dc.configurationSequence(),
-      dc.launch({ program: env.DAPCORE_BINARY, coreFilePath: env.DAPCORE_CORE, mode: 'core' }),
-    ]);
+    const initialized = dc.waitForEvent('initialized');
+    let launchAnswered = false;
+    const launched = dc.launch({ program: env.DAPCORE_BINARY, coreFilePath: env.DAPCORE_CORE,
+      mode: 'core' }).then((r) => { launchAnswered = true; return r; });
+    await initialized;
+    const [, early] = await Promise.all([dc.configurationDoneRequest(), dc.threadsRequest()]);
+    assert.ok(early.success, 'the early threads request is answered (no error toast)');
+    await launched;
+    assert.ok(launchAnswered);
     const ev = await stopped;
     assert.strictEqual(ev.body.reason, 'exception');
     assert.strictEqual(ev.body.description, env.DAPCORE_MESSAGE);
@@ -30,6 +37,11 @@ test('DebugClient session over a Go core', async () => {
 
     const threads = await dc.threadsRequest();
     assert.ok(threads.body.threads.some(t => t.id === threadId));
+    assert.deepStrictEqual(early.body.threads, threads.body.threads);
+    // thread ids are goroutine ids: '[Go N] …' has id N
+    for (const t of threads.body.threads) {
+      assert.strictEqual(t.id, Number(/^\[Go (\d+)\]/.exec(t.name)[1]));
+    }
 
     // VS Code's way: one frame, then the next 19; focus the first user frame.
     const first = await dc.stackTraceRequest({ threadId, startFrame: 0, levels: 1 });
@@ -38,6 +50,7 @@ test('DebugClient session over a Go core', async () => {
     const user = frames.find(f => f.source && f.source.presentationHint !== 'deemphasize'
       && f.presentationHint !== 'label');
     assert.ok(user, 'a user frame within the first page');
+    assert.strictEqual(frames.find(f => f.source), user, 'no runtime frame with a source above it');
     assert.strictEqual(user.line, Number(env.DAPCORE_LINE));
     assert.strictEqual(user.name.replace(/ \(inlined\)$/, ''), env.DAPCORE_FUNCTION);
 
