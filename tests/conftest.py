@@ -10,10 +10,14 @@ the factory's error; nothing is skipped.
 from __future__ import annotations
 
 import os
+import time
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
-from tests.factory import Fixture, FixtureSpec, ensure_all
+from tests.factory import Fixture, FixtureSpec, Outcome, ensure_all
+from tests.factory.paths import cache_root
 
 _outcomes: dict[str, tuple[Fixture | None, str | None]] = {}
 
@@ -28,11 +32,51 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not specs:
         return
     jobs = int(os.environ.get("DAPCORE_FIXTURE_JOBS", "2"))
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(f"fixture factory: {len(specs)} fixtures (cached ones are reused)")
-    for out in ensure_all(list(specs.values()), jobs=jobs):
+    say = _terminal(session.config)
+    say(f"fixture factory: {len(specs)} fixtures (cached ones are reused; building a "
+        f"missing one takes seconds, the whole matrix minutes), cache {cache_root()}")
+    start = time.monotonic()
+    outcomes = ensure_all(list(specs.values()), jobs=jobs, progress=_progress(say))
+    for out in outcomes:
         _outcomes[out.spec.id] = (out.fixture, out.error)
+    actions = Counter(o.produced.action if o.produced else "failed" for o in outcomes)
+    if set(actions) != {"cached"}:
+        say(f"fixture factory: {len(specs)} fixtures ready in {time.monotonic() - start:.0f} s ("
+            + ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) + ")")
+
+
+def _terminal(config: pytest.Config) -> Callable[[str], None]:
+    """A line on the terminal now, even while pytest captures output."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(text: str) -> None:
+        if reporter is None:
+            return
+        if capman is None:
+            reporter.write_line(text)
+            return
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(text)
+            reporter.flush()
+
+    return say
+
+
+def _progress(say: Callable[[str], None]) -> Callable[[int, int, Outcome], None]:
+    """One line per fixture built (or failed, or captured again); fixtures
+    only checked (cached before captures were checked) every 25th."""
+    def progress(done: int, total: int, out: Outcome) -> None:
+        made = out.produced
+        if made is not None and made.action == "cached" and not made.warning:
+            return
+        if (made is not None and made.action == "checked" and not made.warning
+                and done % 25 and done != total):
+            return
+        state = made.describe() if made is not None else f"FAILED ({out.error})"
+        say(f"fixture factory: [{done}/{total}] {out.spec.id}: {state}")
+
+    return progress
 
 
 @pytest.fixture

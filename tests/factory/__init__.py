@@ -10,6 +10,7 @@ Command line: ``python -m tests.factory --help``.
 """
 
 from tests.factory.matrix import Fixture, FixtureSpec, full_matrix, select
-from tests.factory.pipeline import ensure, ensure_all
+from tests.factory.pipeline import Outcome, Produced, drop, ensure, ensure_all, produce
 
-__all__ = ["Fixture", "FixtureSpec", "ensure", "ensure_all", "full_matrix", "select"]
+__all__ = ["Fixture", "FixtureSpec", "Outcome", "Produced", "drop", "ensure", "ensure_all",
+           "full_matrix", "produce", "select"]

@@ -1,4 +1,4 @@
-"""``python -m tests.factory``: build and list fixtures."""
+"""``python -m tests.factory``: build, list and drop fixtures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from tests.factory.capture import core_method
 from tests.factory.matrix import select
 from tests.factory.paths import cache_root
-from tests.factory.pipeline import ensure_all
+from tests.factory.pipeline import drop, ensure_all
 from tests.factory.scenarios import SCENARIOS
 from tests.factory.toolchains import TOOLCHAINS, ToolchainError, ensure
 from tests.factory.variants import VARIANTS
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--jobs", "-j", type=int, default=2)
     b.add_argument("--core-method", choices=["kernel", "gdb"], default=None,
                    help="how crash cores are written (default: kernel when core_pattern allows)")
+    b.add_argument("--force", action="store_true",
+                   help="capture the selected fixtures again even when cached (the compiled "
+                        "binaries are reused)")
+    d = sub.add_parser("drop", help="delete cached fixtures (a filter, or --all, is required)")
+    _filters(d)
+    d.add_argument("--all", action="store_true", help="every fixture of the standard matrix")
     ls = sub.add_parser("list", help="list fixtures and whether they are built")
     _filters(ls)
     ls.add_argument("--json", action="store_true")
@@ -54,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["du", "-sh", *(str(p) for p in sorted(cache_root().iterdir()))])
         return 0
 
+    if args.cmd == "drop" and not (args.go or args.variant or args.scenario or args.all):
+        ap.error("drop: name fixtures with --go/--variant/--scenario, or pass --all")
     specs = select(args.go, args.variant, args.scenario)
+    if args.cmd == "drop":
+        for s in specs:
+            print(f"{'dropped' if drop(s) else 'not cached'}  {s.id}")
+        return 0
     if args.cmd == "list":
         rows = [{"id": s.id, "directory": str(s.directory),
                  "built": (s.directory / "meta.json").exists()} for s in specs]
@@ -68,10 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(specs)} fixtures, cache {cache_root()}, cores by "
           f"{args.core_method or core_method()}", flush=True)
     start = time.monotonic()
-    outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True)
+    outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True,
+                          force=args.force)
     failed = [o for o in outcomes if o.error]
     for o in failed:
         print(f"\nFAILED {o.spec.id}\n{o.error}", file=sys.stderr)
+    recaptured = [o for o in outcomes if o.produced and o.produced.recaptures]
+    if recaptured:
+        print(f"{len(recaptured)} captured again because their printout and core were not one "
+              f"instant: {', '.join(o.spec.id for o in recaptured)}")
+    for o in outcomes:
+        if o.produced and o.produced.warning:
+            print(f"\nWARNING {o.spec.id}: {o.produced.warning}", file=sys.stderr)
     print(f"{len(outcomes) - len(failed)} built or cached, {len(failed)} failed, "
           f"{time.monotonic() - start:.1f} s")
     if shutil.which("du"):

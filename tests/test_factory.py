@@ -1,0 +1,148 @@
+"""The fixture factory itself: a capture whose printout and core are not one
+instant is captured again; one fixture can be captured again or dropped on
+request; a test session says what it builds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factory import Fixture, FixtureSpec, produce
+from tests.factory.__main__ import main as factory_main
+from tests.factory.check import check_capture
+from tests.factory.matrix import spec as make_spec
+from tests.factory.paths import REPO, cache_root
+from tests.oracle import parse_traceback
+
+GP = make_spec("1.27", "default", "goroutinepanic")
+SNAP = make_spec("1.27", "default", "snapshot")
+NILMAP = make_spec("1.27", "default", "nilmap")
+
+
+def copy_fixture(fx: Fixture, dest: Path) -> Path:
+    dest.mkdir()
+    subprocess.run(["cp", "--sparse=always", str(fx.core), str(dest / "core")], check=True)
+    for name in ("stderr.txt", "facts.json", "stack.txt"):
+        if (fx.directory / name).exists():
+            (dest / name).write_bytes((fx.directory / name).read_bytes())
+    return dest
+
+
+def set_printed_status(directory: Path, function: str, status: str) -> int:
+    """Rewrite the printout's header of the goroutine running ``function``
+    as if it had been printed in another state; its id."""
+    text = (directory / "stderr.txt").read_text()
+    g = next(g for g in parse_traceback(text).goroutines if function in g.functions())
+    lines = text.split("\n")
+    head = lines[g.lineno - 1]
+    assert head.startswith(f"goroutine {g.id} ") and head.endswith("]:")
+    lines[g.lineno - 1] = head[:head.rindex("[") + 1] + status + "]:"
+    (directory / "stderr.txt").write_text("\n".join(lines))
+    return g.id
+
+
+@pytest.mark.parametrize("spec", [GP], ids=[GP.id])
+def test_check_tells_a_capture_race_from_other_disagreements(
+        spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -> None:
+    same = check_capture(copy_fixture(fixture, tmp_path / "same"), fixture.binary,
+                         spec.scenario)
+    assert same.error is None and same.disagreements == [] and not same.recapture
+    # The scavenger woke between the printout and the dump: a capture race.
+    racy = copy_fixture(fixture, tmp_path / "racy")
+    goid = set_printed_status(racy, "runtime.bgscavenge", "runnable")
+    result = check_capture(racy, fixture.binary, spec.scenario)
+    assert result.recapture
+    [d] = result.disagreements
+    assert (d.goroutine, d.function, d.printed, d.program_controls) == (
+        goid, "runtime.bgscavenge", "runnable", False)
+    assert f"goroutine {goid} (runtime.bgscavenge): " in result.summary()
+    # A goroutine of the program disagreeing is not the factory's to hide.
+    user = copy_fixture(fixture, tmp_path / "user")
+    set_printed_status(user, "main.parkChanRecv", "select")
+    set_printed_status(user, "runtime.bgscavenge", "runnable")
+    result = check_capture(user, fixture.binary, spec.scenario)
+    assert len(result.disagreements) == 2 and not result.recapture
+
+
+@pytest.mark.parametrize("spec", [SNAP], ids=[SNAP.id])
+def test_check_of_a_snapshot_uses_its_stack_dump(spec: FixtureSpec, fixture: Fixture) -> None:
+    """runtime.Stack leaves the runtime's goroutines out and the dumper is
+    gone by the snapshot: neither is a disagreement."""
+    result = check_capture(fixture.directory, fixture.binary, spec.scenario)
+    assert result.oracle == "stack.txt"
+    assert result.error is None and result.disagreements == []
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of its own for fixtures (toolchains and binaries shared)."""
+    real = cache_root()
+    root = tmp_path / "cache"
+    root.mkdir()
+    for name in ("toolchains", "bin"):
+        (real / name).mkdir(exist_ok=True)
+        (root / name).symlink_to(real / name)
+    monkeypatch.setenv("DAPCORE_CACHE", str(root))
+    return root
+
+
+def test_racy_cached_fixture_is_captured_again(own_cache: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    made = produce(NILMAP)
+    assert made.action == "built" and made.recaptures == [] and made.warning is None
+    meta = made.fixture.meta
+    assert meta["captureAttempts"] == 1 and meta["check"]["agrees"]
+    assert made.fixture.directory.is_relative_to(own_cache)
+    assert produce(NILMAP).action == "cached"
+
+    # A core cached before captures were checked, whose printout raced:
+    # checked on first use, captured again, the reason recorded.
+    directory = made.fixture.directory
+    goid = set_printed_status(directory, "runtime.bgscavenge", "runnable")
+    meta["check"]["version"] = 1  # checked by an older factory, or never
+    (directory / "meta.json").write_text(json.dumps(meta))
+    again = produce(NILMAP)
+    assert again.action == "built" and again.warning is None
+    [why] = again.recaptures
+    assert why.startswith(f"goroutine {goid} (runtime.bgscavenge): ")
+    assert again.fixture.meta["captureAttempts"] == 2
+    assert again.fixture.meta["recaptured"] == [why]
+    assert again.fixture.meta["check"]["agrees"]
+    assert "re-captured 1x (goroutine " in again.describe()
+
+    # --force captures one fixture again; drop deletes it.
+    pid = again.fixture.facts()["pid"]
+    assert factory_main(["build", "-g", "1.27", "-v", "default", "-s", "nilmap",
+                         "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/1] go1.27-default-nilmap: built" in out
+    assert json.loads((directory / "facts.json").read_text())["pid"] != pid
+    assert factory_main(["drop", "-g", "1.27", "-v", "default", "-s", "nilmap"]) == 0
+    assert "dropped  go1.27-default-nilmap" in capsys.readouterr().out
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
+def test_one_fixture(spec: FixtureSpec, fixture: Fixture) -> None:
+    """(Run by the next test in a session of its own.)"""
+    assert fixture.core.stat().st_size > 0
+
+
+def test_session_prints_fixture_progress(own_cache: Path) -> None:
+    """``python -m pytest`` on a cold cache says what it builds, under
+    pytest's output capture."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_factory.py::test_one_fixture"],
+        cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(ln.startswith("fixture factory: 1 fixtures") for ln in lines), proc.stdout
+    assert "fixture factory: [1/1] go1.27-default-nilmap: built" in lines
+    assert any(ln.startswith("fixture factory: 1 fixtures ready in ") and "1 built" in ln
+               for ln in lines)
