@@ -274,3 +274,26 @@ def test_tcp_disconnect_ends_the_session_not_the_listener() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("spec", CRASHES[:1], ids=[CRASHES[0].id])
+def test_nvim_dap_terminate_ends_the_adapter_cleanly(spec: FixtureSpec,
+                                                     fixture: Fixture) -> None:
+    """``dap.terminate()`` with an adapter that supports ``terminate``: the
+    request, then (on its response) stdin closed and SIGINT at once. The
+    adapter ends with status 0 (nvim-dap reports any other status as an
+    error: "adapter gocore exited with 130")."""
+    import signal
+
+    with Client.spawn() as c:
+        c.ok("initialize", NVIM_INIT)
+        c.ok("launch", launch_args(fixture))
+        c.ok("configurationDone")
+        c.event("stopped")
+        mark = c.mark()
+        c.ok("terminate", {})
+        c.event("terminated", start=mark)
+        assert c.proc is not None and c.proc.stdin is not None
+        c.proc.stdin.close()
+        c.proc.send_signal(signal.SIGINT)
+        assert c.proc.wait(5) == 0

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.args import RequestError
 from dapcore.dap.exceptions import runtime_traceback
-from dapcore.dap.stack import is_runtime
 from dapcore.go.pclntab import print_name
 
 if TYPE_CHECKING:
@@ -155,10 +154,11 @@ def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
 
 
 def top_user_frame(session: Session, rep: Report, goid: int) -> int:
-    """Index of goroutine ``goid``'s first user frame (0 when it has none)."""
-    frames = rep.stack(_goroutine(rep, goid)).frames
-    main = session.sources.main_module if session.sources else None
-    return next((i for i, f in enumerate(frames) if not is_runtime(f.function, main)), 0)
+    """Index of goroutine ``goid``'s landing frame: its innermost user frame
+    (:func:`dapcore.go.userframe.landing_frame`)."""
+    from dapcore.go.userframe import landing_frame
+
+    return landing_frame(rep, _goroutine(rep, goid))
 
 
 def _goroutine(rep: Report, goid: int) -> Any:

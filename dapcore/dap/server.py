@@ -135,21 +135,25 @@ def run(args: argparse.Namespace) -> int:
     root.addHandler(handler)
     root.setLevel(getattr(logging, args.log_level))
     root.propagate = False
-    try:
-        if args.listen is not None:
+    if args.listen is not None:
+        try:
             anyio.run(serve_tcp, *args.listen)
-        else:
-            anyio.run(serve_stdio)
-            # The session is over (disconnect, or stdin closed). A worker
-            # thread may still sit in a read of stdin, which the client can
-            # keep open: leave now instead of waiting for it (the DAP spec:
-            # the adapter shuts itself down after disconnecting).
-            logging.shutdown()
-            sys.stderr.flush()
-            os._exit(0)
+        except KeyboardInterrupt:
+            return 130  # a person stopped the listener
+        return 0
+    try:
+        anyio.run(serve_stdio)
     except KeyboardInterrupt:
-        return 130
-    return 0
+        # Clients end an adapter with SIGINT (nvim-dap does, right after the
+        # 'terminate' response): a normal end of the session, not an error.
+        log.info("interrupted by the client")
+    # The session is over (disconnect, stdin closed, SIGINT). A worker thread
+    # may still sit in a read of stdin, which the client can keep open: leave
+    # now instead of waiting for it (the DAP spec: the adapter shuts itself
+    # down after disconnecting).
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:

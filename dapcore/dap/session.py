@@ -545,15 +545,13 @@ class Session:
         return Reply(body)
 
     def default_frame(self, rep: Any) -> tuple[int, int]:
-        """(goid, frame index) evaluated in when no frame is given: the first
-        user frame of the crashing (or first) goroutine, else its top frame."""
-        from dapcore.dap.stack import is_runtime
+        """(goid, frame index) evaluated in when no frame is given: where an
+        editor lands on the crashing (or first) goroutine (the engine's rule,
+        :func:`dapcore.go.userframe.landing_frame`)."""
+        from dapcore.go.userframe import landing_frame
 
         goid = rep.default_goid()
-        frames = rep.stack(rep._g(goid)).frames
-        main = self.sources.main_module if self.sources else None
-        index = next((i for i, f in enumerate(frames) if not is_runtime(f.function, main)), 0)
-        return goid, index
+        return goid, landing_frame(rep, rep._g(goid))
 
     async def on_modules(self, args: dict[str, Any]) -> Reply:
         non_negative(args, "startModule", 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from dapcore.go.goroutines import Goroutine
@@ -10,6 +9,7 @@ from dapcore.go.pclntab import print_name
 from dapcore.go.report import Report
 from dapcore.go.traceback import printed_frames
 from dapcore.go.unwind import Frame
+from dapcore.go.userframe import is_user_function
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +47,8 @@ def shown_frames(report: Report, g: Goroutine, show_all: bool) -> list[Shown]:
     return out
 
 
-_CGO_MADE = re.compile(r"\.(_Cfunc_|_cgo_|_cgoexp_|_Cmacro_|_C2func_)[^./]*$")
-
-
-def package_of(function: str) -> str:
-    """``github.com/a/b.(*T).M`` → ``github.com/a/b``; ``main.f`` → ``main``."""
-    slash = function.rfind("/")
-    dot = function.find(".", slash + 1)
-    return function if dot < 0 else function[:dot]
-
-
 def is_runtime(function: str, main_module: str | None) -> bool:
     """True for the Go runtime, the standard library and compiler-made
-    functions: frames the user did not write, shown de-emphasised."""
-    if _CGO_MADE.search(function):
-        return True  # cgo's generated wrappers (_cgo_gotypes.go, not the user's file)
-    pkg = package_of(function)
-    if pkg == "main" or function.startswith("main."):
-        return False
-    if main_module and (pkg == main_module or pkg.startswith(main_module + "/")):
-        return False
-    first = pkg.split("/", 1)[0]
-    return "." not in first
+    functions: frames the user did not write, shown de-emphasised (the
+    engine's rule, :func:`dapcore.go.userframe.is_user_function`)."""
+    return not is_user_function(function, main_module)

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.args import RequestError
 from dapcore.dap.handles import HandleTable
-from dapcore.dap.stack import is_runtime, package_of
+from dapcore.dap.stack import is_runtime
 from dapcore.errors import DapcoreError
+from dapcore.go.userframe import package_of
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig

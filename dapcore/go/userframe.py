@@ -10,6 +10,7 @@ compiler-made runtime helpers are not; third-party modules
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from dapcore.go.traceback import printed_frames
@@ -36,9 +37,16 @@ def main_module(proc: Process) -> str | None:
     return main.path if main is not None and main.path else None
 
 
+_CGO_MADE = re.compile(r"\.(_Cfunc_|_cgo_|_cgoexp_|_Cmacro_|_C2func_)[^./]*$")
+
+
 def is_user_function(function: str, module: str | None) -> bool:
     """True for functions the user wrote (see the module docstring);
-    ``module`` is the main module's path (:func:`main_module`)."""
+    ``module`` is the main module's path (:func:`main_module`). cgo's
+    generated wrappers (``main._Cfunc_f``, in ``_cgo_gotypes.go``) are not:
+    the user's line is the call to ``C.f`` below them."""
+    if _CGO_MADE.search(function):
+        return False
     pkg = package_of(function)
     if pkg == "main" or function.startswith("main."):
         return True
