@@ -630,8 +630,8 @@ async function pickProgram(corePath) {
     items.push({ label: choose, value: 'choose' });
     const item = await vscode.window.showQuickPick(items, {
       title: missing ? `${title} (${missing})` : title,
-      placeHolder: missing ? `The core names ${named}, which does not exist here: pick an ` +
-        'executable of the same build' : 'Pick the executable of the same build',
+      placeHolder: missing ? 'The executable the core names is not here: pick one of the same build'
+        : 'Pick the executable of the same build',
       matchOnDescription: true,
     });
     if (!item) return undefined;

@@ -133,7 +133,7 @@ test('Open Core File…: the core names a missing path → existing executables 
       assert.match(items[0].description, /next to the core · same Go build ID as the core/);
       assert.match(items[1].description, /next to the core/);
       assert.equal(options.title, `Go Core Dump: the executable that produced core (the core names ${named}, which does not exist here)`);
-      assert.match(options.placeHolder, /which does not exist here/);
+      assert.match(options.placeHolder, /the executable the core names is not here/i);
       assert.equal(state.started[0].config.program, exe);
       assert.equal(state.started[0].config.coreFilePath, link);
       // "Choose the executable…" still opens the file dialog

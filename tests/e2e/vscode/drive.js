@@ -1,0 +1,329 @@
+'use strict';
+// Drives a real VS Code (code-server) in headless Chromium through one
+// scenario and prints what the UI showed as one JSON line on stdout; the
+// assertions are made by tests/test_e2e_vscode.py. Screenshots go to
+// config.artifacts. Usage: node drive.js CONFIG.json
+//
+// Scenarios:
+//   f5          F5 on a workspace launch.json: the stopped view, then
+//               Continue (refused), then Stop.
+//   openCore    "Go Core Dump: Open Core File…" from the command palette:
+//               the core typed into the file dialog, the executable picked
+//               from the proposals, the stopped view, Stop.
+//   adapterDies F5 where the adapter process dies at once: the Debug
+//               Console shows its stderr and exit code, the session ends.
+const fs = require('fs');
+const path = require('path');
+const puppeteer = require('puppeteer-core');
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const result = { scenario: config.scenario, steps: [], toastsSeen: [], dialogsSeen: [] };
+const t0 = Date.now();
+
+function note(step, extra = {}) {
+  const entry = { step, ms: Date.now() - t0, ...extra };
+  result.steps.push(entry);
+  process.stderr.write(`[drive ${(entry.ms / 1000).toFixed(1)}s] ${step}\n`);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------ reading the UI
+
+/** Everything the assertions look at, read in the page. */
+function snapshot() {
+  const visible = (el) => {
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none';
+  };
+  const rows = (sel) => [...document.querySelectorAll(sel)].filter(visible).map((r) => ({
+    label: r.getAttribute('aria-label') || '',
+    text: r.innerText.replace(/\s+/g, ' ').trim(),
+    selected: r.classList.contains('selected') || r.getAttribute('aria-selected') === 'true',
+    focused: r.classList.contains('focused'),
+    expanded: r.getAttribute('aria-expanded'),
+    kind: r.querySelector('.thread') ? 'thread' : r.querySelector('.stack-frame') ? 'frame'
+      : r.querySelector('.session') ? 'session' : 'other',
+  }));
+  // the line numbers carrying the stopped-line decorations
+  const decorated = (cls) => {
+    const lines = [];
+    for (const editor of document.querySelectorAll('.monaco-editor')) {
+      if (!visible(editor)) continue;
+      for (const d of editor.querySelectorAll(`.view-overlays .${cls}`)) {
+        const top = d.parentElement && d.parentElement.style.top;
+        for (const m of editor.querySelectorAll('.margin-view-overlays > div')) {
+          if (m.style.top === top) {
+            const n = m.querySelector('.line-numbers');
+            if (n) lines.push(Number(n.textContent.trim()));
+          }
+        }
+      }
+    }
+    return lines;
+  };
+  const status = [...document.querySelectorAll('.statusbar-item')].map((s) => s.innerText.trim())
+    .find((s) => /^Ln \d+, Col \d+/.test(s));
+  const activeTab = document.querySelector('.tabs-container .tab.active');
+  const exc = document.querySelector('.exception-widget');
+  const quickInput = document.querySelector('.quick-input-widget');
+  const toolbar = document.querySelector('.debug-toolbar');
+  return {
+    topLines: decorated('debug-top-stack-frame-line'),
+    focusedLines: decorated('debug-focused-stack-frame-line'),
+    statusLine: status ? Number(/^Ln (\d+)/.exec(status)[1]) : null,
+    activeTab: activeTab ? activeTab.getAttribute('aria-label') || activeTab.innerText : null,
+    exception: exc && visible(exc) ? exc.innerText.trim() : null,
+    callStack: rows('.debug-call-stack .monaco-list-row'),
+    variables: rows('.debug-variables .monaco-list-row'),
+    repl: rows('.repl .monaco-list-row').map((r) => r.text),
+    toasts: [...document.querySelectorAll('.notifications-toasts .notification-toast')]
+      .filter(visible).map((t) => t.innerText.replace(/\s+/g, ' ').trim()),
+    dialogs: [...document.querySelectorAll('.monaco-dialog-box')].filter(visible)
+      .map((d) => d.innerText.replace(/\s+/g, ' ').trim()),
+    debugToolbar: Boolean(toolbar && visible(toolbar)),
+    quickInput: quickInput && visible(quickInput) ? {
+      title: (quickInput.querySelector('.quick-input-title') || {}).innerText || '',
+      placeholder: (quickInput.querySelector('.quick-input-box input') || {}).placeholder || '',
+      value: (quickInput.querySelector('.quick-input-box input') || {}).value || '',
+      rows: [...quickInput.querySelectorAll('.quick-input-list .monaco-list-row')].filter(visible)
+        .map((r) => (r.getAttribute('aria-label') || r.innerText).replace(/\s+/g, ' ').trim()),
+    } : null,
+  };
+}
+
+async function look(page) {
+  const s = await page.evaluate(snapshot);
+  for (const t of s.toasts) if (!result.toastsSeen.includes(t)) result.toastsSeen.push(t);
+  for (const d of s.dialogs) if (!result.dialogsSeen.includes(d)) result.dialogsSeen.push(d);
+  return s;
+}
+
+/** Polls the UI until `pred(snapshot)` holds; returns the snapshot, or
+ *  throws after `ms` with the last one. */
+async function until(page, what, pred, ms) {
+  const end = Date.now() + ms;
+  let s;
+  for (;;) {
+    s = await look(page);
+    if (pred(s)) return s;
+    if (Date.now() > end) {
+      const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
+      err.snapshot = s;
+      throw err;
+    }
+    await sleep(200);
+  }
+}
+
+/** Every row of the CALL STACK: the list is virtual (only the rows in view
+ *  exist), so scroll it with the mouse wheel and collect. */
+async function scanCallStack(page) {
+  const box = await page.evaluate(() => {
+    const el = document.querySelector('.debug-call-stack .monaco-list');
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + Math.min(r.height / 2, 40) };
+  });
+  if (!box) return [];
+  await page.mouse.move(box.x, box.y);
+  const seen = new Map();
+  const keyOf = (r) => `${r.kind}|${r.label}`;
+  for (let i = 0; i < 10; i++) await page.mouse.wheel({ deltaY: -2000 });
+  await sleep(100);
+  let stale = 0;
+  for (let i = 0; i < 400 && stale < 4; i++) {
+    const s = await page.evaluate(snapshot);
+    let fresh = 0;
+    for (const r of s.callStack) {
+      if (!seen.has(keyOf(r))) {
+        seen.set(keyOf(r), r);
+        fresh += 1;
+      }
+    }
+    stale = fresh ? 0 : stale + 1;
+    await page.mouse.wheel({ deltaY: 120 });
+    await sleep(60);
+  }
+  for (let i = 0; i < 10; i++) await page.mouse.wheel({ deltaY: -2000 });
+  return [...seen.values()];
+}
+
+async function shot(page, name) {
+  const file = path.join(config.artifacts, `${config.scenario}-${name}.png`);
+  await page.screenshot({ path: file });
+  result.screenshots = [...(result.screenshots || []), file];
+}
+
+async function clickEditorArea(page) {
+  const box = await page.evaluate(() => {
+    const el = document.querySelector('.part.editor');
+    const r = el.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  });
+  await page.mouse.click(box.x, box.y);
+}
+
+// ------------------------------------------------------------ scenarios
+
+async function waitStopped(page, ms = 60000) {
+  const stopped = await until(page, 'the stopped line (debug-top-stack-frame-line)',
+    (s) => s.topLines.length > 0 || s.focusedLines.length > 0, ms);
+  note('stopped', { topLines: stopped.topLines, focusedLines: stopped.focusedLines });
+  // the views fill in after the editor: a selected frame and the locals
+  const filled = await until(page, 'CALL STACK and VARIABLES to fill in',
+    (s) => s.callStack.some((r) => r.kind === 'frame' && r.selected) && s.variables.length > 0 &&
+      s.statusLine !== null && s.exception !== null, 20000).catch((err) => err.snapshot);
+  await sleep(500); // late toasts (an error to an early request) show up by now
+  const s = await look(page);
+  note('views filled', { ok: Boolean(filled) });
+  return s;
+}
+
+async function stoppedView(page) {
+  const s = await waitStopped(page);
+  result.stopped = s;
+  result.callStackAll = await scanCallStack(page);
+  note('call stack scanned', { rows: result.callStackAll.length });
+  await shot(page, 'stopped');
+}
+
+async function stop(page) {
+  await clickEditorArea(page);
+  await page.keyboard.down('Shift');
+  await page.keyboard.press('F5');
+  await page.keyboard.up('Shift');
+  note('Shift+F5');
+  try {
+    result.afterStop = await until(page, 'the session to end (debug toolbar gone, no stopped line)',
+      (s) => !s.debugToolbar && s.topLines.length === 0 && s.focusedLines.length === 0, 20000);
+    note('session ended');
+  } catch (err) {
+    result.afterStop = err.snapshot;
+    result.stopError = err.message;
+  }
+  await shot(page, 'ended');
+}
+
+/** F5 until a session starts: a key pressed while the workbench is still
+ *  connecting its extension host is dropped. */
+async function startDebugging(page) {
+  for (let attempt = 1; ; attempt++) {
+    await clickEditorArea(page);
+    await page.keyboard.press('F5');
+    note('F5', { attempt });
+    try {
+      await until(page, 'a debug session to start',
+        (s) => s.debugToolbar || s.topLines.length > 0 || s.toasts.length > 0 || s.dialogs.length > 0 ||
+          s.repl.length > 0, 5000);
+      return;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+
+async function scenarioF5(page) {
+  await startDebugging(page);
+  await stoppedView(page);
+  // Continue: refused, still stopped
+  result.toastsBeforeContinue = [...result.toastsSeen];
+  result.dialogsBeforeContinue = [...result.dialogsSeen];
+  await clickEditorArea(page);
+  await page.keyboard.press('F5');
+  note('F5 (continue)');
+  await sleep(3000);
+  result.afterContinue = await look(page);
+  note('after continue', { toasts: result.afterContinue.toasts });
+  await shot(page, 'continue');
+  await stop(page);
+}
+
+async function scenarioOpenCore(page) {
+  await clickEditorArea(page);
+  await page.keyboard.press('F1');
+  await until(page, 'the command palette', (s) => s.quickInput !== null, 10000);
+  await page.keyboard.type('Go Core Dump: Open Core File');
+  await until(page, 'the command in the palette',
+    (s) => s.quickInput && s.quickInput.rows.some((r) => /Go Core Dump: Open Core File/.test(r)), 15000);
+  await page.keyboard.press('Enter');
+  note('command run');
+  // VS Code's own file dialog (a quick input with a path box)
+  const dialog = await until(page, 'the file dialog for the core',
+    (s) => s.quickInput && /core file/i.test(s.quickInput.title), 20000);
+  result.coreDialog = dialog.quickInput;
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.type(config.corePath);
+  await sleep(1000);
+  await shot(page, 'core-dialog');
+  await page.keyboard.press('Enter');
+  note('core typed');
+  const pick = await until(page, 'the executable proposals',
+    (s) => s.quickInput && /executable/i.test(s.quickInput.title) && s.quickInput.rows.length > 0, 20000);
+  result.executablePick = pick.quickInput;
+  note('executables proposed', { rows: pick.quickInput.rows });
+  await shot(page, 'pick-executable');
+  await page.keyboard.press('Enter');
+  await stoppedView(page);
+  await stop(page);
+}
+
+async function scenarioAdapterDies(page) {
+  await startDebugging(page);
+  try {
+    result.afterDeath = await until(page, 'the adapter\'s exit in the Debug Console and the session ended',
+      (s) => s.repl.some((r) => /exited with code/.test(r)) && !s.debugToolbar, 30000);
+  } catch (err) {
+    result.afterDeath = err.snapshot;
+    result.deathError = err.message;
+  }
+  await sleep(1000);
+  result.afterDeath = await look(page);
+  note('after death');
+  await shot(page, 'adapter-died');
+}
+
+// ------------------------------------------------------------ main
+
+async function main() {
+  fs.mkdirSync(config.artifacts, { recursive: true });
+  const browser = await puppeteer.launch({
+    executablePath: config.chromium,
+    headless: 'new',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--window-size=1600,1200'],
+    defaultViewport: { width: 1600, height: 1200 },
+    userDataDir: config.browserProfile,
+  });
+  let page;
+  try {
+    page = await browser.newPage();
+    page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+    await page.goto(config.url, { waitUntil: 'domcontentloaded', timeout: 60000 });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    // the workbench restores its parts a moment after it appears
+    await page.waitForSelector('.part.editor', { timeout: 30000 });
+    await sleep(1500);
+    note('workbench');
+    const run = { f5: scenarioF5, openCore: scenarioOpenCore, adapterDies: scenarioAdapterDies }[config.scenario];
+    await run(page);
+  } catch (err) {
+    result.error = `${err.message}`;
+    if (err.snapshot) result.lastSnapshot = err.snapshot;
+    if (page) await shot(page, 'error').catch(() => {});
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  result.ms = Date.now() - t0;
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ ...result, error: `driver: ${err.stack || err}` }) + '\n');
+  process.exitCode = 1;
+});

@@ -1,0 +1,424 @@
+"""A real VS Code, end to end: code-server 4.100.3 serves VS Code to headless
+Chromium, driven by puppeteer-core (``tests/e2e/vscode/drive.js``). The
+extension is packaged from this tree (``vscode-extension/package.sh``) and
+installed into a private extensions folder; the adapter is this checkout's
+dapcore, found through the ``gocore.pythonPath`` *User* setting (``python3``
+on the code-server's PATH is a stand-in that fails, so an ignored setting
+shows). Assertions are on what the UI shows, against the Go runtime's own
+traceback of real cores.
+
+The tools are installed by ``tests/e2e/vscode/install.sh`` (Debian's
+chromium, ripgrep and libkrb5-dev; npm's code-server and puppeteer-core,
+under ``$DAPCORE_CACHE/e2e``); the tests run it first (about a second when
+everything is there), and a missing tool fails them. Screenshots are kept
+under ``$DAPCORE_CACHE/e2e/artifacts/<test>`` (printed by each test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dapcore.dap.stack import is_runtime
+from tests.factory import Fixture, FixtureSpec
+from tests.factory.matrix import spec as make_spec
+from tests.factory.paths import cache_root
+from tests.oracle import Frame, parse_traceback
+
+REPO = Path(__file__).resolve().parent.parent
+E2E = REPO / "tests" / "e2e" / "vscode"
+EXT = REPO / "vscode-extension"
+CHROMIUM = "/usr/bin/chromium"
+
+NILMAP = make_spec("1.27", "default", "nilmap")
+SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic")]
+
+
+# ------------------------------------------------------------ the tools
+
+
+def _fail(msg: str) -> None:
+    pytest.fail(msg, pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, Path]:
+    """Runs install.sh (idempotent) and returns the tools' paths."""
+    for tool in ("node", "npm", "bash"):
+        if shutil.which(tool) is None:
+            _fail(f"{tool} is not installed: the VS Code end-to-end tests need Node 20 and npm")
+    started = time.monotonic()
+    done = subprocess.run(["bash", str(E2E / "install.sh")], capture_output=True, text=True,
+                          timeout=1800)
+    if done.returncode != 0:
+        _fail("tests/e2e/vscode/install.sh failed (it installs chromium, code-server and "
+              f"puppeteer-core):\n{done.stdout}\n{done.stderr}")
+    print(f"e2e install check: {time.monotonic() - started:.1f} s")
+    prefix = cache_root() / "e2e" / "node"
+    found = {
+        "node": Path(shutil.which("node") or "node"),
+        "code_server": prefix / "node_modules" / "code-server" / "out" / "node" / "entry.js",
+        "node_modules": prefix / "node_modules",
+        "chromium": Path(CHROMIUM),
+    }
+    for name, path in found.items():
+        if not path.exists():
+            _fail(f"{name} not found at {path} after tests/e2e/vscode/install.sh")
+    return found
+
+
+@pytest.fixture(scope="module")
+def vsix(tools: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("vsix") / "gocore.vsix"
+    done = subprocess.run(["sh", str(EXT / "package.sh"), str(out)], capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0 or not out.is_file():
+        _fail(f"vscode-extension/package.sh failed:\n{done.stdout}\n{done.stderr}")
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CodeServer:
+    def __init__(self, port: int, user_data: Path, root: Path) -> None:
+        self.port = port
+        self.user_data = user_data
+        self.root = root
+
+    def url(self, folder: Path) -> str:
+        return f"http://127.0.0.1:{self.port}/?folder={folder}"
+
+
+@pytest.fixture(scope="module")
+def code_server(tools: dict[str, Path], vsix: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
+    root = tmp_path_factory.mktemp("code-server")
+    extensions, user_data = root / "extensions", root / "user-data"
+    (user_data / "User").mkdir(parents=True)
+    # Item under test: gocore.pythonPath in *User* settings, in a remote
+    # window (code-server is one). python3 on PATH cannot run dapcore.
+    settings = {
+        "gocore.pythonPath": sys.executable,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "workbench.welcomePage.walkthroughs.openOnInstall": False,
+        "extensions.ignoreRecommendations": True,
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "security.workspace.trust.enabled": False,
+        "window.restoreWindows": "none",
+        "files.hotExit": "off",
+        "git.enabled": False,
+        "chat.disableAIFeatures": True,
+    }
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    stub = root / "path-stub"
+    stub.mkdir()
+    for name in ("python3", "python"):
+        fake = stub / name
+        fake.write_text("#!/bin/sh\necho 'this python3 is a stand-in: gocore.pythonPath was not "
+                        "used' >&2\nexit 1\n")
+        fake.chmod(0o755)
+    closed = _free_port()  # nothing listens there: no marketplace traffic
+    gallery = {"serviceUrl": f"http://127.0.0.1:{closed}/api",
+               "itemUrl": f"http://127.0.0.1:{closed}/item",
+               "resourceUrlTemplate": f"http://127.0.0.1:{closed}/res/{{publisher}}/{{name}}"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSCODE_", "ELECTRON_"))}
+    env.update(PATH=f"{stub}:/usr/local/bin:/usr/bin:/bin", EXTENSIONS_GALLERY=json.dumps(gallery),
+               HOME=str(root / "home"))
+    (root / "home").mkdir()
+    cs = [str(tools["node"]), str(tools["code_server"])]
+    dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(user_data)]
+    done = subprocess.run([*cs, *dirs, "--install-extension", str(vsix)], cwd="/", env=env,
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode != 0 or not list(extensions.glob("dapcore.gocore-*")):
+        _fail(f"code-server --install-extension failed:\n{done.stdout}\n{done.stderr}")
+    port = _free_port()
+    log = (root / "code-server.log").open("w")
+    proc = subprocess.Popen(
+        [*cs, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--disable-telemetry",
+         "--disable-update-check", "--disable-workspace-trust", *dirs, str(root)],
+        cwd="/", env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _fail(f"code-server did not start:\n{(root / 'code-server.log').read_text()}")
+                time.sleep(0.3)
+        yield CodeServer(port, user_data, root)
+    finally:
+        # code-server and its children (extension host, file watchers): one
+        # process group, ended by its id
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            if not _group_alive(proc.pid):
+                break
+            time.sleep(0.5)
+            if not _group_alive(proc.pid):
+                break
+        log.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+# ------------------------------------------------------------ helpers
+
+
+def _artifacts(request: pytest.FixtureRequest) -> Path:
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    d = cache_root() / "e2e" / "artifacts" / name
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    print(f"screenshots: {d}")
+    return d
+
+
+def _drive(tools: dict[str, Path], server: CodeServer, folder: Path, scenario: str,
+           artifacts: Path, **extra: Any) -> dict[str, Any]:
+    config = {"scenario": scenario, "url": server.url(folder), "chromium": str(tools["chromium"]),
+              "artifacts": str(artifacts), "browserProfile": str(artifacts / "chromium-profile"),
+              **extra}
+    cfg = artifacts / "drive.json"
+    cfg.write_text(json.dumps(config))
+    env = dict(os.environ, NODE_PATH=str(tools["node_modules"]))
+    done = subprocess.run([str(tools["node"]), str(E2E / "drive.js"), str(cfg)], env=env,
+                          capture_output=True, text=True, timeout=240)
+    shutil.rmtree(artifacts / "chromium-profile", ignore_errors=True)
+    (artifacts / "drive.log").write_text(done.stderr)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        _fail(f"drive.js printed no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    result = json.loads(lines[-1])
+    (artifacts / "result.json").write_text(json.dumps(result, indent=2))
+    assert "error" not in result, (f"{result['error']}\nlast UI state: "
+                                   f"{json.dumps(result.get('lastSnapshot'), indent=1)[:4000]}\n"
+                                   f"steps: {result['steps']}\nlog: {done.stderr[-3000:]}")
+    return result
+
+
+def _user_frame(fixture: Fixture) -> Frame:
+    """The crash line: the first frame of the crashing goroutine, in the Go
+    runtime's own traceback, that is not the runtime's."""
+    tb = parse_traceback(fixture.stderr_text())
+    return next(f for f in tb.goroutines[0].frames
+                if isinstance(f, Frame) and not is_runtime(f.function, "zoo"))
+
+
+def _locals(fixture: Fixture, frame: Frame) -> list[dict[str, Any]]:
+    """dapcore's own locals of that frame (the CLI), to compare with VARIABLES."""
+    def cli(command: str, *args: str) -> Any:
+        done = subprocess.run([sys.executable, "-m", "dapcore", command, str(fixture.binary),
+                               str(fixture.core), *args, "--json"],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    bt = cli("bt")
+    frames = next(g for g in bt["goroutines"] if g["crashed"])["frames"]
+    index = next(i for i, f in enumerate(frames)
+                 if f["function"] == frame.function and f["line"] == frame.line)
+    return cli("locals", "-f", str(index))
+
+
+def _workspace(tmp_path: Path, launch: dict[str, Any]) -> Path:
+    ws = tmp_path / "ws"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / ".vscode" / "launch.json").write_text(json.dumps(
+        {"version": "0.2.0", "configurations": [launch]}, indent=2))
+    return ws
+
+
+def _assert_stopped_view(result: dict[str, Any], fixture: Fixture, view: dict[str, Any]) -> None:
+    user = _user_frame(fixture)
+    tb = parse_traceback(fixture.stderr_text())
+    lines = view["topLines"] + view["focusedLines"]
+    # the highlighted line is the user's crash line, in the user's file
+    assert user.line in lines, (user, view["topLines"], view["focusedLines"])
+    assert view["statusLine"] == user.line, (user, view["statusLine"])
+    assert view["activeTab"] and Path(user.file).name in view["activeTab"], view["activeTab"]
+    # the exception widget shows the panic
+    message = fixture.stderr_text().splitlines()[0]
+    assert view["exception"], "no exception widget"
+    text = message
+    if message.startswith(("panic: ", "fatal error: ")):
+        text = message.split(": ", 1)[1]
+    assert text in view["exception"], (message, view["exception"])
+    # CALL STACK: every goroutine a thread; the crashing one expanded with
+    # the user's frame selected
+    rows = result["callStackAll"]
+    threads = [r for r in rows if r["kind"] == "thread"]
+    ids = [int(m.group(1)) for t in threads if (m := re.search(r"\[Go (\d+)\]", t["label"]))]
+    assert len(ids) == len(threads), [t["label"] for t in threads]
+    assert sorted(ids) == sorted(g.id for g in tb.goroutines), (sorted(ids), len(tb.goroutines))
+    crashed_id = tb.goroutines[0].id
+    crashed = [t for t in threads if f"[Go {crashed_id}]" in t["text"] + t["label"]]
+    assert crashed and crashed[0]["expanded"] == "true", crashed
+    selected = [r for r in view["callStack"] if r["kind"] == "frame" and r["selected"]]
+    short = user.function.rsplit("/", 1)[-1]
+    assert selected and short in selected[0]["text"] + selected[0]["label"], (short, selected)
+    assert str(user.line) in selected[0]["text"] + selected[0]["label"], selected
+    # VARIABLES: the frame's locals with their values ("name = value" rows
+    # under the expanded first scope)
+    expected = {v["name"] for v in _locals(fixture, user)}
+    scopes = [r for r in view["variables"] if r["label"].startswith("Scope ")]
+    assert scopes and scopes[0]["text"].startswith("Locals") and scopes[0]["expanded"] == "true", \
+        scopes
+    shown = dict(r["text"].split(" = ", 1) for r in view["variables"]
+                 if not r["label"].startswith("Scope ") and " = " in r["text"])
+    assert shown or not expected, view["variables"]
+    assert set(shown) <= expected, (shown, sorted(expected))
+    assert set(shown) == expected or len(shown) >= 3, (shown, sorted(expected))
+    for name, value in shown.items():
+        assert value.strip(), f"{name} shows no value"
+    # no error notification, no dialog, up to here
+    toasts = result.get("toastsBeforeContinue", result["toastsSeen"])
+    dialogs = result.get("dialogsBeforeContinue", result["dialogsSeen"])
+    assert not toasts, toasts
+    assert not dialogs, dialogs
+
+
+# ------------------------------------------------------------ the tests
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_f5_stops_on_the_crash_line(spec: FixtureSpec, fixture: Fixture, tools: dict[str, Path],
+                                    code_server: CodeServer, tmp_path: Path,
+                                    request: pytest.FixtureRequest) -> None:
+    """F5 on a launch.json (no "python": the User setting gocore.pythonPath
+    is what finds dapcore): the stopped view, Continue refused, Stop."""
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary),
+                               "coreFilePath": str(fixture.core), "cwd": "${workspaceFolder}"})
+    result = _drive(tools, code_server, ws, "f5", _artifacts(request))
+    view = result["stopped"]
+    _assert_stopped_view(result, fixture, view)
+    # Continue: refused, and the session stays stopped
+    after = result["afterContinue"]
+    refusal = [t for t in after["toasts"] + after["repl"] if "cannot be resumed" in t]
+    assert refusal, (after["toasts"], after["repl"][-5:])
+    assert after["debugToolbar"], "the session ended on Continue"
+    assert _user_frame(fixture).line in after["topLines"] + after["focusedLines"], after
+    # Stop ends it
+    assert "stopError" not in result, (result.get("stopError"), result["afterStop"])
+
+
+def _retarget_core(src: Path, dst: Path, old: str, new: str) -> None:
+    """A copy of a core whose NT_FILE note names ``new`` instead of ``old``
+    (same length): a core from another machine, whose executable path does
+    not exist here. Only the PT_NOTE segments are changed."""
+    assert len(old) == len(new)
+    subprocess.run(["cp", "--sparse=always", str(src), str(dst)], check=True)
+    with dst.open("r+b") as f:
+        head = f.read(64)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        patched = 0
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _flags, offset, _va, _pa, filesz = struct.unpack("<IIQQQQ", f.read(40))
+            if p_type != 4:
+                continue
+            f.seek(offset)
+            notes = f.read(filesz)
+            if old.encode() in notes:
+                f.seek(offset)
+                f.write(notes.replace(old.encode() + b"\0", new.encode() + b"\0"))
+                patched += 1
+        assert patched, f"{old} not in the core's notes"
+
+
+@pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
+def test_open_core_file_proposes_the_executable_next_to_the_core(
+        spec: FixtureSpec, fixture: Fixture, tools: dict[str, Path], code_server: CodeServer,
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Go Core Dump: Open Core File… from the command palette, on a core
+    whose recorded executable path does not exist here, with a copy of the
+    executable next to it (and a newer executable of another build)."""
+    named = str(fixture.binary)
+    gone = named[:-3] + "zzz" if not named.endswith("zzz") else named[:-3] + "yyy"
+    ws = tmp_path / "cores"
+    ws.mkdir()
+    core = ws / "core.4242"
+    _retarget_core(fixture.core, core, named, gone)
+    server = ws / "server"
+    shutil.copy2(fixture.binary, server)
+    other = ws / "other-tool"
+    shutil.copy2("/bin/true", other)
+    later = time.time() + 60
+    os.utime(other, (later, later))
+    result = _drive(tools, code_server, ws, "openCore", _artifacts(request), corePath=str(core))
+    pick = result["executablePick"]
+    assert f"the core names {gone}, which does not exist here" in pick["title"], pick
+    assert pick["rows"][0].startswith(str(server)), pick["rows"]
+    assert "same Go build ID" in pick["rows"][0], pick["rows"]
+    assert any(r.startswith(str(other)) for r in pick["rows"][1:]), pick["rows"]
+    assert pick["rows"][-1].startswith("Choose the executable"), pick["rows"]
+    _assert_stopped_view(result, fixture, result["stopped"])
+    assert "stopError" not in result, (result.get("stopError"), result["afterStop"])
+
+
+@pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
+def test_adapter_dying_early_shows_its_stderr(spec: FixtureSpec, fixture: Fixture,
+                                              tools: dict[str, Path], code_server: CodeServer,
+                                              tmp_path: Path,
+                                              request: pytest.FixtureRequest) -> None:
+    """An adapter that dies at start-up (here: an interpreter that passes
+    the extension's check, then exits 7): the Debug Console shows its stderr
+    and exit code, and the session ends instead of hanging."""
+    fake = tmp_path / "dying-python"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "# the check (-P -c …) runs the real interpreter; the adapter (-P -m dapcore) dies\n"
+        'if [ "$2" = "-m" ]; then\n'
+        "  echo 'Traceback (most recent call last):' >&2\n"
+        "  echo 'RuntimeError: simulated adapter start-up failure (e2e test)' >&2\n"
+        "  exit 7\nfi\n"
+        f'exec "{sys.executable}" "$@"\n')
+    fake.chmod(0o755)
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary), "python": str(fake),
+                               "coreFilePath": str(fixture.core)})
+    result = _drive(tools, code_server, ws, "adapterDies", _artifacts(request))
+    after = result["afterDeath"]
+    assert "deathError" not in result, (result["deathError"], after)
+    console = "\n".join(after["repl"])
+    assert "RuntimeError: simulated adapter start-up failure (e2e test)" in console, console
+    assert "exited with code 7" in console, console
+    assert not after["debugToolbar"], "the session did not end"
