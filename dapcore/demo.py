@@ -16,6 +16,7 @@ import json
 import lzma
 import os
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,14 @@ from typing import IO, Any
 TIMEOUT = 60.0
 SHOW_THREADS = 8
 SHOW_FRAMES = 12
+SHOW_TRACEBACK = 12
 CONTEXT_LINES = 3
+
+# How the bundled program was built, in words (demo.json's factory variant).
+_BUILDS = {"default": "an optimized build", "noopt": "built with -gcflags=all=-N -l",
+           "pie": "built as a PIE", "trimpath": "built with -trimpath",
+           "stripped": "built with -ldflags=-s -w", "static": "built with CGO_ENABLED=0"}
+_LISTING_LINE = re.compile(r"^// (?P<file>[^ ]+):(?P<line>\d+)$")
 
 
 class DemoError(Exception):
@@ -174,14 +182,65 @@ def _source_lines(client: Client, source: dict[str, Any]) -> list[str] | None:
     return None
 
 
-def _frame_line(frame: dict[str, Any], focus: bool) -> str:
-    src = frame.get("source") or {}
-    where = f"{src.get('path') or src.get('name') or '?'}:{frame.get('line', 0)}"
-    hint = frame.get("presentationHint") or (src.get("presentationHint"))
-    mark = "→" if focus else ("·" if hint in ("deemphasize", "subtle", "label") else "*")
-    if frame.get("presentationHint") == "label":
-        return f"  {mark} {frame.get('name')}"
-    return f"  {mark} {frame.get('name')}  {where}"
+def describe(info: dict[str, Any]) -> str:
+    """``a Go 1.27.3 program built with -trimpath`` (from demo.json)."""
+    variant = (info.get("spec") or {}).get("variant", "default")
+    build = _BUILDS.get(variant, f"built as {variant!r}")
+    return f"a Go {info.get('goVersion', '?')} program {build}"
+
+
+class Frames:
+    """Where a DAP stack frame is, in Go terms: its file and line, also for
+    frames whose source is a disassembly listing (the Go file is not on
+    this machine) or that carry no source (their location is in the name)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._listings: dict[int, list[str]] = {}
+
+    def location(self, frame: dict[str, Any], above: dict[str, Any] | None = None) -> str:
+        """``above``: the frame printed before this one (its callee)."""
+        src = frame.get("source") or {}
+        if src.get("path"):
+            return f"{src['path']}:{frame.get('line', 0)}"
+        ref = src.get("sourceReference") or 0
+        if ref > 0:
+            go_file = str(src.get("origin", "")).split(" not found on this machine")[0]
+            where = self._listing_location(ref, int(frame.get("line") or 0))
+            # A callee inlined here shares this frame's instruction: the
+            # listing's line there is the callee's, not this frame's.
+            shares = (above is not None and above.get("presentationHint") != "label"
+                      and above.get("instructionPointerReference")
+                      == frame.get("instructionPointerReference"))
+            if where is not None and not shares:
+                file, line = where
+                return f"{go_file or file}:{line} (no local source)"
+            return f"{go_file or src.get('name', '?')} (no local source)"
+        return ""  # no source: the name says where (runtime/proc.go:435)
+
+    def _listing_location(self, ref: int, line: int) -> tuple[str, int] | None:
+        """The Go file:line a disassembly listing's comment gives for the
+        instruction on listing line ``line``."""
+        if ref not in self._listings:
+            body = self.client.request("source", {"source": {"sourceReference": ref},
+                                                  "sourceReference": ref})
+            self._listings[ref] = str(body.get("content", "")).splitlines()
+        lines = self._listings[ref]
+        for text in reversed(lines[:max(0, min(line, len(lines)))]):
+            m = _LISTING_LINE.match(text)
+            if m:
+                return m["file"], int(m["line"])
+        return None
+
+    def line(self, frame: dict[str, Any], focus: bool,
+             above: dict[str, Any] | None = None) -> str:
+        src = frame.get("source") or {}
+        hint = frame.get("presentationHint") or (src.get("presentationHint"))
+        mark = "→" if focus else ("·" if hint in ("deemphasize", "subtle", "label") else "*")
+        if frame.get("presentationHint") == "label":
+            return f"  {mark} {frame.get('name')}"
+        where = self.location(frame, above)
+        return f"  {mark} {frame.get('name')}" + (f"  {where}" if where else "")
 
 
 def run(out: IO[str] | None = None, workdir: Path | None = None,
@@ -195,10 +254,12 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
         out.write(text + "\n")
 
     binary, core, src, info = unpack(workdir)
-    say(f"dapcore demo: {info['fixture']} (Go {info['goVersion']}): a Go program that "
-        "panicked; opening its core through the DAP server")
-    say(f"  executable {binary}")
-    say(f"  core       {core}")
+    say(f"dapcore demo: {describe(info)} that panicked; opening its core through the DAP "
+        "server, as an editor does")
+    say(f"  unpacked into {binary.parent}")
+    say(f"  executable    {binary}")
+    say(f"  core          {core}")
+    say(f"  Go sources    {src}")
     log = tempfile.TemporaryFile("w+")  # the server's stderr, shown if it fails
     client = Client([sys.executable, "-m", "dapcore"], log)
     try:
@@ -221,9 +282,12 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
         say(f"■ stopped: {stopped.get('reason')} — {text}")
 
         exc = client.request("exceptionInfo", {"threadId": tid})
-        say("")
-        say("Exception")
-        say(f"  {exc.get('description') or exc.get('exceptionId', '')}")
+        description = str(exc.get("description") or exc.get("exceptionId", ""))
+        if description.strip() != text.strip():  # said once, unless it adds something
+            say("")
+            say("Exception")
+            for ln in description.splitlines():
+                say(f"  {ln}")
 
         threads = client.request("threads").get("threads", [])
         say("")
@@ -234,15 +298,17 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
             say(f"    … and {len(threads) - SHOW_THREADS} more")
 
         frames = client.request("stackTrace", {"threadId": tid}).get("stackFrames", [])
-        focus = next((f for f in frames if (f.get("source") or {}).get("path")
+        focus = next((f for f in frames if ((f.get("source") or {}).get("path")
+                                            or (f.get("source") or {}).get("sourceReference"))
                       and f.get("presentationHint") not in ("label", "subtle")
                       and (f.get("source") or {}).get("presentationHint") != "deemphasize"),
                      frames[0] if frames else None)
         say("")
         say(f"Call stack of the crashing goroutine ({len(frames)} frames; → where an editor "
             "lands, * user code, · runtime)")
-        for f in frames[:SHOW_FRAMES]:
-            say(_frame_line(f, f is focus))
+        where = Frames(client)
+        for i, f in enumerate(frames[:SHOW_FRAMES]):
+            say(where.line(f, f is focus, frames[i - 1] if i else None))
         if len(frames) > SHOW_FRAMES:
             say(f"    … and {len(frames) - SHOW_FRAMES} more")
 
@@ -251,7 +317,8 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
             line = int(focus.get("line") or 0)
             lines = _source_lines(client, src_ref)
             say("")
-            say(f"Source: {src_ref.get('path') or src_ref.get('name')}:{line}")
+            i = frames.index(focus)
+            say(f"Source: {where.location(focus, frames[i - 1] if i else None)}")
             if lines:
                 lo, hi = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
                 for n in range(lo, hi + 1):
@@ -281,8 +348,13 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
         if exc.get("details", {}).get("stackTrace"):
             say("")
             say("Traceback (exceptionInfo)")
-            for ln in str(exc["details"]["stackTrace"]).splitlines()[:12]:
+            tb = str(exc["details"]["stackTrace"]).splitlines()
+            for ln in tb[:SHOW_TRACEBACK]:
                 say(f"  {ln}")
+            if len(tb) > SHOW_TRACEBACK:
+                left = len(tb) - SHOW_TRACEBACK
+                say(f"  … {left} more line{'s' if left != 1 else ''} (all of it: "
+                    f"dapcore crash {binary} {core})")
         client.request("disconnect", {"terminateDebuggee": True})
     except DemoError as exc:
         client.close()
