@@ -221,6 +221,7 @@ def test_failed_launch_ends_the_session_once(spec: FixtureSpec, fixture: Fixture
         r = c.response(launch)
         assert not r["success"]
         assert "does not match the core" in r["message"], r["message"]
+        assert r["message"].count("Go build ID") == 1 and " has " in r["message"]  # both IDs
         assert "internal error" not in r["message"]
         c.event("terminated")
         assert c.response(done)["success"]

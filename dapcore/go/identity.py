@@ -27,42 +27,41 @@ def executable_path_in_core(core: CoreFile) -> str | None:
 
 def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
     """Raise :class:`MismatchError`, saying what differs, when ``core`` was not
-    produced by ``exe``."""
+    produced by ``exe``; the message names both Go build IDs when the core
+    holds the executable's first page (kernel cores and gcore do)."""
     ran = executable_path_in_core(core)
     where = f" (the core was produced by {ran})" if ran else ""
     entry = core.auxv.get(AT_ENTRY)
-    if entry is not None and not exe.is_pie and entry != exe.entry:
-        raise MismatchError(
-            f"{exe.path} does not match the core{where}: the process started at "
-            f"{entry:#x}, this executable starts at {exe.entry:#x}")
-    if not exe.segments:
-        return
     # Where the process mapped the executable's first page: NT_FILE's mapping
     # at file offset 0, else where this executable would have put it.
-    seg0 = exe.segments[0].vaddr & ~(_PAGE - 1)
+    seg0 = (exe.segments[0].vaddr & ~(_PAGE - 1)) if exe.segments else 0
     base = next((f.start for f in core.files if f.path == ran and f.offset == 0),
                 seg0 + memory.bias)
+    page = memory._core_bytes(base, _PAGE) if exe.segments else None
+    theirs = _go_build_id(page) if page is not None else None
+    ours = exe.go_build_id
+    ids = (f"; the core's executable has Go build ID {theirs}, {exe.path.name} has {ours}"
+           if theirs and ours and theirs != ours else "")
+
+    def mismatch(detail: str) -> MismatchError:
+        return MismatchError(f"{exe.path} does not match the core{where}: {detail}{ids}")
+
+    if entry is not None and not exe.is_pie and entry != exe.entry:
+        raise mismatch(f"the process started at {entry:#x}, this executable starts at "
+                       f"{exe.entry:#x}")
+    if not exe.segments:
+        return
     if exe.is_pie and entry is not None and entry - exe.entry != base - seg0:
-        raise MismatchError(
-            f"{exe.path} does not match the core{where}: its entry point is not where the "
-            "process started")
-    page = memory._core_bytes(base, _PAGE)
+        raise mismatch("its entry point is not where the process started")
     if page is not None and page != bytes(exe.data[:_PAGE]):
-        theirs = _go_build_id(page)
-        ours = exe.go_build_id
-        detail = (f"the core's executable has Go build ID {theirs}, {exe.path.name} has {ours}"
-                  if theirs and ours and theirs != ours
-                  else "their ELF headers differ")
-        raise MismatchError(f"{exe.path} does not match the core{where}: {detail}")
+        raise mismatch("different builds" if ids else "their ELF headers differ")
     if entry is not None:
         # gcore snapshots hold the text itself: compare a few bytes at entry.
         text = memory._core_bytes(entry, 64)
         if text is not None:
             link = entry - memory.bias
             if exe.read_static(link, 64) != text:
-                raise MismatchError(
-                    f"{exe.path} does not match the core{where}: the code at the entry "
-                    "point differs")
+                raise mismatch("the code at the entry point differs")
 
 
 def _go_build_id(page: bytes) -> str | None:
