@@ -121,7 +121,8 @@ def nvim_dap(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- one session ----------------------------------------------------------------------------
 
 def run_session(fixture: Fixture, dap_dir: Path, work: Path, mode: str = "executable",
-                timeout_ms: int = 20000) -> dict[str, Any]:
+                timeout_ms: int = 20000, program: Path | None = None,
+                expect_failure: bool = False) -> dict[str, Any]:
     """Run the driver in a fresh headless Neovim; its JSON results, with
     ``nvim`` (exit status, stderr, seconds) and ``log`` (nvim-dap's log) added."""
     work.mkdir(parents=True, exist_ok=True)
@@ -129,8 +130,8 @@ def run_session(fixture: Fixture, dap_dir: Path, work: Path, mode: str = "execut
     spec = work / "in.json"
     spec.write_text(json.dumps({
         "dap_dir": str(dap_dir), "python": sys.executable, "mode": mode,
-        "program": str(fixture.binary), "core": str(fixture.core), "out": str(out),
-        "timeout_ms": timeout_ms,
+        "program": str(program or fixture.binary), "core": str(fixture.core), "out": str(out),
+        "timeout_ms": timeout_ms, "expect_failure": expect_failure,
     }))
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for name in ("CONFIG", "DATA", "STATE", "CACHE"):
@@ -463,3 +464,26 @@ def test_nvim_dap_server_adapter(spec: FixtureSpec, fixture: Fixture, nvim_dap: 
     check_continue(result)
     check_terminate(result, "server")
     check_notifications(result)
+
+
+MISMATCH = (make_spec("1.19", "default", "nilmap"), make_spec("1.27", "default", "nilmap"))
+
+
+@pytest.mark.parametrize("spec", MISMATCH[:1], ids=["mismatched-core"])
+def test_nvim_dap_failed_launch_ends_the_session(spec: FixtureSpec, fixture: Fixture,
+                                                 nvim_dap: Path, tmp_path: Path) -> None:
+    """A core of another build: nvim-dap shows the reason once ("Error on
+    launch: … does not match the core …"), the session ends, the adapter exits."""
+    from tests.factory import ensure
+
+    other = ensure(MISMATCH[1])
+    result = run_session(fixture, nvim_dap, tmp_path, program=other.binary, expect_failure=True)
+    why = explain(result)
+    assert not result["errors"], why
+    assert result["session_left"] is False, why
+    errors = [n["msg"] for n in result["notifications"] if n["level"] >= WARN]
+    assert len(errors) == 1 and errors[0].startswith("Error on launch: "), why
+    assert "does not match the core" in errors[0] and "Go build ID" in errors[0], why
+    procs = [p for p in result["processes"] if p.get("pid")]
+    assert len(procs) == 1 and procs[0].get("t_exit") is not None, why
+    assert procs[0]["exit_code"] == 0 and not procs[0].get("exit_signal"), why

@@ -9,7 +9,8 @@
 --   "mode": "executable" | "server",
 --   "program", "core": the fixture's files,
 --   "out": where the results go,
---   "timeout_ms": the limit of each wait
+--   "timeout_ms": the limit of each wait,
+--   "expect_failure": true for a launch dapcore must refuse (optional)
 -- }
 --
 -- The script never raises out of its main body: every failure becomes an
@@ -271,6 +272,25 @@ local function run()
     program = input.program,
     coreFilePath = input.core,
   })
+
+  if input.expect_failure then
+    -- A launch dapcore refuses: the error is shown once, 'terminated' ends
+    -- the session, and the adapter goes away (no session left 'running').
+    wait_for('the terminated event', function() return count(out.events, 'terminated') >= 1 end)
+    wait_for('the session to end', function() return dap.session() == nil end, 5000)
+    step('ended')
+    out.session_left = dap.session() ~= nil
+    wait_for('the adapter process to exit', function()
+      for _, p in ipairs(out.processes) do
+        if p.pid and p.t_exit == nil then
+          return false
+        end
+      end
+      return true
+    end, 8000)
+    vim.wait(300, function() return false end, 10)
+    return
+  end
 
   if not wait_for('the first stopped event', function() return stopped_handled >= 1 end) then
     return
