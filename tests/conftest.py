@@ -17,6 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.factory import Fixture, FixtureSpec, Outcome, ensure_all
+from tests.factory.notices import listening
 from tests.factory.paths import cache_root
 
 _outcomes: dict[str, tuple[Fixture | None, str | None]] = {}
@@ -36,7 +37,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     say(f"fixture factory: {len(specs)} fixtures (cached ones are reused; building a "
         f"missing one takes seconds, the whole matrix minutes), cache {cache_root()}")
     start = time.monotonic()
-    outcomes = ensure_all(list(specs.values()), jobs=jobs, progress=_progress(say))
+    with listening(lambda text: say(f"fixture factory: {text}")):
+        outcomes = ensure_all(list(specs.values()), jobs=jobs, progress=_progress(say))
     for out in outcomes:
         _outcomes[out.spec.id] = (out.fixture, out.error)
     actions = Counter(o.produced.action if o.produced else "failed" for o in outcomes)

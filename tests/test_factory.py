@@ -78,15 +78,20 @@ def test_check_of_a_snapshot_uses_its_stack_dump(spec: FixtureSpec, fixture: Fix
     assert result.error is None and result.disagreements == []
 
 
+def make_cache(root: Path, shared: tuple[str, ...]) -> Path:
+    """A cache of its own, sharing these folders of the real one."""
+    real = cache_root()
+    root.mkdir()
+    for name in shared:
+        (real / name).mkdir(exist_ok=True)
+        (root / name).symlink_to(real / name)
+    return root
+
+
 @pytest.fixture
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A cache of its own for fixtures (toolchains and binaries shared)."""
-    real = cache_root()
-    root = tmp_path / "cache"
-    root.mkdir()
-    for name in ("toolchains", "bin"):
-        (real / name).mkdir(exist_ok=True)
-        (root / name).symlink_to(real / name)
+    root = make_cache(tmp_path / "cache", ("toolchains", "bin"))
     monkeypatch.setenv("DAPCORE_CACHE", str(root))
     return root
 
@@ -133,16 +138,20 @@ def test_one_fixture(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fixture.core.stat().st_size > 0
 
 
-def test_session_prints_fixture_progress(own_cache: Path) -> None:
+def test_session_prints_fixture_progress(tmp_path: Path) -> None:
     """``python -m pytest`` on a cold cache says what it builds, under
-    pytest's output capture."""
+    pytest's output capture (the toolchain and Go's build cache are shared)."""
+    root = make_cache(tmp_path / "cache", ("toolchains", "gocache"))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "tests/test_factory.py::test_one_fixture"],
-        cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=600)
+        cwd=REPO, env=dict(os.environ, DAPCORE_CACHE=str(root)), capture_output=True,
+        text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert any(ln.startswith("fixture factory: 1 fixtures") for ln in lines), proc.stdout
+    assert (f"fixture factory: compiling zoo with Go {NILMAP.toolchain.version} (default)"
+            in lines), proc.stdout
     assert "fixture factory: [1/1] go1.27-default-nilmap: built" in lines
     assert any(ln.startswith("fixture factory: 1 fixtures ready in ") and "1 built" in ln
                for ln in lines)

