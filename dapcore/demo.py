@@ -374,6 +374,8 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
 def main(argv: list[str] | None = None) -> int:
     try:
         return run()
+    except BrokenPipeError:
+        raise  # the reader went away (dapcore demo | head): the command line ends quietly
     except (DemoError, OSError, lzma.LZMAError) as exc:
         print(f"dapcore demo: {exc}", file=sys.stderr)
         return 1

@@ -168,3 +168,15 @@ def _crash_text() -> str:
 
     binary, core, _, _ = unpack()
     return Report.open(binary, core).crash_text()
+
+
+def test_demo_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """``dapcore demo | head -1``: no traceback, no "Broken pipe" error."""
+    env = dict(os.environ, DAPCORE_CACHE=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "dapcore", "demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
