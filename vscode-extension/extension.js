@@ -330,18 +330,26 @@ class ChildDebugAdapter {
     this.exited = true;
     this.exitCode = code;
     this.exitSignal = signal;
-    log(`adapter ${this.exitSummary()}`);
+    log(`adapter ${this.exitSummary(false)}`);
     if (this.ending) return;
+    const answerPending = () => {
+      for (const [seq, command] of this.pending) {
+        this.send(this.response({ seq, command }, false, `Go Core Dump: ${this.exitSummary()}`));
+      }
+      this.pending.clear();
+    };
+    if (this.sawTerminated && code === 0) {
+      // the adapter ended the session itself, then exited cleanly
+      answerPending();
+      return;
+    }
     // Died while the session was on: say so in the Debug Console.
     const output = (category, text) => this.send({ type: 'event', seq: this.seq++, event: 'output',
       body: { category, output: text } });
     if (this.stderr.trim()) output('stderr', this.stderr.endsWith('\n') ? this.stderr : this.stderr + '\n');
     output('stderr', `Go Core Dump: ${this.exitSummary(false)} before the session ended ` +
       `(working directory ${this.cwd}).\n`);
-    for (const [seq, command] of this.pending) {
-      this.send(this.response({ seq, command }, false, `Go Core Dump: ${this.exitSummary()}`));
-    }
-    this.pending.clear();
+    answerPending();
     if (!this.sawTerminated) this.send({ type: 'event', seq: this.seq++, event: 'terminated' });
   }
 

@@ -405,6 +405,21 @@ test('adapter process: exiting after disconnect is quiet', async () => {
   adapter.dispose();
 });
 
+test('adapter process: ending the session itself (terminated, exit 0) is quiet too', async () => {
+  const ends = `process.stdin.on('data', () => { const j = JSON.stringify({ type: 'event', seq: 1, event: 'terminated' });
+process.stdout.write('Content-Length: ' + j.length + '\\r\\n\\r\\n' + j); process.stderr.write('INFO session ended\\n'); setTimeout(() => process.exit(0), 20); });`;
+  const { adapter, sent, waitFor } = startAdapter(ends);
+  adapter.handleMessage({ type: 'request', seq: 1, command: 'launch', arguments: {} });
+  await waitFor((m) => m.event === 'terminated');
+  await new Promise((resolve) => adapter.child.on('close', resolve));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(sent.filter((m) => m.event === 'output'), []);
+  assert.equal(sent.filter((m) => m.event === 'terminated').length, 1);
+  const launch = sent.find((m) => m.command === 'launch');
+  assert.equal(launch.success, false); // never answered by the adapter: answered for it
+  adapter.dispose();
+});
+
 test('adapter process: a real dapcore session through the inline adapter',
   { skip: !process.env.GOCORE_TEST_PYTHON && 'GOCORE_TEST_PYTHON unset' }, async () => {
     const dir = tmpDir('real');
