@@ -104,7 +104,8 @@ fi
 # --------------------------------------------- the extension's devDependencies
 if [ ! -x "$repo/vscode-extension/node_modules/.bin/vsce" ]; then
   say "npm install in vscode-extension (@vscode/vsce)"
-  (cd "$repo/vscode-extension" && npm install --no-audit --no-fund --loglevel=warn >/dev/null)
+  (cd "$repo/vscode-extension" &&
+    npm_config_update_notifier=false npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 say "ready in $(( $(date +%s) - start )) s ($prefix)"
