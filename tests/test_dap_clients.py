@@ -199,6 +199,8 @@ def test_requests_pipelined_after_launch_are_answered(spec: FixtureSpec,
             r = c.response(s, timeout=120)
             assert r["success"], r
         assert shown_errors(c) == []
+        c.event("stopped", timeout=60)
+        c.ok("threads")  # anything sent after it comes after it
         assert len(c.events("stopped")) == 1
 
 
