@@ -260,10 +260,29 @@ async function scenarioOpenCore(page) {
   await page.keyboard.type(config.corePath);
   await sleep(1000);
   await shot(page, 'core-dialog');
-  await page.keyboard.press('Enter');
-  note('core typed');
-  const pick = await until(page, 'the executable proposals',
-    (s) => s.quickInput && /executable/i.test(s.quickInput.title) && s.quickInput.rows.length > 0, 20000);
+  // The dialog refreshes its list as the path is typed; an Enter that lands
+  // during a refresh is dropped. Press it again until the dialog moves on.
+  const proposals = (s) => s.quickInput && /executable/i.test(s.quickInput.title)
+    && s.quickInput.rows.length > 0;
+  let pick = null;
+  for (let attempt = 1; attempt <= 5 && !pick; attempt++) {
+    await page.keyboard.press('Enter');
+    note('core typed', { attempt });
+    try {
+      pick = await until(page, 'the executable proposals', proposals, attempt < 5 ? 4000 : 20000);
+    } catch (err) {
+      if (attempt === 5) throw err;
+      const s = await look(page);
+      if (!(s.quickInput && /core file/i.test(s.quickInput.title))) throw err;
+      if (s.quickInput.value !== config.corePath) {
+        await page.keyboard.down('Control');
+        await page.keyboard.press('KeyA');
+        await page.keyboard.up('Control');
+        await page.keyboard.type(config.corePath);
+      }
+      await sleep(500);
+    }
+  }
   result.executablePick = pick.quickInput;
   note('executables proposed', { rows: pick.quickInput.rows });
   await shot(page, 'pick-executable');
