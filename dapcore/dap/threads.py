@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.process import Process
-from dapcore.go.traceback import go_statement_function
+from dapcore.go.traceback import goroutine_name
 
 
 def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:
@@ -15,9 +15,7 @@ def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:
 
 def thread_name(proc: Process, g: Goroutine) -> str:
     """``[Go 7] main.worker · chan receive`` (+ ``· thread 1234`` and the crash mark)."""
-    fn = go_statement_function(proc, g)
-    if fn == "runtime.main":
-        fn = "main.main"
+    fn = goroutine_name(proc, g)  # the same name the CLI shows
     parts = [f"[Go {g.goid}] {fn or '?'}", g.status_text]
     if g.locked_to_thread:
         parts.append("locked to thread")
