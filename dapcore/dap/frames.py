@@ -40,7 +40,10 @@ def _source(session: Session, rep: Report, f: Frame) -> tuple[dict[str, Any] | N
 
 def _short_path(path: str) -> str:
     """``/usr/lib/go/src/runtime/panic.go`` → ``runtime/panic.go``: the
-    path under ``src/`` (the Go tree, GOPATH), else the last two parts."""
+    path under ``src/`` (the Go tree, GOPATH), else the last two parts; a
+    relative (``-trimpath``) path as it is."""
+    if not path.startswith("/"):
+        return path  # -trimpath: already relative to its module or GOROOT/src
     parts = path.replace("\\", "/").split("/")
     if "src" in parts:
         i = len(parts) - 1 - parts[::-1].index("src")
