@@ -9,6 +9,7 @@ from dapcore.go.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.report import Report
 from dapcore.go.traceback import created_by, format_frame, header, printed_frames
+from dapcore.go.userframe import is_user_function, main_module
 
 
 def first_line(report: Report) -> str:
@@ -47,13 +48,35 @@ def exception_info(report: Report, g: Goroutine | None) -> dict[str, Any]:
     c = report.crash
     details: dict[str, Any] = {"message": c.header()}
     panic = c.panics[-1] if c.panics else None
-    if panic is not None and panic.type_name:
-        details["typeName"] = panic.type_name
-        details["fullTypeName"] = panic.type_name
+    type_name = _panic_type(report, g, panic.type_name) if panic is not None else None
+    if type_name:
+        details["typeName"] = type_name
+        details["fullTypeName"] = type_name
     if g is not None:
         details["stackTrace"] = runtime_traceback(report, g)
     return {"exceptionId": exception_id(report), "description": first_line(report),
             "breakMode": "always", "details": details}
+
+
+def _panic_type(report: Report, g: Goroutine | None, type_name: str | None) -> str | None:
+    """The panic value's type as far as the core tells it. Before dying the
+    runtime replaced an error or Stringer value by its text (preprintpanics),
+    so a ``string`` may have been any error: it is ``runtime.Error`` when
+    the runtime itself called ``panic`` (nil map, bounds, nil pointer …),
+    else unknown (None) rather than a misleading ``string``."""
+    if type_name != "string":
+        return type_name
+    if g is None:
+        return None
+    frames = report.stack(g).frames
+    for i, f in enumerate(frames[:-1]):
+        if f.function in ("panic", "runtime.gopanic"):
+            caller = frames[i + 1].function
+            if not is_user_function(caller, main_module(report.proc)):
+                if caller.startswith(("runtime.", "internal/runtime/")):
+                    return "runtime.Error"
+            return None
+    return None
 
 
 def summary(report: Report, core: str) -> str:
