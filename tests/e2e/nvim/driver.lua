@@ -92,6 +92,19 @@ local function wait_for(what, cond, ms)
   return ok
 end
 
+-- Every adapter process nvim-dap started has exited (nvim-dap's own
+-- fallback kills a stdio adapter 5 s after closing its stdin: wait past it).
+local function wait_for_adapters_exit()
+  wait_for('the adapter process to exit', function()
+    for _, p in ipairs(out.processes) do
+      if p.pid and p.t_exit == nil then
+        return false
+      end
+    end
+    return true
+  end, 8000)
+end
+
 -- A plain copy of a DAP value (no functions, no cycles, no userdata).
 local function plain(v, depth)
   depth = depth or 0
@@ -280,14 +293,7 @@ local function run()
     wait_for('the session to end', function() return dap.session() == nil end)
     step('ended')
     out.session_left = dap.session() ~= nil
-    wait_for('the adapter process to exit', function()
-      for _, p in ipairs(out.processes) do
-        if p.pid and p.t_exit == nil then
-          return false
-        end
-      end
-      return true
-    end, 8000)
+    wait_for_adapters_exit()
     vim.wait(300, function() return false end, 10)
     return
   end
@@ -361,14 +367,7 @@ local function run()
   step('closed')
   -- nvim-dap's own fallback kills a stdio adapter with SIGKILL 5 s after
   -- closing its stdin; wait past that to see how it really ended.
-  wait_for('the adapter process to exit', function()
-    for _, p in ipairs(out.processes) do
-      if p.pid and p.t_exit == nil then
-        return false
-      end
-    end
-    return true
-  end, 8000)
+  wait_for_adapters_exit()
   step('exited')
   -- nvim-dap reports a bad exit status through a scheduled notification.
   vim.wait(300, function() return false end, 10)
