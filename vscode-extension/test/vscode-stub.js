@@ -1,5 +1,5 @@
 'use strict';
-// A stand-in for the `vscode` module: just what extension.js uses, with
+// A stand-in for the `vscode` module: just what the extension uses, with
 // knobs the tests turn (settings, installed extensions, dialog answers) and
 // logs they read (error messages, started sessions, registrations).
 const Module = require('module');
