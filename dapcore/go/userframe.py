@@ -11,6 +11,7 @@ compiler-made runtime helpers are not; third-party modules
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dapcore.go.traceback import printed_frames
@@ -40,6 +41,7 @@ def main_module(proc: Process) -> str | None:
 _CGO_MADE = re.compile(r"\.(_Cfunc_|_cgo_|_cgoexp_|_Cmacro_|_C2func_)[^./]*$")
 
 
+@lru_cache(maxsize=8192)  # a few hundred names serve 100,000 goroutines
 def is_user_function(function: str, module: str | None) -> bool:
     """True for functions the user wrote (see the module docstring);
     ``module`` is the main module's path (:func:`main_module`). cgo's
