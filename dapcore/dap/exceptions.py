@@ -9,7 +9,6 @@ from dapcore.go.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.report import Report
 from dapcore.go.traceback import created_by, format_frame, header, printed_frames
-from dapcore.go.userframe import is_user_function, main_module
 
 
 def first_line(report: Report) -> str:
@@ -69,14 +68,9 @@ def _panic_type(report: Report, g: Goroutine | None, type_name: str | None) -> s
     if g is None:
         return None
     frames = report.stack(g).frames
-    for i, f in enumerate(frames[:-1]):
-        if f.function in ("panic", "runtime.gopanic"):
-            caller = frames[i + 1].function
-            if not is_user_function(caller, main_module(report.proc)):
-                if caller.startswith(("runtime.", "internal/runtime/")):
-                    return "runtime.Error"
-            return None
-    return None
+    caller = next((frames[i + 1].function for i, f in enumerate(frames[:-1])
+                   if f.function in ("panic", "runtime.gopanic")), "")
+    return "runtime.Error" if caller.startswith(("runtime.", "internal/runtime/")) else None
 
 
 def summary(report: Report, core: str) -> str:

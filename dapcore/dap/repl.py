@@ -17,11 +17,10 @@ command there (``goroutine 7 bt``, ``goroutine 7 frame 2 x``, ``goroutine 7 p x`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dapcore.dap.args import RequestError
 from dapcore.dap.exceptions import runtime_traceback
-from dapcore.go.pclntab import print_name
 
 if TYPE_CHECKING:
     from dapcore.dap.session import Session
@@ -103,33 +102,29 @@ def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
             if not rest[0].isdigit():
                 raise RequestError("usage: bt [GOROUTINE-ID]")
             goid = int(rest[0])
-        return runtime_traceback(rep, _goroutine(rep, goid))
+        return runtime_traceback(rep, rep._g(goid))
     if cmd == "crash":
         return rep.crash_text()
     if cmd in ("locals", "args"):
         return _locals(session, rep, goid, index, arguments=cmd == "args")
     if cmd in ("goroutine", "gr"):
         if not rest:
-            g = _goroutine(rep, goid)
-            return (f"goroutine {goid} [{g.status_text}], frame {index}: "
-                    f"{_describe(rep.stack(g).frames, index)}")
+            return f"goroutine {goid} [{rep._g(goid).status_text}], {rep.frame_line(goid, index)}"
         if not rest[0].isdigit():
             raise RequestError("usage: goroutine [ID [COMMAND]]")
         new = int(rest[0])
-        g = _goroutine(rep, new)
-        target = (new, top_user_frame(session, rep, new))
+        g = rep._g(new)
+        target = (new, rep.landing_frame(new))
         if len(rest) > 1:
             return _run(session, rep, line.split(None, 2)[2], target, selected, switch=False)
         if switch:
             session.repl_frame = (target, selected)
-        frames = rep.stack(g).frames
-        return (f"goroutine {new} [{g.status_text}], frame {target[1]}: "
-                f"{_describe(frames, target[1])}")
+        return f"goroutine {new} [{g.status_text}], {rep.frame_line(*target)}"
     if cmd in ("frame", "up", "down"):
-        frames = rep.stack(_goroutine(rep, goid)).frames
+        frames = rep.stack(rep._g(goid)).frames
         if cmd == "frame":
             if not rest:
-                return f"frame {index}: {_describe(frames, index)}"
+                return rep.frame_line(goid, index)
             if not rest[0].isdigit():
                 raise RequestError("usage: frame N [EXPRESSION]")
             new = int(rest[0])
@@ -149,23 +144,8 @@ def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
             return Evaluate(goid, new, expr)
         if switch:
             session.repl_frame = ((goid, new), selected)
-        return f"frame {new}: {_describe(frames, new)}"
+        return rep.frame_line(goid, new)
     raise RequestError(f"unknown command {cmd!r} (type 'help')")
-
-
-def top_user_frame(session: Session, rep: Report, goid: int) -> int:
-    """Index of goroutine ``goid``'s landing frame: its innermost user frame
-    (:func:`dapcore.go.userframe.landing_frame`)."""
-    from dapcore.go.userframe import landing_frame
-
-    return landing_frame(rep, _goroutine(rep, goid))
-
-
-def _goroutine(rep: Report, goid: int) -> Any:
-    g = next((x for x in rep.proc.goroutines if x.goid == goid), None)
-    if g is None:
-        raise RequestError(f"no goroutine {goid} in the core")
-    return g
 
 
 def _locals(session: Session, rep: Report, goid: int, index: int, arguments: bool) -> str:
@@ -181,11 +161,3 @@ def _locals(session: Session, rep: Report, goid: int, index: int, arguments: boo
             lines.append(f"{v.name} = {v.text}")
     what = "arguments" if arguments else "locals"
     return "\n".join(lines) if lines else f"(no {what})"
-
-
-def _describe(frames: list[Any], i: int) -> str:
-    if not 0 <= i < len(frames):
-        return "(no frame)"
-    f = frames[i]
-    where = f"{f.file}:{f.line}" if f.file and f.file != "?" else f"{f.pc:#x}"
-    return f"{print_name(f.function)}{' (inlined)' if f.inlined else ''} at {where}"

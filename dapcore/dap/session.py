@@ -315,13 +315,14 @@ class Session:
         try:
             config, report = await open_core(self, args)
             sources = await self.engine(SourceMap, report, config.substitute, config.cwd)
-        except (RequestError, DapcoreError) as exc:
-            self.launch_error = exc.message if isinstance(exc, RequestError) else str(exc)
+        except BaseException as exc:
+            if isinstance(exc, RequestError):
+                self.launch_error = exc.message
+            elif isinstance(exc, DapcoreError):
+                self.launch_error = str(exc)
+            else:  # a bug, or the launch was cancelled
+                self.launch_error = "the launch did not complete"
             self._launch_failed = True  # the error response is followed by 'terminated'
-            raise
-        except BaseException:
-            self.launch_error = "the launch did not complete"
-            self._launch_failed = True
             raise
         else:
             self.config, self.report, self.sources = config, report, sources
@@ -548,10 +549,8 @@ class Session:
         """(goid, frame index) evaluated in when no frame is given: where an
         editor lands on the crashing (or first) goroutine (the engine's rule,
         :func:`dapcore.go.userframe.landing_frame`)."""
-        from dapcore.go.userframe import landing_frame
-
         goid = rep.default_goid()
-        return goid, landing_frame(rep, rep._g(goid))
+        return goid, rep.landing_frame(goid)
 
     async def on_modules(self, args: dict[str, Any]) -> Reply:
         non_negative(args, "startModule", 0)

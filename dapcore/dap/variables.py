@@ -231,9 +231,10 @@ class Variables:
             return {"name": x[0], "value": x[1], "variablesReference": 0}
         return self.variable(goid, index, x)
 
-    def value_ref(self, goid: int, index: int, v: Value) -> int:
-        """The reference of an expandable value (0 when it has no children)."""
-        if v.error is not None or not expansion(v).child_count:
+    def value_ref(self, goid: int, index: int, v: Value, shown: Value) -> int:
+        """The reference of an expandable value (0 when it has no children);
+        ``shown``: whose children expanding it shows (:func:`expansion`)."""
+        if v.error is not None or not shown.child_count:
             return 0
         key: tuple[Any, ...] = ("value", goid, index, v.expression_path)
         n = 0
@@ -254,12 +255,13 @@ class Variables:
         state (Go has no expression for them; ``len``/``cap`` excepted), a
         closure's captured variables, and map entries whose key is written
         as a composite literal."""
-        out: dict[str, Any] = {"name": v.name, "value": full_text(v),
+        shown = expansion(v)
+        out: dict[str, Any] = {"name": v.name, "value": full_text(v, shown),
                                "type": v.type_name if v.type is not None else ""}
         if _has_expression(v, parent):
             out["evaluateName"] = v.expression_path
-        out["variablesReference"] = self.value_ref(goid, index, v)
-        out.update(child_counts(v, out["variablesReference"]))
+        out["variablesReference"] = self.value_ref(goid, index, v, shown)
+        out.update(child_counts(shown, out["variablesReference"]))
         out.update(memory_reference(v))
         return out
 
@@ -276,11 +278,12 @@ class Variables:
         ctx.config.hex = hex_
         try:
             v = self.evaluate_value(goid, index, expression)
-            ref = self.value_ref(goid, index, v)
-            body: dict[str, Any] = {"result": full_text(v), "variablesReference": ref}
+            shown = expansion(v)
+            ref = self.value_ref(goid, index, v, shown)
+            body: dict[str, Any] = {"result": full_text(v, shown), "variablesReference": ref}
             if v.type is not None:
                 body["type"] = v.type_name
-            body.update(child_counts(v, ref))
+            body.update(child_counts(shown, ref))
             body.update(memory_reference(v))
             return body
         finally:
@@ -347,12 +350,13 @@ def _same(a: Value, b: Value) -> bool:
     return a.addr is not None or a.text == b.text
 
 
-def full_text(v: Value) -> str:
+def full_text(v: Value, shown: Value | None = None) -> str:
     """``v.text``, except that a string shows up to ``maxStringLen`` bytes (the
     one-line summary cuts strings short), and a pointer whose target's
     fields are shown under it (:func:`expansion`) names its address:
-    ``(*main.Account)(0xc000012345) {ID: 7, …}``."""
-    target = expansion(v)
+    ``(*main.ValPoint)(0xc000012345) {X: 100, Y: 200}``. ``shown``:
+    :func:`expansion` of ``v`` when the caller has it."""
+    target = expansion(v) if shown is None else shown
     if target is not v:
         try:
             addr = v.word(0)
@@ -374,12 +378,13 @@ def full_text(v: Value) -> str:
     return v.text
 
 
-def child_counts(v: Value, ref: int) -> dict[str, int]:
+def child_counts(shown: Value, ref: int) -> dict[str, int]:
+    """``indexedVariables``/``namedVariables`` of an expandable value;
+    ``shown``: whose children expanding it shows (:func:`expansion`)."""
     if not ref:
         return {}
-    v = expansion(v)
-    n = v.child_count
-    return {"indexedVariables": n} if v.indexed else {"namedVariables": n}
+    n = shown.child_count
+    return {"indexedVariables": n} if shown.indexed else {"namedVariables": n}
 
 
 _FLATTENED = ("struct", "array", "slice", "map")

@@ -151,7 +151,8 @@ class Report:
             return f"frame {index}"
         f = frames[index]
         inl = " (inlined)" if f.inlined else ""
-        return f"frame {index}: {print_name(f.function)}{inl} at {f.file}:{f.line}"
+        where = f"{f.file}:{f.line}" if f.file and f.file != "?" else f"{f.pc:#x}"
+        return f"frame {index}: {print_name(f.function)}{inl} at {where}"
 
     def bt_text(self, ids: list[int]) -> str:
         out = []
