@@ -338,6 +338,14 @@ def check_terminate(result: dict[str, Any], mode: str) -> None:
     assert _gone(p["pid"]), why
 
 
+def check_ending(result: dict[str, Any], mode: str) -> None:
+    """What follows the stopped view in every session: continue refused,
+    terminate ending the adapter, no other error shown."""
+    check_continue(result)
+    check_terminate(result, mode)
+    check_notifications(result)
+
+
 def _gone(pid: int) -> bool:
     """No live process with this pid runs dapcore (a zombie counts as gone)."""
     proc = Path(f"/proc/{pid}")
@@ -402,9 +410,7 @@ def test_nvim_dap_crash(spec: FixtureSpec, fixture: Fixture, nvim_dap: Path,
         values = {v["name"]: v["value"] for v in first["scopes"][0]["variables"]}
         assert values["v"] == "0" or values["v"].startswith("<"), why
         assert values["key"] == '"alpha"' or values["key"].startswith("<"), why
-    check_continue(result)
-    check_terminate(result, "executable")
-    check_notifications(result)
+    check_ending(result, "executable")
 
 
 @pytest.mark.parametrize("spec", [SNAPSHOT], ids=[SNAPSHOT.id])
@@ -437,9 +443,7 @@ def test_nvim_dap_snapshot_pause(spec: FixtureSpec, fixture: Fixture, nvim_dap: 
     check_landing(result, want, source_line(want.file or "", want.line))
     assert first["diagnostics"] == [], why  # no exception to show
     check_locals(result, "snapshot")
-    check_continue(result)
-    check_terminate(result, "executable")
-    check_notifications(result)
+    check_ending(result, "executable")
 
 
 @pytest.mark.parametrize("spec", [SERVER], ids=[SERVER.id])
@@ -461,9 +465,7 @@ def test_nvim_dap_server_adapter(spec: FixtureSpec, fixture: Fixture, nvim_dap: 
         g.id for g in tb.goroutines), why
     check_landing(result, want, source_line(want.file or "", want.line))
     check_locals(result, spec.scenario.name)
-    check_continue(result)
-    check_terminate(result, "server")
-    check_notifications(result)
+    check_ending(result, "server")
 
 
 MISMATCH = (make_spec("1.19", "default", "nilmap"), make_spec("1.27", "default", "nilmap"))
