@@ -22,6 +22,7 @@ from tests.factory.matrix import spec as make_spec
 
 NILPTR = make_spec("1.27", "default", "nilptr")
 OTHER = make_spec("1.27", "noopt", "nilptr")
+CGOCRASH = make_spec("1.27", "default", "cgocrash")
 
 
 def sparse_copy(src: Path, dst: Path) -> Path:
@@ -194,3 +195,59 @@ def test_garbage_in_the_core_headers(spec: FixtureSpec, fixture: Fixture, tmp_pa
             err = capsys.readouterr().err
             assert code in (0, 1) and "internal error" not in err, err
         bad.unlink()
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_fifos_and_devices_are_refused_without_blocking(spec: FixtureSpec, fixture: Fixture,
+                                                         tmp_path: Path) -> None:
+    """A FIFO as the core or the executable (or a file the core names) is
+    refused at once: opening one for reading would wait for a writer forever.
+    The CLI runs in a child with a timeout so that a hang fails the test."""
+    import os
+    import sys
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cases = [
+        (str(fifo), str(fixture.core), f"the executable {fifo} is not an ELF file (a FIFO"),
+        (str(fixture.binary), str(fifo), f"the core {fifo} is not a core dump (a FIFO"),
+        ("/dev/zero", str(fixture.core), "the executable /dev/zero is not an ELF file (a device"),
+        (str(fixture.binary), "/dev/zero", "the core /dev/zero is not a core dump (a device"),
+    ]
+    for binary, core, want in cases:
+        run = subprocess.run([sys.executable, "-m", "dapcore", "crash", binary, core],
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode == 1 and run.stderr.startswith("dapcore: "), run.stderr
+        assert want in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("spec", [CGOCRASH], ids=[CGOCRASH.id])
+def test_a_mapped_file_that_became_a_fifo(spec: FixtureSpec, fixture: Fixture,
+                                          tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A file the core's NT_FILE note names that is now a FIFO is not
+    opened for its pages (the read would block): the report still comes."""
+    import os
+    import sys
+
+    from dapcore.elf.core import open_core
+
+    core = open_core(fixture.core)
+    lib = next(f.path for f in core.files if "libc" in f.path)
+    at = core.data.find(lib.encode() + b"\0")
+    core.data.close()
+    assert at > 0
+    # The copy names a FIFO instead of the library (a path of the same
+    # length, so that the note keeps its shape: in /tmp, removed after).
+    prefix = f"/tmp/dapcore-fifo-{os.getpid()}-"
+    fifo = Path(prefix + "p" * (len(lib) - len(prefix)))
+    assert len(str(fifo)) == len(lib)
+    os.mkfifo(fifo)
+    request.addfinalizer(fifo.unlink)
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    with bad.open("r+b") as f:
+        f.seek(at)
+        f.write(str(fifo).encode())
+    run = subprocess.run([sys.executable, "-m", "dapcore", "crash", str(fixture.binary),
+                          str(bad)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "SIGSEGV: segmentation violation" in run.stdout

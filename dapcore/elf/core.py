@@ -8,12 +8,11 @@ PT_NOTE segments only. Memory contents are never copied; see
 from __future__ import annotations
 
 import mmap
-import os
-import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dapcore.elf.files import NotRegularFile, open_regular
 from dapcore.elf.registers import ARCHES, Arch, Registers
 from dapcore.errors import CoreFormatError, UnsupportedError
 
@@ -120,10 +119,10 @@ def open_core(path: str | Path) -> CoreFile:
     readable reason when it is not a usable ELF core."""
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise CoreFormatError(f"the core {path} is not a core dump (not a regular file)")
+        with open_regular(path) as f:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except NotRegularFile as exc:
+        raise CoreFormatError(f"the core {path} is not a core dump ({exc.strerror})") from exc
     except OSError as exc:
         raise CoreFormatError(f"cannot open core file {path}: {exc.strerror}") from exc
     except ValueError as exc:

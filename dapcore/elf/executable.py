@@ -8,8 +8,6 @@ ran at ``address + bias`` (see :mod:`dapcore.elf.memory`).
 from __future__ import annotations
 
 import mmap
-import os
-import stat
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +16,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from dapcore.elf.files import NotRegularFile, open_regular
 from dapcore.errors import ExecutableError, UnreadableMemory
 
 SHT_NOBITS = 8
@@ -59,12 +58,11 @@ class Executable:
         self.path = Path(path)
         what = f"the executable {self.path}"
         try:
-            self._file = self.path.open("rb")
-            st = os.fstat(self._file.fileno())
+            self._file = open_regular(self.path)
+        except NotRegularFile as exc:
+            raise ExecutableError(f"{what} is not an ELF file ({exc.strerror})") from exc
         except OSError as exc:
             raise ExecutableError(f"cannot open executable {self.path}: {exc.strerror}") from exc
-        if not stat.S_ISREG(st.st_mode):
-            raise ExecutableError(f"{what} is not an ELF file (not a regular file)")
         try:
             self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError as exc:  # empty file

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dapcore.elf.core import AT_ENTRY, CoreFile
 from dapcore.elf.executable import Executable
+from dapcore.elf.files import open_regular
 from dapcore.errors import UnreadableMemory
 
 _PAGE = 4096
@@ -116,7 +117,7 @@ class AddressSpace:
             return self._backing[path]
         source: mmap.mmap | None = None
         try:
-            with open(path, "rb") as fh:
+            with open_regular(path) as fh:
                 source = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             source = None
