@@ -28,7 +28,7 @@ MAX_BODY = 64 * 1024 * 1024  # a DAP message is never anywhere near this
 
 _HEADER_END = b"\r\n\r\n"
 _MARKER = b"Content-Length:"
-_SEQ = re.compile(rb'"seq"\s*:\s*(\d{1,10})')
+_SEQ = re.compile(rb'"seq"\s*:\s*(\d{1,10})(?![\d.eE])')
 _COMMAND = re.compile(rb'"command"\s*:\s*"([A-Za-z_][A-Za-z0-9_]{0,63})"')
 
 
@@ -43,7 +43,13 @@ class FrameError:
 
 def encode(message: dict[str, Any]) -> bytes:
     """One framed message (compact UTF-8 JSON, length in bytes)."""
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (echoed from a client's "\ud800") has no UTF-8
+        # form: escape everything outside ASCII instead, which JSON allows.
+        body = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
@@ -132,6 +138,8 @@ def _decode_body(body: bytes) -> dict[str, Any] | FrameError:
         msg = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return _recovered(body, f"message body is not JSON: {exc}")
+    except RecursionError:
+        return _recovered(body, "message body is nested too deeply")
     if not isinstance(msg, dict):
         return FrameError(f"message body is a JSON {type(msg).__name__}, not an object")
     return msg

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.args import RequestError, non_negative, optional, required
 from dapcore.errors import DapcoreError
+
+log = logging.getLogger("dapcore.dap")
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig, Session
@@ -43,36 +47,75 @@ def parse(args: dict[str, Any]) -> LaunchConfig:
     )
 
 
-def _check_file(path: str, what: str) -> None:
-    if not os.path.exists(path):
+_NOT_USABLE = {
+    "core file": "is missing, cannot be read, or is not a core dump",
+    "program": "is missing, cannot be read, or is not a Go executable",
+}
+
+
+def _check_file(path: str, what: str, remote: bool) -> None:
+    """A regular, readable file, else a clear error. Over TCP (``remote``)
+    one message covers every reason, so that a client cannot probe which
+    paths exist on the server's machine."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        st = None
+    if remote and (st is None or not stat.S_ISREG(st.st_mode) or not os.access(path, os.R_OK)):
+        raise RequestError(f"the {what} {path} {_NOT_USABLE[what]}")
+    if st is None:
         raise RequestError(f"the {what} {path} does not exist")
-    if not os.path.isfile(path):
-        raise RequestError(f"the {what} {path} is not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise RequestError(f"the {what} {path} is not a regular file")
     if not os.access(path, os.R_OK):
         raise RequestError(f"the {what} {path} cannot be read (permission denied)")
 
 
-def _open(config: LaunchConfig) -> Report:
+def _open(config: LaunchConfig, remote: bool = False) -> Report:
     from dapcore.elf.core import open_core as read_core
+    from dapcore.errors import CoreFormatError, ExecutableError
     from dapcore.go.identity import executable_path_in_core
     from dapcore.go.releases import explain
     from dapcore.go.report import Report
 
-    _check_file(config.core, "core file")
+    _check_file(config.core, "core file", remote)
     if not config.program:
-        named = executable_path_in_core(read_core(config.core))
+        try:
+            named = executable_path_in_core(read_core(config.core))
+        except CoreFormatError as exc:
+            if remote:
+                log.info("launch refused: %s", exc)
+                raise RequestError(f"the core file {config.core} {_NOT_USABLE['core file']}"
+                                   ) from None
+            raise
         if named is None:
             raise RequestError(f"the core {config.core} names no executable: set 'program'")
-        if not os.path.isfile(named):
+        if remote:
+            try:
+                _check_file(named, "program", remote)
+            except RequestError:
+                raise RequestError(f"the core {config.core} names no executable that can be "
+                                   "opened here: set 'program'") from None
+        elif not os.path.isfile(named):
             raise RequestError(f"the core {config.core} was produced by {named}, which does "
                                "not exist here: set 'program' to a copy of that executable")
         config.program = named
-    _check_file(config.program, "program")
+    _check_file(config.program, "program", remote)
     try:
         report = Report.open(config.program, config.core)
+    except (CoreFormatError, ExecutableError) as exc:
+        if not remote:
+            raise
+        log.info("launch refused: %s", exc)
+        what = "core file" if isinstance(exc, CoreFormatError) else "program"
+        path = config.core if what == "core file" else config.program
+        raise RequestError(f"the {what} {path} {_NOT_USABLE[what]}") from None
     except DapcoreError:
         raise
     except (OSError, ValueError) as exc:
+        if remote:
+            log.info("launch refused: %s", exc)
+            raise RequestError(f"cannot open {config.program} with {config.core}") from None
         raise RequestError(f"cannot open {config.program} with {config.core}: {exc}") from exc
     proc = report.proc
     try:
@@ -86,5 +129,5 @@ def _open(config: LaunchConfig) -> Report:
 
 async def open_core(session: Session, args: dict[str, Any]) -> tuple[LaunchConfig, Report]:
     config = parse(args)
-    report = await session.engine(_open, config)
+    report = await session.engine(_open, config, session.remote)
     return config, report

@@ -19,7 +19,7 @@ import anyio
 import anyio.abc
 
 from dapcore.dap.framing import FrameError, FrameParser, encode
-from dapcore.dap.options import add_arguments
+from dapcore.dap.options import REMOTE_WARNING, add_arguments, is_loopback
 from dapcore.dap.session import Session
 
 log = logging.getLogger("dapcore.dap")
@@ -28,8 +28,9 @@ Read = Callable[[], Awaitable[bytes]]
 Write = Callable[[bytes], Awaitable[None]]
 
 
-async def serve(read: Read, write: Write) -> None:
-    """Run one session until the client disconnects or the input ends."""
+async def serve(read: Read, write: Write, remote: bool = False) -> None:
+    """Run one session until the client disconnects or the input ends;
+    ``remote``: the client came over TCP (it may be another user)."""
     parser = FrameParser()
     async with anyio.create_task_group() as tg:
         def close() -> None:
@@ -37,23 +38,37 @@ async def serve(read: Read, write: Write) -> None:
 
         async def send(msg: dict[str, Any]) -> None:
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("-> %s", json.dumps(msg)[:2000])
+                log.debug("-> %s", _shown(msg))
             await write(encode(msg))
 
-        session = Session(send, close)
+        session = Session(send, close, remote=remote)
         while True:
             data = await read()
             if not data:
                 break
-            for item in parser.feed(data):
+            try:
+                items = parser.feed(data)
+            except Exception as exc:  # a bug in the decoder: drop the input, keep serving
+                log.exception("while decoding input")
+                parser = FrameParser()
+                items = [FrameError(f"input dropped: it could not be decoded ({exc})")]
+            for item in items:
                 if isinstance(item, FrameError):
                     tg.start_soon(_guarded, session.report_frame_error, item)
                 else:
                     if log.isEnabledFor(logging.DEBUG):
-                        log.debug("<- %s", json.dumps(item)[:2000])
+                        log.debug("<- %s", _shown(item))
                     tg.start_soon(_guarded, session.handle, item)
         # Input closed: let answers in flight finish, then stop.
     log.info("session ended")
+
+
+def _shown(msg: dict[str, Any]) -> str:
+    """A message as the debug log shows it (never fails)."""
+    try:
+        return json.dumps(msg)[:2000]
+    except (ValueError, RecursionError):
+        return repr(msg)[:2000]
 
 
 async def _guarded(fn: Callable[[Any], Awaitable[None]], arg: Any) -> None:
@@ -119,7 +134,7 @@ async def serve_tcp(host: str, port: int) -> None:
 
         async with stream:
             try:
-                await serve(read, write)
+                await serve(read, write, remote=True)
             except Exception:
                 log.exception("session failed")
 
@@ -136,6 +151,17 @@ def run(args: argparse.Namespace) -> int:
     root.setLevel(getattr(logging, args.log_level))
     root.propagate = False
     if args.listen is not None:
+        host = args.listen[0]
+        if not is_loopback(host):
+            if not args.allow_remote:
+                print(f"dapcore: refusing to listen on {host}, which is not a loopback "
+                      "address: anyone who can reach it could read the core's memory and "
+                      "the program's sources. Add --allow-remote to do it anyway.",
+                      file=sys.stderr)
+                return 2
+            print(REMOTE_WARNING.format(where=f"{host}:{args.listen[1]}"), file=sys.stderr,
+                  flush=True)
+            log.warning("listening beyond loopback on %s", host)
         try:
             anyio.run(serve_tcp, *args.listen)
         except KeyboardInterrupt:

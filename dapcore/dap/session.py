@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import anyio
 
+from dapcore.cancellation import check as check_cancelled
+from dapcore.cancellation import token_scope
 from dapcore.dap.args import RequestError, arguments, non_negative, optional, required
 from dapcore.dap.framing import FrameError
 from dapcore.dap.handles import GoroutineIds, HandleTable
@@ -27,6 +29,7 @@ T = TypeVar("T")
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+MAX_SEQ = 2**31 - 1  # the protocol's sequence numbers are 32-bit
 CANNOT_RESUME = "a core file cannot be resumed"
 BREAKPOINT_REASON = ("breakpoints never trigger in a core dump: it is a snapshot of a process "
                      "that is no longer running")
@@ -75,8 +78,11 @@ class Reply:
 
 
 class Session:
-    def __init__(self, send: Send, close: Callable[[], None]) -> None:
+    def __init__(self, send: Send, close: Callable[[], None], remote: bool = False) -> None:
         self._send_raw = send
+        # over TCP the client may be another user: launch errors do not tell
+        # which of the files it named exist (dapcore.dap.launch)
+        self.remote = remote
         self._close = close
         self._seq = 0
         self._send_lock = anyio.Lock()
@@ -90,6 +96,7 @@ class Session:
         self.closed = False
         self._pending: dict[int, anyio.CancelScope] = {}
         self._engine_lock = threading.Lock()
+        self._tokens: set[threading.Event] = set()  # engine calls in flight
         self._load_lock = anyio.Lock()
         self._loaded = False
         self._launching: anyio.Event | None = None  # set once the launch is over
@@ -139,7 +146,7 @@ class Session:
 
     async def report_frame_error(self, err: FrameError) -> None:
         log.warning("bad input: %s", err.message)
-        if err.seq is not None:
+        if err.seq is not None and err.seq <= MAX_SEQ:
             await self.fail(err.seq, err.command or "unknown", err.message)
         else:
             await self.output(f"dapcore: dropped a message: {err.message}\n", "stderr")
@@ -152,8 +159,10 @@ class Session:
         if kind in ("response", "event"):
             log.debug("ignoring a client %s", kind)
             return
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            await self.output("dapcore: dropped a message without a valid 'seq'\n", "stderr")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+            # nothing to answer: a response's request_seq must be a 32-bit number
+            await self.output("dapcore: dropped a message without a valid 'seq' (an integer "
+                              f"from 0 to {MAX_SEQ})\n", "stderr")
             return
         if kind != "request" or not isinstance(command, str):
             await self.fail(seq, command if isinstance(command, str) else "unknown",
@@ -210,11 +219,28 @@ class Session:
     # -- engine access -------------------------------------------------------
 
     async def engine(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run engine code in a worker thread (one at a time); cancellable."""
+        """Run engine code in a worker thread (one at a time); cancellable.
+
+        A cancelled call returns at once; its thread stops at the engine's
+        next :func:`dapcore.cancellation.check` (and never starts when it was
+        still waiting for the engine), so cancelled work does not hold up
+        the requests after it."""
+        token = threading.Event()
+
         def run() -> T:
-            with self._engine_lock:
+            with self._engine_lock, token_scope(token):
                 return fn(*args)
-        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        self._tokens.add(token)
+        try:
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        finally:
+            token.set()  # done, cancelled or failed: nothing more to do either way
+            self._tokens.discard(token)
+
+    def cancel_all(self) -> None:
+        """Stop every engine call in flight (the session is ending)."""
+        for token in list(self._tokens):
+            token.set()
 
     def _need_core(self) -> Any:
         if self.report is None:
@@ -386,6 +412,7 @@ class Session:
 
         async def then() -> None:
             self.closed = True
+            self.cancel_all()
             self._close()
         return Reply(None, then)
 
@@ -434,8 +461,12 @@ class Session:
         rep = await self.loaded()
 
         def build() -> list[dict[str, Any]]:
-            return [{"id": tid, "name": thread_name(rep.proc, g)}
-                    for tid, g in self._thread_ids(rep)]
+            out = []
+            for n, (tid, g) in enumerate(self._thread_ids(rep)):
+                if not n % 1024:
+                    check_cancelled()
+                out.append({"id": tid, "name": thread_name(rep.proc, g)})
+            return out
         return Reply({"threads": await self.engine(build)})
 
     async def on_stackTrace(self, args: dict[str, Any]) -> Reply:

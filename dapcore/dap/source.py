@@ -2,13 +2,17 @@
 
 Only those files are ever served: a client (possibly remote, over TCP) asks
 for a path, and it is read only when the binary's line tables name it (or it
-is the local file such a name was mapped to).
+is the local file such a name was mapped to). A mapping (``substitutePath``,
+``cwd``, a local Go tree, the module cache) moves a file's directory, never
+its name, and what is served is a regular file whose real path still ends
+with the part of the line-table name the mapping kept.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from dapcore.go.report import Report
@@ -84,41 +88,59 @@ class SourceMap:
             self._known = line_table_files(self.report)
         return name in self._known or name in self._cache
 
-    def candidates(self, name: str) -> list[str]:
-        out: list[str] = []
+    def candidates(self, name: str) -> list[tuple[str, str]]:
+        """Where the binary's file ``name`` may be here, as (local path, tail):
+        each local path is a directory prefix joined to ``tail``, a trailing
+        part of ``name`` that includes its file name (mappings may move a
+        file's directory, never rename the file)."""
+        out: list[tuple[str, str]] = []
         for src, dst in self.substitute:
-            if src and (name == src or name.startswith(src.rstrip("/") + "/")):
-                out.append(dst.rstrip("/") + name[len(src.rstrip("/")):])
+            src = src.rstrip("/")
+            if dst and name.startswith(src + "/"):
+                tail = name[len(src) + 1:]
+                out.append((os.path.join(dst, tail), tail))
         if self.goroot and name.startswith(self.goroot + "/src/"):
-            rest = name[len(self.goroot):]
-            out.extend(str(g) + rest for g in self.local_goroots)
+            tail = name[len(self.goroot) + 1:]
+            out.extend((str(g / tail), tail) for g in self.local_goroots)
         if os.path.isabs(name):
-            out.append(name)
+            out.append((name, name.lstrip("/")))
             return out
         first = name.split("/", 1)[0]
         if "@" in first or "@" in name.split("/")[-2:][0]:
             modcache = os.environ.get("GOMODCACHE") or str(
                 Path(os.environ.get("GOPATH") or Path.home() / "go") / "pkg" / "mod")
-            out.append(os.path.join(modcache, _escape_module(name)))
+            tail = _escape_module(name)
+            out.append((os.path.join(modcache, tail), tail))
         if self.main_module and (name.startswith(self.main_module + "/")):
-            out.append(os.path.join(self.cwd, name[len(self.main_module) + 1:]))
+            tail = name[len(self.main_module) + 1:]
+            out.append((os.path.join(self.cwd, tail), tail))
         if self.goroot == "" and "." not in first:
-            out.extend(str(g / "src" / name) for g in self.local_goroots)
-        out.append(os.path.join(self.cwd, name))
+            out.extend((str(g / "src" / name), name) for g in self.local_goroots)
+        out.append((os.path.join(self.cwd, name), name))
         return out
 
     def local(self, name: str) -> str | None:
-        """The readable local file for the binary's file ``name``, or None."""
+        """The readable local file for the binary's file ``name``, or None.
+
+        A candidate is served only when its real path (symbolic links
+        resolved) is a regular file and still ends with the candidate's
+        tail: a link that leads elsewhere, a mapping onto another file name,
+        a name with ``..`` in it or a file that is not source code is never
+        served."""
         if name in self._cache:
             return self._cache[name]
-        found = next((c for c in self.candidates(name) if os.path.isfile(c)), None)
+        found = None
+        if _plausible_source(name):
+            found = next((real for c, tail in self.candidates(name)
+                          if (real := _checked(c, tail)) is not None), None)
         self._cache[name] = found
         if found is not None:
             self._served[found] = name
         return found
 
     def read(self, path: str) -> str | None:
-        """The text of ``path`` when it is one of the program's files, else None."""
+        """The text of ``path`` when it is one of the program's files, else
+        None (the same answer whether or not such a file exists)."""
         if path in self._served:
             local: str | None = path
         elif self.known(path):
@@ -127,7 +149,46 @@ class SourceMap:
             return None
         if local is None:
             return None
+        return _read_regular(local)
+
+
+# Files a Go binary's line tables name: Go and assembly sources (cgo's C
+# files appear in DWARF line tables only).
+_SOURCE_SUFFIXES = (".go", ".s", ".S", ".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp")
+MAX_SOURCE = 16 * 1024 * 1024  # bytes served for one file
+
+
+def _plausible_source(name: str) -> bool:
+    parts = name.split("/")
+    return (name.endswith(_SOURCE_SUFFIXES) and "\0" not in name
+            and ".." not in parts and "." not in parts[1:])
+
+
+def _checked(candidate: str, tail: str) -> str | None:
+    """``candidate``'s real path when it is a regular file whose path still
+    ends with ``tail``; else None."""
+    try:
+        real = os.path.realpath(candidate, strict=True)
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode) or not real.endswith("/" + tail.lstrip("/")):
+        return None
+    return real
+
+
+def _read_regular(path: str) -> str | None:
+    """The text of the regular file ``path`` (no link followed at the last
+    step, no special file, at most :data:`MAX_SOURCE` bytes)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    with os.fdopen(fd, "rb") as f:
         try:
-            return Path(local).read_text(errors="replace")
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE:
+                return None
+            return f.read(MAX_SOURCE).decode("utf-8", "replace")
         except OSError:
             return None

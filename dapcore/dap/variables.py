@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dapcore.cancellation import check as check_cancelled
 from dapcore.dap.args import RequestError
 from dapcore.dap.handles import HandleTable
 from dapcore.dap.stack import is_runtime
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
     from dapcore.go.values import Value, ValueContext
 
 __all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
+
+# The most variables one response holds (like readMemory's 16 MiB and
+# disassemble's 100,000 instructions): a client asking for 2^31 children of a
+# 100,000-element slice gets this many and an entry saying so.
+MAX_VARIABLES = 10_000
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -198,8 +204,7 @@ class Variables:
             if filter_ == "indexed":
                 return []
             items = self._scope_contents(ref, scope)
-            items = items[start:start + count] if count else items[start:]
-            return [self._item(scope.goid, scope.index, x) for x in items]
+            return self._items(scope, items, start, count)
         ctx = self.ctx
         old = ctx.config.hex
         ctx.config.hex = hex_
@@ -207,24 +212,42 @@ class Variables:
             if scope is not None:
                 if filter_ == "indexed":
                     return []
-                items = self._scope_contents(ref, scope)
-                items = items[start:start + count] if count else items[start:]
-                return [self._item(scope.goid, scope.index, x) for x in items]
+                return self._items(scope, self._scope_contents(ref, scope), start, count)
             assert value is not None
             goid, index = self.refs.key_of(ref)[1:3]  # type: ignore[index]
             value = expansion(value)
             indexed = value.indexed
             if (filter_ == "indexed" and not indexed) or (filter_ == "named" and indexed):
                 return []
+            capped = False
             if count:
-                kids = value.children(start, count)
+                capped = count > MAX_VARIABLES
+                kids = value.children(start, min(count, MAX_VARIABLES))
             elif indexed:  # no paging asked (nvim-dap): one page of maxArrayValues
-                kids = value.children(start, ctx.config.max_array_values)
+                kids = value.children(start, min(ctx.config.max_array_values, MAX_VARIABLES))
             else:
                 kids = value.children(start, None)
-            return [self.variable(goid, index, k, value) for k in kids]
+            out = []
+            for k in kids:
+                check_cancelled()
+                out.append(self.variable(goid, index, k, value))
+            if capped and len(out) == MAX_VARIABLES:
+                out.append(_capped_note(start + MAX_VARIABLES))
+            return out
         finally:
             ctx.config.hex = old
+
+    def _items(self, scope: _Scope, items: list[Any], start: int, count: int
+               ) -> list[dict[str, Any]]:
+        """One page of a scope's contents, capped at :data:`MAX_VARIABLES`."""
+        want = min(count or len(items), MAX_VARIABLES)
+        out = []
+        for x in items[start:start + want]:
+            check_cancelled()
+            out.append(self._item(scope.goid, scope.index, x))
+        if len(items) - start > want and (not count or count > MAX_VARIABLES):
+            out.append(_capped_note(start + want))
+        return out
 
     def _item(self, goid: int, index: int, x: Any) -> dict[str, Any]:
         if isinstance(x, tuple):  # a register, or why a scope is empty
@@ -322,6 +345,13 @@ class Variables:
         if not _IDENT.match(text):
             raise RequestError("only variable names can be evaluated in this build of dapcore")
         return lookup(self.report, goid, index, text, self.ctx)
+
+
+def _capped_note(next_start: int) -> dict[str, Any]:
+    """The entry that ends a capped ``variables`` response."""
+    return {"name": "…", "value": f"(this response stops at {MAX_VARIABLES:,} variables: "
+            f"ask for more with start={next_start})", "variablesReference": 0,
+            "presentationHint": {"kind": "virtual"}}
 
 
 def _has_expression(v: Value, parent: Value | None) -> bool:
