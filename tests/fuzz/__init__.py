@@ -1,0 +1,20 @@
+"""A fuzzer that stays (issue #11): seeded mutations of fixture cores,
+executables and DAP messages, run through the real CLI and DAP server.
+
+- :mod:`tests.fuzz.elfmap`: where the interesting bytes of an ELF file are;
+- :mod:`tests.fuzz.mutate`: seeded cases (byte edits, truncations, holes,
+  special files) and building their files;
+- :mod:`tests.fuzz.run`: running ``python -m dapcore`` with a deadline and a
+  memory limit, and classifying the result;
+- :mod:`tests.fuzz.dap`: hostile DAP messages against a live server.
+
+``tests/test_fuzz.py`` runs a bounded set in the test suite;
+``benchmarks/fuzz.py`` runs thousands and prints the tables.
+"""
+
+from tests.factory.matrix import spec
+
+# The fixtures mutated: Go 1.27 crash, goroutine panic and SIGQUIT, and a Go 1.19 core.
+FUZZ_SPECS = (spec("1.27", "default", "nilptr"), spec("1.27", "default", "goroutinepanic"),
+              spec("1.27", "default", "sigquit"), spec("1.19", "default", "goroutinepanic"))
+SEED = 11  # the test suite's seed

@@ -1,0 +1,98 @@
+"""A fuzzer that stays (issue #11): a bounded, seeded mutation run in the
+test suite.
+
+Each of four fixtures (Go 1.27 ``nilptr``, ``goroutinepanic``, ``sigquit``,
+Go 1.19 ``goroutinepanic``) gets 75 mutated cores and executables (bit and
+byte flips aimed at the ELF and program headers, the notes, the runtime's
+goroutine structures, the DWARF and pclntab; truncations, zeroed pages,
+special files), each run through ``python -m dapcore`` with a 10 s deadline
+and a memory limit; then 150 hostile DAP messages go to a live server. No
+case may crash, hang, pass 1 GB, or change the output without a warning or
+an error. A failure lists each case with the command that rebuilds it
+(``benchmarks/fuzz.py --only``); ``benchmarks/fuzz.py`` runs thousands.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.factory import Fixture, FixtureSpec
+from tests.fuzz import FUZZ_SPECS, SEED
+from tests.fuzz.dap import DapHarness, dap_table, make_dap_case
+from tests.fuzz.mutate import Case, Op, Target, generate
+from tests.fuzz.run import Harness, Run, classify, table
+
+FILE_CASES = 75  # per fixture: 300 in all
+DAP_CASES = 150
+JOBS = 2
+
+
+@pytest.mark.parametrize("spec", FUZZ_SPECS, ids=[s.id for s in FUZZ_SPECS])
+def test_mutated_files(spec: FixtureSpec, fixture: Fixture) -> None:
+    target = Target.load(spec.id, fixture.binary, fixture.core)
+    cases = generate(SEED, FILE_CASES, [target], specials=spec == FUZZ_SPECS[0])
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dapcore-fuzz-") as tmp:
+        outcomes = Harness([target], Path(tmp), jobs=JOBS).run(cases)
+    took = time.monotonic() - start
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        pytest.fail(f"{len(failed)} of {len(outcomes)} mutated inputs failed ({spec.id}, seed "
+                    f"{SEED}, {took:.0f} s):\n{table(outcomes)}\n\n"
+                    + "\n".join(o.report() for o in failed), pytrace=False)
+    print(f"{len(outcomes)} cases in {took:.0f} s\n{table(outcomes)}")
+
+
+@pytest.mark.parametrize("spec", FUZZ_SPECS[:1], ids=[FUZZ_SPECS[0].id])
+def test_hostile_dap_messages(spec: FixtureSpec, fixture: Fixture) -> None:
+    harness = DapHarness(fixture.binary, fixture.core, spec.id, jobs=JOBS)
+    start = time.monotonic()
+    outcomes = harness.run(SEED, DAP_CASES)
+    took = time.monotonic() - start
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        pytest.fail(f"{len(failed)} of {len(outcomes)} DAP cases failed (seed {SEED}, "
+                    f"{took:.0f} s):\n"
+                    f"{dap_table(outcomes)}\n\n" + "\n".join(o.report() for o in failed),
+                    pytrace=False)
+    print(f"{len(outcomes)} DAP cases in {took:.0f} s\n{dap_table(outcomes)}")
+
+
+def _run(code: int | None, out: str = "", err: str = "", rss: int = 50 << 20) -> Run:
+    return Run(code, out, err, 0.1, rss)
+
+
+def test_classes() -> None:
+    """The harness's own rules, on made-up runs."""
+    base = "goroutine 1 [running]:\n"
+    assert classify(_run(0, base), base, {})[0] == "ok"
+    assert classify(_run(0, "x\n", "dapcore: warning: 3 bytes missing\n"), base, {})[0] == "warned"
+    assert classify(_run(0, "x\n"), base, {})[0] == "SILENT"
+    assert classify(_run(0, "/m/core\n"), "/o/core\n", {"/m/core": "/o/core"})[0] == "ok"
+    assert classify(_run(1, "", "dapcore: the core x is truncated\n"), base, {})[0] == "error"
+    assert classify(_run(1, "", "oops\n"), base, {})[0] == "CRASH"
+    assert classify(_run(2, "", "dapcore: internal error (IndexError: x)\n"), base, {})[0] \
+        == "CRASH"
+    assert classify(_run(0, base, "Traceback (most recent call last):\n"), base, {})[0] \
+        == "CRASH"
+    assert classify(_run(-11), base, {})[0] == "CRASH"
+    assert classify(_run(None), base, {})[0] == "HANG"
+    assert classify(_run(0, base, rss=2 << 30), base, {})[0] == "MEMORY"
+    assert classify(_run(2, "", "dapcore: internal error (MemoryError: )\n"), base, {})[0] \
+        == "MEMORY"
+
+
+def test_cases_are_reproducible() -> None:
+    """A case is rebuilt from its seed and index alone (what a failure report
+    gives), and describes its exact bytes."""
+    a = make_dap_case(SEED, 7, "/bin/prog", "/tmp/core")
+    assert a == make_dap_case(SEED, 7, "/bin/prog", "/tmp/core")
+    assert a != make_dap_case(SEED + 1, 7, "/bin/prog", "/tmp/core")
+    case = Case(1, 3, "fx", "core", "g-struct", ("crash",),
+                (Op("write", 0x10, b"\xff", was=b"\x00"), Op("truncate", 4096)))
+    assert case.describe() == ("case 3 (seed 1): fx core g-struct: write ff at 0x10 (was 00); "
+                               "truncate to 4096 bytes; dapcore crash")
