@@ -51,7 +51,7 @@ __all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
 # The most variables one response holds (like readMemory's 16 MiB and
 # disassemble's 100,000 instructions): a client asking for 2^31 children of a
 # 100,000-element slice gets this many and an entry saying so.
-MAX_VARIABLES = 10_000
+MAX_VARIABLES = 5_000
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -231,7 +231,7 @@ class Variables:
             for k in kids:
                 check_cancelled()
                 out.append(self.variable(goid, index, k, value))
-            if capped and len(out) == MAX_VARIABLES:
+            if capped and len(out) == MAX_VARIABLES and (value.child_count or 0) > start + len(out):
                 out.append(_capped_note(start + MAX_VARIABLES))
             return out
         finally:
