@@ -5,15 +5,18 @@ event, and the next request is answered."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from typing import Any
 
 import pytest
 
-from tests.dap.harness import Client, start_session
+from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 
+NILPTR = make_spec("1.27", "default", "nilptr")
 MANY = make_spec("1.27", "default", "many")  # main.manyState.ids: 10,000 elements
 
 
@@ -52,12 +55,17 @@ def test_deeply_nested_json_is_an_error_not_a_dead_server(transport: str) -> Non
         assert c.problems == []
 
 
-def test_lone_surrogates_get_answers() -> None:
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_lone_surrogates_get_answers(spec: FixtureSpec, fixture: Fixture) -> None:
     with Client.spawn("dap") as c:
-        c.ok("initialize", {"adapterID": "gocore"})
-        for command, args in (("\ud800frob", {}), ("evaluate", {"expression": "x\udfff"}),
-                              ("source", {"source": {"path": "\ud800.go"},
-                                          "sourceReference": 0})):
+        cases: list[tuple[str, dict[str, Any]]] = [
+            ("\ud800frob", {}), ("source", {"source": {"path": "\ud800.go"},
+                                             "sourceReference": 0})]
+        for ctx in ("watch", "repl", "hover"):
+            cases += [("evaluate", {"expression": e, "context": ctx})
+                      for e in ("x\udfff", "p \ud800", "goroutine \ud800", '"\ud800"')]
+        start_session(c, {"program": str(fixture.binary), "coreFilePath": str(fixture.core)})
+        for command, args in cases:
             seq = c.next_seq()
             raw(c, json.dumps({"seq": seq, "type": "request", "command": command,
                                "arguments": args}).encode())
@@ -65,6 +73,16 @@ def test_lone_surrogates_get_answers() -> None:
             assert not r["success"] and "internal error" not in r["message"], r
         answered(c)
         assert c.problems == []
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+def test_cli_expression_with_undecodable_bytes(spec: FixtureSpec, fixture: Fixture) -> None:
+    for expr in (b"x\xff", b"goroutine \xff", b"main.\xff"):
+        r = subprocess.run([sys.executable.encode(), b"-m", b"dapcore", b"print",
+                            bytes(fixture.binary), bytes(fixture.core), expr],
+                           capture_output=True, timeout=60, cwd=REPO)
+        assert r.returncode == 1, r
+        assert b"internal error" not in r.stderr and b"invalid character" in r.stderr
 
 
 def test_sequence_numbers_outside_the_protocols_range() -> None:

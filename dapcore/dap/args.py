@@ -26,7 +26,28 @@ def arguments(msg: dict[str, Any]) -> dict[str, Any]:
         return {}
     if not isinstance(args, dict):
         raise RequestError("'arguments' must be an object")
+    _check_text(args)
     return args
+
+
+def _check_text(args: dict[str, Any]) -> None:
+    """Refuse text with lone UTF-16 surrogates (JSON's ``"\ud800"``): no
+    file name, expression or command can hold one, and no reply could
+    carry it back as UTF-8."""
+    todo: list[Any] = [args]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RequestError("the arguments hold text that is not valid Unicode (a lone "
+                                   "UTF-16 surrogate such as \\ud800)") from None
 
 
 def _is(value: Any, kind: type) -> bool:

@@ -1163,7 +1163,10 @@ class Dwarf:
         found by searching for its inline name and checking that the hit
         decodes as such a DIE; only inside unit ``within`` if given."""
         tags = (tag,) if isinstance(tag, int) else tuple(tag)
-        needle = name.encode() + b"\0"
+        try:  # a name from the command line may hold undecodable bytes
+            needle = name.encode("utf-8", "surrogateescape") + b"\0"
+        except UnicodeEncodeError:
+            return None  # a lone surrogate names nothing
         info = self.info
         lo, hi = (within.first_die, within.end) if within else (0, len(info))
         pos = info.find(needle, lo, hi)
