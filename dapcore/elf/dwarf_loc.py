@@ -39,6 +39,7 @@ __all__ = [
     "LocationError",
     "Memory",
     "Piece",
+    "bare_register",
     "dwarf_registers",
     "evaluate",
     "register_name",
@@ -113,9 +114,13 @@ class Piece:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a value is: its pieces, in order."""
+    """Where a value is: its pieces, in order. ``offsets`` (one per piece)
+    places the pieces in the value when they are not simply one after the
+    other (:meth:`placed`); None: each piece starts where the one before it
+    ended, as DWARF reads them."""
 
     pieces: tuple[Piece, ...]
+    offsets: tuple[int, ...] | None = None
 
     @classmethod
     def unavailable(cls, why: str) -> Location:
@@ -142,15 +147,27 @@ class Location:
         if len(self.pieces) == 1 and self.pieces[0].kind == MEMORY:
             return self.pieces[0].address
         if self.pieces and all(p.kind == MEMORY for p in self.pieces):
-            addr = self.pieces[0].address
-            assert addr is not None
-            nxt = addr
-            for p in self.pieces:
-                if p.address != nxt or p.size is None:
+            bases: set[int] = set()
+            for p, off in zip(self.pieces, self._piece_offsets(), strict=True):
+                if p.size is None or p.address is None:
                     return None
-                nxt += p.size
-            return addr
+                bases.add(p.address - off)
+            return bases.pop() if len(bases) == 1 else None
         return None
+
+    def _piece_offsets(self) -> tuple[int, ...]:
+        if self.offsets is not None:
+            return self.offsets
+        out, off = [], 0
+        for p in self.pieces:
+            out.append(off)
+            off += p.size or 0
+        return tuple(out)
+
+    def placed(self, offsets: tuple[int, ...]) -> Location:
+        """This location with its pieces at ``offsets`` in the value."""
+        assert len(offsets) == len(self.pieces)
+        return Location(self.pieces, offsets)
 
     def describe(self) -> str:
         return ", ".join(p.describe() + (f" [{p.size}]" if p.size is not None else "")
@@ -193,6 +210,11 @@ class Location:
         """The value's ``size`` bytes. Raises :class:`LocationError` for
         unavailable pieces, :class:`UnreadableMemory` for memory the core
         does not hold."""
+        if self.offsets is not None:
+            data, holes = self.read_partial(memory, size)
+            if holes:
+                raise LocationError(f"unavailable: {holes[0][2]}")
+            return data
         out = bytearray()
         for p in self.pieces:
             want = p.size if p.size is not None else size - len(out)
@@ -210,6 +232,55 @@ class Location:
         if len(out) < size:
             raise LocationError(f"the location describes {len(out)} of {size} bytes")
         return bytes(out[:size])
+
+
+    def read_partial(self, memory: Memory, size: int
+                     ) -> tuple[bytes, tuple[tuple[int, int, str], ...]]:
+        """The value's ``size`` bytes, those of unavailable pieces as zeros,
+        and those holes: (start, end, why) byte ranges. Bytes no piece
+        covers (padding between placed pieces) are zeros and no hole.
+        Raises :class:`UnreadableMemory` for memory the core does not hold,
+        :class:`LocationError` for a whole-value piece of an unplaced
+        location that is unavailable."""
+        out = bytearray(size)
+        holes: list[tuple[int, int, str]] = []
+        offsets = self._piece_offsets()
+        for p, off in zip(self.pieces, offsets, strict=True):
+            want = p.size if p.size is not None else size - off
+            want = min(want, size - off)
+            if want <= 0:
+                continue
+            if p.kind == UNAVAILABLE:
+                holes.append((off, off + want, p.why or "unavailable"))
+                continue
+            if p.kind == MEMORY:
+                assert p.address is not None
+                chunk = memory.read(p.address, want)
+            else:
+                assert p.value is not None
+                chunk = p.value[:want]
+                chunk += bytes(want - len(chunk))
+            out[off:off + want] = chunk
+        if self.offsets is None:
+            end = offsets[-1] + (self.pieces[-1].size or size) if self.pieces else 0
+            if end < size:
+                holes.append((end, size, f"the location describes {end} of {size} bytes"))
+        return bytes(out), tuple(holes)
+
+
+def bare_register(expr: bytes) -> int | None:
+    """The DWARF register ``expr`` names when it is nothing else: one
+    ``DW_OP_regN``/``DW_OP_regx`` without ``DW_OP_piece`` (a value held
+    whole in one register); None for any other expression."""
+    if len(expr) == 1 and 0x50 <= expr[0] <= 0x6F:
+        return expr[0] - 0x50
+    if len(expr) >= 2 and expr[0] == 0x90:
+        try:
+            r, pos = uleb(expr, 1)
+        except IndexError:
+            return None
+        return r if pos == len(expr) else None
+    return None
 
 
 class Memory(Protocol):

@@ -101,6 +101,19 @@ def dynamic_value(v: Value) -> Value | None:
     """An interface's dynamic value, named by its dynamic type."""
     from dapcore.go.values import Value as V
 
+    if v.holes:
+        # Only the type word may be known (the data word is not): the
+        # dynamic type, and its value as unavailable.
+        known = v.known_word(0)
+        why = v.hole_in(8, 8)
+        if not known or why is None:
+            v.raw()  # raises: the type word is not known either
+            return None
+        if v.type is not None and v.type.iface_kind == "iface":
+            known = v.ctx.mem.ptr(known + 8)
+        dtype, name, _ = v.ctx.dynamic_type(known)
+        from dapcore.go.values import hole_text
+        return V(v.ctx, "data", dtype, error=hole_text(why), path=f"{v.path}.({name})")
     tword, data = v.word(0), v.word(8)
     if not tword:
         return None

@@ -84,7 +84,7 @@ def text_of(v: Value, depth: int) -> str:
         if depth <= 0:
             return f"{tn} […]"
         return f"{tn} [{_items(v, v.children(0, _ITEMS), n, depth)}]"
-    if k in ("struct", "array"):
+    if k in ("struct", "array") and not v.holes:
         v.raw()  # one read for the whole value (and unreadable as a whole)
     if k == "struct":
         if tn == "time.Time":
@@ -108,6 +108,10 @@ def text_of(v: Value, depth: int) -> str:
         return f"{tn} len: {n}, [{_items(v, kids, n, depth, keyed=True)}]"
     if k == "interface":
         from dapcore.go.children import dynamic_type_name, dynamic_value
+        if v.holes:  # the type word alone (else raw() says why)
+            dyn = dynamic_value(v)
+            if dyn is not None:
+                return f"{tn}({dyn.type_name}) {dyn.summary(depth)}"
         if not v.word(0):
             return "nil"
         dyn = dynamic_value(v)

@@ -110,7 +110,14 @@ class ValueContext:
 
 
 def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
-    """The value of a frame variable (unavailable ones say why)."""
+    """The value of a frame variable (unavailable ones say why; one the
+    DWARF describes in part has the rest as holes, see :class:`Value`)."""
+    if v.location.partial:
+        try:
+            data, holes = v.location.read_partial(ctx.mem, v.type.size)
+        except (LocationError, UnreadableMemory) as exc:
+            return Value(ctx, v.name, v.type, error=_err(exc))
+        return Value(ctx, v.name, v.type, data=data, holes=holes)
     if not v.available:
         why = v.location.why or "unavailable"
         return Value(ctx, v.name, v.type, error="optimized out" if "optimized" in why
@@ -126,8 +133,20 @@ def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     return Value(ctx, v.name, v.type, data=data)
 
 
+Hole = tuple[int, int, str]  # [start, end) byte range of a value, and why it is unknown
+
+
 class Value:
-    """One Go value (see the module docstring)."""
+    """One Go value (see the module docstring).
+
+    ``holes`` are the byte ranges of a value the DWARF describes only in
+    part (a struct whose other fields the compiler did not track, an
+    interface of which only the type word is described): those bytes are
+    never shown. A part that lies wholly in a hole is unavailable
+    (``error`` says why); a scalar, string or slice header touching one
+    too; a struct or array shows its parts one by one; an interface whose
+    type word is known shows its dynamic type and its data as unavailable.
+    ``raw()`` of a value with holes raises :class:`LocationError`."""
 
     __slots__ = (
         "_children",
@@ -137,6 +156,7 @@ class Value:
         "ctx",
         "embedded",
         "error",
+        "holes",
         "name",
         "path",
         "type",
@@ -146,8 +166,9 @@ class Value:
     def __init__(self, ctx: ValueContext, name: str, type: GoType | None,
                  addr: int | None = None, data: bytes | None = None, error: str | None = None,
                  path: str | None = None, visited: frozenset[int] = frozenset(),
-                 embedded: bool = False) -> None:
+                 embedded: bool = False, holes: tuple[Hole, ...] = ()) -> None:
         self.ctx = ctx
+        self.holes = holes
         self.name = name
         self.type = type
         self.addr = addr
@@ -182,6 +203,8 @@ class Value:
         slices, maps…). Raises UnreadableMemory / LocationError."""
         if self.error is not None:
             raise LocationError(self.error)
+        if self.holes:
+            raise LocationError(hole_text(self.holes[0][2]))
         if self._data is None:
             size = self.type.size if self.type is not None else 0
             if self.addr is None:
@@ -194,9 +217,30 @@ class Value:
     def word(self, off: int = 0, size: int = 8, signed: bool = False) -> int:
         return int.from_bytes(self.raw()[off:off + size], "little", signed=signed)
 
+    def hole_in(self, off: int, size: int) -> str | None:
+        """Why bytes ``off`` … ``off+size`` are (partly) unknown; None when
+        they are all known."""
+        return next((why for a, b, why in self.holes if a < off + size and off < b), None)
+
+    def known_word(self, off: int, size: int = 8) -> int | None:
+        """The word at ``off`` of a value with holes, when it is known."""
+        if self.hole_in(off, size) is not None or self._data is None:
+            return None
+        return int.from_bytes(self._data[off:off + size], "little")
+
     def sub(self, name: str, type: GoType, off: int, path: str,
             embedded: bool = False) -> Value:
         """A part of this value (field, element) at byte offset ``off``."""
+        if self.holes and self._data is not None:
+            end = off + type.size
+            mine = tuple((max(a, off) - off, min(b, end) - off, why)
+                         for a, b, why in self.holes if a < end and off < b)
+            covered = sum(b - a for a, b, _ in mine)
+            if mine and covered >= type.size:
+                return Value(self.ctx, name, type, error=hole_text(mine[0][2]), path=path,
+                             embedded=embedded)
+            return Value(self.ctx, name, type, data=self._data[off:end], path=path,
+                         visited=self.visited, embedded=embedded, holes=mine)
         if self.addr is not None and self._data is None:
             return Value(self.ctx, name, type, addr=self.addr + off, path=path,
                          visited=self.visited, embedded=embedded)
@@ -359,6 +403,13 @@ class Value:
         elem = self.type.elem
         return Value(self.ctx, "*" + self.name, elem, addr=p, path=f"*{self.path}",
                      visited=self.visited | {p})
+
+
+def hole_text(why: str) -> str:
+    """A value's ``error`` for a part in a hole (``why`` the hole's)."""
+    if why == "optimized out" or why.startswith(("optimized out", "unavailable")):
+        return why
+    return f"unavailable: {why}"
 
 
 def _err(exc: Exception) -> str:

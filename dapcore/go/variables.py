@@ -46,6 +46,13 @@ What Go writes, and how it is shown (checked against Go 1.19 to 1.27):
 * Go 1.19 to 1.21 write some pieces twice (a slot listed twice in the
   compiler's ``f.Names``): :meth:`Location.fit` drops the repeats, so a
   variable's location never describes more bytes than its type.
+* Values described in part (:meth:`VariableReader._place`): pieces are put
+  at the offsets of the type's parts (Go writes no padding pieces); a value
+  of which the compiler tracks one word only (a bare register, then a bare
+  stack slot, for a 16- or 24-byte variable: a typed-nil ``error`` whose
+  itab is a constant, a struct with constant fields) is unavailable rather
+  than read as if that word were the whole value; parts left out or empty
+  are holes of the value (:class:`dapcore.go.values.Value`).
 * Generic functions: a variable whose type involves a type parameter has a
   shape type (``go.shape.int``) through a ``.paramN`` typedef; the real type
   is entry N of ``.dict``, resolved when ``.dict`` and the runtime type can
@@ -56,7 +63,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from dapcore.elf.dwarf import (
@@ -69,6 +76,7 @@ from dapcore.elf.dwarf import (
     AT_NAME,
     AT_TYPE,
     AT_VARIABLE_PARAMETER,
+    FORM_SEC_OFFSET,
     TAG_FORMAL_PARAMETER,
     TAG_INLINED_SUBROUTINE,
     TAG_LEXICAL_BLOCK,
@@ -79,11 +87,13 @@ from dapcore.elf.dwarf import (
 )
 from dapcore.elf.dwarf_loc import (
     MEMORY,
+    UNAVAILABLE,
     Context,
     Location,
     LocationError,
     Memory,
     Piece,
+    bare_register,
     dwarf_registers,
     evaluate,
 )
@@ -272,6 +282,7 @@ class VariableReader:
         self.bias = bias
         self.runtime_type = runtime_type
         self.closures = closures  # closure layouts; before Go 1.23 from the code
+        self._one_word: dict[int, bool] = {}  # DIE offset → its list has a bare register
 
     @classmethod
     def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
@@ -387,7 +398,7 @@ class VariableReader:
             expr = d.location_at(die, pc)
             loc = evaluate(expr, ctx) if expr is not None else Location.unavailable(
                 "optimized out at this PC")
-        loc = loc.fit(typ.size)
+            loc = self._place(die, loc.fit(typ.size), typ)
         escaped = dwarf_name.startswith("&")
         name = dwarf_name[1:] if escaped else dwarf_name
         v = Variable(
@@ -401,6 +412,106 @@ class VariableReader:
         if escaped:
             self._follow_pointer(v)
         return v
+
+    # -- values the compiler describes in part ----------------------------------
+
+    def _place(self, die: Die, loc: Location, typ: GoType) -> Location:
+        """``loc`` with its pieces where they are in a ``typ`` value, and
+        what the compiler did not describe marked unavailable.
+
+        Go's compiler writes one ``DW_OP_piece`` per part it tracks of a
+        decomposed variable (a struct field, a string's pointer or length,
+        an interface's words…), sorted by offset, *without* padding and
+        without the parts it does not track (constants), and no
+        ``DW_OP_piece`` at all when it tracks a single part
+        (``cmd/compile/internal/ssa/debug.go``: pieces only when
+        ``len(varSlots) > 1``). So:
+
+        * a bare register (no piece) for a value wider than a word anywhere
+          in the variable's location list means the compiler tracks one
+          word-sized part of it, and every entry of the list (stack slots
+          included) describes that part alone — which part, the DWARF does
+          not say (``var err error = f()`` with a constant itab: the data
+          word; ``pair{X: f(), Y: "const"}``: X; ``{A: "const", B: f()}``:
+          B). The value is unavailable, except for a non-empty interface
+          whose word is an itab of its interface type (its type word);
+        * pieces whose sizes are those of the type's parts are placed at
+          those parts' offsets (padding skipped);
+        * pieces that add up to less than the type: placed when their sizes
+          fit the type's parts in one way only (the rest unavailable), else
+          the value is unavailable."""
+        if typ.size <= 8 or not loc.pieces:
+            return loc
+        pieces = loc.pieces
+        if len(pieces) == 1 and pieces[0].size is None:
+            return self._one_part(die, loc, typ) if self._one_word_list(die) else loc
+        if any(p.size is None for p in pieces):
+            return loc
+        sizes = [p.size or 0 for p in pieces]
+        parts = value_parts(typ)
+        if [n for _, n in parts] == sizes:
+            offsets = tuple(o for o, _ in parts)
+            return loc if offsets == _sequential(sizes) else loc.placed(offsets)
+        total = sum(sizes)
+        if total >= typ.size:
+            return loc  # as DWARF reads it (Go 1.19 to 1.21 repeat pieces)
+        where = _embedding(sizes, [n for _, n in parts])
+        if where is None:
+            return Location.unavailable(
+                f"the compiler described {total} of the {typ.size} bytes of this value, "
+                "not which ones")
+        out: list[Piece] = []
+        by_part = dict(zip(where, pieces, strict=True))
+        for i, (_, n) in enumerate(parts):
+            out.append(by_part.get(i) or Piece(UNAVAILABLE, n, why=_UNTRACKED))
+        return Location(tuple(out), tuple(o for o, _ in parts))
+
+    def _one_word_list(self, die: Die) -> bool:
+        """Does the variable's location list hold a bare register (a value
+        wider than a word described as one register)?"""
+        hit = self._one_word.get(die.offset)
+        if hit is None:
+            v = die.attrs.get(AT_LOCATION)
+            hit = False
+            if isinstance(v, int):
+                try:
+                    entries = self.dwarf.location_list(die.unit, v, die.form(AT_LOCATION)
+                                                       or FORM_SEC_OFFSET)
+                except DwarfError:
+                    entries = []
+                hit = any(bare_register(e.expr) is not None for e in entries)
+            self._one_word[die.offset] = hit
+        return hit
+
+    def _one_part(self, die: Die, loc: Location, typ: GoType) -> Location:
+        """A bare location of a variable whose list says the compiler tracks
+        one word of it (see :meth:`_place`)."""
+        why = (f"Go's DWARF describes one 8-byte word of this {typ.size}-byte value "
+               "without saying which")
+        p = loc.pieces[0]
+        if not p.available:
+            return loc
+        try:
+            word = int.from_bytes(loc.read(self.memory, 8), "little")
+        except (LocationError, UnreadableMemory):
+            return Location.unavailable(f"unavailable: {why}")
+        if typ.iface_kind == "iface" and word and self._itab_of(word, typ):
+            return Location((replace(p, size=8), Piece(UNAVAILABLE, 8, why=(
+                f"Go's DWARF describes only the type word of this {typ.size}-byte "
+                "interface"))), (0, 8))
+        return Location.unavailable(f"unavailable: {why} (that word is {word:#x})")
+
+    def _itab_of(self, addr: int, iface: GoType) -> bool:
+        """Is ``addr`` an itab of the interface type ``iface``
+        (``itab.inter``, its first word, is ``iface``'s descriptor)?"""
+        if self.runtime_type is None:
+            return False
+        try:
+            inter = int.from_bytes(self.memory.read(addr, 8), "little")
+        except UnreadableMemory:
+            return False
+        t = self.runtime_type(inter) if inter else None
+        return t is not None and t.name == iface.name
 
     def _follow_pointer(self, v: Variable) -> None:
         """``&x``: the DWARF variable is a pointer to x; point at x."""
@@ -486,6 +597,67 @@ class VariableReader:
         except UnreadableMemory:
             return None
         return self.runtime_type(rt) if rt else None
+
+
+_UNTRACKED = "optimized out (the compiler did not track this part)"
+
+
+def value_parts(t: GoType, base: int = 0, depth: int = 0) -> list[tuple[int, int]]:
+    """(offset, size) of the parts Go's compiler splits a value of type
+    ``t`` into (its ``decompose`` passes and the register ABI): the words of
+    strings, slices and interfaces, the halves of complex numbers, the
+    fields of structs and the element of one-element arrays, recursively;
+    anything else is one part."""
+    k = t.kind
+    if k == "string" or k == "interface":
+        return [(base, 8), (base + 8, 8)]
+    if k == "slice":
+        return [(base, 8), (base + 8, 8), (base + 16, 8)]
+    if k in ("complex64", "complex128"):
+        half = t.size // 2
+        return [(base, half), (base + half, half)]
+    if k == "struct" and depth < 16:
+        out: list[tuple[int, int]] = []
+        for f in t.fields:
+            out += value_parts(f.type, base + f.offset, depth + 1)
+        return out
+    if k == "array" and t.length in (0, 1) and depth < 16:
+        elem = t.elem
+        if t.length == 0:
+            return []
+        if elem is not None:
+            return value_parts(elem, base, depth + 1)
+    return [(base, t.size)]
+
+
+def _sequential(sizes: Sequence[int]) -> tuple[int, ...]:
+    out, off = [], 0
+    for n in sizes:
+        out.append(off)
+        off += n
+    return tuple(out)
+
+
+def _embedding(sizes: Sequence[int], parts: Sequence[int]) -> list[int] | None:
+    """The one way of matching ``sizes`` (pieces, in order) to a
+    subsequence of ``parts`` (part sizes, in order) size for size: the
+    indexes of the parts; None when there is none or more than one."""
+    found: list[list[int]] = []
+
+    def walk(i: int, j: int, acc: list[int]) -> None:
+        if len(found) > 1:
+            return
+        if i == len(sizes):
+            found.append(list(acc))
+            return
+        for k in range(j, len(parts) - (len(sizes) - i) + 1):
+            if parts[k] == sizes[i]:
+                acc.append(k)
+                walk(i + 1, k + 1, acc)
+                acc.pop()
+
+    walk(0, 0, [])
+    return found[0] if len(found) == 1 else None
 
 
 def _name(d: Dwarf, die: Die) -> str | None:

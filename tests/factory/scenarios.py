@@ -46,6 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("many", "zoo", CRASH, ("10000",)),
         Scenario("values", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("inflight", "zoo", CRASH),
+        Scenario("partial", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("cgocrash", "zoocgo", CRASH),
         Scenario("cgocallback", "zoocgo", CRASH),
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
