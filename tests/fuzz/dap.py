@@ -425,7 +425,7 @@ def _traceback(err: bytes) -> str | None:
     text = err.decode("utf-8", "replace")
     if "Traceback (most recent call last)" not in text:
         return None
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line for line in text.split("\n") if line.strip()]
     tail = [line for line in lines if not line.startswith((" ", "Traceback"))]
     where = [line.strip() for line in lines if line.strip().startswith("File ")]
     return (tail[-1][:300] if tail else "") + (f" (at {where[-1]})" if where else "")

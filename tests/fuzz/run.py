@@ -117,7 +117,7 @@ def run_cli(args: list[str], timeout: float = TIMEOUT) -> Run:
 def comparable(run: Run, replace: dict[str, str]) -> str:
     """stdout plus the stderr lines that are not warnings, mutated paths
     put back to the pristine ones."""
-    text = run.stdout + "".join(line + "\n" for line in run.stderr.splitlines()
+    text = run.stdout + "".join(line + "\n" for line in run.stderr.split("\n")
                                 if not line.startswith(WARNING))
     for new, old in replace.items():
         text = text.replace(new, old)
@@ -126,7 +126,7 @@ def comparable(run: Run, replace: dict[str, str]) -> str:
 
 def classify(run: Run, baseline: str | None, replace: dict[str, str]) -> tuple[str, str]:
     """(class, detail) of one run against the pristine files' output."""
-    err_lines = [line for line in run.stderr.splitlines() if line.strip()]
+    err_lines = [line for line in run.stderr.split("\n") if line.strip()]
     last = err_lines[-1][:300] if err_lines else ""
     if run.timed_out:
         return "HANG", f"killed after {TIMEOUT:.0f} s; stderr: {last!r}"
@@ -145,7 +145,7 @@ def classify(run: Run, baseline: str | None, replace: dict[str, str]) -> tuple[s
     if code == 1:
         if err_lines and all(line.startswith("dapcore: ") for line in err_lines):
             return "error", last
-        return "CRASH", f"exit 1 without a clean 'dapcore: …' message: {last!r}"
+        return "CRASH", f"exit 1 without a clean one-line 'dapcore: …' message: {last!r}"
     if code != 0:
         return "CRASH", f"exit {code}: {last!r}"
     got = comparable(run, replace)
@@ -157,7 +157,7 @@ def classify(run: Run, baseline: str | None, replace: dict[str, str]) -> tuple[s
 
 
 def _traceback_tail(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in stderr.split("\n") if line.strip()]
     for line in reversed(lines):
         if "internal error" in line or "Error" in line or "Exception" in line:
             where = [x.strip() for x in lines if x.strip().startswith("File ")]
@@ -167,7 +167,7 @@ def _traceback_tail(stderr: str) -> str:
 
 
 def first_difference(old: str, new: str) -> str:
-    a, b = old.splitlines(), new.splitlines()
+    a, b = old.split("\n"), new.split("\n")
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return f"line {i + 1}: {x[:140]!r} -> {y[:140]!r}"
@@ -190,9 +190,13 @@ class Outcome:
     def report(self) -> str:
         """The case, what happened, and how to rebuild its files."""
         c = self.case
+        from tests.fuzz import FUZZ_SPECS
+
+        default = list(c.pool) == [s.id for s in FUZZ_SPECS]
+        pool = "" if default else f"--fixtures {','.join(c.pool)} "
         return (f"{c.describe()}\n    -> {self.klass}: {self.detail}\n"
-                f"    rebuild: python benchmarks/fuzz.py --fixtures {','.join(c.pool)} "
-                f"--seed {c.seed} --only={c.index} --keep /tmp/fuzz-case")
+                f"    rebuild: python benchmarks/fuzz.py {pool}--seed {c.seed} --only={c.index} "
+                f"--keep /tmp/fuzz-case")
 
 
 class Harness:
