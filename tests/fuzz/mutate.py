@@ -4,8 +4,9 @@ A :class:`Case` is everything needed to rebuild one mutated input: the
 fixture, which file (core or executable), the region aimed at and the exact
 byte operations (offsets and bytes), so a failure can be reproduced by hand
 from its description alone. Case ``i`` of seed ``s`` draws from
-``random.Random(f"{s}/{i}")``: any case is rebuilt without generating the
-ones before it.
+``random.Random(f"{s}/{i}")`` (``f"{s}/{i}/{fixture ids}"`` for a pool other
+than the default four): any case is rebuilt without generating the ones
+before it.
 """
 
 from __future__ import annotations
@@ -249,7 +250,13 @@ def make_case(seed: int, index: int, targets: list[Target]) -> Case:
     ``index`` >= 0; negative indices are the special files)."""
     if index < 0:
         return special_cases(seed, targets[0])[-index - 1]
-    rng = random.Random(f"{seed}/{index}")
+    # Another pool than the default four is part of the seed: the same index
+    # on another fixture is another case.
+    from tests.fuzz import FUZZ_SPECS
+
+    ids = [t.id for t in targets]
+    pool = "" if ids == [s.id for s in FUZZ_SPECS] else "/" + "+".join(ids)
+    rng = random.Random(f"{seed}/{index}{pool}")
     t = rng.choice(targets)
     command = rng.choice(COMMANDS)
     if rng.random() < CORE_SHARE:

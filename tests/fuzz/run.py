@@ -118,7 +118,7 @@ def comparable(run: Run, replace: dict[str, str]) -> str:
     """stdout plus the stderr lines that are not warnings, mutated paths
     put back to the pristine ones."""
     text = run.stdout + "".join(line + "\n" for line in run.stderr.split("\n")
-                                if not line.startswith(WARNING))
+                                if line and not line.startswith(WARNING))
     for new, old in replace.items():
         text = text.replace(new, old)
     return text
