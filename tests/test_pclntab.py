@@ -31,6 +31,7 @@ from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.go.inline import PCDATA_INLTREEINDEX
 from dapcore.go.pclntab import Func, PCLnTab, SourceFrame, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.factory.matrix import spec as make_spec
 from tests.oracle import Elision, Frame, Traceback, parse_traceback
 
 SPECS = full_matrix()
@@ -448,3 +449,59 @@ def test_errors_are_typed(spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -
     future.close()
     with pytest.raises(ExecutableError, match="no Go pclntab"):
         PCLnTab.from_executable(Executable("/bin/true"))
+
+
+# -- damaged line tables: a clear error, never an internal one ---------------------------
+
+
+def _damaged_copy(fx: Fixture, tmp: Path, poke: Callable[[PCLnTab, bytearray], None]) -> Path:
+    tab = PCLnTab.from_executable(Executable(fx.binary))
+    data = bytearray(Path(fx.binary).read_bytes())
+    poke(tab, data)
+    out = tmp / "zoo"
+    out.write_bytes(bytes(data))
+    out.chmod(0o755)
+    return out
+
+
+def _funcoff_at(tab: PCLnTab, name: str) -> int:
+    """File offset of ``name``'s funcoff word in the functab."""
+    f = tab.func_by_name(name)
+    assert f is not None
+    width = 4 if tab.version in ("1.18", "1.20") else tab.ptr_size
+    return tab._ftab + (2 * f.index + 1) * width
+
+
+_DAMAGED = [make_spec("1.19", "default", "nilptr"), make_spec("1.27", "default", "nilptr")]
+
+
+@pytest.mark.parametrize("spec", _DAMAGED, ids=[s.id for s in _DAMAGED])
+@pytest.mark.parametrize("target", ["funcoff", "name", "pcsp"])
+def test_offsets_out_of_the_section_are_a_clear_error(spec: FixtureSpec, fixture: Fixture,
+                                                      target: str, tmp_path: Path) -> None:
+    """A flipped offset in .gopclntab (found by the fuzzer: struct.error and
+    'internal error') is reported as damaged line tables, exit status 1."""
+    import subprocess
+    import sys
+
+    def poke(tab: PCLnTab, data: bytearray) -> None:
+        f = tab.func_by_name("main.main")
+        assert f is not None
+        if target == "funcoff":
+            at = _funcoff_at(tab, "main.main")
+        elif target == "name":
+            at = f.record + tab._name_at
+        else:  # the pcsp field: the word after the name, args and deferreturn fields
+            at = f.record + tab._name_at + 12
+        order = "<" if tab._order == "<" else ">"
+        data[at:at + 4] = struct.pack(order + "I", 0x7FFFFFF0)
+
+    exe = _damaged_copy(fixture, tmp_path, poke)
+    r = subprocess.run([sys.executable, "-m", "dapcore", "bt", "-a", str(exe), str(fixture.core)],
+                       capture_output=True, text=True, timeout=120)
+    assert "internal error" not in r.stderr
+    if target == "pcsp":  # a frame size table that is not there: the stack says so
+        assert r.returncode == 0 and "dapcore: warning: goroutine stacks" in r.stderr, r.stderr
+    else:
+        assert r.returncode == 1, (r.returncode, r.stderr[-2000:])
+        assert ".gopclntab) are damaged" in r.stderr, r.stderr

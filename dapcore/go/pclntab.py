@@ -186,7 +186,16 @@ class PCLnTab:
         return cls(exe, addr, fo, size, syms)
 
     def _u32(self, fo: int) -> int:
-        return struct.unpack_from(self._order + "I", self._mm, fo)[0]
+        try:
+            return struct.unpack_from(self._order + "I", self._mm, fo)[0]
+        except struct.error as exc:
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> ExecutableError:
+        """The error for an offset or record that does not fit the section."""
+        why = "an offset points past its end" if isinstance(exc, struct.error) else str(exc)
+        return ExecutableError(f"{self.exe.path}: the Go line tables (.gopclntab) are damaged: "
+                               f"{why}")
 
     def _read_header(self) -> _Header:
         fo = self._fo
@@ -196,11 +205,15 @@ class PCLnTab:
             raise UnsupportedError(
                 f"{self.exe.path}: unknown pclntab magic {magic:#x} (a Go release newer than "
                 "this dapcore, or not a Go binary)")
-        pad1, pad2, quantum, ptr = struct.unpack_from("BBBB", self._mm, fo + 4)
+        try:
+            pad1, pad2, quantum, ptr = struct.unpack_from("BBBB", self._mm, fo + 4)
+            nwords = {"1.2": 1, "1.16": 7, "1.18": 8, "1.20": 8}[version]
+            w = struct.unpack_from(self._order + ("Q" if ptr == 8 else "I") * nwords, self._mm,
+                                   fo + 8)
+        except struct.error as exc:
+            raise self._damaged(exc) from None
         if pad1 or pad2 or quantum not in (1, 2, 4) or ptr not in (4, 8):
             raise ExecutableError(f"{self.exe.path}: damaged pclntab header")
-        nwords = {"1.2": 1, "1.16": 7, "1.18": 8, "1.20": 8}[version]
-        w = struct.unpack_from(self._order + ("Q" if ptr == 8 else "I") * nwords, self._mm, fo + 8)
         if version == "1.2":
             return _Header(version, quantum, ptr, w[0], 0, 0, fo, fo, fo, fo, fo)
         if version == "1.16":
@@ -313,6 +326,12 @@ class PCLnTab:
         return self._func(i) if i is not None else None
 
     def _build_name_index(self) -> dict[bytes, int]:
+        try:
+            return self._name_index()
+        except (struct.error, IndexError) as exc:
+            raise self._damaged(exc) from None
+
+    def _name_index(self) -> dict[bytes, int]:
         at = self._name_at
         unpack = self._name_field.unpack_from
         mm, base = self._mm, self._func_base
@@ -340,7 +359,10 @@ class PCLnTab:
         if f is not None:
             return f
         fo = self._func_base + self._funcoffs[i]
-        r = self._rec.unpack_from(self._mm, fo)
+        try:
+            r = self._rec.unpack_from(self._mm, fo)
+        except struct.error as exc:
+            raise self._damaged(exc) from None
         end = self._entries[i + 1] + self._key_base
         v = self.version
         start_line = None
@@ -362,6 +384,8 @@ class PCLnTab:
                 fid = 0
                 raw = bytes((b0, b1, b2, b3))
                 nfd = int.from_bytes(raw, "little" if self._order == "<" else "big")
+        if not 0 <= self._name_base + name < self._fo + self.size:
+            raise self._damaged(ValueError(f"the name of function {i} lies outside them"))
         f = Func(entry, end, self._cstring(self._name_base + name), args, dret, fid, flag,
                  start_line, pcsp, pcfile, pcln, npcdata, nfd, cu, i, fo)
         self._funcs[i] = f
@@ -383,7 +407,10 @@ class PCLnTab:
     def _decode_table(self, off: int) -> PCValueTable:
         if off == 0:
             return EMPTY
-        return decode(self._mm, self._pctab + off, self.quantum)
+        try:
+            return decode(self._mm, self._pctab + off, self.quantum)
+        except (struct.error, IndexError, ValueError) as exc:
+            raise self._damaged(exc) from None
 
     def table(self, off: int) -> PCValueTable:
         """The decoded pc-value table at pctab offset ``off`` (pcs relative
@@ -438,7 +465,10 @@ class PCLnTab:
         if self.ptr_size == 8 and addr & 4:
             at += 4
         word = self._order + ("Q" if self.ptr_size == 8 else "I")
-        value = struct.unpack_from(word, self._mm, at + self.ptr_size * index)[0]
+        try:
+            value = struct.unpack_from(word, self._mm, at + self.ptr_size * index)[0]
+        except struct.error as exc:
+            raise self._damaged(exc) from None
         return value or None
 
     # -- files and lines ------------------------------------------------------------
@@ -491,7 +521,10 @@ class PCLnTab:
             idx = self.pcdata(f, PCDATA_INLTREEINDEX, pc)
             seen = 0
             while idx >= 0 and seen < 1000:
-                call = self._inline.decode(buf, base + idx * self._inline.size)
+                try:
+                    call = self._inline.decode(buf, base + idx * self._inline.size)
+                except (struct.error, IndexError) as exc:
+                    raise self._damaged(exc) from None
                 file, line = self.line_at(f, pc)
                 out.append(SourceFrame(self._cstring(self._name_base + call.name_off), file,
                                        line, True, call.func_id, f.entry, call.start_line))
