@@ -20,7 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
-from dapcore.elf.core import AT_ENTRY, CoreFile
+from dapcore.elf.core import AT_ENTRY, CoreFile, MappedFile
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
 from dapcore.errors import UnreadableMemory
@@ -87,6 +87,8 @@ class AddressSpace:
             if s.present < s.filesz:
                 self._truncated.append((s.vaddr + s.present, s.vaddr + s.filesz))
         self._backing: dict[str, mmap.mmap | None] = {}
+        # What did not add up while building the layers (Process warns).
+        self.problems: list[str] = []
         self._layers = layers = [_Layer(core_maps)]
         if file_backing:
             layers.append(_Layer(self._file_maps()))
@@ -105,9 +107,31 @@ class AddressSpace:
             source = self._open_backing(f.path, f.start, f.offset)
             if source is None:
                 continue
+            if self.exe is not None and source is self.exe.data and not self._exe_place(f):
+                # The executable's pages are where its program headers put
+                # them; a mapping that says otherwise is damaged (the
+                # executable's own layer serves those addresses instead).
+                self.problems.append(
+                    f"the core's NT_FILE note maps {Path(f.path).name} at {f.start:#x}-"
+                    f"{f.end:#x} from file offset {f.offset:#x}, which is not where the "
+                    "executable's program headers put it: the note is damaged (that mapping "
+                    "is ignored)")
+                continue
             end = min(f.end, f.start + max(0, len(source) - f.offset))
             out.append(Mapping(f.start, end, source, f.offset, Path(f.path).name))
         return out
+
+    def _exe_place(self, f: MappedFile) -> bool:
+        """``f`` maps the executable's bytes from where its PT_LOADs say (the
+        kernel maps whole pages: segment starts are rounded down; one mapping
+        may run on over the next segment, e.g. after RELRO's mprotect)."""
+        assert self.exe is not None
+        link = f.start - self.bias
+        for seg in self.exe.segments:
+            lo = seg.vaddr & ~(_PAGE - 1)
+            if lo <= link < seg.vaddr + seg.memsz:
+                return f.offset == seg.offset + link - seg.vaddr
+        return False
 
     def _open_backing(self, path: str, start: int, offset: int) -> mmap.mmap | None:
         exe = self.exe

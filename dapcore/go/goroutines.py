@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
+from dapcore.go.checks import check_allgs
 from dapcore.go.labels import read_labels
 from dapcore.go.status import G_LEAKED, G_SCAN, G_WAITING, is_dead, status_name
 
@@ -147,9 +148,12 @@ def all_g_pointers(proc: Process) -> list[int]:
     mem = proc.memory
     data = mem.ptr(allgs)
     length = mem.ptr(allgs + 8)
-    allglen = proc.global_addr("runtime.allglen", required=False)
+    cap = mem.ptr(allgs + 16)
+    allglen_addr = proc.global_addr("runtime.allglen", required=False)
+    allglen = mem.ptr(allglen_addr) if allglen_addr is not None else None
+    check_allgs(proc, length, cap, allglen)
     if allglen is not None:
-        length = min(length, mem.ptr(allglen)) or length
+        length = min(length, allglen) or length
     raw = mem.read(data, length * 8)
     return list(struct.unpack(f"<{length}Q", raw))
 

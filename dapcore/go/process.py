@@ -17,6 +17,7 @@ from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
 from dapcore.go.buildinfo import BuildInfo, read_buildinfo
+from dapcore.go.checks import check_core, check_goroutines, check_threads
 from dapcore.go.globals import SOURCES as GLOBAL_SOURCES
 from dapcore.go.globals import explain as explain_globals
 from dapcore.go.globals import verify as verify_globals
@@ -63,6 +64,8 @@ class Process:
             self.warnings.append(
                 f"the core is truncated ({self.core.missing_bytes} bytes missing): some "
                 "memory cannot be read (was ulimit -c too small?)")
+        self.warnings.extend(check_core(self.core))
+        self.warnings.extend(self.memory.problems)
 
     @property
     def go_version(self) -> str:
@@ -194,6 +197,8 @@ class Process:
             g.crashed = g.addr == crash_g and crash_g != 0
             g.system = self.is_system(g)
             attach_labels(self, g)
+        check_goroutines(self, gs, ms)
+        check_threads(self, self.ms)
         return gs
 
     def goroutine(self, goid: int) -> Goroutine | None:

@@ -7,7 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dapcore.errors import DapcoreError
+from dapcore.errors import CoreFormatError, DapcoreError
+from dapcore.go.checks import StackFindings
 from dapcore.go.crash import Crash, analyse, read_panics
 from dapcore.go.goroutines import Goroutine
 from dapcore.go.process import Process
@@ -43,13 +44,32 @@ class Report:
     def stack(self, g: Goroutine) -> Stack:
         st = self._stacks.get(g.goid)
         if st is None:
-            st = self._stacks[g.goid] = self.unwinder.goroutine_stack(g)
+            st = self._stacks[g.goid] = self._unwind(g)
         return st
+
+    def _unwind(self, g: Goroutine) -> Stack:
+        """``g``'s stack, checked: every goroutine's stack ends in
+        ``runtime.goexit``; one that does not was read from damaged memory
+        (said once in ``proc.warnings``, naming the goroutines)."""
+        st = self.unwinder.goroutine_stack(g)
+        frames = st.frames
+        if st.error or not frames or frames[-1].func_kind != "goexit":
+            why = st.error or (f"ends in {frames[-1].function}" if frames else "no frame")
+            self._stack_findings.note(self.proc.warnings, f"goroutine {g.goid}: {why}")
+        return st
+
+    @cached_property
+    def _stack_findings(self) -> StackFindings:
+        return StackFindings()
 
     def default_goid(self) -> int:
         g = self.proc.crashed_goroutine
         if g is not None:
             return g.goid
+        if not self.proc.goroutines:
+            raise CoreFormatError(
+                f"the core {self.proc.core.path} holds no goroutine (runtime.allgs is empty or "
+                "unreadable): its memory is damaged")
         return self.proc.goroutines[0].goid
 
     @cached_property
@@ -122,7 +142,7 @@ class Report:
         for g in self.proc.goroutines:
             # Only the top frame is needed: a stack not unwound yet is not
             # kept (100,000 goroutines' frames would be hundreds of MB).
-            st = self._stacks.get(g.goid) or self.unwinder.goroutine_stack(g)
+            st = self._stacks.get(g.goid) or self._unwind(g)
             name = goroutine_name(self.proc, g)
             parts = [f"{'*' if g.crashed else ' '} Goroutine {g.goid} [{g.status_text}]",
                      name or "?"]
