@@ -3,6 +3,17 @@ the CLI and the DAP server turn them into messages, never into tracebacks."""
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` read from a file (a path in a core, a build ID), safe to put
+    in a one-line message: control characters (newlines, terminal escapes)
+    become ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 class DapcoreError(Exception):
     """Base of every error dapcore reports to its user."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from dapcore.elf.core import AT_ENTRY, CoreFile
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace
-from dapcore.errors import MismatchError
+from dapcore.errors import MismatchError, printable
 
 _PAGE = 4096
 _GO_NOTE = re.compile(rb"Go\x00\x00([\x21-\x7e]{20,200})")
@@ -30,7 +30,7 @@ def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
     produced by ``exe``; the message names both Go build IDs when the core
     holds the executable's first page (kernel cores and gcore do)."""
     ran = executable_path_in_core(core)
-    where = f" (the core was produced by {ran})" if ran else ""
+    where = f" (the core was produced by {printable(ran)})" if ran else ""
     entry = core.auxv.get(AT_ENTRY)
     # Where the process mapped the executable's first page: NT_FILE's mapping
     # at file offset 0, else where this executable would have put it.
@@ -39,7 +39,7 @@ def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
                 seg0 + memory.bias)
     page = memory._core_bytes(base, _PAGE) if exe.segments else None
     theirs = _go_build_id(page) if page is not None else None
-    ours = exe.go_build_id
+    ours = printable(exe.go_build_id) if exe.go_build_id else None
     ids = (f"; the core's executable has Go build ID {theirs}, {exe.path.name} has {ours}"
            if theirs and ours and theirs != ours else "")
 
