@@ -135,6 +135,7 @@ G_DAMAGE: list[tuple[str, Callable[[Goroutine], int], int, str]] = [
     ("lockedm", lambda g: 0xDEAD000, 8, "locked to an M that is not on runtime.allm"),
     ("startpc", lambda g: g.start_pc + 1, 8, "start function is not a function"),
     ("_panic", lambda g: 0xC000DEAD00, 8, "panics recorded outside their goroutine's stack"),
+    ("waitreason", lambda g: 0xD9, 1, "wait reason the runtime does not have"),
 ]
 
 
@@ -239,3 +240,23 @@ def test_damaged_notes(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
     code, out, err = run(capsys, "crash", str(fixture.binary), str(bad))
     assert code == 0 and "panic: goroutinepanic: job 7 failed" in out
     assert "NT_FILE note maps" in err and "is ignored" in err
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+@pytest.mark.parametrize("word,value,want", [
+    (0, 0xC000DEAD00, "is not one of the program's types"),
+    (8, 0xDEAD0000, "cannot be read from the core"),
+], ids=["type", "data"])
+def test_damaged_panic_value(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str], word: int, value: int,
+                             want: str) -> None:
+    """The panic value's words in the crashing goroutine's _panic record (the
+    fuzzer's 'panic: <unreadable 0x…>' and 'panic: () 0x…' with no word)."""
+    rep = Report.open(fixture.binary, fixture.core)
+    g = next(g for g in rep.proc.goroutines if g.panic_ptr)
+    arg = rep.proc.layout.struct("runtime._panic").off("arg")
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    write_at(bad, g.panic_ptr + arg + word, value.to_bytes(8, "little"))
+    code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
+    assert code == 0 and "dapcore: warning: the panic value" in err and want in err, err
+    assert err.count(want) == 1

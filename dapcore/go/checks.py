@@ -224,6 +224,7 @@ def check_goroutines(proc: Process, gs: list[Goroutine], ms: dict[int, M]) -> No
     tab = proc.pclntab
     bias = proc.bias
     entries: dict[int, bool] = {}
+    reasons = len(proc.layout.wait_reasons())  # 0: unknown
     seen_goids: dict[int, int] = {}
     seen_addrs: set[int] = set()
     for g in gs:
@@ -240,6 +241,9 @@ def check_goroutines(proc: Process, gs: list[Goroutine], ms: dict[int, M]) -> No
         if top is not None and not 0 <= g.parent_id <= top:
             found.add("goroutines with a parent id out of range", f"{gid}: {g.parent_id}")
         status = g.status
+        if status == G_WAITING and reasons and g.wait_reason_code >= reasons:
+            found.add("waiting goroutines with a wait reason the runtime does not have",
+                      f"{gid}: {g.wait_reason_code}")
         if status not in statuses:
             found.add("goroutine status values the runtime does not use",
                       f"{gid}: {status:#x}")

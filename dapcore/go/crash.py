@@ -127,11 +127,20 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         try:
             typ = mem.ptr(p + lay.off("arg"))
             data = mem.ptr(p + lay.off("arg") + 8)
+            if typ and not types.is_type(typ):
+                _warn(proc, f"the panic value's type pointer {typ:#x} (the _panic record at "
+                      f"{p:#x}) is not one of the program's types: the record is damaged and "
+                      "the panic message shown may be wrong")
             text, tname = print_eface(proc, types, typ, data)
+            if "<unreadable " in text:
+                _warn(proc, f"the panic value (the _panic record at {p:#x}) cannot be read "
+                      "from the core: the panic message is incomplete")
             flags = {name: bool(mem.u8(p + lay.off(name))) if lay.has(name) else False
                      for name in ("recovered", "repanicked", "goexit")}
             link = mem.ptr(p + lay.off("link"))
         except UnreadableMemory as exc:
+            _warn(proc, f"the _panic record at {p:#x} cannot be read from the core: the panic "
+                  "message is incomplete")
             chain.append(PanicInfo(f"<unreadable {exc.addr:#x}>", None, False, False, False))
             break
         chain.append(PanicInfo(text, tname, flags["recovered"], flags["repanicked"],
@@ -139,6 +148,11 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         p = link
     chain.reverse()
     return chain
+
+
+def _warn(proc: Process, text: str) -> None:
+    if text not in proc.warnings:
+        proc.warnings.append(text)
 
 
 def _throw_message(proc: Process, frames: list[Frame]) -> str | None:

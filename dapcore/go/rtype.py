@@ -44,6 +44,20 @@ class TypeReader:
         off = self.proc.layout.struct("runtime.moduledata").off("types")
         return self.mem.ptr(md + off)
 
+    def is_type(self, addr: int) -> bool:
+        """Whether ``addr`` lies among the program's type descriptors
+        (``moduledata.types`` to ``etypes``); True when that is unknown."""
+        try:
+            md = self.proc.global_addr("runtime.firstmoduledata")
+            lay = self.proc.layout.struct("runtime.moduledata")
+            if md is None or not lay.has("etypes"):
+                return True
+            lo = self.mem.ptr(md + lay.off("types"))
+            hi = self.mem.ptr(md + lay.off("etypes"))
+        except UnreadableMemory:
+            return True
+        return lo <= addr < hi if lo < hi else True
+
     def read(self, addr: int) -> RType:
         cached = self._cache.get(addr)
         if cached is not None:

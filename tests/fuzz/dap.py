@@ -362,12 +362,13 @@ class Server:
 
     def alive(self) -> bool:
         if self.exit is None:
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(self.proc.pid, os.WNOHANG)
             if pid == 0:
                 return True
             self.exit = os.waitstatus_to_exitcode(status)
             self.proc.returncode = self.exit
-            self.maxrss = usage.ru_maxrss * 1024
+            # not usage.ru_maxrss: it counts the parent's RSS at the fork
+            # (GBs in a long pytest session); the last VmHWM read stands
         return False
 
     def rss(self) -> int:
@@ -378,7 +379,8 @@ class Server:
             with open(f"/proc/{self.proc.pid}/status") as f:
                 for line in f:
                     if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) * 1024
+                        self.maxrss = max(self.maxrss, int(line.split()[1]) * 1024)
+                        return self.maxrss
         except OSError:
             pass
         return 0

@@ -42,21 +42,33 @@ CLASSES = ("ok", "warned", "error", *FAILURES)
 WARNING = "dapcore: warning:"
 
 # ``python -m dapcore ARGS`` under resource limits, without preexec_fn (the
-# runs start from worker threads).
+# runs start from worker threads). At exit the child writes its own peak RSS
+# (VmHWM) to the file named in argv[3]: the kernel's ru_maxrss of a child
+# counts the parent's RSS at the fork, which in a long pytest session is GBs.
 _LIMITED = (
-    "import resource, runpy, sys\n"
+    "import atexit, resource, runpy, sys\n"
     "lim = int(sys.argv[1])\n"
     "resource.setrlimit(resource.RLIMIT_AS, (lim, lim))\n"
     "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))\n"
     "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
-    "sys.argv = ['dapcore'] + sys.argv[3:]\n"
+    "hwm_file = sys.argv[3]\n"
+    "def hwm():\n"
+    "    if hwm_file == '-':\n"
+    "        return\n"
+    "    with open('/proc/self/status') as f:\n"
+    "        kb = next((ln.split()[1] for ln in f if ln.startswith('VmHWM:')), '0')\n"
+    "    with open(hwm_file, 'w') as f:\n"
+    "        f.write(kb)\n"
+    "atexit.register(hwm)\n"
+    "sys.argv = ['dapcore'] + sys.argv[4:]\n"
     "runpy.run_module('dapcore', run_name='__main__', alter_sys=True)\n"
 )
 
 
-def limited_command(args: list[str]) -> list[str]:
-    """The argv running ``python -m dapcore *args`` under the fuzz limits."""
-    return [sys.executable, "-c", _LIMITED, str(AS_LIMIT), str(FSIZE_LIMIT), *args]
+def limited_command(args: list[str], hwm_file: str = "-") -> list[str]:
+    """The argv running ``python -m dapcore *args`` under the fuzz limits
+    (its peak RSS in KiB is written to ``hwm_file`` at exit)."""
+    return [sys.executable, "-c", _LIMITED, str(AS_LIMIT), str(FSIZE_LIMIT), hwm_file, *args]
 
 
 def child_env() -> dict[str, str]:
@@ -82,9 +94,11 @@ class Run:
 def run_cli(args: list[str], timeout: float = TIMEOUT) -> Run:
     """Run ``python -m dapcore *args``; stdout and stderr go to files (no
     pipe can fill up), the process group is killed at the deadline."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as hwm:
         start = time.monotonic()
-        proc = subprocess.Popen(limited_command(args), stdin=subprocess.DEVNULL, stdout=out,
+        proc = subprocess.Popen(limited_command(args, hwm.name), stdin=subprocess.DEVNULL,
+                                stdout=out,
                                 stderr=err, cwd=REPO, env=child_env(), start_new_session=True)
         killed = threading.Event()
 
@@ -98,7 +112,7 @@ def run_cli(args: list[str], timeout: float = TIMEOUT) -> Run:
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         seconds = time.monotonic() - start
@@ -109,9 +123,11 @@ def run_cli(args: list[str], timeout: float = TIMEOUT) -> Run:
             pass
         out.seek(0)
         err.seek(0)
+        peak = hwm.read().strip()  # empty when the child died before its atexit
         return Run(None if killed.is_set() else code,
                    out.read(1 << 20).decode("utf-8", "replace"),
-                   err.read(1 << 20).decode("utf-8", "replace"), seconds, usage.ru_maxrss * 1024)
+                   err.read(1 << 20).decode("utf-8", "replace"), seconds,
+                   int(peak) * 1024 if peak.isdigit() else 0)
 
 
 def comparable(run: Run, replace: dict[str, str]) -> str:
