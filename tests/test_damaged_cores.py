@@ -244,19 +244,22 @@ def test_damaged_notes(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
 
 @pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
 @pytest.mark.parametrize("word,value,want", [
-    (0, 0xC000DEAD00, "is not one of the program's types"),
-    (8, 0xDEAD0000, "cannot be read from the core"),
-], ids=["type", "data"])
+    (0, lambda old: 0xC000DEAD00, "is not one of the program's types"),
+    (0, lambda old: old + 4, "is not one of the program's types"),  # no type starts there
+    (8, lambda old: 0xDEAD0000, "cannot be read from the core"),
+    (8, lambda old: old + 6, "is misaligned"),
+], ids=["type", "type-inside", "data", "data-misaligned"])
 def test_damaged_panic_value(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
-                             capsys: pytest.CaptureFixture[str], word: int, value: int,
-                             want: str) -> None:
+                             capsys: pytest.CaptureFixture[str], word: int,
+                             value: Callable[[int], int], want: str) -> None:
     """The panic value's words in the crashing goroutine's _panic record (the
     fuzzer's 'panic: <unreadable 0x…>' and 'panic: () 0x…' with no word)."""
     rep = Report.open(fixture.binary, fixture.core)
     g = next(g for g in rep.proc.goroutines if g.panic_ptr)
     arg = rep.proc.layout.struct("runtime._panic").off("arg")
     bad = sparse_copy(fixture.core, tmp_path / "core")
-    write_at(bad, g.panic_ptr + arg + word, value.to_bytes(8, "little"))
+    old = rep.proc.memory.ptr(g.panic_ptr + arg + word)
+    write_at(bad, g.panic_ptr + arg + word, value(old).to_bytes(8, "little"))
     code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
     assert code == 0 and "dapcore: warning: the panic value" in err and want in err, err
     assert err.count(want) == 1

@@ -127,10 +127,14 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         try:
             typ = mem.ptr(p + lay.off("arg"))
             data = mem.ptr(p + lay.off("arg") + 8)
-            if typ and not types.is_type(typ):
+            if typ and (not types.is_type(typ) or not _plausible_type_name(types, typ)):
                 _warn(proc, f"the panic value's type pointer {typ:#x} (the _panic record at "
                       f"{p:#x}) is not one of the program's types: the record is damaged and "
                       "the panic message shown may be wrong")
+            if typ and data % 4 and _plausible_type_name(types, typ):
+                _warn(proc, f"the panic value's data pointer {data:#x} (the _panic record at "
+                      f"{p:#x}) is misaligned for a {types.read(typ).name}: the record is "
+                      "damaged and the panic message shown may be wrong")
             text, tname = print_eface(proc, types, typ, data)
             if "<unreadable " in text:
                 _warn(proc, f"the panic value (the _panic record at {p:#x}) cannot be read "
@@ -148,6 +152,15 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         p = link
     chain.reverse()
     return chain
+
+
+def _plausible_type_name(types: TypeReader, typ: int) -> bool:
+    """A type descriptor has a printable, non-empty name."""
+    try:
+        name = types.read(typ).name
+    except UnreadableMemory:
+        return False
+    return bool(name) and name.isprintable() and not name.startswith("<type at ")
 
 
 def _warn(proc: Process, text: str) -> None:

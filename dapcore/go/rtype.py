@@ -45,8 +45,11 @@ class TypeReader:
         return self.mem.ptr(md + off)
 
     def is_type(self, addr: int) -> bool:
-        """Whether ``addr`` lies among the program's type descriptors
-        (``moduledata.types`` to ``etypes``); True when that is unknown."""
+        """Whether ``addr`` can be one of the program's type descriptors:
+        8-byte aligned, between ``moduledata.types`` and ``etypes`` (when
+        those are known)."""
+        if addr % 8:
+            return False
         try:
             md = self.proc.global_addr("runtime.firstmoduledata")
             lay = self.proc.layout.struct("runtime.moduledata")
