@@ -251,3 +251,22 @@ def test_a_mapped_file_that_became_a_fifo(spec: FixtureSpec, fixture: Fixture,
                           str(bad)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "SIGSEGV: segmentation violation" in run.stdout
+
+
+@pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
+@pytest.mark.parametrize("offset,byte", [(0x3F, 0x10), (0x3D, 0xFF), (0x29, 0x7F)],
+                         ids=["e_shstrndx", "e_shnum", "e_shoff"])
+def test_damaged_executable_headers(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                                    offset: int, byte: int,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Section-header fields of the ELF header pointing nowhere (the fuzzer:
+    pyelftools' ValueError 'cannot fit int into an offset-sized integer'
+    became an internal error): a one-line error naming the executable."""
+    data = bytearray(Path(fixture.binary).read_bytes())
+    data[offset] = byte
+    exe = tmp_path / "zoo"
+    exe.write_bytes(bytes(data))
+    code = main(["locals", str(exe), str(fixture.core)])
+    err = capsys.readouterr().err
+    assert code == 1 and "internal error" not in err and str(exe) in err, err
+    assert err.count("\n") == 1
