@@ -263,3 +263,32 @@ def test_damaged_panic_value(spec: FixtureSpec, fixture: Fixture, tmp_path: Path
     code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
     assert code == 0 and "dapcore: warning: the panic value" in err and want in err, err
     assert err.count(want) == 1
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+def test_a_return_address_that_follows_no_call(spec: FixtureSpec, fixture: Fixture,
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved return address moved a few bytes inside the same function (the
+    fuzzer's silent 'sync.(*Cond).Wait +0x53' -> '+0x5e'): the stack still
+    reaches goexit, but the address follows no call instruction."""
+    from dapcore.arch.amd64 import follows_call
+
+    rep = Report.open(fixture.binary, fixture.core)
+    g = _parked(rep)
+    frames = rep.stack(g).frames
+    callee = frames[0]
+    caller = next(f for f in frames if f.pc != callee.pc)
+    slot = callee.fp - 8
+    assert rep.proc.memory.ptr(slot) == caller.pc
+    exe, bias = rep.proc.exe, rep.proc.bias
+    func = rep.proc.pclntab.func_at(caller.pc - bias)
+    assert func is not None
+    moved = next(pc for pc in range(caller.pc + 1, caller.pc + 64)
+                 if rep.proc.pclntab.func_at(pc - bias) == func
+                 and not follows_call(exe.read_static(pc - bias - 8, 8)))
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    write_at(bad, slot, moved.to_bytes(8, "little"))
+    code, _out, err = run(capsys, "bt", "-a", str(fixture.binary), str(bad))
+    assert code == 0 and "return address that does not follow a call" in err, err
+    assert f"goroutine {g.goid}: {caller.function} at {moved:#x}" in err

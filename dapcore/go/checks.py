@@ -65,11 +65,13 @@ class Findings:
 
 
 class StackFindings:
-    """Goroutines whose stack does not unwind to ``runtime.goexit``: one
-    warning, rewritten in place as stacks are unwound (lazily, by whoever
-    asks for them)."""
+    """Goroutines whose stack does not add up (by default: does not unwind to
+    ``runtime.goexit``): one warning, rewritten in place as stacks are
+    unwound (lazily, by whoever asks for them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "goroutine stacks that do not unwind to runtime.goexit"
+                 ) -> None:
+        self._title = title
         self._seen: set[str] = set()
         self._details: list[str] = []
         self._at: int | None = None
@@ -82,9 +84,8 @@ class StackFindings:
         shown = "; ".join(self._details[:_LISTED])
         more = (f"; and {len(self._details) - _LISTED} more" if len(self._details) > _LISTED
                 else "")
-        text = (f"goroutine stacks that do not unwind to runtime.goexit ({shown}{more}): "
-                "their records or stacks in the core are damaged, and those frames may be "
-                "wrong")
+        text = (f"{self._title} ({shown}{more}): their records or stacks in the core are "
+                "damaged, and those frames may be wrong")
         if self._at is None or self._at >= len(warnings):
             self._at = len(warnings)
             warnings.append(text)

@@ -1,0 +1,1 @@
+"""What depends on a CPU's instruction set, one module per architecture."""
