@@ -126,6 +126,7 @@ def _parked(rep: Report) -> Goroutine:
 # (field of runtime.g, new value from the goroutine, words of the warning)
 G_DAMAGE: list[tuple[str, Callable[[Goroutine], int], int, str]] = [
     ("atomicstatus", lambda g: 0x24, 4, "status values the runtime does not use"),
+    ("atomicstatus", lambda g: 0, 4, "status values the runtime does not use"),  # _Gidle
     ("goid", lambda g: g.goid | 1 << 34, 8, "goroutine ids out of range"),
     ("parentGoid", lambda g: 1 << 40, 8, "parent id out of range"),
     ("stack.lo", lambda g: g.stack_lo + 8, 8, "stack bounds that are not a Go stack"),
@@ -140,7 +141,8 @@ G_DAMAGE: list[tuple[str, Callable[[Goroutine], int], int, str]] = [
 
 
 @pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
-@pytest.mark.parametrize("field,value,size,want", G_DAMAGE, ids=[d[0] for d in G_DAMAGE])
+@pytest.mark.parametrize("field,value,size,want", G_DAMAGE,
+                         ids=[f"{d[0]}-{i}" for i, d in enumerate(G_DAMAGE)])
 def test_damaged_goroutine_record(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str], field: str,
                                   value: Callable[[Goroutine], int], size: int,
@@ -265,13 +267,10 @@ def test_damaged_panic_value(spec: FixtureSpec, fixture: Fixture, tmp_path: Path
     assert err.count(want) == 1
 
 
-@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
-def test_a_return_address_that_follows_no_call(spec: FixtureSpec, fixture: Fixture,
-                                               tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """A saved return address moved a few bytes inside the same function (the
-    fuzzer's silent 'sync.(*Cond).Wait +0x53' -> '+0x5e'): the stack still
-    reaches goexit, but the address follows no call instruction."""
+def _moved_return_address(fixture: Fixture, tmp_path: Path) -> tuple[Path, int, str]:
+    """A copy of the core where a parked goroutine's first saved return
+    address is moved a few bytes inside its function, to a place that
+    follows no call: (core, goroutine id, the warning's detail)."""
     from dapcore.arch.amd64 import follows_call
 
     rep = Report.open(fixture.binary, fixture.core)
@@ -289,6 +288,41 @@ def test_a_return_address_that_follows_no_call(spec: FixtureSpec, fixture: Fixtu
                  and not follows_call(exe.read_static(pc - bias - 8, 8)))
     bad = sparse_copy(fixture.core, tmp_path / "core")
     write_at(bad, slot, moved.to_bytes(8, "little"))
+    return bad, g.goid, f"goroutine {g.goid}: {caller.function} at {moved:#x}"
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+def test_a_return_address_that_follows_no_call(spec: FixtureSpec, fixture: Fixture,
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved return address moved a few bytes inside the same function (the
+    fuzzer's silent 'sync.(*Cond).Wait +0x53' -> '+0x5e'): the stack still
+    reaches goexit, but the address follows no call instruction."""
+    bad, _goid, detail = _moved_return_address(fixture, tmp_path)
     code, _out, err = run(capsys, "bt", "-a", str(fixture.binary), str(bad))
     assert code == 0 and "return address that does not follow a call" in err, err
-    assert f"goroutine {g.goid}: {caller.function} at {moved:#x}" in err
+    assert detail in err
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+def test_damage_found_later_reaches_the_editor(spec: FixtureSpec, fixture: Fixture,
+                                               tmp_path: Path) -> None:
+    """Stacks are unwound when a client asks for them: damage found then is
+    sent as an output event (once per kind), not only printed by the CLI."""
+    from tests.dap.harness import Client, start_session
+
+    bad, goid, detail = _moved_return_address(fixture, tmp_path)
+    with Client.spawn("dap") as c:
+        start_session(c, {"program": str(fixture.binary), "coreFilePath": str(bad)})
+        threads = {t["name"]: t["id"] for t in c.ok("threads")["threads"]}
+        tid = next(i for name, i in threads.items() if name.startswith(f"[Go {goid}] "))
+        mark = c.mark()
+        c.ok("stackTrace", {"threadId": tid})
+        ev = c.wait_for(lambda m: m.get("event") == "output"
+                        and "dapcore: warning:" in m["body"]["output"], start=mark)
+        assert ev["body"]["category"] == "stderr" and detail in ev["body"]["output"]
+        c.ok("stackTrace", {"threadId": tid})
+        c.ok("threads")
+        assert len([m for m in c.events("output") if "return address" in m["body"]["output"]
+                    ]) == 1
+        assert c.problems == []

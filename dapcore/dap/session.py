@@ -111,6 +111,7 @@ class Session:
         self.listings: HandleTable[int] = HandleTable()  # sourceReference → function entry
         self._listings: dict[int, Any] = {}
         self._by_goid: dict[int, Any] | None = None
+        self._warned: set[str] = set()  # kinds of engine warnings the user was told
 
     # -- sending -------------------------------------------------------------
 
@@ -201,6 +202,8 @@ class Session:
             return
         assert reply is not None
         await self.respond(seq, command, reply.body)
+        if self.stopped_body is not None:
+            await self._new_warnings()
         if reply.then is not None:
             try:
                 await reply.then()
@@ -382,9 +385,20 @@ class Session:
             return
         assert self.config is not None
         summary = await self.engine(exceptions.summary, rep, self.config.core)
+        self._warned.update(_warning_kind(w) for w in rep.proc.warnings)  # in the summary
         await self.output(summary)
         self.stopped_body = body
         await self.event("stopped", body)
+
+    async def _new_warnings(self) -> None:
+        """Tell the user what the engine found damaged since the last time
+        (stacks are read on demand, so damage shows up as they are): one
+        ``output`` event per kind of warning, the first time it appears."""
+        for w in list(self.report.proc.warnings):
+            kind = _warning_kind(w)
+            if kind not in self._warned:
+                self._warned.add(kind)
+                await self.output(f"dapcore: warning: {w}\n", "stderr")
 
     def _stopped_body(self, rep: Any) -> dict[str, Any]:
         from dapcore.dap import exceptions
@@ -659,6 +673,12 @@ class Session:
         insns = await self.engine(disassemble, rep.proc, addr, ioff, min(count, 100000),
                                   resolve_symbols)
         return Reply({"instructions": insns})
+
+
+def _warning_kind(text: str) -> str:
+    """What a warning is about, without the goroutines it lists (the same
+    warning grows as more damaged stacks are read)."""
+    return text.split(" (", 1)[0]
 
 
 def resolve(cwd: str, path: str) -> str:

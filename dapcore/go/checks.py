@@ -22,7 +22,6 @@ from dapcore.elf.core import NT_FILE, PT_LOAD, PT_NOTE, CoreFile
 from dapcore.errors import UnreadableMemory
 from dapcore.go.status import (
     G_COPYSTACK,
-    G_IDLE,
     G_LEAKED,
     G_PREEMPTED,
     G_RUNNABLE,
@@ -40,7 +39,8 @@ _LISTED = 4
 # The smallest goroutine stack (runtime._FixedStack on linux).
 _MIN_STACK = 2048
 # Statuses a goroutine on allgs can have (dead ones are already left out).
-_STATUSES = {G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_COPYSTACK, G_PREEMPTED}
+# Not G_IDLE: newproc1 makes a g _Gdead before allgadd, which throws on _Gidle.
+_STATUSES = {G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_COPYSTACK, G_PREEMPTED}
 # Note owners the kernel and gdb write.
 _NOTE_NAMES = (b"CORE\0", b"LINUX\0", b"GNU\0", b"GDB\0")
 
