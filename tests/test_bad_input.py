@@ -254,8 +254,8 @@ def test_a_mapped_file_that_became_a_fifo(spec: FixtureSpec, fixture: Fixture,
 
 
 @pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
-@pytest.mark.parametrize("offset,byte", [(0x3F, 0x10), (0x3D, 0xFF), (0x29, 0x7F)],
-                         ids=["e_shstrndx", "e_shnum", "e_shoff"])
+@pytest.mark.parametrize("offset,byte", [(0x3F, 0x10), (0x3F, 0x5D), (0x3D, 0xFF), (0x29, 0x7F)],
+                         ids=["e_shstrndx", "e_shstrndx-oserror", "e_shnum", "e_shoff"])
 def test_damaged_executable_headers(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
                                     offset: int, byte: int,
                                     capsys: pytest.CaptureFixture[str]) -> None:

@@ -245,6 +245,20 @@ def test_damaged_notes(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
 
 
 @pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+def test_damaged_panic_flag(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A _panic flag byte that is neither 0 nor 1 (fuzzer seed 4: 'recovered'
+    = 0x40 printed the panic as '[recovered]' with no word)."""
+    rep = Report.open(fixture.binary, fixture.core)
+    g = next(g for g in rep.proc.goroutines if g.panic_ptr)
+    lay = rep.proc.layout.struct("runtime._panic")
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    write_at(bad, g.panic_ptr + lay.off("recovered"), b"\x40")
+    code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
+    assert code == 0 and "neither true nor false" in err, err
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
 @pytest.mark.parametrize("word,value,want", [
     (0, lambda old: 0xC000DEAD00, "is not one of the program's types"),
     (0, lambda old: old + 4, "is not one of the program's types"),  # no type starts there

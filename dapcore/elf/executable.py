@@ -88,7 +88,7 @@ class Executable:
                 self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
                                                 h.sh_type, h.sh_flags)
         except (ELFError, ValueError, OverflowError, IndexError, KeyError, struct.error,
-                UnicodeDecodeError) as exc:  # what pyelftools raises on damaged headers
+                UnicodeDecodeError, OSError) as exc:  # pyelftools on damaged headers
             raise ExecutableError(f"{what} is a damaged ELF file: {exc}") from exc
         self.is_pie = etype == "ET_DYN"
         self.entry: int = self.elf.header.e_entry

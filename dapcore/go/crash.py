@@ -139,8 +139,12 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
             if "<unreadable " in text:
                 _warn(proc, f"the panic value (the _panic record at {p:#x}) cannot be read "
                       "from the core: the panic message is incomplete")
-            flags = {name: bool(mem.u8(p + lay.off(name))) if lay.has(name) else False
-                     for name in ("recovered", "repanicked", "goexit")}
+            raw = {name: mem.u8(p + lay.off(name)) if lay.has(name) else 0
+                   for name in ("recovered", "repanicked", "goexit")}
+            if any(v > 1 for v in raw.values()):
+                _warn(proc, f"the _panic record at {p:#x} holds a flag that is neither true "
+                      "nor false: the record is damaged and the panic shown may be wrong")
+            flags = {name: bool(v) for name, v in raw.items()}
             link = mem.ptr(p + lay.off("link"))
         except UnreadableMemory as exc:
             _warn(proc, f"the _panic record at {p:#x} cannot be read from the core: the panic "
