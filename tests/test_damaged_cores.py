@@ -340,3 +340,28 @@ def test_damage_found_later_reaches_the_editor(spec: FixtureSpec, fixture: Fixtu
         assert len([m for m in c.events("output") if "return address" in m["body"]["output"]
                     ]) == 1
         assert c.problems == []
+
+
+@pytest.mark.parametrize("spec", [make_spec("1.27", "default", "sigquit")],
+                         ids=["go1.27-default-sigquit"])
+@pytest.mark.parametrize("reg,change,want", [
+    ("rsp", lambda v: v - 1, "stack pointer is not 8-byte aligned"),
+    ("rip", lambda v: v + 1, "does not follow a system call instruction"),
+    ("rip", lambda v: 0x10, "outside the process's memory"),
+], ids=["rsp-misaligned", "rip-elsewhere", "rip-unmapped"])
+def test_damaged_thread_registers(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str], reg: str,
+                                  change: Callable[[int], int], want: str) -> None:
+    """The first thread's registers in NT_PRSTATUS (the fuzzer: RSP off by one
+    turned 'SIGQUIT: quit' into 'SIGABRT: abort'; RIP moved into another
+    function read as a frame of sync.(*Mutex).Lock)."""
+    c = open_core(fixture.core)
+    t = c.threads[0]
+    names = t.registers.arch.regs
+    value = t.registers.values[reg]
+    c.data.close()
+    _ntype, _at, desc, _owner = next(n for n in notes(fixture.core) if n[0] == NT_PRSTATUS)
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    write_file(bad, desc + 112 + 8 * names.index(reg), change(value).to_bytes(8, "little"))
+    code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
+    assert code == 0 and want in err and f"thread {t.lwp}" in err, err

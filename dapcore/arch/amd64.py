@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["follows_call"]
+__all__ = ["follows_call", "follows_syscall", "in_syscall"]
+
+
+def in_syscall(regs: dict[str, int]) -> bool:
+    """Whether a thread's registers (NT_PRSTATUS) were saved inside a system
+    call: the kernel keeps the call's number in ``orig_rax`` (-1 otherwise)."""
+    orig = regs.get("orig_rax", -1) & 0xFFFFFFFFFFFFFFFF
+    return orig != 0xFFFFFFFFFFFFFFFF
+
+
+def follows_syscall(code: bytes) -> bool:
+    """Whether the two bytes before a thread's PC are a ``SYSCALL`` (0F 05),
+    as they are when the thread stopped inside a system call (``int 0x80``
+    and ``sysenter`` accepted too)."""
+    return code[-2:] in (b"\x0f\x05", b"\xcd\x80", b"\x0f\x34")
 
 
 def follows_call(code: bytes) -> bool:

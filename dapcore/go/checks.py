@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from dapcore.arch import amd64
 from dapcore.elf.core import NT_FILE, PT_LOAD, PT_NOTE, CoreFile
 from dapcore.errors import UnreadableMemory
 from dapcore.go.status import (
@@ -305,4 +306,27 @@ def check_threads(proc: Process, ms: list[M]) -> None:
         if m.procid and m.procid not in lwps and m.curg:
             found.add("Ms running a goroutine whose thread is not in the core",
                       f"m {m.id}: thread {m.procid}")
+    for t in proc.core.threads:
+        regs = t.registers
+        sp, pc = regs.sp, regs.pc
+        if sp % 8:  # every push, call and frame on amd64 moves SP by 8s
+            found.add("threads whose stack pointer is not 8-byte aligned",
+                      f"thread {t.lwp}: sp {sp:#x}")
+        if not _mapped(proc, pc) or not _mapped(proc, sp):
+            found.add("threads whose pc or stack pointer is outside the process's memory",
+                      f"thread {t.lwp}: pc {pc:#x}, sp {sp:#x}")
+        elif proc.core.arch.name == "amd64" and amd64.in_syscall(regs.values):
+            try:
+                code = proc.memory.read(pc - 2, 2)
+            except UnreadableMemory:
+                continue
+            if not amd64.follows_syscall(code):
+                found.add("threads stopped in a system call whose pc does not follow a "
+                          "system call instruction", f"thread {t.lwp}: pc {pc:#x}")
     proc.warnings.extend(found.warnings())
+
+
+def _mapped(proc: Process, addr: int) -> bool:
+    """Whether the process had ``addr`` mapped (in the core's segments, which
+    list every mapping, dumped or not)."""
+    return any(s.vaddr <= addr < s.vaddr + s.memsz for s in proc.core.segments)
