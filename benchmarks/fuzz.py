@@ -7,6 +7,8 @@ Usage (from the repository root)::
     python benchmarks/fuzz.py --seed 11 --only 17 --keep /tmp/fuzz-case     # one file case
     python benchmarks/fuzz.py --fixtures go1.27-default-nilptr --seed 11 --only=-1  # a FIFO core
     python benchmarks/fuzz.py --dap --seed 11 --only 5 --keep /tmp/fuzz-dap  # one DAP case
+    python benchmarks/fuzz.py --dap-walk 200 --seed 1     # DAP walks over 200 mutated cases
+    python benchmarks/fuzz.py --dap-walk --seed 1 --only 17 --keep /tmp/fuzz-walk  # one walk
 
 The harness is ``tests/fuzz`` (``tests/test_fuzz.py`` runs a bounded set of
 the same cases with seed 11). Each file case mutates one fixture core or
@@ -14,11 +16,14 @@ executable (Go 1.27 ``nilptr``, ``goroutinepanic``, ``sigquit``; Go 1.19
 ``goroutinepanic``) and runs ``python -m dapcore crash|goroutines|locals|bt -a``
 on it with a 10 s deadline and a 1.5 GB address-space limit; each DAP case
 sends hostile messages to a live server on the Go 1.27 ``nilptr`` core, then
-checks it still answers ``threads`` within 10 s. Printed: a table of the
+checks it still answers ``threads`` within 10 s. ``--dap-walk N`` runs the
+DAP server over the file cases' mutated cores and executables as an editor
+would (``tests/fuzz/dapwalk.py``; alone, unless ``--cases``/``--dap-cases``
+are given too). Printed: a table of the
 classes per mutation target, the figures for the README, and every failing
 case with what rebuilds it. ``--only N --keep DIR`` writes case N's files
 (or, with ``--dap``, the bytes a client sends) to DIR and runs it. The exit
-status is 1 when a case failed (CRASH, HANG, MEMORY, SILENT, PROTOCOL).
+status is 1 when a case failed (CRASH, HANG, MEMORY, SILENT, PROTOCOL, SILENT-DAP).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +43,7 @@ if str(REPO) not in sys.path:
 from tests.factory import ensure  # noqa: E402
 from tests.fuzz import FUZZ_SPECS  # noqa: E402
 from tests.fuzz.dap import DapHarness, DapOutcome, dap_table  # noqa: E402
+from tests.fuzz.dapwalk import WalkHarness, WalkOutcome, walk_table  # noqa: E402
 from tests.fuzz.mutate import Target, generate, make_case, materialize  # noqa: E402
 from tests.fuzz.run import FAILURES, Harness, Outcome, child_env, run_cli, table  # noqa: E402
 
@@ -100,10 +107,33 @@ def _only_dap(args: argparse.Namespace) -> int:
     return 1 if out.failed else 0
 
 
+def _only_walk(args: argparse.Namespace) -> int:
+    ts = targets(args.fixtures)
+    case = make_case(args.seed, args.only, ts)
+    print(case.describe())
+    keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="fuzz-walk-"))
+    out = WalkHarness(ts, keep).run_case(case, keep=keep)
+    t = next(x for x in ts if x.id == case.fixture)
+    binary, core = (t.binary, keep / t.core.name) if case.role == "core" else \
+        (keep / t.binary.name, t.core)
+    print(f"files in {keep}\n  launch {{\"program\": \"{binary}\", \"coreFilePath\": "
+          f"\"{core}\"}}\n  python -m dapcore crash {binary} {core}\n"
+          f"the server's messages in {keep / 'transcript.jsonl'}")
+    cli = f" (dapcore crash: {out.cli})" if out.cli else ""
+    print(f"-> {out.klass}: {out.detail}{cli} ({out.seconds:.1f} s, {out.requests} requests, "
+          f"peak RSS {out.maxrss >> 20} MB)")
+    return 1 if out.failed else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", type=int, default=3000, help="random file cases")
-    ap.add_argument("--dap-cases", type=int, default=1000, help="DAP cases")
+    ap.add_argument("--cases", type=int, help="random file cases (default 3000, or 0 with "
+                    "--dap-walk)")
+    ap.add_argument("--dap-cases", type=int, help="DAP cases (default 1000, or 0 with "
+                    "--dap-walk)")
+    ap.add_argument("--dap-walk", type=int, nargs="?", const=-1, metavar="N",
+                    help="DAP walks over N mutated cases (and the special files); with "
+                    "--only, no N: the case is a walk")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--fixtures", help="comma-separated fixture ids to mutate (default: all "
@@ -114,14 +144,21 @@ def main() -> int:
     ap.add_argument("--keep", help="with --only: where to write the case's files")
     args = ap.parse_args()
     if args.only is not None:
+        if args.dap_walk is not None:
+            return _only_walk(args)
         return _only_dap(args) if args.dap else _only_file(args)
+    walks = max(0, args.dap_walk or 0)
+    if args.cases is None:
+        args.cases = 0 if walks else 3000
+    if args.dap_cases is None:
+        args.dap_cases = 0 if walks else 1000
 
     start = time.monotonic()
     ts = targets(args.fixtures)
-    cases = generate(args.seed, args.cases, ts)
+    cases = generate(args.seed, args.cases, ts) if args.cases else []
     done = [0]
 
-    def tick(o: Outcome | DapOutcome) -> None:
+    def tick(o: Outcome | DapOutcome | WalkOutcome) -> None:
         done[0] += 1
         if o.failed or done[0] % 250 == 0:
             print(f"  [{done[0]}] {o.klass} {o.case.index} {o.detail[:160]}", file=sys.stderr,
@@ -133,15 +170,35 @@ def main() -> int:
     dstart = time.monotonic()
     dap = dap_harness().run(args.seed, args.dap_cases, progress=tick) if args.dap_cases else []
     dap_s = time.monotonic() - dstart
+    wstart = time.monotonic()
+    walked: list[WalkOutcome] = []
+    if walks:
+        with tempfile.TemporaryDirectory(prefix="dapcore-walk-") as tmp:
+            walked = WalkHarness(ts, Path(tmp), jobs=args.jobs).run(
+                generate(args.seed, walks, ts), tick)
+    walk_s = time.monotonic() - wstart
 
-    print(f"\nfile cases: {len(outcomes)} (seed {args.seed}, {args.jobs} jobs) in {files_s:.0f} s "
-          f"({files_s / max(1, len(outcomes)):.2f} s per case)")
-    print(table(outcomes))
+    if outcomes:
+        print(f"\nfile cases: {len(outcomes)} (seed {args.seed}, {args.jobs} jobs) in "
+              f"{files_s:.0f} s ({files_s / max(1, len(outcomes)):.2f} s per case)")
+        print(table(outcomes))
     if dap:
         print(f"\nDAP cases: {len(dap)} (seed {args.seed}) in {dap_s:.0f} s")
         print(dap_table(dap))
-    failed: list[Outcome | DapOutcome] = [o for o in outcomes if o.failed]
+    if walked:
+        clis = Counter(o.cli for o in walked if o.cli)
+        print(f"\nDAP walks: {len(walked)} (seed {args.seed}, {args.jobs} jobs) in {walk_s:.0f} s "
+              f"({walk_s / len(walked):.2f} s per case; 'dapcore crash' run on the "
+              f"{sum(clis.values())} without a warning shown: "
+              f"{', '.join(f'{n} {k}' for k, n in sorted(clis.items())) or 'none'})")
+        print(walk_table(walked))
+        wslow = max(walked, key=lambda o: o.seconds)
+        wpeak = max(walked, key=lambda o: o.maxrss)
+        print(f"slowest walk: {wslow.seconds:.1f} s ({wslow.case.index}); largest server peak "
+              f"RSS: {wpeak.maxrss >> 20} MB ({wpeak.case.index})")
+    failed: list[Outcome | DapOutcome | WalkOutcome] = [o for o in outcomes if o.failed]
     failed += [o for o in dap if o.failed]
+    failed += [o for o in walked if o.failed]
     slowest = max(outcomes, key=lambda o: o.seconds, default=None)
     peak = max(outcomes, key=lambda o: o.maxrss, default=None)
     if slowest is not None and peak is not None:

@@ -8,26 +8,34 @@ goroutine structures, the DWARF and pclntab; truncations, zeroed pages,
 special files), each run through ``python -m dapcore`` with a 10 s deadline
 and a memory limit; then 150 hostile DAP messages go to a live server. No
 case may crash, hang, pass 1 GB, or change the output without a warning or
-an error. A failure lists each case with the command that rebuilds it
-(``benchmarks/fuzz.py --only``); ``benchmarks/fuzz.py`` runs thousands.
+an error. Then the DAP server walks 40 mutated cores and executables (and
+the special files) as an editor does (``tests/fuzz/dapwalk.py``): no crash,
+hang, broken protocol, 1 GB, or damage that ``dapcore crash`` reports and
+the session does not show. A failure lists each case with the command that
+rebuilds it (``benchmarks/fuzz.py --only``); ``benchmarks/fuzz.py`` runs
+thousands.
 """
 
 from __future__ import annotations
 
+import random
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.factory import Fixture, FixtureSpec
+from tests.factory import Fixture, FixtureSpec, ensure
 from tests.fuzz import FUZZ_SPECS, SEED
 from tests.fuzz.dap import DapHarness, dap_table, make_dap_case
+from tests.fuzz.dapwalk import Stop, Walk, WalkHarness, walk_table
 from tests.fuzz.mutate import Case, Op, Target, generate
 from tests.fuzz.run import Harness, Run, classify, table
 
 FILE_CASES = 75  # per fixture: 300 in all
 DAP_CASES = 150
+WALK_CASES = 40  # drawn from the four fixtures, plus the 8 special files
 JOBS = 2
 
 
@@ -60,6 +68,72 @@ def test_hostile_dap_messages(spec: FixtureSpec, fixture: Fixture) -> None:
                     f"{dap_table(outcomes)}\n\n" + "\n".join(o.report() for o in failed),
                     pytrace=False)
     print(f"{len(outcomes)} DAP cases in {took:.0f} s\n{dap_table(outcomes)}")
+
+
+def test_dap_walk_over_mutated_cores() -> None:
+    targets = [Target.load(s.id, f.binary, f.core) for s in FUZZ_SPECS
+               for f in [ensure(s)]]
+    cases = generate(SEED, WALK_CASES, targets)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dapcore-walk-") as tmp:
+        outcomes = WalkHarness(targets, Path(tmp), jobs=JOBS).run(cases)
+    took = time.monotonic() - start
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        pytest.fail(f"{len(failed)} of {len(outcomes)} DAP walks over mutated files failed "
+                    f"(seed {SEED}, {took:.0f} s):\n{walk_table(outcomes)}\n\n"
+                    + "\n".join(o.report() for o in failed), pytrace=False)
+    walked = sum(o.klass == "ok" for o in outcomes)
+    assert walked >= len(outcomes) // 2, walk_table(outcomes)  # most cases get the full walk
+    print(f"{len(outcomes)} DAP walks in {took:.0f} s\n{walk_table(outcomes)}")
+
+
+class _FakeServer:
+    """What :class:`Walk` reads of a server, with made-up messages."""
+
+    def __init__(self, *messages: dict[str, Any], stderr: bytes = b"") -> None:
+        self.messages = list(messages)
+        self.protocol: list[str] = []
+        self.stderr = bytearray(stderr)
+        self.exit: int | None = None
+
+    def alive(self) -> bool:
+        return True
+
+    def rss(self) -> int:
+        return 50 << 20
+
+
+def _walk_class(*messages: dict[str, Any], stderr: bytes = b"") -> str:
+    walk = Walk(_FakeServer(*messages, stderr=stderr), random.Random(0))  # type: ignore[arg-type]
+    try:
+        walk.check()
+    except Stop as stop:
+        return stop.klass
+    return "ok"
+
+
+def test_walk_classes() -> None:
+    """The DAP walk's rules, on made-up messages."""
+    ok = {"seq": 3, "type": "response", "request_seq": 1, "success": True, "command": "threads"}
+    assert _walk_class(ok) == "ok"
+    assert _walk_class({**ok, "success": False, "message": "no thread 7"}) == "ok"
+    assert _walk_class({**ok, "success": False, "message": "internal error in dapcore (KeyError: "
+                        "1)"}) == "CRASH"
+    assert _walk_class({**ok, "request_seq": 2**31}) == "PROTOCOL"
+    assert _walk_class({**ok, "seq": -1}) == "PROTOCOL"
+    assert _walk_class(ok, stderr=b"Traceback (most recent call last):\n  File x\nKeyError: 1\n") \
+        == "CRASH"
+    said = {"type": "event", "event": "output",
+            "body": {"category": "stderr", "output": "dapcore: warning: goroutine 5: bad pc\n"}}
+    summary = {"type": "event", "event": "output",
+               "body": {"category": "console", "output": "Opened core c. Warning: 3 bytes.\n"}}
+    def warned(*messages: dict[str, Any]) -> str | None:
+        return Walk(_FakeServer(*messages), random.Random(0)).warned()  # type: ignore[arg-type]
+
+    assert warned(ok, said) == "dapcore: warning: goroutine 5: bad pc"
+    assert warned(summary) == "Warning: 3 bytes."
+    assert warned(ok) is None
 
 
 def _run(code: int | None, out: str = "", err: str = "", rss: int = 50 << 20) -> Run:

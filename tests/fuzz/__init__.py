@@ -6,7 +6,9 @@ executables and DAP messages, run through the real CLI and DAP server.
   special files) and building their files;
 - :mod:`tests.fuzz.run`: running ``python -m dapcore`` with a deadline and a
   memory limit, and classifying the result;
-- :mod:`tests.fuzz.dap`: hostile DAP messages against a live server.
+- :mod:`tests.fuzz.dap`: hostile DAP messages against a live server;
+- :mod:`tests.fuzz.dapwalk`: the DAP server walking mutated cores and
+  executables as an editor does, checked against what the CLI reports.
 
 ``tests/test_fuzz.py`` runs a bounded set in the test suite;
 ``benchmarks/fuzz.py`` runs thousands and prints the tables.

@@ -266,8 +266,9 @@ def make_dap_case(seed: int, index: int, program: str, core: str) -> DapCase:
 class Server:
     """``python -m dapcore dap`` over pipes, with a reader for each stream."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(limited_command(["dap"]), stdin=subprocess.PIPE,
+    def __init__(self, hwm_file: str = "-") -> None:
+        # hwm_file: where the server writes its peak RSS (KiB) when it exits
+        self.proc = subprocess.Popen(limited_command(["dap"], hwm_file), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
                                      env=child_env(), start_new_session=True)
         self.messages: list[dict[str, Any]] = []
@@ -277,15 +278,24 @@ class Server:
         self.seq = PROBE_SEQ
         self.maxrss = 0
         self.exit: int | None = None
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, daemon=True),
+                        threading.Thread(target=self._read_err, daemon=True)]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _chunk(fd: int) -> bytes:
+        try:
+            return os.read(fd, 1 << 16)
+        except OSError:  # closed under us: the end
+            return b""
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         buf = b""
         while True:
-            chunk = os.read(fd, 1 << 16)
+            chunk = self._chunk(fd)
             if not chunk:
                 break
             buf += chunk
@@ -323,7 +333,7 @@ class Server:
         assert self.proc.stderr is not None
         fd = self.proc.stderr.fileno()
         while True:
-            chunk = os.read(fd, 1 << 16)
+            chunk = self._chunk(fd)
             if not chunk:
                 break
             if len(self.stderr) < 8 << 20:
@@ -394,6 +404,10 @@ class Server:
             os.wait4(self.proc.pid, 0)
             self.exit = -9
             self.proc.returncode = -9
+        # The readers end at EOF (the process group is gone); closing the pipes
+        # under them could hand their fd numbers to another server's pipes.
+        for reader in self.readers:
+            reader.join(5)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 if stream is not None:
