@@ -119,7 +119,8 @@ def _only_walk(args: argparse.Namespace) -> int:
     print(f"files in {keep}\n  launch {{\"program\": \"{binary}\", \"coreFilePath\": "
           f"\"{core}\"}}\n  python -m dapcore crash {binary} {core}\n"
           f"the server's messages in {keep / 'transcript.jsonl'}")
-    cli = f" (dapcore crash: {out.cli})" if out.cli else ""
+    why = f": {out.cli_detail}" if out.cli_detail else ""
+    cli = f" (dapcore crash: {out.cli}{why})" if out.cli else ""
     print(f"-> {out.klass}: {out.detail}{cli} ({out.seconds:.1f} s, {out.requests} requests, "
           f"peak RSS {out.maxrss >> 20} MB)")
     return 1 if out.failed else 0
@@ -207,6 +208,12 @@ def main() -> int:
     print(f"\n{len(failed)} failing case(s)")
     for o in failed:
         print(o.report())
+    noticed = [o for o in walked if o.cli in FAILURES]
+    if noticed:  # the file fuzzer's failures, seen by the walks' CLI runs
+        print(f"\n'dapcore crash' failed on {len(noticed)} walked case(s) (the file fuzzer's "
+              "classes; rebuild with --only, without --dap-walk):")
+        for o in noticed:
+            print(o.report())
     return 1 if failed else 0
 
 

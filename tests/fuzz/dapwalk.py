@@ -86,6 +86,7 @@ class WalkOutcome:
     seconds: float
     maxrss: int
     requests: int  # requests sent (initialize to disconnect)
+    cli_detail: str = ""  # what the CLI's class rests on
 
     @property
     def failed(self) -> bool:
@@ -97,7 +98,10 @@ class WalkOutcome:
         c = self.case
         default = list(c.pool) == [s.id for s in FUZZ_SPECS]
         pool = "" if default else f"--fixtures {','.join(c.pool)} "
-        cli = f" (dapcore crash: {self.cli})" if self.cli else ""
+        cli = ""
+        if self.cli:
+            why = f": {self.cli_detail}" if self.cli_detail and self.klass != "SILENT-DAP" else ""
+            cli = f" (dapcore crash: {self.cli}{why})"
         return (f"{c.describe()}\n    -> DAP walk {self.klass}: {self.detail}{cli}\n"
                 f"    rebuild: python benchmarks/fuzz.py {pool}--dap-walk --seed {c.seed} "
                 f"--only={c.index} --keep /tmp/fuzz-walk")
@@ -370,14 +374,14 @@ class WalkHarness:
             transcript = where / "transcript.jsonl" if keep is not None else None
             klass, detail, shown, rss, n = walk_files(binary, core, rng, transcript)
             seconds = time.monotonic() - start
-            cli = ""
+            cli = why = ""
             if klass == "ok" and not shown:
                 cli, why = self.cli_class(case, binary, core)
                 if cli in ("warned", "error"):
                     klass = "SILENT-DAP"
                     detail = (f"'dapcore crash' {cli} ({why[:200]}), but the session showed no "
                               "warning")
-            return WalkOutcome(case, klass, detail, cli, seconds, rss, n)
+            return WalkOutcome(case, klass, detail, cli, seconds, rss, n, why)
         finally:
             if keep is None:
                 import shutil
