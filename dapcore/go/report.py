@@ -7,8 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dapcore.arch.amd64 import follows_call
-from dapcore.errors import CoreFormatError, DapcoreError, UnreadableMemory
+from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.go.checks import StackFindings
 from dapcore.go.crash import Crash, analyse, read_panics
 from dapcore.go.goroutines import Goroutine
@@ -57,43 +56,12 @@ class Report:
         if st.error or not frames or frames[-1].func_kind != "goexit":
             why = st.error or (f"ends in {frames[-1].function}" if frames else "no frame")
             self._stack_findings.note(self.proc.warnings, f"goroutine {g.goid}: {why}")
-        bad = self._not_after_call(frames)
-        if bad is not None:
-            self._call_findings.note(self.proc.warnings, f"goroutine {g.goid}: {bad.function} "
-                                     f"at {bad.pc:#x}")
+        if st.suspect_pc is not None:
+            name = next((f.function for f in frames if f.pc == st.suspect_pc and not f.inlined),
+                        "?")
+            self._call_findings.note(self.proc.warnings, f"goroutine {g.goid}: {name} at "
+                                     f"{st.suspect_pc:#x}")
         return st
-
-    def _not_after_call(self, frames: list[Frame]) -> Frame | None:
-        """The first frame whose PC should be a return address but does not
-        follow a call instruction (a saved PC read from damaged memory)."""
-        proc = self.proc
-        if proc.core.arch.name != "amd64":
-            return None
-        good = self._return_pcs
-        exe, bias = proc.exe, proc.bias
-        last = None
-        for i, f in enumerate(frames):
-            pc = f.pc
-            if pc == last or pc in good:
-                continue
-            last = pc
-            # a trap PC, goexit's and systemstack_switch's made-up return
-            # addresses, a goroutine that has not run yet (parked at its entry)
-            if f.trap or f.func_kind in ("goexit", "systemstack_switch") or (
-                    i == 0 and pc == f.entry):
-                continue
-            try:
-                code = exe.read_static(pc - bias - 8, 8)
-            except UnreadableMemory:
-                continue
-            if not follows_call(code):
-                return f
-            good.add(pc)
-        return None
-
-    @cached_property
-    def _return_pcs(self) -> set[int]:
-        return set()
 
     @cached_property
     def _stack_findings(self) -> StackFindings:

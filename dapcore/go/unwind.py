@@ -21,6 +21,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dapcore.arch import amd64
 from dapcore.errors import UnreadableMemory
 from dapcore.go.status import G_RUNNING, G_SYSCALL
 
@@ -71,6 +72,9 @@ class Stack:
     frames: list[Frame] = field(default_factory=list)
     error: str | None = None  # why the unwind stopped early, if it did
     truncated: bool = False  # stopped at MAX_FRAMES
+    # the first saved return address that follows no call instruction (read
+    # from damaged memory), None when every one does
+    suspect_pc: int | None = None
     signal_contexts: list[int] = field(default_factory=list)  # ucontext addresses crossed
 
 
@@ -95,6 +99,9 @@ class _PCInfo:
     sigtramp: bool
     injected: bool  # the caller's pc is a trapping pc (sigpanic, asyncPreempt …)
     topframe: bool  # pclntab.is_topframe
+    # the pc follows a call instruction (what a return address always does);
+    # True where that cannot be told or does not apply (made-up return pcs)
+    after_call: bool
 
 
 _MISSING = object()
@@ -175,11 +182,22 @@ class Unwinder:
                 f, kind, f.entry + self.bias, tab.pcsp(f, pc - self.bias),
                 tab.is_spwrite(f) and kind != "cgocallback",
                 kind == "sigtramp" or f.name == "runtime.sigtramp",
-                kind in _INJECTED, tab.is_topframe(f))
+                kind in _INJECTED, tab.is_topframe(f), self._after_call(pc, kind))
         if len(self._pc_info) >= _CACHE_LIMIT:
             self._pc_info.clear()
         self._pc_info[pc] = info
         return info
+
+    def _after_call(self, pc: int, kind: str | None) -> bool:
+        """Whether ``pc``, as a return address, follows a call instruction
+        (goexit's and systemstack_switch's return pcs are made up)."""
+        if kind in ("goexit", "systemstack_switch") or self.proc.core.arch.name != "amd64":
+            return True
+        try:
+            code = self.proc.exe.read_static(pc - self.bias - 8, 8)
+        except UnreadableMemory:
+            return True
+        return amd64.follows_call(code)
 
     def _frames(self, sym_pc: int, kind: str | None
                 ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
@@ -248,6 +266,11 @@ class Unwinder:
                     switched = True
                     spwrite = False
             entry = info.entry
+            if not (trap or info.after_call) and (frames or pc != entry):
+                # a return address that follows no call (a goroutine that has
+                # not run yet is parked at its entry)
+                if out.suspect_pc is None:
+                    out.suspect_pc = pc
             fp = sp + info.pcsp + _PTR
             sym_pc = pc if trap or pc == entry else pc - 1
             if info.sigtramp:
