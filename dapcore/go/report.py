@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from dapcore.cancellation import check as check_cancelled
 from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.go.checks import StackFindings
 from dapcore.go.crash import Crash, analyse, read_panics
@@ -149,7 +150,9 @@ class Report:
         frame of its own function."""
         module = main_module(self.proc)
         lines = []
-        for g in self.proc.goroutines:
+        for n, g in enumerate(self.proc.goroutines):
+            if not n & 1023:
+                check_cancelled()  # the DAP console's 'goroutines' on a big core
             # Only the top frame is needed: a stack not unwound yet is not
             # kept (100,000 goroutines' frames would be hundreds of MB).
             st = self._stacks.get(g.goid) or self._unwind(g)
@@ -187,6 +190,7 @@ class Report:
     def bt_text(self, ids: list[int]) -> str:
         out = []
         for goid in ids:
+            check_cancelled()
             g = self._g(goid)
             out.append(header(g))
             st = self.stack(g)
