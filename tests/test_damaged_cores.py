@@ -365,3 +365,21 @@ def test_damaged_thread_registers(spec: FixtureSpec, fixture: Fixture, tmp_path:
     write_file(bad, desc + 112 + 8 * names.index(reg), change(value).to_bytes(8, "little"))
     code, _out, err = run(capsys, "crash", str(fixture.binary), str(bad))
     assert code == 0 and want in err and f"thread {t.lwp}" in err, err
+
+
+@pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
+def test_an_allgs_entry_that_reads_as_a_nonsense_dead_record(
+        spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The fuzzer (seed 7): an allgs entry moved to memory that decodes as a
+    dead g with an id never given out; the live goroutine vanished without a
+    word. Here the live record itself is turned into such a dead one."""
+    rep = Report.open(fixture.binary, fixture.core)
+    g = _parked(rep)
+    lay = rep.proc.layout.struct("runtime.g")
+    bad = sparse_copy(fixture.core, tmp_path / "core")
+    write_at(bad, g.addr + lay.off("atomicstatus"), (6).to_bytes(4, "little"))
+    write_at(bad, g.addr + lay.off("goid"), (0xFFFFFFFA).to_bytes(8, "little"))
+    code, out, err = run(capsys, "goroutines", str(fixture.binary), str(bad))
+    assert code == 0 and f"Goroutine {g.goid} " not in out
+    assert "allgs entries that point at no goroutine record" in err and f"{g.addr:#x}" in err

@@ -192,6 +192,25 @@ def check_allgs(proc: Process, length: int, cap: int, allglen: int | None) -> No
             f"{allglen if allglen is not None else '?'}): the list of goroutines is damaged")
 
 
+def check_dead(proc: Process, dead: list[Goroutine]) -> None:
+    """Dead records on ``allgs`` (exited goroutines kept for reuse) still
+    hold an id the runtime gave out and no stack or a Go stack; one that
+    does not is not a g at all: an ``allgs`` entry points elsewhere, and
+    the goroutine it stood for is missing from the list."""
+    if not dead:
+        return
+    top = goidgen(proc)
+    found = Findings()
+    for g in dead:
+        size = g.stack_hi - g.stack_lo
+        sane_stack = (g.stack_lo == 0 and g.stack_hi == 0) or (
+            size >= _MIN_STACK and not size & (size - 1))
+        if not sane_stack or g.goid < 0 or (top is not None and g.goid > top):
+            found.add("runtime.allgs entries that point at no goroutine record (a goroutine "
+                      "may be missing from the list)", f"{g.addr:#x}")
+    proc.warnings.extend(found.warnings())
+
+
 def goidgen(proc: Process) -> int | None:
     """``runtime.sched.goidgen``: every goroutine id is at most this."""
     addr = proc.global_addr("runtime.sched", required=False)

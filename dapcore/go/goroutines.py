@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
-from dapcore.go.checks import check_allgs
+from dapcore.go.checks import check_allgs, check_dead
 from dapcore.go.labels import read_labels
 from dapcore.go.status import G_LEAKED, G_SCAN, G_WAITING, is_dead, status_name
 
@@ -163,6 +163,7 @@ def read_goroutines(proc: Process) -> list[Goroutine]:
     record cannot be read is left out (and counted in ``proc.warnings``)."""
     reader = GoroutineReader(proc)
     out: list[Goroutine] = []
+    dead: list[Goroutine] = []
     unreadable = 0
     for ptr in all_g_pointers(proc):
         try:
@@ -171,8 +172,10 @@ def read_goroutines(proc: Process) -> list[Goroutine]:
             unreadable += 1
             continue
         if is_dead(g.status):
+            dead.append(g)
             continue
         out.append(g)
+    check_dead(proc, dead)
     if unreadable:
         proc.warnings.append(f"{unreadable} goroutine record(s) could not be read from the core")
     return out

@@ -407,6 +407,9 @@ class PCLnTab:
     def _decode_table(self, off: int) -> PCValueTable:
         if off == 0:
             return EMPTY
+        if self._pctab + off >= self._fo + self.size:
+            raise self._damaged(ValueError(f"a pc-value table offset ({off:#x}) lies outside "
+                                           "them"))
         try:
             return decode(self._mm, self._pctab + off, self.quantum)
         except (struct.error, IndexError, ValueError) as exc:
