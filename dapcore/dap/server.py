@@ -43,7 +43,11 @@ async def serve(read: Read, write: Write, remote: bool = False) -> None:
 
         session = Session(send, close, remote=remote)
         while True:
-            data = await read()
+            try:
+                data = await read()
+            except OSError as exc:  # the input broke: the same as its end
+                log.info("input failed: %s", exc)
+                break
             if not data:
                 break
             try:
