@@ -130,7 +130,7 @@ G_DAMAGE: list[tuple[str, Callable[[Goroutine], int], int, str]] = [
     ("goid", lambda g: g.goid | 1 << 34, 8, "goroutine ids out of range"),
     ("parentGoid", lambda g: 1 << 40, 8, "parent id out of range"),
     ("stack.lo", lambda g: g.stack_lo + 8, 8, "stack bounds that are not a Go stack"),
-    ("sched.sp", lambda g: g.sched_sp | 1 << 40, 8, "saved SP is outside their stack"),
+    ("sched.sp", lambda g: g.sched_sp ^ 1 << 40, 8, "saved SP is outside their stack"),
     ("sched.pc", lambda g: 0x1000, 8, "do not unwind to runtime.goexit"),
     ("m", lambda g: 0xDEAD000, 8, "parked goroutines that name an M"),
     ("lockedm", lambda g: 0xDEAD000, 8, "locked to an M that is not on runtime.allm"),
