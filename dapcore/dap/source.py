@@ -15,6 +15,7 @@ import re
 import stat
 from pathlib import Path
 
+from dapcore.elf.files import open_regular
 from dapcore.go.report import Report
 
 _RUNTIME_SUFFIX = "/src/runtime/proc.go"
@@ -181,14 +182,9 @@ def _read_regular(path: str) -> str | None:
     """The text of the regular file ``path`` (no link followed at the last
     step, no special file, at most :data:`MAX_SOURCE` bytes)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (OSError, ValueError):
-        return None
-    with os.fdopen(fd, "rb") as f:
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE:
+        with open_regular(path, follow_link=False) as f:
+            if os.fstat(f.fileno()).st_size > MAX_SOURCE:
                 return None
             return f.read(MAX_SOURCE).decode("utf-8", "replace")
-        except OSError:
-            return None
+    except (OSError, ValueError):
+        return None

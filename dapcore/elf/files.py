@@ -21,13 +21,17 @@ class NotRegularFile(OSError):
         self.kind = kind
 
 
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str], follow_link: bool = True) -> BinaryIO:
     """``path`` opened for binary reading; :class:`NotRegularFile` (an
     ``OSError``) when it is not a regular file, other ``OSError``\\ s as
-    ``open()`` raises them. Never blocks."""
+    ``open()`` raises them (``ELOOP`` when ``path`` is a symbolic link and
+    ``follow_link`` is false). Never blocks."""
     # O_NONBLOCK: opening a FIFO with no writer returns at once instead of
     # waiting; on a regular file the flag changes nothing.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_link:
+        flags |= os.O_NOFOLLOW
+    fd = os.open(path, flags)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

@@ -127,11 +127,12 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         try:
             typ = mem.ptr(p + lay.off("arg"))
             data = mem.ptr(p + lay.off("arg") + 8)
-            if typ and (not types.is_type(typ) or not _plausible_type_name(types, typ)):
+            named = bool(typ) and _plausible_type_name(types, typ)
+            if typ and not (named and types.is_type(typ)):
                 _warn(proc, f"the panic value's type pointer {typ:#x} (the _panic record at "
                       f"{p:#x}) is not one of the program's types: the record is damaged and "
                       "the panic message shown may be wrong")
-            if typ and data % 4 and _plausible_type_name(types, typ):
+            if named and data % 4:
                 _warn(proc, f"the panic value's data pointer {data:#x} (the _panic record at "
                       f"{p:#x}) is misaligned for a {types.read(typ).name}: the record is "
                       "damaged and the panic message shown may be wrong")
