@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from dapcore.dap.stack import is_runtime
-from tests.dap.harness import REPO, Client
+from tests.dap.harness import NVIM_INIT, REPO, VSCODE_INIT, Client
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Frame, parse_traceback
@@ -40,21 +40,6 @@ CRASHES = [make_spec("1.27", "default", s) for s in CRASH_SCENARIOS] + [
     make_spec("1.27", "default", "sigquit")]
 MANY = make_spec("1.27", "default", "many")
 MISMATCH = (make_spec("1.27", "default", "nilmap"), make_spec("1.19", "default", "nilmap"))
-
-VSCODE_INIT = {"clientID": "vscode", "clientName": "code-server", "adapterID": "gocore",
-               "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
-               "supportsVariableType": True, "supportsVariablePaging": True,
-               "supportsRunInTerminalRequest": True, "locale": "en",
-               "supportsProgressReporting": True, "supportsInvalidatedEvent": True,
-               "supportsMemoryReferences": True, "supportsArgsCanBeInterpretedByShell": True,
-               "supportsMemoryEvent": True, "supportsStartDebuggingRequest": True,
-               "supportsANSIStyling": True}
-NVIM_INIT = {"clientID": "neovim", "clientName": "neovim", "adapterID": "nvim-dap",
-             "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
-             "supportsRunInTerminalRequest": True, "supportsVariableType": True,
-             "supportsProgressReporting": True, "supportsStartDebuggingRequest": True,
-             "locale": "en_US.UTF-8"}
-
 
 def launch_args(fx: Fixture, **extra: Any) -> dict[str, Any]:
     return {"type": "gocore", "request": "launch", "name": "Go core", "program": str(fx.binary),

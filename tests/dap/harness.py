@@ -77,6 +77,22 @@ def validate(msg: dict[str, Any]) -> None:
             assert 0 <= msg[key] < 2**31, f"{key} outside int32: {msg}"
 
 
+# What the real clients send in ``initialize`` (recorded, ../shared/dap-notes.md).
+VSCODE_INIT = {"clientID": "vscode", "clientName": "code-server", "adapterID": "gocore",
+               "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
+               "supportsVariableType": True, "supportsVariablePaging": True,
+               "supportsRunInTerminalRequest": True, "locale": "en",
+               "supportsProgressReporting": True, "supportsInvalidatedEvent": True,
+               "supportsMemoryReferences": True, "supportsArgsCanBeInterpretedByShell": True,
+               "supportsMemoryEvent": True, "supportsStartDebuggingRequest": True,
+               "supportsANSIStyling": True}
+NVIM_INIT = {"clientID": "neovim", "clientName": "neovim", "adapterID": "nvim-dap",
+             "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
+             "supportsRunInTerminalRequest": True, "supportsVariableType": True,
+             "supportsProgressReporting": True, "supportsStartDebuggingRequest": True,
+             "locale": "en_US.UTF-8"}
+
+
 def frame(msg: dict[str, Any]) -> bytes:
     body = json.dumps(msg).encode()
     return f"Content-Length: {len(body)}\r\n\r\n".encode() + body

@@ -550,20 +550,7 @@ class DapHarness:
 
 
 def dap_table(outcomes: list[DapOutcome]) -> str:
-    from collections import Counter
+    """Counts per class, overall and per kind of hostile message."""
+    from tests.fuzz.run import class_table
 
-    by_kind: dict[str, Counter[str]] = {}
-    for o in outcomes:
-        by_kind.setdefault(f"dap:{o.case.kind}", Counter())[o.klass] += 1
-    total = Counter(o.klass for o in outcomes)
-    width = max([len(k) for k in by_kind] + [6])
-    head = f"{'target':<{width}} " + " ".join(f"{c:>8}" for c in DAP_CLASSES) + "    total"
-    rows = [head, "-" * len(head)]
-    for key in sorted(by_kind):
-        c = by_kind[key]
-        rows.append(f"{key:<{width}} " + " ".join(f"{c[k] or '':>8}" for k in DAP_CLASSES)
-                    + f" {sum(c.values()):>8}")
-    rows.append("-" * len(head))
-    rows.append(f"{'all':<{width}} " + " ".join(f"{total[k]:>8}" for k in DAP_CLASSES)
-                + f" {sum(total.values()):>8}")
-    return "\n".join(rows)
+    return class_table([(f"dap:{o.case.kind}", o.klass) for o in outcomes], DAP_CLASSES)

@@ -39,16 +39,24 @@ import random
 import re
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.dap.harness import VSCODE_INIT
 from tests.fuzz.dap import INT32, Server, _traceback
 from tests.fuzz.mutate import Case, Target, materialize
-from tests.fuzz.run import RSS_LIMIT, TIMEOUT, Harness, classify, run_cli
+from tests.fuzz.run import (
+    RSS_LIMIT,
+    TIMEOUT,
+    Harness,
+    class_table,
+    classify,
+    fixtures_option,
+    run_cli,
+)
 
 WALK_FAILURES = ("CRASH", "HANG", "PROTOCOL", "MEMORY", "SILENT-DAP")
 WALK_CLASSES = ("ok", "launch-refused", *WALK_FAILURES)
@@ -58,15 +66,6 @@ OTHER_THREADS = 3
 EXPAND = 3  # expandable variables opened one level
 LOCALS = 2  # local names evaluated in 'watch'
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-INIT = {"clientID": "vscode", "clientName": "code-server", "adapterID": "gocore",
-        "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
-        "supportsVariableType": True, "supportsVariablePaging": True,
-        "supportsRunInTerminalRequest": True, "locale": "en",
-        "supportsProgressReporting": True, "supportsInvalidatedEvent": True,
-        "supportsMemoryReferences": True, "supportsArgsCanBeInterpretedByShell": True,
-        "supportsMemoryEvent": True, "supportsStartDebuggingRequest": True,
-        "supportsANSIStyling": True}
 
 
 class Stop(Exception):
@@ -93,18 +92,14 @@ class WalkOutcome:
         return self.klass in WALK_FAILURES
 
     def report(self) -> str:
-        from tests.fuzz import FUZZ_SPECS
-
         c = self.case
-        default = list(c.pool) == [s.id for s in FUZZ_SPECS]
-        pool = "" if default else f"--fixtures {','.join(c.pool)} "
         cli = ""
         if self.cli:
             why = f": {self.cli_detail}" if self.cli_detail and self.klass != "SILENT-DAP" else ""
             cli = f" (dapcore crash: {self.cli}{why})"
         return (f"{c.describe()}\n    -> DAP walk {self.klass}: {self.detail}{cli}\n"
-                f"    rebuild: python benchmarks/fuzz.py {pool}--dap-walk --seed {c.seed} "
-                f"--only={c.index} --keep /tmp/fuzz-walk")
+                f"    rebuild: python benchmarks/fuzz.py {fixtures_option(c)}--dap-walk "
+                f"--seed {c.seed} --only={c.index} --keep /tmp/fuzz-walk")
 
 
 @dataclass(slots=True)
@@ -216,7 +211,7 @@ class Walk:
     def start(self, program: str, core: str) -> str | None:
         """initialize, launch, configurationDone as VS Code does; None when
         stopped, else why the session ended (a clean refusal)."""
-        self.call("initialize", INIT)
+        self.call("initialize", VSCODE_INIT)
         launch = self.send("launch", {"type": "gocore", "request": "launch", "name": "Go core",
                                       "program": program, "coreFilePath": core,
                                       "__sessionId": "f022"})
@@ -401,23 +396,4 @@ class WalkHarness:
 
 def walk_table(outcomes: list[WalkOutcome]) -> str:
     """Counts per class, overall and per mutation target (role:target)."""
-    by_key: dict[str, Counter[str]] = {}
-    for o in outcomes:
-        by_key.setdefault(o.case.key, Counter())[o.klass] += 1
-    total = Counter(o.klass for o in outcomes)
-    width = max([len(k) for k in by_key] + [6])
-    cols = [max(len(c), 7) for c in WALK_CLASSES]
-    head = f"{'target':<{width}} " + " ".join(f"{c:>{n}}" for c, n in zip(WALK_CLASSES, cols,
-                                                                           strict=True))
-    head += "   total"
-    rows = [head, "-" * len(head)]
-    for key in sorted(by_key):
-        c = by_key[key]
-        rows.append(f"{key:<{width}} " + " ".join(f"{c[k] or '':>{n}}" for k, n in
-                                                  zip(WALK_CLASSES, cols, strict=True))
-                    + f" {sum(c.values()):>7}")
-    rows.append("-" * len(head))
-    rows.append(f"{'all':<{width}} " + " ".join(f"{total[k]:>{n}}" for k, n in
-                                                zip(WALK_CLASSES, cols, strict=True))
-                + f" {sum(total.values()):>7}")
-    return "\n".join(rows)
+    return class_table([(o.case.key, o.klass) for o in outcomes], WALK_CLASSES)

@@ -206,13 +206,17 @@ class Outcome:
     def report(self) -> str:
         """The case, what happened, and how to rebuild its files."""
         c = self.case
-        from tests.fuzz import FUZZ_SPECS
-
-        default = list(c.pool) == [s.id for s in FUZZ_SPECS]
-        pool = "" if default else f"--fixtures {','.join(c.pool)} "
         return (f"{c.describe()}\n    -> {self.klass}: {self.detail}\n"
-                f"    rebuild: python benchmarks/fuzz.py {pool}--seed {c.seed} --only={c.index} "
-                f"--keep /tmp/fuzz-case")
+                f"    rebuild: python benchmarks/fuzz.py {fixtures_option(c)}--seed {c.seed} "
+                f"--only={c.index} --keep /tmp/fuzz-case")
+
+
+def fixtures_option(case: Case) -> str:
+    """``--fixtures …`` for a rebuild command (empty for the default four)."""
+    from tests.fuzz import FUZZ_SPECS
+
+    default = list(case.pool) == [s.id for s in FUZZ_SPECS]
+    return "" if default else f"--fixtures {','.join(case.pool)} "
 
 
 class Harness:
@@ -272,18 +276,25 @@ def counts(outcomes: list[Outcome]) -> Counter[str]:
 
 def table(outcomes: list[Outcome]) -> str:
     """Counts per class, overall and per mutation target (role:target)."""
+    return class_table([(o.case.key, o.klass) for o in outcomes], CLASSES)
+
+
+def class_table(keyed: list[tuple[str, str]], classes: tuple[str, ...]) -> str:
+    """A table of (row key, class) pairs: a row per key, a column per class
+    (at least 7 wide), the totals last."""
     by_key: dict[str, Counter[str]] = {}
-    for o in outcomes:
-        by_key.setdefault(o.case.key, Counter())[o.klass] += 1
-    total = counts(outcomes)
+    for key, klass in keyed:
+        by_key.setdefault(key, Counter())[klass] += 1
+    total = Counter(klass for _, klass in keyed)
     width = max([len(k) for k in by_key] + [6])
-    head = f"{'target':<{width}} " + " ".join(f"{c:>7}" for c in CLASSES) + "   total"
+    cols = [(c, max(len(c), 7)) for c in classes]
+
+    def row(name: str, counts: Counter[str], blank: str) -> str:
+        return (f"{name:<{width}} " + " ".join(f"{counts[c] or blank:>{n}}" for c, n in cols)
+                + f" {sum(counts.values()):>7}")
+
+    head = f"{'target':<{width}} " + " ".join(f"{c:>{n}}" for c, n in cols) + "   total"
     rows = [head, "-" * len(head)]
-    for key in sorted(by_key):
-        c = by_key[key]
-        rows.append(f"{key:<{width}} " + " ".join(f"{c[k] or '':>7}" for k in CLASSES)
-                    + f" {sum(c.values()):>7}")
-    rows.append("-" * len(head))
-    rows.append(f"{'all':<{width}} " + " ".join(f"{total[k]:>7}" for k in CLASSES)
-                + f" {sum(total.values()):>7}")
+    rows += [row(key, by_key[key], "") for key in sorted(by_key)]
+    rows += ["-" * len(head), row("all", total, "0")]
     return "\n".join(rows)
