@@ -15,8 +15,8 @@ children run as an installed dapcore would: see :func:`child_env`.
 
 === ================================================ ============================
 (a) crashed goroutine's stack, ~23 MB binary         open + crashed g + its stack
-(b) all goroutines with full stacks, 10k goroutines  every ``Report.stack(g)``
-(c) goroutine list with top user frames, 100k        ``Report.goroutines_text()``
+(b) all goroutines with full stacks, 10k goroutines  every ``Engine.stack(g)``
+(c) goroutine list with top user frames, 100k        ``Engine.goroutines_text()``
 (d) ``python -m dapcore crash`` on the big core      CLI wall time
 (e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
 (f) ``python -m dapcore locals -f N``, big binary    CLI wall time, N = first user
@@ -85,8 +85,8 @@ def _rss():
 
 CRASHED_STACK = _RSS + """
 import json, sys
-from dapcore.go.report import Report
-r = Report.open(sys.argv[1], sys.argv[2])
+from dapcore.engine import Engine
+r = Engine.open(sys.argv[1], sys.argv[2])
 g = r.proc.crashed_goroutine
 st = r.stack(g)
 print(json.dumps({"goid": g.goid, "functions": [f.function for f in st.frames],
@@ -95,8 +95,8 @@ print(json.dumps({"goid": g.goid, "functions": [f.function for f in st.frames],
 
 ALL_STACKS = _RSS + """
 import json, sys
-from dapcore.go.report import Report
-r = Report.open(sys.argv[1], sys.argv[2])
+from dapcore.engine import Engine
+r = Engine.open(sys.argv[1], sys.argv[2])
 frames = errors = 0
 for g in r.proc.goroutines:
     st = r.stack(g)
@@ -108,8 +108,8 @@ print(json.dumps({"goroutines": len(r.proc.goroutines), "frames": frames, "error
 
 GOROUTINE_LIST = _RSS + """
 import json, sys
-from dapcore.go.report import Report
-r = Report.open(sys.argv[1], sys.argv[2])
+from dapcore.engine import Engine
+r = Engine.open(sys.argv[1], sys.argv[2])
 text = r.goroutines_text()
 lines = text.splitlines()
 print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in lines),
@@ -121,10 +121,10 @@ print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in l
 # pages it, and the slowest page is timed inside the process after opening.
 MAP_PAGE = _RSS + """
 import json, sys, time
-from dapcore.go.report import Report
-from dapcore.go.pkgvars import global_value
+from dapcore.engine import Engine
+from dapcore.govalues.pkgvars import global_value
 t0 = time.perf_counter()
-r = Report.open(sys.argv[1], sys.argv[2])
+r = Engine.open(sys.argv[1], sys.argv[2])
 big = global_value(r.proc, "main.bigIndex")
 count = big.child_count
 t1 = time.perf_counter()

@@ -16,7 +16,7 @@ from dapcore import __version__
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
 _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, unreadable "
                  "memory) are one line on stderr and exit status 1.")
@@ -135,10 +135,10 @@ def _main(argv: list[str] | None) -> int:
         from dapcore.dap.server import run
 
         return run(args)
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
     try:
-        report = Report.open(args.binary, args.core)
+        report = Engine.open(args.binary, args.core)
         out = _output(report, args)
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
@@ -158,7 +158,7 @@ def _main(argv: list[str] | None) -> int:
     return 0
 
 
-def _output(report: Report, args: argparse.Namespace) -> Any:
+def _output(report: Engine, args: argparse.Namespace) -> Any:
     """What the command prints (text, or data for ``--json``)."""
     if args.command == "goroutines":
         return report.goroutines_json(frames=False) if args.json else report.goroutines_text()
@@ -169,7 +169,7 @@ def _output(report: Report, args: argparse.Namespace) -> Any:
             ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
         return report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
     if args.command in ("locals", "print"):
-        from dapcore.go.framevalues import locals_output, print_output
+        from dapcore.govalues.framevalues import locals_output, print_output
 
         goid = args.goroutine if args.goroutine is not None else report.default_goid()
         frame = args.frame

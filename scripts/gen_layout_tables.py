@@ -1,11 +1,11 @@
-"""Write dapcore/go/layout_tables.py: the runtime layouts of every Go release
+"""Write dapcore/goruntime/layout_tables.py: the runtime layouts of every Go release
 we build fixtures with, for executables that carry no DWARF.
 
 For each toolchain of the fixture factory, the ``default`` build of the zoo
 program (``~/.cache/dapcore/bin/go<minor>/default/zoo``, built if missing) is
 read with dapcore's own DWARF layout source; only the structures and fields
-of :data:`dapcore.go.layout.SPECS`, the constants of
-:data:`dapcore.go.layout.CONSTANT_SPECS` and the binary's
+of :data:`dapcore.goruntime.layout.SPECS`, the constants of
+:data:`dapcore.goruntime.layout.CONSTANT_SPECS` and the binary's
 ``runtime.waitReasonStrings`` are written. The output is deterministic.
 
     python scripts/gen_layout_tables.py           # rewrite the file
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dapcore.elf.executable import Executable  # noqa: E402
-from dapcore.go.layout import SPECS, Layout, dwarf_layout, wait_reason_strings  # noqa: E402
+from dapcore.goruntime.layout import SPECS, Layout, dwarf_layout, wait_reason_strings  # noqa: E402
 from tests.factory.build import build  # noqa: E402
 from tests.factory.toolchains import TOOLCHAINS  # noqa: E402
 from tests.factory.variants import VARIANTS  # noqa: E402

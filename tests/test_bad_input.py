@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dapcore.cli import main
+from dapcore.engine import Engine
 from dapcore.errors import (
     CoreFormatError,
     DapcoreError,
@@ -16,7 +17,6 @@ from dapcore.errors import (
     MismatchError,
     UnreadableMemory,
 )
-from dapcore.go.report import Report
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 
@@ -38,19 +38,19 @@ def test_files_that_are_not_what_they_claim(spec: FixtureSpec, fixture: Fixture,
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
     with pytest.raises(CoreFormatError, match="cannot open core file"):
-        Report.open(fixture.binary, tmp_path / "missing")
+        Engine.open(fixture.binary, tmp_path / "missing")
     with pytest.raises(CoreFormatError, match="not an ELF file"):
-        Report.open(fixture.binary, text)
+        Engine.open(fixture.binary, text)
     with pytest.raises(CoreFormatError, match="empty"):
-        Report.open(fixture.binary, empty)
+        Engine.open(fixture.binary, empty)
     with pytest.raises(CoreFormatError, match="not a core dump"):
-        Report.open(fixture.binary, fixture.binary)
+        Engine.open(fixture.binary, fixture.binary)
     with pytest.raises(ExecutableError, match="cannot open executable"):
-        Report.open(tmp_path / "missing", fixture.core)
+        Engine.open(tmp_path / "missing", fixture.core)
     with pytest.raises(ExecutableError, match="not an ELF file"):
-        Report.open(text, fixture.core)
+        Engine.open(text, fixture.core)
     with pytest.raises(ExecutableError, match="not a Go program"):
-        Report.open(shutil.which("ls") or "/bin/ls", fixture.core)
+        Engine.open(shutil.which("ls") or "/bin/ls", fixture.core)
 
 
 def test_wrong_executable_is_named(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_wrong_executable_is_named(tmp_path: Path) -> None:
     core = ensure(NILPTR)
     other = ensure(OTHER)
     with pytest.raises(MismatchError, match="does not match the core"):
-        Report.open(other.binary, core.core)
+        Engine.open(other.binary, core.core)
 
 
 @pytest.mark.parametrize("spec", [NILPTR], ids=[NILPTR.id])
@@ -71,7 +71,7 @@ def test_truncated_core(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
         with cut.open("r+b") as f:
             f.truncate(keep)
         try:
-            rep = Report.open(fixture.binary, cut)
+            rep = Engine.open(fixture.binary, cut)
         except CoreFormatError as exc:
             assert "truncated" in str(exc) or "no thread" in str(exc)
             continue
@@ -92,7 +92,7 @@ def test_truncated_core(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
 def test_corrupted_runtime_structures(spec: FixtureSpec, fixture: Fixture,
                                       tmp_path: Path) -> None:
     """Garbage where allgs and the goroutines' stacks were: errors, not crashes."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     allgs = rep.proc.global_addr("runtime.allgs")
     assert allgs is not None
     g = rep.proc.crashed_goroutine
@@ -107,7 +107,7 @@ def test_corrupted_runtime_structures(spec: FixtureSpec, fixture: Fixture,
         with bad.open("r+b") as f:
             f.seek(seg_.offset + target - seg_.vaddr)
             f.write(garbage)
-        broken = Report.open(fixture.binary, bad)
+        broken = Engine.open(fixture.binary, bad)
         try:
             for gg in broken.proc.goroutines:
                 st = broken.stack(gg)
@@ -170,7 +170,7 @@ def test_the_bad_file_is_named(spec: FixtureSpec, fixture: Fixture, tmp_path: Pa
     ]
     for binary, core, want in cases:
         with pytest.raises(DapcoreError, match=want.replace("(", r"\(")):
-            Report.open(binary, core)
+            Engine.open(binary, core)
         code = main(["crash", binary, core])
         err = capsys.readouterr().err
         assert code == 1 and err.startswith("dapcore: ") and want in err, err

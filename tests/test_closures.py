@@ -1,4 +1,4 @@
-"""Closure layouts before Go 1.23 (``dapcore.go.closures``), checked on the
+"""Closure layouts before Go 1.23 (``dapcore.govalues.closures``), checked on the
 fixtures' whole binaries, every closure of the runtime and std included.
 
 Before Go 1.23 the DWARF does not place a closure's captured variables; the
@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from dapcore.elf.dwarf import AT_GO_CLOSURE_OFFSET, AT_NAME, Dwarf
+from dapcore.dwarf.info import AT_GO_CLOSURE_OFFSET, AT_NAME, Dwarf
 from dapcore.elf.executable import Executable
-from dapcore.go.closures import Capture, derive_layout, layout_from_dwarf
-from dapcore.go.pclntab import PCLnTab
-from dapcore.go.types import GoTypes
+from dapcore.gobin.pclntab import PCLnTab
+from dapcore.govalues.closures import Capture, derive_layout, layout_from_dwarf
+from dapcore.govalues.types import GoTypes
 from tests.factory import Fixture, FixtureSpec, full_matrix
 
 _CLOSURE = re.compile(r"\.(func|gowrap|deferwrap)\d+")

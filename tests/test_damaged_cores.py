@@ -14,9 +14,9 @@ import pytest
 
 from dapcore.cli import main
 from dapcore.elf.core import NT_FILE, NT_PRSTATUS, PT_LOAD, open_core
-from dapcore.go.goroutines import Goroutine
-from dapcore.go.report import Report
-from dapcore.go.status import G_WAITING
+from dapcore.engine import Engine
+from dapcore.goruntime.goroutines import Goroutine
+from dapcore.goruntime.status import G_WAITING
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 
@@ -77,7 +77,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def warnings_of(fixture: Fixture, core: Path) -> list[str]:
     """Every warning a full read gives: goroutines, every stack, the crash."""
-    rep = Report.open(fixture.binary, core)
+    rep = Engine.open(fixture.binary, core)
     for g in rep.proc.goroutines:
         rep.stack(g)
     _ = rep.crash
@@ -115,7 +115,7 @@ def test_zeroed_memory_is_not_a_normal_answer(spec: FixtureSpec, fixture: Fixtur
         assert code == 1 and err.startswith("dapcore: the core ") and "holds no goroutine" in err
 
 
-def _parked(rep: Report) -> Goroutine:
+def _parked(rep: Engine) -> Goroutine:
     """A waiting user goroutine (main.park…)."""
     for g in rep.proc.goroutines:
         if g.status == G_WAITING and not g.system and not g.crashed and g.goid > 1:
@@ -147,7 +147,7 @@ def test_damaged_goroutine_record(spec: FixtureSpec, fixture: Fixture, tmp_path:
                                   capsys: pytest.CaptureFixture[str], field: str,
                                   value: Callable[[Goroutine], int], size: int,
                                   want: str) -> None:
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     g = _parked(rep)
     off = rep.proc.layout.struct("runtime.g").off(field)
     bad = sparse_copy(fixture.core, tmp_path / "core")
@@ -159,7 +159,7 @@ def test_damaged_goroutine_record(spec: FixtureSpec, fixture: Fixture, tmp_path:
 
 @pytest.mark.parametrize("spec", [GPANIC], ids=[GPANIC.id])
 def test_damaged_m_and_allgs(spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -> None:
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     proc = rep.proc
     crashed = proc.crashed_goroutine
     m = proc.crashing_m
@@ -203,7 +203,7 @@ def test_damaged_notes(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
     found = notes(core)
     prstatus = [n for n in found if n[0] == NT_PRSTATUS]
     nt_file = next(n for n in found if n[0] == NT_FILE)
-    regs = Report.open(fixture.binary, core).proc.core.arch.regs
+    regs = Engine.open(fixture.binary, core).proc.core.arch.regs
 
     def damaged(name: str, offset: int, raw: bytes) -> list[str]:
         bad = sparse_copy(core, tmp_path / name)
@@ -249,7 +249,7 @@ def test_damaged_panic_flag(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
                             capsys: pytest.CaptureFixture[str]) -> None:
     """A _panic flag byte that is neither 0 nor 1 (fuzzer seed 4: 'recovered'
     = 0x40 printed the panic as '[recovered]' with no word)."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     g = next(g for g in rep.proc.goroutines if g.panic_ptr)
     lay = rep.proc.layout.struct("runtime._panic")
     bad = sparse_copy(fixture.core, tmp_path / "core")
@@ -270,7 +270,7 @@ def test_damaged_panic_value(spec: FixtureSpec, fixture: Fixture, tmp_path: Path
                              value: Callable[[int], int], want: str) -> None:
     """The panic value's words in the crashing goroutine's _panic record (the
     fuzzer's 'panic: <unreadable 0x…>' and 'panic: () 0x…' with no word)."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     g = next(g for g in rep.proc.goroutines if g.panic_ptr)
     arg = rep.proc.layout.struct("runtime._panic").off("arg")
     bad = sparse_copy(fixture.core, tmp_path / "core")
@@ -287,7 +287,7 @@ def _moved_return_address(fixture: Fixture, tmp_path: Path) -> tuple[Path, int, 
     follows no call: (core, goroutine id, the warning's detail)."""
     from dapcore.arch.amd64 import follows_call
 
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     g = _parked(rep)
     frames = rep.stack(g).frames
     callee = frames[0]
@@ -374,7 +374,7 @@ def test_an_allgs_entry_that_reads_as_a_nonsense_dead_record(
     """The fuzzer (seed 7): an allgs entry moved to memory that decodes as a
     dead g with an id never given out; the live goroutine vanished without a
     word. Here the live record itself is turned into such a dead one."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     g = _parked(rep)
     lay = rep.proc.layout.struct("runtime.g")
     bad = sparse_copy(fixture.core, tmp_path / "core")

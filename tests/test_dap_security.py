@@ -112,9 +112,9 @@ def line_table_dir(fx: Fixture) -> str:
     tables name it (``zoo`` for a -trimpath build: a relative name, so that
     nothing outside the test's own directories can match it)."""
     from dapcore.dap.source import line_table_files
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
-    names = line_table_files(Report.open(fx.binary, fx.core))
+    names = line_table_files(Engine.open(fx.binary, fx.core))
     main = next(n for n in sorted(names) if n == "zoo/main.go" or n.endswith("/zoo/main.go"))
     return main.rsplit("/", 1)[0]
 

@@ -493,14 +493,14 @@ def test_repl_speaks_delve(spec: FixtureSpec, fixture: Fixture) -> None:
 @pytest.mark.parametrize("spec", LATEST, ids=_ids(LATEST))
 def test_identifier_fallback_without_the_evaluator(spec: FixtureSpec, fixture: Fixture,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without :mod:`dapcore.go.expr_eval` (it cannot be imported), plain
+    """Without :mod:`dapcore.goexpr.evaluator` (it cannot be imported), plain
     names are still evaluated; anything else is refused with a message."""
     from dapcore.dap.args import RequestError
     from dapcore.dap.variables import Variables
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
-    monkeypatch.setitem(sys.modules, "dapcore.go.expr_eval", None)  # import fails
-    rep = Report.open(fixture.binary, fixture.core)
+    monkeypatch.setitem(sys.modules, "dapcore.goexpr.evaluator", None)  # import fails
+    rep = Engine.open(fixture.binary, fixture.core)
     g = rep.proc.crashed_goroutine
     assert g is not None
     index = next(i for i, f in enumerate(rep.stack(g).frames)
@@ -520,7 +520,7 @@ CLOSURES = [make_spec("1.21", "default", "values"), *VALUES]
 def test_closure_value_shows_its_captures(spec: FixtureSpec, fixture: Fixture) -> None:
     """A func value holding a closure expands to its captured variables, on
     Go releases whose DWARF places them (1.23+) and those where the
-    closure's code does (dapcore.go.closures)."""
+    closure's code does (dapcore.govalues.closures)."""
     with Client.spawn() as c:
         d = Dap(c, fixture)
         for function, name in (("main.valuesIfaces", "visit"), ("main.valuesCall", "f")):

@@ -29,13 +29,13 @@ from typing import Any
 
 import pytest
 
-from dapcore.elf.dwarf import Dwarf
-from dapcore.elf.dwarf_loc import REGISTER, UNAVAILABLE
+from dapcore.dwarf.info import Dwarf
+from dapcore.dwarf.location import REGISTER, UNAVAILABLE
 from dapcore.elf.executable import Executable
-from dapcore.go.pclntab import PCLnTab
-from dapcore.go.report import Report
-from dapcore.go.types import GoType
-from dapcore.go.variables import (
+from dapcore.engine import Engine
+from dapcore.gobin.pclntab import PCLnTab
+from dapcore.govalues.types import GoType
+from dapcore.govalues.variables import (
     FrameScope,
     FrameVariables,
     Variable,
@@ -68,8 +68,8 @@ def _minor(spec: FixtureSpec) -> int:
 
 
 @cache
-def _report(binary: str, core: str) -> Report:
-    return Report.open(binary, core)
+def _report(binary: str, core: str) -> Engine:
+    return Engine.open(binary, core)
 
 
 @cache
@@ -88,7 +88,7 @@ def _unshape(name: str) -> str:
 class Frames:
     """The crashing goroutine's frames and their variables, by printed name."""
 
-    report: Report
+    report: Engine
     reader: VariableReader
     by_function: dict[str, int] = field(default_factory=dict)
     _vars: dict[int, FrameVariables] = field(default_factory=dict)
@@ -356,7 +356,7 @@ def test_subprograms_of_a_cgo_binary(minor: str) -> None:
 def test_one_frame_reads_one_unit(spec: FixtureSpec, fixture: Fixture) -> None:
     """Listing the variables of a frame parses the top level of that
     function's unit only."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     reader = VariableReader.for_process(rep.proc)
     g = rep.proc.crashed_goroutine
     assert g is not None
@@ -513,7 +513,7 @@ def test_byte_search_finds_only_real_dies(spec: FixtureSpec, fixture: Fixture) -
 def test_location_fit() -> None:
     """``Location.fit``: repeats of the previous piece are dropped only while
     the pieces describe more than the value."""
-    from dapcore.elf.dwarf_loc import MEMORY, Location, Piece
+    from dapcore.dwarf.location import MEMORY, Location, Piece
 
     a, b, c = (Piece(MEMORY, 8, address=x) for x in (0x100, 0x200, 0x300))
     gone = Piece(UNAVAILABLE, 8, why="optimized out")
@@ -534,7 +534,7 @@ def test_no_location_describes_more_than_its_type(spec: FixtureSpec,
     """Go 1.19 to 1.21 write some pieces twice (``rs []int32`` as four
     8-byte pieces, the first two the same): as the DWARF has them they add up
     to more than the type, as the variables give them never."""
-    from dapcore.elf.dwarf_loc import Context, evaluate
+    from dapcore.dwarf.location import Context, evaluate
 
     fr = _frames(fixture)
     d = fr.reader.dwarf
@@ -565,7 +565,7 @@ def test_unnamed_results_hidden_until_the_function_returns(spec: FixtureSpec,
     """A goroutine parked in select: runtime.selectgo's unnamed results
     (~r0, ~r1) are not set yet and are not listed; chanrecv's named results
     (selected, received) are the user's variables and are."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     reader = VariableReader.for_process(rep.proc)
     seen_unnamed = seen_named = 0
     for g in rep.proc.goroutines:

@@ -5,7 +5,7 @@ every frame (function, file, line, inlined or not, in order), the ``created
 by`` line and the crash header must be what the runtime printed when the
 process died — recovered from the core alone. A stripped binary (no symbol
 table, no DWARF) is read with the per-release layout tables and the runtime
-globals found in the runtime's code (:mod:`dapcore.go.globals`), which are
+globals found in the runtime's code (:mod:`dapcore.gobin.symbols`), which are
 checked here against the symbol table of every non-stripped binary.
 """
 
@@ -17,20 +17,20 @@ from functools import cache
 import pytest
 
 from dapcore.elf.executable import Executable
+from dapcore.engine import Engine
 from dapcore.errors import NoDwarf
-from dapcore.go import globals as globals_mod
-from dapcore.go.globals import find_runtime_globals
-from dapcore.go.moduledata import find_symbols
-from dapcore.go.pclntab import PCLnTab
-from dapcore.go.report import Report
-from dapcore.go.traceback import (
+from dapcore.gobin import symbols as globals_mod
+from dapcore.gobin.moduledata import find_symbols
+from dapcore.gobin.pclntab import PCLnTab
+from dapcore.gobin.symbols import find_runtime_globals
+from dapcore.goruntime.traceback import (
     created_by,
     go_statement_function,
     print_name,
     printed_frames,
     start_function,
 )
-from dapcore.go.unwind import Frame
+from dapcore.goruntime.unwind import Frame
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.oracle import Elision, Goroutine, Traceback, parse_traceback
 from tests.oracle import Frame as OFrame
@@ -47,11 +47,11 @@ GLOBALS = ["runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.firstmod
 
 
 @cache
-def _report(spec_id: str, binary: str, core: str) -> Report:
-    return Report.open(binary, core)
+def _report(spec_id: str, binary: str, core: str) -> Engine:
+    return Engine.open(binary, core)
 
 
-def report(fx: Fixture) -> Report:
+def report(fx: Fixture) -> Engine:
     return _report(fx.spec.id, str(fx.binary), str(fx.core))
 
 
@@ -177,7 +177,7 @@ def test_runtime_globals_fall_back_at_run_time(spec: FixtureSpec, fixture: Fixtu
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """With the symbol table hidden, ``global_addr`` gives the same run-time
     addresses (the PIE load bias applied) and the core confirms them."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     proc = rep.proc
     expected = {name: proc.global_addr(name) for name in GLOBALS}
     monkeypatch.setattr(proc.exe, "symbol", lambda name: None)
@@ -200,7 +200,7 @@ def test_stripped_binaries_say_why_globals_are_not_found(
     """When the runtime's code does not show the globals, the user learns
     that the binary is stripped and what could not be found."""
     monkeypatch.setattr(globals_mod, "_disassemble", lambda exe, pclntab, name: None)
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     with pytest.raises(NoDwarf, match=r"stripped .* cannot find runtime\.allgs in "
                        r"runtime\.allgadd: the pclntab has no runtime\.allgadd"):
         _ = rep.proc.goroutines
@@ -214,7 +214,7 @@ def test_panics_in_flight_on_other_goroutines(spec: FixtureSpec, fixture: Fixtur
     """Panics the runtime never printed (their goroutines park in a deferred
     call): their values are derived from memory — errors.New, fmt.Errorf %w,
     runtime bounds and plain errors, strings, numbers."""
-    from dapcore.go.crash import read_panics
+    from dapcore.goruntime.crash import read_panics
 
     rep = report(fixture)
     expected = fixture.facts()["inflightPanics"]

@@ -1,4 +1,4 @@
-"""Expressions evaluated on the ``values`` fixture (dapcore.go.expr_eval), checked
+"""Expressions evaluated on the ``values`` fixture (dapcore.goexpr.evaluator), checked
 against what the program wrote (values.json) and against Go's own rules and
 messages; ``dapcore print`` with expressions."""
 
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from dapcore.cli import main as cli_main
+from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
-from dapcore.go.expr import ParseError
-from dapcore.go.expr_eval import Constant, EvalError, evaluate
-from dapcore.go.report import Report
-from dapcore.go.values import Value
+from dapcore.goexpr.evaluator import Constant, EvalError, evaluate
+from dapcore.goexpr.parser import ParseError
+from dapcore.govalues.values import Value
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 
@@ -28,7 +28,7 @@ SC, CO, IF = "main.valuesScalars", "main.valuesComposite", "main.valuesIfaces"
 class Frames:
     def __init__(self, fx: Fixture) -> None:
         self.fx = fx
-        self.report = Report.open(fx.binary, fx.core)
+        self.report = Engine.open(fx.binary, fx.core)
         g = self.report.proc.crashed_goroutine
         assert g is not None
         self.goid = g.goid
@@ -393,8 +393,8 @@ def test_assert_to_interface(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.error(IF, "stringer.(error)") == \
         "interface conversion: main.ValCelsius is not error: missing method Error"
     # unexported interface methods are qualified by their package path
-    from dapcore.go.methods import interface_methods, missing_method
-    from dapcore.go.values import ValueContext
+    from dapcore.govalues.methods import interface_methods, missing_method
+    from dapcore.govalues.values import ValueContext
 
     ctx = ValueContext(fr.report.proc)
 
@@ -415,7 +415,7 @@ def test_assert_to_interface(spec: FixtureSpec, fixture: Fixture) -> None:
 def test_assert_to_interface_without_itab(spec: FixtureSpec, fixture: Fixture,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """No itab for the pair in the core: the dynamic value, presented as an I."""
-    from dapcore.go import methods
+    from dapcore.govalues import methods
 
     fr = _fr(fixture)
     want = fr.text(IF, "customErr")
@@ -433,8 +433,8 @@ def test_assert_to_interface_without_itab(spec: FixtureSpec, fixture: Fixture,
 
 def test_uncommon_offsets() -> None:
     """Where abi.UncommonType follows each kind's struct (internal/abi/type.go)."""
-    from dapcore.go import rtype
-    from dapcore.go.methods import uncommon_offset
+    from dapcore.goruntime import rtype
+    from dapcore.govalues.methods import uncommon_offset
 
     assert uncommon_offset(rtype.INT) == 48 and uncommon_offset(rtype.STRUCT) == 80
     assert uncommon_offset(rtype.POINTER) == 56 and uncommon_offset(rtype.FUNC) == 56

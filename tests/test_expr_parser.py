@@ -8,7 +8,8 @@ import time
 import pytest
 
 from dapcore.errors import DapcoreError
-from dapcore.go.expr import (
+from dapcore.goexpr.lexer import TokenKind, tokenize
+from dapcore.goexpr.parser import (
     CALLS_IMPOSSIBLE,
     ArrayType,
     BasicLit,
@@ -41,7 +42,6 @@ from dapcore.go.expr import (
     parse,
     parse_type,
 )
-from dapcore.go.expr_lexer import TokenKind, tokenize
 
 Id, N = Ident, TypeName
 

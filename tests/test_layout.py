@@ -22,8 +22,8 @@ from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf
-from dapcore.go import layout as L
-from dapcore.go.layout import (
+from dapcore.goruntime import layout as L
+from dapcore.goruntime.layout import (
     SPECS,
     Layout,
     dwarf_layout,
@@ -32,7 +32,7 @@ from dapcore.go.layout import (
     table_layout,
     wait_reason_strings,
 )
-from dapcore.go.layout_tables import TABLES
+from dapcore.goruntime.layout_tables import TABLES
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.build import build
 from tests.factory.toolchains import TOOLCHAINS

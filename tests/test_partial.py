@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from dapcore.cli import main as cli_main
-from dapcore.go.values import Value, value_of_variable
+from dapcore.govalues.values import Value, value_of_variable
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.test_values import _drop_errors, _first_diff, _fr, canon
 

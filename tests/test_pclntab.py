@@ -28,8 +28,8 @@ from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
-from dapcore.go.inline import PCDATA_INLTREEINDEX
-from dapcore.go.pclntab import Func, PCLnTab, SourceFrame, print_name
+from dapcore.gobin.inline import PCDATA_INLTREEINDEX
+from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Elision, Frame, Traceback, parse_traceback

@@ -4,7 +4,7 @@ does not read (a failed launch shows it once and ends the session)."""
 from __future__ import annotations
 
 from dapcore.errors import UnsupportedError
-from dapcore.go.releases import OLDEST_READ, explain, release_of
+from dapcore.gobin.releases import OLDEST_READ, explain, release_of
 
 
 def test_release_of() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dapcore.go.report import Report
-from dapcore.go.traceback import created_by, print_name, shown_by_default
+from dapcore.engine import Engine
+from dapcore.goruntime.traceback import created_by, print_name, shown_by_default
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.oracle import Frame, parse_traceback
 
@@ -15,7 +15,7 @@ SPECS = [s for s in full_matrix() if s.scenario.trigger == "snapshot" and s.vari
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
 def test_snapshot_matches_the_programs_own_dump(spec: FixtureSpec, fixture: Fixture) -> None:
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     assert rep.crash.kind == "snapshot"
     assert rep.crash.goroutine is None
     assert not any(g.crashed for g in rep.proc.goroutines)

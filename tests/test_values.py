@@ -1,7 +1,7 @@
 """Values of the ``values`` fixture, decoded from the core, against what the
 program wrote (``values.json``, see tests/fixtures/zoo/expect.go).
 
-Each variable's :class:`dapcore.go.values.Value` tree is normalised to the
+Each variable's :class:`dapcore.govalues.values.Value` tree is normalised to the
 fixture's canonical JSON and compared whole. In ``noopt`` builds every
 variable must be available; in optimized builds a variable may be
 unavailable only where its DWARF says so, and an available one must be
@@ -21,16 +21,16 @@ import pytest
 
 from dapcore.cli import main as cli_main
 from dapcore.elf.executable import Executable
-from dapcore.go.chans import chan_state
-from dapcore.go.children import dynamic_type_name, dynamic_value
-from dapcore.go.format import format_float, quote_bytes
-from dapcore.go.maps import map_len, map_pairs
-from dapcore.go.pkgvars import global_value, package_globals
-from dapcore.go.regs import frame_register_values
-from dapcore.go.report import Report
-from dapcore.go.special import decode_time, mutex_state
-from dapcore.go.values import Value, ValueContext, value_of_variable
-from dapcore.go.variables import FrameVariables, frame_registers
+from dapcore.engine import Engine
+from dapcore.govalues.chans import chan_state
+from dapcore.govalues.children import dynamic_type_name, dynamic_value
+from dapcore.govalues.format import format_float, quote_bytes
+from dapcore.govalues.frameregs import frame_register_values
+from dapcore.govalues.maps import map_len, map_pairs
+from dapcore.govalues.pkgvars import global_value, package_globals
+from dapcore.govalues.special import decode_time, mutex_state
+from dapcore.govalues.values import Value, ValueContext, value_of_variable
+from dapcore.govalues.variables import FrameVariables, frame_registers
 from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.oracle.names import printed_function
 
@@ -157,7 +157,7 @@ def _drop_errors(x: Any) -> Any:
 
 class Frames:
     def __init__(self, fx: Fixture) -> None:
-        self.report = Report.open(fx.binary, fx.core)
+        self.report = Engine.open(fx.binary, fx.core)
         self.ctx = ValueContext(self.report.proc)
         g = self.report.proc.crashed_goroutine
         assert g is not None
@@ -347,7 +347,7 @@ def test_closure_captured_variables(spec: FixtureSpec, fixture: Fixture) -> None
     """The func value ``visit`` (a closure) shows its captured variables:
     ``hits`` by reference (42 after the closure was made), ``tag`` by value.
     Go 1.23+ places them with DW_AT_go_closure_offset, earlier releases by
-    the closure's code (dapcore.go.closures)."""
+    the closure's code (dapcore.govalues.closures)."""
     fr = _fr(fixture)
     for fn, name in (("main.valuesIfaces", "visit"), ("main.valuesCall", "f")):
         v = fr.value(fn, name)
@@ -365,8 +365,8 @@ def test_closure_layout(spec: FixtureSpec, fixture: Fixture) -> None:
     the closure's entry block before (the DWARF has no
     DW_AT_go_closure_offset there); either way the closure's own frame
     lists ``hits`` and ``tag`` as captured, with their values."""
-    from dapcore.elf.dwarf import AT_GO_CLOSURE_OFFSET
-    from dapcore.go.children import closure_layout
+    from dapcore.dwarf.info import AT_GO_CLOSURE_OFFSET
+    from dapcore.govalues.children import closure_layout
 
     fr = _fr(fixture)
     d = fr.ctx.reader.dwarf
@@ -587,17 +587,17 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     are): every frame's locals read exactly as from the original."""
     import subprocess
 
-    from dapcore.go.framevalues import locals_output
-    from dapcore.go.process import Process
+    from dapcore.goruntime.process import Process
+    from dapcore.govalues.framevalues import locals_output
 
     zdebug = tmp_path / "zoo-zdebug"
     subprocess.run(["objcopy", "--compress-debug-sections=zlib-gnu", str(fixture.binary),
                     str(zdebug)], check=True)
     assert ".zdebug_info" in Executable(zdebug).sections
-    original = Report.open(fixture.binary, fixture.core)
+    original = Engine.open(fixture.binary, fixture.core)
     # objcopy rewrote the ELF header (section table offset): the identity
     # check would rightly refuse it, so it is skipped for this comparison.
-    legacy = Report(Process(zdebug, fixture.core, check=False))
+    legacy = Engine(Process(zdebug, fixture.core, check=False))
     goid = original.default_goid()
     frames = original.stack(original.proc.goroutine(goid)).frames
     compared = 0
@@ -618,7 +618,7 @@ def test_map_of_100000_entries_pages_in_order(spec: FixtureSpec, fixture: Fixtur
     program), paged 1,000 at a time as a DAP client pages it: every entry
     once, each page resuming where the previous one stopped; a page asked
     out of order is still right."""
-    rep = Report.open(fixture.binary, fixture.core)
+    rep = Engine.open(fixture.binary, fixture.core)
     v = global_value(rep.proc, "main.bigIndex")
     assert v.child_count == 100_000 and v.indexed
     got: dict[int, int] = {}

@@ -59,7 +59,7 @@ def test_node_suite(tmp_path: Path) -> None:
     core = tmp_path / "core"
     core.write_bytes(lzma.decompress((DEMO / "core.xz").read_bytes()))
     from dapcore.elf.core import open_core
-    from dapcore.go.identity import executable_path_in_core
+    from dapcore.gobin.identity import executable_path_in_core
 
     named = executable_path_in_core(open_core(str(core)))
     assert named

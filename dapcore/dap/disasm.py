@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 from dapcore.errors import DapcoreError
-from dapcore.go.process import Process
+from dapcore.goruntime.process import Process
 
 
 @dataclass(slots=True)

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from dapcore.go.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
-from dapcore.go.goroutines import Goroutine
-from dapcore.go.report import Report
-from dapcore.go.traceback import created_by, format_frame, header, printed_frames
+from dapcore.engine import Engine
+from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
+from dapcore.goruntime.goroutines import Goroutine
+from dapcore.goruntime.traceback import created_by, format_frame, header, printed_frames
 
 
-def first_line(report: Report) -> str:
+def first_line(report: Engine) -> str:
     """``panic: assignment to entry in nil map``: the preamble's first line."""
     text = report.crash.header().strip()
     return text.splitlines()[0] if text else report.crash.kind
 
 
-def is_exception(report: Report) -> bool:
+def is_exception(report: Engine) -> bool:
     return report.crash.kind != SNAPSHOT
 
 
-def exception_id(report: Report) -> str:
+def exception_id(report: Engine) -> str:
     c = report.crash
     if c.kind in (PANIC, FATAL):
         return c.kind
@@ -31,7 +31,7 @@ def exception_id(report: Report) -> str:
     return c.kind
 
 
-def runtime_traceback(report: Report, g: Goroutine) -> str:
+def runtime_traceback(report: Engine, g: Goroutine) -> str:
     """The goroutine's stack as the runtime printed it in the crash."""
     out = [header(g)]
     frames = report.stack(g).frames
@@ -43,7 +43,7 @@ def runtime_traceback(report: Report, g: Goroutine) -> str:
     return "\n".join(out)
 
 
-def exception_info(report: Report, g: Goroutine | None) -> dict[str, Any]:
+def exception_info(report: Engine, g: Goroutine | None) -> dict[str, Any]:
     c = report.crash
     details: dict[str, Any] = {"message": c.header()}
     panic = c.panics[-1] if c.panics else None
@@ -57,7 +57,7 @@ def exception_info(report: Report, g: Goroutine | None) -> dict[str, Any]:
             "breakMode": "always", "details": details}
 
 
-def _panic_type(report: Report, g: Goroutine | None, type_name: str | None) -> str | None:
+def _panic_type(report: Engine, g: Goroutine | None, type_name: str | None) -> str | None:
     """The panic value's type as far as the core tells it. Before dying the
     runtime replaced an error or Stringer value by its text (preprintpanics),
     so a ``string`` may have been any error: it is ``runtime.Error`` when
@@ -73,7 +73,7 @@ def _panic_type(report: Report, g: Goroutine | None, type_name: str | None) -> s
     return "runtime.Error" if caller.startswith(("runtime.", "internal/runtime/")) else None
 
 
-def summary(report: Report, core: str) -> str:
+def summary(report: Engine, core: str) -> str:
     """One paragraph for the debug console."""
     proc = report.proc
     c = report.crash

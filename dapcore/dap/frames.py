@@ -6,16 +6,16 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.stack import is_runtime, shown_frames
-from dapcore.go.pclntab import print_name
+from dapcore.gobin.pclntab import print_name
 
 if TYPE_CHECKING:
     from dapcore.dap.session import Session
-    from dapcore.go.goroutines import Goroutine
-    from dapcore.go.report import Report
-    from dapcore.go.unwind import Frame
+    from dapcore.engine import Engine
+    from dapcore.goruntime.goroutines import Goroutine
+    from dapcore.goruntime.unwind import Frame
 
 
-def _source(session: Session, rep: Report, f: Frame) -> tuple[dict[str, Any] | None, int]:
+def _source(session: Session, rep: Engine, f: Frame) -> tuple[dict[str, Any] | None, int]:
     """The frame's source and line: the local file, else the disassembly of
     the function (a ``sourceReference``), else none."""
     line = f.line
@@ -52,7 +52,7 @@ def _short_path(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-def stack_trace(session: Session, rep: Report, g: Goroutine, start: int,
+def stack_trace(session: Session, rep: Engine, g: Goroutine, start: int,
                 levels: int) -> dict[str, Any]:
     config = session.config
     assert config is not None

@@ -14,7 +14,7 @@ log = logging.getLogger("dapcore.dap")
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig, Session
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
 
 def parse(args: dict[str, Any]) -> LaunchConfig:
@@ -71,12 +71,12 @@ def _check_file(path: str, what: str, remote: bool) -> None:
         raise RequestError(f"the {what} {path} cannot be read (permission denied)")
 
 
-def _open(config: LaunchConfig, remote: bool = False) -> Report:
+def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     from dapcore.elf.core import open_core as read_core
+    from dapcore.engine import Engine
     from dapcore.errors import CoreFormatError, ExecutableError
-    from dapcore.go.identity import executable_path_in_core
-    from dapcore.go.releases import explain
-    from dapcore.go.report import Report
+    from dapcore.gobin.identity import executable_path_in_core
+    from dapcore.gobin.releases import explain
 
     _check_file(config.core, "core file", remote)
     if not config.program:
@@ -102,7 +102,7 @@ def _open(config: LaunchConfig, remote: bool = False) -> Report:
         config.program = named
     _check_file(config.program, "program", remote)
     try:
-        report = Report.open(config.program, config.core)
+        report = Engine.open(config.program, config.core)
     except (CoreFormatError, ExecutableError) as exc:
         if not remote:
             raise
@@ -127,7 +127,7 @@ def _open(config: LaunchConfig, remote: bool = False) -> Report:
     return report
 
 
-async def open_core(session: Session, args: dict[str, Any]) -> tuple[LaunchConfig, Report]:
+async def open_core(session: Session, args: dict[str, Any]) -> tuple[LaunchConfig, Engine]:
     config = parse(args)
     report = await session.engine(_open, config, session.remote)
     return config, report

@@ -7,8 +7,8 @@ import os
 from typing import Any
 
 from dapcore.errors import UnreadableMemory
-from dapcore.go.pclntab import print_name
-from dapcore.go.process import Process
+from dapcore.gobin.pclntab import print_name
+from dapcore.goruntime.process import Process
 
 MAX_READ = 16 * 1024 * 1024
 

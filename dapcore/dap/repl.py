@@ -24,7 +24,7 @@ from dapcore.dap.exceptions import runtime_traceback
 
 if TYPE_CHECKING:
     from dapcore.dap.session import Session
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
 HELP = """dapcore debug console commands (Delve's names):
   goroutines            every goroutine, its state and where it is
@@ -61,7 +61,7 @@ def is_command(line: str) -> bool:
     return not words or words[0] in COMMANDS
 
 
-def run_command(session: Session, rep: Report, line: str,
+def run_command(session: Session, rep: Engine, line: str,
                 where: tuple[int, int] | None = None, selected: int | None = None
                 ) -> str | Evaluate:
     """One console command; ``where`` is (goid, frame index) of the frame
@@ -73,7 +73,7 @@ def run_command(session: Session, rep: Report, line: str,
     return _run(session, rep, line.strip(), cur, selected, switch=True)
 
 
-def _current(session: Session, rep: Report, where: tuple[int, int] | None,
+def _current(session: Session, rep: Engine, where: tuple[int, int] | None,
              selected: int | None) -> tuple[int, int]:
     """The frame console commands work in: the one chosen with ``frame``/
     ``goroutine`` while the client's selection has not changed since, else
@@ -85,7 +85,7 @@ def _current(session: Session, rep: Report, where: tuple[int, int] | None,
     return session.default_frame(rep)
 
 
-def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
+def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
          selected: int | None, switch: bool) -> str | Evaluate:
     words = line.split()
     cmd, rest = words[0], words[1:]
@@ -148,8 +148,8 @@ def _run(session: Session, rep: Report, line: str, cur: tuple[int, int],
     raise RequestError(f"unknown command {cmd!r} (type 'help')")
 
 
-def _locals(session: Session, rep: Report, goid: int, index: int, arguments: bool) -> str:
-    from dapcore.go.framevalues import frame_values
+def _locals(session: Session, rep: Engine, goid: int, index: int, arguments: bool) -> str:
+    from dapcore.govalues.framevalues import frame_values
 
     vs = session._variables()
     why = vs.no_dwarf()

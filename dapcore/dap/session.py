@@ -88,7 +88,7 @@ class Session:
         self._send_lock = anyio.Lock()
         self.client: dict[str, Any] = {}
         self.config: LaunchConfig | None = None
-        self.report: Any = None  # dapcore.go.report.Report once launched
+        self.report: Any = None  # dapcore.engine.Engine once launched
         self.sources: Any = None  # dapcore.dap.source.SourceMap
         self.configured = False
         self.stopped_body: dict[str, Any] | None = None
@@ -562,7 +562,7 @@ class Session:
                       else "text/plain"})
 
     async def on_evaluate(self, args: dict[str, Any]) -> Reply:
-        """Go expressions (:mod:`dapcore.go.expr_eval`) in the contexts watch,
+        """Go expressions (:mod:`dapcore.goexpr.evaluator`) in the contexts watch,
         hover, repl, clipboard and variables; in the repl also the commands of
         :mod:`dapcore.dap.repl` (``goroutines``, ``bt``, ``frame N``, …)."""
         from dapcore.dap.repl import is_command, run_command
@@ -593,7 +593,7 @@ class Session:
     def default_frame(self, rep: Any) -> tuple[int, int]:
         """(goid, frame index) evaluated in when no frame is given: where an
         editor lands on the crashing (or first) goroutine (the engine's rule,
-        :func:`dapcore.go.userframe.landing_frame`)."""
+        :func:`dapcore.goruntime.userframe.landing_frame`)."""
         goid = rep.default_goid()
         return goid, rep.landing_frame(goid)
 

@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from dapcore.elf.files import open_regular
-from dapcore.go.report import Report
+from dapcore.engine import Engine
 
 _RUNTIME_SUFFIX = "/src/runtime/proc.go"
 
@@ -46,7 +46,7 @@ def local_goroots(version: str) -> list[Path]:
     return out
 
 
-def line_table_files(report: Report) -> set[str]:
+def line_table_files(report: Engine) -> set[str]:
     """Every file name in the pclntab's file table (Go ≥ 1.16 layouts)."""
     tab = report.proc.pclntab
     hdr = getattr(tab, "_hdr", None)
@@ -60,7 +60,7 @@ def line_table_files(report: Report) -> set[str]:
 class SourceMap:
     """Maps the binary's file names to readable local files."""
 
-    def __init__(self, report: Report, substitute: list[tuple[str, str]], cwd: str) -> None:
+    def __init__(self, report: Engine, substitute: list[tuple[str, str]], cwd: str) -> None:
         self.report = report
         self.substitute = substitute
         self.cwd = cwd

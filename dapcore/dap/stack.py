@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dapcore.go.goroutines import Goroutine
-from dapcore.go.pclntab import print_name
-from dapcore.go.report import Report
-from dapcore.go.traceback import printed_frames
-from dapcore.go.unwind import Frame
-from dapcore.go.userframe import is_user_function
+from dapcore.engine import Engine
+from dapcore.gobin.pclntab import print_name
+from dapcore.goruntime.goroutines import Goroutine
+from dapcore.goruntime.traceback import printed_frames
+from dapcore.goruntime.unwind import Frame
+from dapcore.goruntime.userframe import is_user_function
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Shown:
         return f"[{n} crash-handling runtime frame{'s' if n != 1 else ''}: {span}]"
 
 
-def shown_frames(report: Report, g: Goroutine, show_all: bool) -> list[Shown]:
+def shown_frames(report: Engine, g: Goroutine, show_all: bool) -> list[Shown]:
     """The goroutine's frames, innermost first. Frames above the point where
     the runtime's own traceback of this goroutine begins (signal delivery,
     ``crash``, ``raise``, ``fatalpanic`` …) are folded into one label entry
@@ -50,5 +50,5 @@ def shown_frames(report: Report, g: Goroutine, show_all: bool) -> list[Shown]:
 def is_runtime(function: str, main_module: str | None) -> bool:
     """True for the Go runtime, the standard library and compiler-made
     functions: frames the user did not write, shown de-emphasised (the
-    engine's rule, :func:`dapcore.go.userframe.is_user_function`)."""
+    engine's rule, :func:`dapcore.goruntime.userframe.is_user_function`)."""
     return not is_user_function(function, main_module)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dapcore.go.goroutines import Goroutine
-from dapcore.go.process import Process
-from dapcore.go.traceback import goroutine_name
+from dapcore.goruntime.goroutines import Goroutine
+from dapcore.goruntime.process import Process
+from dapcore.goruntime.traceback import goroutine_name
 
 
 def ordered(proc: Process, hide_system: bool) -> list[Goroutine]:

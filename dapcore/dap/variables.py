@@ -39,12 +39,12 @@ from dapcore.dap.args import RequestError
 from dapcore.dap.handles import HandleTable
 from dapcore.dap.stack import is_runtime
 from dapcore.errors import DapcoreError
-from dapcore.go.userframe import package_of
+from dapcore.goruntime.userframe import package_of
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig
-    from dapcore.go.report import Report
-    from dapcore.go.values import Value, ValueContext
+    from dapcore.engine import Engine
+    from dapcore.govalues.values import Value, ValueContext
 
 __all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
 
@@ -66,7 +66,7 @@ class _Scope:
 class Variables:
     """The session's values and their ``variablesReference`` numbers."""
 
-    def __init__(self, report: Report, config: LaunchConfig | None, main_module: str | None
+    def __init__(self, report: Engine, config: LaunchConfig | None, main_module: str | None
                  ) -> None:
         self.report = report
         self.config = config
@@ -84,7 +84,7 @@ class Variables:
     @property
     def ctx(self) -> ValueContext:
         if self._ctx is None:
-            from dapcore.go.values import ValueConfig, ValueContext
+            from dapcore.govalues.values import ValueConfig, ValueContext
 
             vc = ValueConfig()
             if self.config is not None:
@@ -142,7 +142,7 @@ class Variables:
         return out + self._register_scope(goid, index, stack)
 
     def _register_scope(self, goid: int, index: int, stack: Any) -> list[dict[str, Any]]:
-        from dapcore.go.regs import frame_register_values
+        from dapcore.govalues.frameregs import frame_register_values
 
         if not stack.frames:
             return []
@@ -173,19 +173,19 @@ class Variables:
         if why is not None and scope.kind != "registers":
             out = [("(no variables)", why)]
         elif scope.kind == "locals":
-            from dapcore.go.framevalues import frame_values
+            from dapcore.govalues.framevalues import frame_values
 
             try:
                 out = [v for _, v in frame_values(rep, scope.goid, scope.index, self.ctx)]
             except DapcoreError as exc:
                 out = [("(no variables)", str(exc))]
         elif scope.kind == "globals":
-            from dapcore.go.pkgvars import package_globals
+            from dapcore.govalues.pkgvars import package_globals
 
             function = rep.stack(rep._g(scope.goid)).frames[scope.index].function
             out = list(package_globals(rep.proc, package_of(function), self.ctx))
         else:
-            from dapcore.go.regs import frame_register_values
+            from dapcore.govalues.frameregs import frame_register_values
 
             out = list(frame_register_values(rep.proc, rep.stack(rep._g(scope.goid)),
                                              scope.index))
@@ -313,9 +313,9 @@ class Variables:
             ctx.config.hex = old
 
     def evaluate_value(self, goid: int, index: int, expression: str) -> Value:
-        """Evaluate with :mod:`dapcore.go.expr_eval`; without it (not there, or
+        """Evaluate with :mod:`dapcore.goexpr.evaluator`; without it (not there, or
         not implemented) a plain identifier is still looked up."""
-        from dapcore.go.framevalues import lookup
+        from dapcore.govalues.framevalues import lookup
 
         text = expression.strip()
         if not text:
@@ -324,7 +324,7 @@ class Variables:
             raise RequestError("this entry of the stack is not a frame: select a frame with "
                                "source to evaluate there")
         try:
-            expr_eval: Any = importlib.import_module("dapcore.go.expr_eval")
+            expr_eval: Any = importlib.import_module("dapcore.goexpr.evaluator")
         except (ImportError, NotImplementedError):
             expr_eval = None
         if expr_eval is not None:
@@ -333,7 +333,7 @@ class Variables:
             except NotImplementedError:
                 pass
             except DapcoreError as exc:
-                from dapcore.go.expr import ParseError
+                from dapcore.goexpr.parser import ParseError
 
                 if not isinstance(exc, ParseError):
                     raise
@@ -355,7 +355,7 @@ def _capped_note(next_start: int) -> dict[str, Any]:
 
 
 def _has_expression(v: Value, parent: Value | None) -> bool:
-    from dapcore.go.expr import parse
+    from dapcore.goexpr.parser import parse
 
     if parent is None:
         return True
@@ -398,7 +398,7 @@ def full_text(v: Value, shown: Value | None = None) -> str:
             summary = summary[len(prefix):]
         return f"({v.type_name})({addr:#x}) {summary}"
     if v.error is None and v.kind == "string":
-        from dapcore.go.values import string_text
+        from dapcore.govalues.values import string_text
 
         try:
             data, n = v.string_bytes()

@@ -12,8 +12,8 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dapcore.arch.registers import ARCHES, Arch, Registers
 from dapcore.elf.files import NotRegularFile, open_regular
-from dapcore.elf.registers import ARCHES, Arch, Registers
 from dapcore.errors import CoreFormatError, UnsupportedError
 
 NT_PRSTATUS = 1

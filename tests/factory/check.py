@@ -26,7 +26,7 @@ from tests.oracle import Goroutine as OGoroutine
 from tests.oracle import Traceback, parse_traceback
 
 if TYPE_CHECKING:
-    from dapcore.go.goroutines import Goroutine
+    from dapcore.goruntime.goroutines import Goroutine
 
 
 # Bump when the check learns something new: cached fixtures are checked
@@ -104,11 +104,11 @@ def compare(binary: Path, core: Path, tb: Traceback, skip: set[int],
     """Goroutines whose status differs between the core and the printout,
     or that only one of them has. ``prints_system`` is False for
     ``runtime.Stack`` dumps, which leave the runtime's goroutines out."""
-    from dapcore.go.report import Report
-    from dapcore.go.traceback import goroutine_name
-    from dapcore.go.userframe import is_user_function, main_module
+    from dapcore.engine import Engine
+    from dapcore.goruntime.traceback import goroutine_name
+    from dapcore.goruntime.userframe import is_user_function, main_module
 
-    report = Report.open(binary, core)
+    report = Engine.open(binary, core)
     proc = report.proc
     module = main_module(proc)
 

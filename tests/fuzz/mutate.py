@@ -128,9 +128,9 @@ def _goroutine_regions(binary: Path, core: Path, data: mmap.mmap,
     """The ``allgs`` slice and its array, each ``g``, the top of each
     goroutine's stack and its ``_panic``: found with dapcore on the pristine
     core, given as file offsets."""
-    from dapcore.go.report import Report
+    from dapcore.engine import Engine
 
-    rep = Report.open(binary, core)
+    rep = Engine.open(binary, core)
     proc = rep.proc
     out: list[Region] = []
 

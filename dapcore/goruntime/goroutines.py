@@ -1,0 +1,188 @@
+"""Goroutines as the runtime kept them: ``runtime.allgs`` read from the core."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dapcore.errors import UnreadableMemory
+from dapcore.goruntime.checks import check_allgs, check_dead
+from dapcore.goruntime.labels import read_labels
+from dapcore.goruntime.status import G_LEAKED, G_SCAN, G_WAITING, is_dead, status_name
+
+if TYPE_CHECKING:
+    from dapcore.goruntime.process import Process
+
+# Fields of runtime.g read for every goroutine: (name in Goroutine, path in
+# the g struct, size). Missing paths (older releases) read as 0.
+_G_FIELDS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("goid", ("goid",), 8),
+    ("status", ("atomicstatus.value", "atomicstatus"), 4),
+    ("wait_reason_code", ("waitreason",), 1),
+    ("wait_since", ("waitsince",), 8),
+    ("m", ("m",), 8),
+    ("sched_sp", ("sched.sp",), 8),
+    ("sched_pc", ("sched.pc",), 8),
+    ("sched_bp", ("sched.bp",), 8),
+    ("sched_lr", ("sched.lr",), 8),
+    ("sched_ctxt", ("sched.ctxt",), 8),
+    ("syscall_sp", ("syscallsp",), 8),
+    ("syscall_pc", ("syscallpc",), 8),
+    ("stack_lo", ("stack.lo",), 8),
+    ("stack_hi", ("stack.hi",), 8),
+    ("go_pc", ("gopc",), 8),
+    ("start_pc", ("startpc",), 8),
+    ("parent_id", ("parentGoid",), 8),
+    ("labels_ptr", ("labels",), 8),
+    ("locked_m", ("lockedm",), 8),
+    ("panic_ptr", ("_panic",), 8),
+    ("defer_ptr", ("_defer",), 8),
+    ("sig", ("sig",), 4),
+    ("sigcode0", ("sigcode0",), 8),
+    ("sigcode1", ("sigcode1",), 8),
+    ("sigpc", ("sigpc",), 8),
+)
+
+_UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+
+
+@dataclass(slots=True)
+class Goroutine:
+    """One goroutine of the dead process (raw runtime state; the stack is
+    unwound on demand by :mod:`dapcore.goruntime.unwind`)."""
+
+    addr: int  # the *g
+    goid: int = 0
+    status: int = 0  # atomicstatus without the _Gscan bit
+    scan: bool = False
+    wait_reason_code: int = 0
+    wait_reason: str | None = None
+    wait_since: int = 0
+    m: int = 0  # *m it runs on (0: none)
+    thread: int | None = None  # LWP id of that m's thread
+    sched_sp: int = 0
+    sched_pc: int = 0
+    sched_bp: int = 0
+    sched_lr: int = 0
+    sched_ctxt: int = 0
+    syscall_sp: int = 0
+    syscall_pc: int = 0
+    stack_lo: int = 0
+    stack_hi: int = 0
+    go_pc: int = 0
+    start_pc: int = 0
+    parent_id: int = 0
+    labels_ptr: int = 0
+    locked_m: int = 0
+    panic_ptr: int = 0
+    defer_ptr: int = 0
+    sig: int = 0
+    sigcode0: int = 0
+    sigcode1: int = 0
+    sigpc: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    system: bool = False
+    crashed: bool = False
+
+    @property
+    def status_text(self) -> str:
+        """What the runtime prints in the header: the wait reason for waiting
+        goroutines, else the status name."""
+        if self.status in (G_WAITING, G_LEAKED) and self.wait_reason:
+            return self.wait_reason
+        return status_name(self.status)
+
+    @property
+    def locked_to_thread(self) -> bool:
+        return self.locked_m != 0
+
+
+class GoroutineReader:
+    """Decodes ``runtime.g`` records with the binary's own layout."""
+
+    def __init__(self, proc: Process) -> None:
+        self.proc = proc
+        g = proc.layout.struct("runtime.g")
+        self.g_size = g.size
+        self.fields: list[tuple[str, int, str]] = []
+        for name, paths, size in _G_FIELDS:
+            for path in paths:
+                if g.has(path):
+                    self.fields.append((name, g.off(path), _UNPACK[size]))
+                    break
+        self.wait_reasons = proc.layout.wait_reasons()
+        # All fields in one unpack: by offset, with pad bytes between them.
+        # (Overlapping fields, which no layout has, fall back to one each.)
+        by_off = sorted(self.fields, key=lambda f: f[1])
+        self._names = [name for name, _, _ in by_off]
+        self._record: struct.Struct | None = None
+        fmt, pos = "<", 0
+        for _, off, code in by_off:
+            if off < pos:
+                break
+            fmt += f"{off - pos}x{code[1]}" if off > pos else code[1]
+            pos = off + struct.calcsize(code)
+        else:
+            self._record = struct.Struct(fmt)
+
+    def read(self, addr: int) -> Goroutine:
+        raw = self.proc.memory.read(addr, self.g_size)
+        g = Goroutine(addr)
+        if self._record is not None:
+            for name, value in zip(self._names, self._record.unpack_from(raw), strict=True):
+                setattr(g, name, value)
+        else:
+            for name, off, fmt in self.fields:
+                setattr(g, name, struct.unpack_from(fmt, raw, off)[0])
+        g.scan = bool(g.status & G_SCAN)
+        g.status &= ~G_SCAN
+        if 0 < g.wait_reason_code < len(self.wait_reasons):
+            g.wait_reason = self.wait_reasons[g.wait_reason_code]
+        return g
+
+
+def all_g_pointers(proc: Process) -> list[int]:
+    """The ``runtime.allgs`` slice (its first ``allglen`` entries)."""
+    allgs = proc.global_addr("runtime.allgs")
+    mem = proc.memory
+    data = mem.ptr(allgs)
+    length = mem.ptr(allgs + 8)
+    cap = mem.ptr(allgs + 16)
+    allglen_addr = proc.global_addr("runtime.allglen", required=False)
+    allglen = mem.ptr(allglen_addr) if allglen_addr is not None else None
+    check_allgs(proc, length, cap, allglen)
+    if allglen is not None:
+        length = min(length, allglen) or length
+    raw = mem.read(data, length * 8)
+    return list(struct.unpack(f"<{length}Q", raw))
+
+
+def read_goroutines(proc: Process) -> list[Goroutine]:
+    """Every goroutine except dead ones, in ``allgs`` order; a g whose
+    record cannot be read is left out (and counted in ``proc.warnings``)."""
+    reader = GoroutineReader(proc)
+    out: list[Goroutine] = []
+    dead: list[Goroutine] = []
+    unreadable = 0
+    for ptr in all_g_pointers(proc):
+        try:
+            g = reader.read(ptr)
+        except UnreadableMemory:
+            unreadable += 1
+            continue
+        if is_dead(g.status):
+            dead.append(g)
+            continue
+        out.append(g)
+    check_dead(proc, dead)
+    if unreadable:
+        proc.warnings.append(f"{unreadable} goroutine record(s) could not be read from the core")
+    return out
+
+
+def attach_labels(proc: Process, g: Goroutine) -> None:
+    if not g.labels_ptr:  # most goroutines: no labels, nothing to read
+        g.labels = {}
+        return
+    g.labels = read_labels(proc.memory, g.labels_ptr, proc.buildinfo.release)

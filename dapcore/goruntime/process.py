@@ -1,0 +1,220 @@
+"""A Go process rebuilt from an executable and its core: the engine's hub.
+
+Opening is cheap (ELF headers, notes, build info, the identity check);
+pclntab, runtime layouts and goroutines load on first use.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from dapcore.dwarf.info import Dwarf, DwarfError
+from dapcore.elf.core import CoreFile, Thread, open_core
+from dapcore.elf.executable import Executable
+from dapcore.elf.memory import AddressSpace, load_bias
+from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
+from dapcore.gobin.buildinfo import BuildInfo, read_buildinfo
+from dapcore.gobin.identity import check_match
+from dapcore.gobin.pclntab import PCLnTab
+from dapcore.gobin.symbols import SOURCES as GLOBAL_SOURCES
+from dapcore.gobin.symbols import explain as explain_globals
+from dapcore.gobin.symbols import verify as verify_globals
+from dapcore.goruntime.checks import check_core, check_goroutines, check_threads
+from dapcore.goruntime.goroutines import Goroutine, attach_labels, read_goroutines
+from dapcore.goruntime.layout import Layout, load_layout
+
+# Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
+_STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
+
+
+@dataclass(slots=True)
+class M:
+    """An OS thread as the runtime knew it (``runtime.m``)."""
+
+    addr: int
+    id: int
+    procid: int  # LWP id
+    g0: int
+    gsignal: int
+    curg: int
+    throwing: int
+    dying: int  # set by startpanic_m: this M began the fatal panic/throw/signal
+    thread: Thread | None  # its registers in the core, when the core has them
+
+
+class Process:
+    """The dead process. ``Process(exe, core)`` raises a :class:`DapcoreError`
+    subclass with a readable message when the files cannot be used together."""
+
+    def __init__(self, exe: str | Path, core: str | Path, check: bool = True) -> None:
+        self.core: CoreFile = open_core(core)
+        self.exe = Executable(exe)
+        self.buildinfo: BuildInfo = read_buildinfo(self.exe)
+        if self.exe.machine != "EM_X86_64" or self.core.arch.name != "amd64":
+            raise ExecutableError(f"{self.exe.path}: only linux/amd64 is supported for now")
+        self.bias = load_bias(self.core, self.exe)
+        self.memory = AddressSpace(self.core, self.exe, self.bias)
+        if check:
+            check_match(self.core, self.exe, self.memory)
+        self.warnings: list[str] = []
+        if self.core.truncated:
+            self.warnings.append(
+                f"the core is truncated ({self.core.missing_bytes} bytes missing): some "
+                "memory cannot be read (was ulimit -c too small?)")
+        self.warnings.extend(check_core(self.core))
+        self.warnings.extend(self.memory.problems)
+
+    @property
+    def go_version(self) -> str:
+        return self.buildinfo.go_version
+
+    @cached_property
+    def pclntab(self) -> PCLnTab:
+        return PCLnTab.from_executable(self.exe)
+
+    @cached_property
+    def dwarf(self) -> Dwarf | None:
+        """The executable's DWARF, opened once for the runtime layouts and
+        the variables (None without DWARF)."""
+        if not self.exe.has_dwarf:
+            return None
+        try:
+            return Dwarf(self.exe)
+        except NoDwarf:
+            return None
+        except DwarfError as exc:
+            # Stacks do not need it (the pclntab and the per-release layout
+            # tables serve, as for a stripped binary); values say why not.
+            self.warnings.append(f"{exc}: stacks come from the pclntab alone, values "
+                                 "cannot be read")
+            return None
+
+    @cached_property
+    def layout(self) -> Layout:
+        return load_layout(self.exe, self.buildinfo.go_version, self.dwarf)
+
+    @cached_property
+    def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:
+        """The runtime globals a stripped binary does not name, found in the
+        runtime's code and checked against the core (and why not, per name)."""
+        found, why = explain_globals(self.exe, self.pclntab)
+        why.update(verify_globals(self, found))
+        return found, why
+
+    def global_addr(self, name: str, required: bool = True) -> int | None:
+        """Run-time address of a package-level variable: its symbol, else (a
+        few runtime globals) where the runtime's code shows it to be."""
+        sym = self.exe.symbol(name)
+        if sym is not None:
+            return sym.value + self.bias
+        why = ""
+        if name in GLOBAL_SOURCES:
+            found, reasons = self._runtime_globals
+            if name in found:
+                return found[name] + self.bias
+            why = f" in {GLOBAL_SOURCES[name]}: {reasons.get(name, 'not found')}"
+        if not required:
+            return None
+        if not self.exe.has_symbols:
+            raise NoDwarf(f"{self.exe.path} is stripped (no symbol table): cannot find {name}{why}")
+        raise ExecutableError(f"{self.exe.path} has no symbol {name}")
+
+    # -- threads -------------------------------------------------------------
+
+    @cached_property
+    def ms(self) -> list[M]:
+        """Every M on ``runtime.allm``, joined with its thread in the core."""
+        lay = self.layout.struct("runtime.m")
+        offs = {f: lay.off(f) for f in ("id", "procid", "g0", "gsignal", "curg", "alllink")}
+        throwing = lay.off("throwing") if lay.has("throwing") else None
+        dying = lay.off("dying") if lay.has("dying") else None
+        by_lwp = {t.lwp: t for t in self.core.threads}
+        out: list[M] = []
+        addr = self.memory.ptr(self.global_addr("runtime.allm") or 0)
+        seen: set[int] = set()
+        while addr and addr not in seen and len(seen) < 100_000:
+            seen.add(addr)
+            try:
+                raw = self.memory.read(addr, lay.size)
+            except UnreadableMemory:
+                self.warnings.append(f"runtime.m at {addr:#x} cannot be read")
+                break
+
+            def q(off: int, raw: bytes = raw) -> int:
+                return struct.unpack_from("<Q", raw, off)[0]
+
+            procid = q(offs["procid"])
+            out.append(M(
+                addr=addr, id=struct.unpack_from("<q", raw, offs["id"])[0], procid=procid,
+                g0=q(offs["g0"]), gsignal=q(offs["gsignal"]), curg=q(offs["curg"]),
+                throwing=struct.unpack_from("<i", raw, throwing)[0] if throwing is not None
+                else 0,
+                dying=struct.unpack_from("<i", raw, dying)[0] if dying is not None else 0,
+                thread=by_lwp.get(procid),
+            ))
+            addr = q(offs["alllink"])
+        return out
+
+    def m_at(self, addr: int) -> M | None:
+        return next((m for m in self.ms if m.addr == addr), None)
+
+    @cached_property
+    def crashing_m(self) -> M | None:
+        """The M that started the fatal panic, throw or signal dump.
+
+        The runtime marks it (``m.dying``, set by ``startpanic_m``). The
+        kernel's first NT_PRSTATUS thread is usually that M, but with
+        GOTRACEBACK=crash the SIGQUIT relay can let another thread raise the
+        final SIGABRT; ``dying`` tells them apart. Several dying Ms (two
+        goroutines throwing at once): prefer the one whose thread the kernel
+        lists first."""
+        order = {t.lwp: i for i, t in enumerate(self.core.threads)}
+        dying = [m for m in self.ms if m.dying > 0]
+        if dying:
+            return min(dying, key=lambda m: order.get(m.procid, len(order)))
+        first = self.core.crashing_thread
+        sig = self.core.siginfo
+        if first is None or sig is None or sig.signo in _STOP_SIGNALS:
+            return None  # a snapshot (gcore stops the process with SIGSTOP)
+        return next((m for m in self.ms if m.procid == first.lwp), None)
+
+    # -- goroutines ----------------------------------------------------------
+
+    @cached_property
+    def goroutines(self) -> list[Goroutine]:
+        """Every live goroutine, with thread, crash flag, system flag, labels."""
+        gs = read_goroutines(self)
+        ms = {m.addr: m for m in self.ms}
+        crash_m = self.crashing_m
+        crash_g = crash_m.curg if crash_m is not None else 0
+        for g in gs:
+            m = ms.get(g.m)
+            if m is not None and m.curg == g.addr and m.thread is not None:
+                g.thread = m.thread.lwp
+            g.crashed = g.addr == crash_g and crash_g != 0
+            g.system = self.is_system(g)
+            attach_labels(self, g)
+        check_goroutines(self, gs, ms)
+        check_threads(self, self.ms)
+        return gs
+
+    def goroutine(self, goid: int) -> Goroutine | None:
+        return next((g for g in self.goroutines if g.goid == goid), None)
+
+    @cached_property
+    def crashed_goroutine(self) -> Goroutine | None:
+        return next((g for g in self.goroutines if g.crashed), None)
+
+    def is_system(self, g: Goroutine) -> bool:
+        """The runtime's rule: started in package runtime, except
+        runtime.main (and the finalizer/cleanup goroutines while they run
+        user code, which a core cannot tell apart: they count as system)."""
+        f = self.pclntab.func_at(g.start_pc - self.bias)
+        if f is None:
+            return False
+        if f.name in ("runtime.main", "runtime.corostart", "runtime.handleAsyncEvent"):
+            return False
+        return f.name.startswith("runtime.")

@@ -1,0 +1,156 @@
+"""The engine's findings in the runtime's own words: goroutine headers,
+frames, ``created by`` lines, and which frames the runtime would print."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from dapcore.errors import DapcoreError
+from dapcore.gobin.pclntab import PCLnTab, print_name
+from dapcore.goruntime.crash import FATAL, PANIC
+
+if TYPE_CHECKING:
+    from dapcore.elf.executable import Executable
+    from dapcore.goruntime.crash import Crash
+    from dapcore.goruntime.goroutines import Goroutine
+    from dapcore.goruntime.process import Process
+    from dapcore.goruntime.unwind import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBy:
+    function: str
+    file: str
+    line: int
+    offset: int
+    goroutine: int | None
+
+
+def created_by(proc: Process, g: Goroutine) -> CreatedBy | None:
+    """Where ``go`` started ``g`` (none for goroutine 1 and runtime-made gs)."""
+    if g.goid == 1 or not g.go_pc:
+        return None
+    tab = proc.pclntab
+    link_pc = g.go_pc - proc.bias
+    f = tab.func_at(link_pc)
+    if f is None:
+        return None
+    trace_pc = link_pc - 1 if link_pc > f.entry else link_pc
+    file, line = tab.line_at(f, trace_pc)
+    return CreatedBy(print_name(f.name), file, line, link_pc - f.entry, g.parent_id or None)
+
+
+def start_function(proc: Process, g: Goroutine) -> str | None:
+    f = proc.pclntab.func_at(g.start_pc - proc.bias) if g.start_pc else None
+    return f.name if f is not None else None
+
+
+_GOWRAP = re.compile(r"\.gowrap\d+$")
+
+
+def go_statement_function(proc: Process, g: Goroutine) -> str | None:
+    """The function the goroutine's ``go`` statement named: its start
+    function, except that from Go 1.22 ``go f(x)`` starts a compiler
+    wrapper (``main.main.gowrap1``) that calls f; then f (inlined into the
+    wrapper or called by it), when the wrapper's code shows it."""
+    name = start_function(proc, g)
+    if name is None or not _GOWRAP.search(name):
+        return name
+    return _wrapped(proc.pclntab, proc.exe, g.start_pc - proc.bias) or name
+
+
+def goroutine_name(proc: Process, g: Goroutine) -> str | None:
+    """The name a goroutine goes by wherever dapcore shows one (thread
+    names, ``dapcore goroutines``, ``startFunction`` in JSON): the function
+    its ``go`` statement named (:func:`go_statement_function`), and
+    ``main.main`` for the main goroutine (which starts in ``runtime.main``)."""
+    fn = go_statement_function(proc, g)
+    return "main.main" if fn == "runtime.main" else fn
+
+
+@lru_cache(maxsize=256)
+def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
+    f = pclntab.func_at(entry)
+    if f is None or not 0 < f.end - f.entry <= 4096:
+        return None
+    import capstone
+
+    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    try:
+        code = exe.read_static(f.entry, f.end - f.entry)
+    except DapcoreError:
+        return None
+    for addr, _size, mnemonic, op_str in cs.disasm_lite(code, f.entry):
+        frames = pclntab.frames_at(addr)
+        if len(frames) > 1:  # f was inlined into the wrapper
+            return frames[-2].function
+        if mnemonic == "call" and op_str.startswith("0x"):
+            callee = pclntab.func_at(int(op_str, 16))
+            if callee is not None and not callee.name.startswith("runtime.morestack"):
+                return callee.name
+    return None
+
+
+def header(g: Goroutine) -> str:
+    extra = ", locked to thread" if g.locked_to_thread else ""
+    return f"goroutine {g.goid} [{g.status_text}{extra}]:"
+
+
+def printed_frames(frames: list[Frame], crash: Crash | None, crashed: bool) -> list[Frame]:
+    """The frames the runtime would have printed for this goroutine: for the
+    crashing goroutine its traceback starts at the panic, the throw or the
+    interrupted PC, not at the crash handler's own frames."""
+    own = next((i for i, f in enumerate(frames) if f.stack == "goroutine"), None)
+    if own is None:
+        return frames
+    # A goroutine whose own frames begin with a systemstack switch was
+    # itself panicking or throwing on its thread (the crash, or a second
+    # thrower): the runtime's traceback of it begins at the panic or throw.
+    # Otherwise (a signal, a thread interrupted by the SIGQUIT relay) it
+    # begins at the goroutine's first frame.
+    if not crashed and frames[own].function != "runtime.systemstack":
+        return frames[own:]
+    throws = ("runtime.throw", "runtime.fatal")
+    if crash is not None and crash.kind == PANIC and crashed:
+        wanted: tuple[str, ...] = ("runtime.gopanic",)
+    elif crash is not None and crash.kind == FATAL and crashed:
+        wanted = throws
+    else:
+        wanted = (*throws, "runtime.gopanic")
+    start = next((i for i in range(own, len(frames)) if frames[i].function in wanted), own)
+    return frames[start:]
+
+
+def format_frame(f: Frame) -> str:
+    name = print_name(f.function)
+    loc = f"\t{f.file}:{f.line}"
+    if not f.inlined:
+        loc += f" +{f.offset:#x}"
+    return f"{name}({'...' if f.inlined else ''})\n{loc}"
+
+
+def _exported_runtime(name: str) -> bool:
+    return len(name) > 8 and name.startswith("runtime.") and name[8].isupper()
+
+
+def shown_by_default(frames: list[Frame]) -> list[Frame]:
+    """The frames a traceback shows at the default level (GOTRACEBACK=single,
+    ``runtime.Stack``): runtime internals and wrappers hidden, as the
+    runtime's ``showfuncinfo`` decides. The frames are innermost first."""
+    out = []
+    callee: str | None = None
+    for i, f in enumerate(frames):
+        name = f.function
+        if f.func_kind == "wrapper" and callee not in ("gopanic", "sigpanic", "panicwrap"):
+            show = False
+        elif name == "runtime.gopanic" and i > 0:
+            show = True
+        else:
+            show = "." in name and (not name.startswith("runtime.") or _exported_runtime(name))
+        if show:
+            out.append(f)
+        callee = f.func_kind
+    return out

@@ -1,0 +1,348 @@
+"""Stack unwinding from a core, following the Go runtime's own unwinder.
+
+Frames come from pclntab only (frame sizes from pcsp, names, lines and
+inlined calls from the inline tree); DWARF is never needed. Starting points:
+
+* a goroutine running on a thread: that thread's registers, which may be on
+  the thread's g0 or gsignal stack; the unwinder crosses ``systemstack`` and
+  ``morestack`` into the goroutine (as the runtime does), and signal frames
+  (``runtime.sigtramp`` → the kernel's ucontext → the interrupted PC/SP);
+* a goroutine in a system call or cgo call: ``g.syscallpc``/``syscallsp``;
+* any other goroutine: ``g.sched``.
+
+A PC is a return address except at the top of a thread's stack and above an
+injected call (``sigpanic``, ``asyncPreempt``), where it is the trapping
+instruction itself; lines are looked up at ``pc − 1`` otherwise.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dapcore.arch import amd64
+from dapcore.errors import UnreadableMemory
+from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
+
+if TYPE_CHECKING:
+    from dapcore.gobin.pclntab import Func
+    from dapcore.goruntime.goroutines import Goroutine
+    from dapcore.goruntime.process import M, Process
+
+MAX_FRAMES = 200_000  # a stack overflow fixture has ~40,000 frames
+_PTR = 8
+# Goroutine stacks are read a window at a time (return addresses come from
+# the copy): one read per goroutine instead of one per frame.
+_WINDOW = 64 * 1024
+_CACHE_LIMIT = 1 << 16  # per-PC memo entries before a memo is reset
+_U64 = struct.Struct("<Q").unpack_from
+_INJECTED = ("sigpanic", "asyncPreempt", "debugCallV2")
+# amd64 Linux: sigtramp's CFA is the kernel's rt_sigframe.uc (ucontext_t);
+# uc_mcontext.gregs starts 40 bytes in; rsp and rip are gregs 15 and 16.
+_UC_RSP, _UC_RIP, _UC_RBP = 40 + 15 * 8, 40 + 16 * 8, 40 + 10 * 8
+
+GOROUTINE_STACK, G0_STACK, GSIGNAL_STACK = "goroutine", "g0", "gsignal"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One logical frame (a physical frame yields one per inlined call)."""
+
+    function: str
+    file: str
+    line: int
+    pc: int  # run-time PC of the physical frame
+    sp: int
+    fp: int  # the caller's SP (CFA)
+    entry: int  # run-time entry of the physical function
+    inlined: bool
+    stack: str  # which stack the frame lives on
+    trap: bool  # pc is a trapping PC (not a return address)
+    func_kind: str | None = None  # "goexit", "sigpanic", … (see pclntab.func_kind)
+
+    @property
+    def offset(self) -> int:
+        """``pc − entry``, what the runtime prints as ``+0x…``."""
+        return self.pc - self.entry
+
+
+@dataclass(slots=True)
+class Stack:
+    frames: list[Frame] = field(default_factory=list)
+    error: str | None = None  # why the unwind stopped early, if it did
+    truncated: bool = False  # stopped at MAX_FRAMES
+    # the first saved return address that follows no call instruction (read
+    # from damaged memory), None when every one does
+    suspect_pc: int | None = None
+    signal_contexts: list[int] = field(default_factory=list)  # ucontext addresses crossed
+
+
+@dataclass(slots=True)
+class _State:
+    pc: int
+    sp: int
+    trap: bool
+    stack: str
+    g: Goroutine | None  # the goroutine whose stack we are on (None: g0/gsignal)
+
+
+@dataclass(frozen=True, slots=True)
+class _PCInfo:
+    """The unwinder's per-PC facts about a Go function."""
+
+    func: Func
+    kind: str | None  # pclntab.func_kind
+    entry: int  # run-time entry
+    pcsp: int  # pclntab.pcsp at the pc
+    spwrite: bool  # writes SP (and is not cgocallback)
+    sigtramp: bool
+    injected: bool  # the caller's pc is a trapping pc (sigpanic, asyncPreempt …)
+    topframe: bool  # pclntab.is_topframe
+    # the pc follows a call instruction (what a return address always does);
+    # True where that cannot be told or does not apply (made-up return pcs)
+    after_call: bool
+
+
+_MISSING = object()
+
+
+class Unwinder:
+    def __init__(self, proc: Process) -> None:
+        self.proc = proc
+        self.tab = proc.pclntab
+        self.bias = proc.bias
+        self.mem = proc.memory
+        # Per run-time PC: what the loop needs about its function (None
+        # outside Go code); per symbolised PC: its logical frames as Frame
+        # arguments. A core with 100,000 goroutines has a few dozen PCs.
+        self._pc_info: dict[int, _PCInfo | None] = {}
+        self._pc_frames: dict[int, tuple[tuple[str, str, int, bool, str | None], ...]] = {}
+
+    # -- starting points ------------------------------------------------------
+
+    def goroutine_stack(self, g: Goroutine) -> Stack:
+        """The stack of ``g``, the way the runtime would have printed it plus
+        (for a goroutine running on a thread) the frames above that point."""
+        m = self.proc.m_at(g.m) if g.m else None
+        # Only a running goroutine is on its thread's registers; one that
+        # waits on the system stack (e.g. "flushing proc caches" in forEachP)
+        # is printed by the runtime from its saved sched, and so is it here.
+        if m is not None and m.curg == g.addr and m.thread is not None and g.status == G_RUNNING:
+            regs = m.thread.registers
+            start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g)
+            return self._unwind(start, g, m)
+        if g.status == G_SYSCALL and g.syscall_sp:
+            return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g), g,
+                                None)
+        return self._unwind(_State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g), g, None)
+
+    def thread_stack(self, m: M) -> Stack:
+        """The stack of an M's thread from its registers (g0 or gsignal for
+        idle threads, e.g. the runtime stack of a fatal error)."""
+        assert m.thread is not None
+        regs = m.thread.registers
+        curg = self._g(m.curg) if m.curg else None
+        start = _State(regs.pc, regs.sp, True, self._which_stack(m, curg, regs.sp), curg)
+        return self._unwind(start, curg, m)
+
+    def _g(self, addr: int) -> Goroutine | None:
+        return next((g for g in self.proc.goroutines if g.addr == addr), None)
+
+    def _which_stack(self, m: M, g: Goroutine | None, sp: int) -> str:
+        if g is not None and g.stack_lo <= sp < g.stack_hi:
+            return GOROUTINE_STACK
+        reader_g = self.proc.layout.struct("runtime.g")
+        for name, gaddr in ((GSIGNAL_STACK, m.gsignal), (G0_STACK, m.g0)):
+            if not gaddr:
+                continue
+            try:
+                lo = self.mem.ptr(gaddr + reader_g.off("stack.lo"))
+                hi = self.mem.ptr(gaddr + reader_g.off("stack.hi"))
+            except UnreadableMemory:
+                continue
+            if lo <= sp < hi:
+                return name
+        return G0_STACK  # cgo threads' g0 stacks are the pthread's: bounds may be unknown
+
+    # -- the loop ----------------------------------------------------------------
+
+    def _info(self, pc: int) -> _PCInfo | None:
+        """What the loop needs to know about the function at run-time ``pc``."""
+        info = self._pc_info.get(pc, _MISSING)
+        if info is not _MISSING:
+            return info  # type: ignore[return-value]
+        tab = self.tab
+        f = tab.func_at(pc - self.bias)
+        if f is None:
+            info = None
+        else:
+            kind = tab.func_kind(f)  # first: is_topframe may need what it learns
+            info = _PCInfo(
+                f, kind, f.entry + self.bias, tab.pcsp(f, pc - self.bias),
+                tab.is_spwrite(f) and kind != "cgocallback",
+                kind == "sigtramp" or f.name == "runtime.sigtramp",
+                kind in _INJECTED, tab.is_topframe(f), self._after_call(pc, kind))
+        if len(self._pc_info) >= _CACHE_LIMIT:
+            self._pc_info.clear()
+        self._pc_info[pc] = info
+        return info
+
+    def _after_call(self, pc: int, kind: str | None) -> bool:
+        """Whether ``pc``, as a return address, follows a call instruction
+        (goexit's and systemstack_switch's return pcs are made up)."""
+        if kind in ("goexit", "systemstack_switch") or self.proc.core.arch.name != "amd64":
+            return True
+        try:
+            code = self.proc.exe.read_static(pc - self.bias - 8, 8)
+        except UnreadableMemory:
+            return True
+        return amd64.follows_call(code)
+
+    def _frames(self, sym_pc: int, kind: str | None
+                ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
+        """The logical frames at ``sym_pc`` as (function, file, line,
+        inlined, func_kind); ``kind`` is that of the physical function,
+        which ``sym_pc`` determines (inlined calls have their own)."""
+        got = self._pc_frames.get(sym_pc)
+        if got is None:
+            tab = self.tab
+            got = tuple((sf.function, sf.file, sf.line, sf.inlined,
+                         tab.kind_of_id(sf.func_id) if sf.inlined else kind)
+                        for sf in tab.frames_at(sym_pc - self.bias))
+            if len(self._pc_frames) >= _CACHE_LIMIT:
+                self._pc_frames.clear()
+            self._pc_frames[sym_pc] = got
+        return got
+
+    def _unwind(self, st: _State, g: Goroutine | None, m: M | None) -> Stack:
+        out = Stack()
+        frames = out.frames
+        switched = False
+        start_in_syscall = g is not None and st.sp == g.syscall_sp and not st.trap
+        # The state lives in locals (pc, sp, trap, stack, sg: an unpacked
+        # _State); the per-PC memos are read inline. This loop runs once per
+        # physical frame of every goroutine.
+        pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+        pc_info, pc_frames = self._pc_info, self._pc_frames
+        mem = self.mem
+        window = mem.ptr_size == _PTR
+        win_lo = win_hi = 0
+        win = b""
+        append = frames.append
+        while True:
+            if len(frames) >= MAX_FRAMES:
+                out.truncated = True
+                out.error = f"stopped after {MAX_FRAMES} frames"
+                return out
+            info = pc_info.get(pc, _MISSING)
+            if info is _MISSING:
+                info = self._info(pc)
+            if info is None:
+                if stack != GOROUTINE_STACK and g is not None and not switched:
+                    # Unknown code on a system stack (C, vdso): the goroutine
+                    # itself is parked in its sched or syscall state.
+                    st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+                    continue
+                if not frames or stack != GOROUTINE_STACK:
+                    out.error = f"no Go function at pc {pc:#x}"
+                else:
+                    out.error = f"unexpected return address {pc:#x}"
+                return out
+            kind = info.kind
+            innermost = not frames
+            spwrite = info.spwrite
+            if innermost and start_in_syscall:
+                spwrite = False
+            # Switch from the system stack to the goroutine, as the runtime does.
+            if stack == G0_STACK and g is not None and not switched:
+                if kind == "morestack":
+                    pc, sp, trap, stack, sg = g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g
+                    switched = True
+                    continue
+                if kind == "systemstack":
+                    sp, stack, sg = g.sched_sp, GOROUTINE_STACK, g
+                    switched = True
+                    spwrite = False
+            entry = info.entry
+            if not (trap or info.after_call) and (frames or pc != entry):
+                # a return address that follows no call (a goroutine that has
+                # not run yet is parked at its entry)
+                if out.suspect_pc is None:
+                    out.suspect_pc = pc
+            fp = sp + info.pcsp + _PTR
+            sym_pc = pc if trap or pc == entry else pc - 1
+            if info.sigtramp:
+                out.signal_contexts.append(fp)
+            logical = pc_frames.get(sym_pc)
+            if logical is None:
+                logical = self._frames(sym_pc, kind)
+            for function, file, line, inlined, fkind in logical:
+                append(Frame(function, file, line, pc, sp, fp, entry, inlined, stack, trap,
+                             fkind))
+            if info.sigtramp:
+                nxt = self._signal_return(fp)
+                if nxt is None:
+                    out.error = "cannot read the signal context"
+                    return out
+                pc, sp = nxt
+                trap, stack, sg = True, self._stack_of(sp, g, m), g
+                continue
+            if info.topframe:
+                if stack != GOROUTINE_STACK and g is not None and not switched:
+                    st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+                    continue
+                return out
+            if spwrite:
+                # The runtime stops here too: the SP was written directly.
+                if stack != GOROUTINE_STACK and g is not None and not switched:
+                    st, switched = self._resume_goroutine(g), True
+                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+                    continue
+                return out
+            at = fp - _PTR
+            if win_lo <= at and at + _PTR <= win_hi:
+                ret = _U64(win, at - win_lo)[0]
+            else:
+                if (window and stack == GOROUTINE_STACK and sg is not None
+                        and sg.stack_lo <= at and at + _PTR <= sg.stack_hi):
+                    size = min(sg.stack_hi - at, _WINDOW)
+                    try:
+                        win = mem.read(at, size)
+                        win_lo, win_hi = at, at + size
+                    except UnreadableMemory:
+                        win_lo = win_hi = 0
+                if win_lo <= at and at + _PTR <= win_hi:
+                    ret = _U64(win, at - win_lo)[0]
+                else:
+                    try:
+                        ret = mem.ptr(at)
+                    except UnreadableMemory as exc:
+                        out.error = str(exc)
+                        return out
+            if ret == 0:
+                return out
+            if fp <= sp and ret == pc:
+                out.error = f"stack does not progress at pc {pc:#x} sp {sp:#x}"
+                return out
+            pc, sp, trap = ret, fp, info.injected
+
+    def _resume_goroutine(self, g: Goroutine) -> _State:
+        if g.syscall_sp:
+            return _State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g)
+        return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
+
+    def _signal_return(self, uc: int) -> tuple[int, int] | None:
+        try:
+            return self.mem.u64(uc + _UC_RIP), self.mem.u64(uc + _UC_RSP)
+        except UnreadableMemory:
+            return None
+
+    def _stack_of(self, sp: int, g: Goroutine | None, m: M | None) -> str:
+        if g is not None and g.stack_lo <= sp < g.stack_hi:
+            return GOROUTINE_STACK
+        if m is not None:
+            return self._which_stack(m, g, sp)
+        return GOROUTINE_STACK

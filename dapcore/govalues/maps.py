@@ -1,0 +1,209 @@
+"""Map entries from a core: the classic ``hmap`` with buckets (Go ≤1.23,
+``runtime/map.go``) and Swiss tables (Go ≥1.24,
+``internal/runtime/maps``), using the DWARF the linker synthesizes for each
+map type (``hash<K,V>``/``bucket<K,V>``; ``map<K,V>``/``table<K,V>``/
+``groupReference<K,V>`` and the compiler's group struct)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from dapcore.errors import UnreadableMemory
+from dapcore.govalues.types import GoType
+
+if TYPE_CHECKING:
+    from dapcore.govalues.values import Value
+
+__all__ = ["map_entries", "map_len"]
+
+_BUCKET = 8  # abi.MapBucketCount / abi.SwissMapGroupSlots
+_MIN_TOPHASH = 5  # tophash: 0,1 empty; 2..4 evacuated (runtime/map.go)
+_SAME_SIZE_GROW = 8  # hmap.flags
+_CTRL_EMPTY = 0x80  # ctrl bytes with this bit: empty or deleted
+
+
+def _header(v: Value) -> tuple[int, GoType] | None:
+    t = v.type
+    rep = t.representation if t is not None else None
+    p = v.word(0)
+    if not p or rep is None:
+        return None
+    return p, rep
+
+
+def map_len(v: Value) -> int:
+    h = _header(v)
+    if h is None:
+        return 0
+    p, rep = h
+    f = rep.field("count") or rep.field("used")
+    assert f is not None
+    return v.ctx.mem.u64(p + f.offset) if f.type.size == 8 else v.ctx.mem.uint(p + f.offset,
+                                                                                   f.type.size)
+
+
+def _field_off(t: GoType, name: str) -> int:
+    f = t.field(name)
+    if f is None:
+        raise KeyError(f"{t.name} has no field {name}")
+    return f.offset
+
+
+def _pairs_classic(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]:
+    ctx = v.ctx
+    mem = ctx.mem
+    hdr = mem.read(p, rep.size)
+    flags = hdr[_field_off(rep, "flags")]
+    b = hdr[_field_off(rep, "B")]
+    buckets = int.from_bytes(hdr[_field_off(rep, "buckets"):][:8], "little")
+    old = int.from_bytes(hdr[_field_off(rep, "oldbuckets"):][:8], "little")
+    bf = rep.field("buckets")
+    assert bf is not None and bf.type.elem is not None
+    bt = bf.type.elem
+    keys, vals, ovf = bt.field("keys"), bt.field("values"), bt.field("overflow")
+    assert keys is not None and vals is not None and ovf is not None
+    assert keys.type.elem is not None and vals.type.elem is not None
+    kt, vt = keys.type.elem, vals.type.elem
+    mkey, mval = v.type.key if v.type else None, v.type.elem if v.type else None
+    kind = kt.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
+    vind = vt.kind == "ptr" and mval is not None and mval.kind != "ptr"
+
+    def chain(addr: int, skip_evacuated: bool) -> Iterator[tuple[Value, Value]]:
+        seen = 0
+        while addr and seen < 1 << 20:
+            seen += 1
+            raw = mem.read(addr, bt.size)
+            if skip_evacuated and 1 < raw[0] < _MIN_TOPHASH:
+                return  # evacuated: its entries are in the new buckets
+            for i in range(_BUCKET):
+                if raw[i] < _MIN_TOPHASH:
+                    continue
+                ko = keys.offset + i * kt.size
+                vo = vals.offset + i * vt.size
+                yield (_slot(v, "key", kt, mkey, kind, raw[ko:ko + kt.size], addr + ko),
+                       _slot(v, "value", vt, mval, vind, raw[vo:vo + vt.size], addr + vo))
+            addr = int.from_bytes(raw[ovf.offset:ovf.offset + 8], "little")
+
+    if buckets:
+        for i in range(1 << b):
+            yield from chain(buckets + i * bt.size, False)
+    if old:
+        n_old = 1 << b if flags & _SAME_SIZE_GROW else 1 << max(b - 1, 0)
+        for i in range(n_old):
+            yield from chain(old + i * bt.size, True)
+
+
+def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,
+          raw: bytes, addr: int) -> Value:
+    from dapcore.govalues.values import Value as V
+
+    if indirect and want is not None:
+        target = int.from_bytes(raw[:8], "little")
+        return V(v.ctx, name, want, addr=target, visited=v.visited)
+    return V(v.ctx, name, want or st, addr=addr, data=raw, visited=v.visited)
+
+
+def _pairs_swiss(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]:
+    mem = v.ctx.mem
+    hdr = mem.read(p, rep.size)
+    dir_ptr = int.from_bytes(hdr[_field_off(rep, "dirPtr"):][:8], "little")
+    dir_len = int.from_bytes(hdr[_field_off(rep, "dirLen"):][:8], "little", signed=True)
+    df = rep.field("dirPtr")
+    assert df is not None
+    table_t = df.type.elem.elem if df.type.elem is not None else None
+    assert table_t is not None
+    gref = table_t.field("groups")
+    assert gref is not None
+    data_f = gref.type.field("data")
+    mask_f = gref.type.field("lengthMask")
+    assert data_f is not None and mask_f is not None and data_f.type.elem is not None
+    group_t = data_f.type.elem
+    slots_f, ctrl_f = group_t.field("slots"), group_t.field("ctrl")
+    assert slots_f is not None and ctrl_f is not None and slots_f.type.elem is not None
+    slot_t = slots_f.type.elem
+    kf, ef = slot_t.field("key"), slot_t.field("elem")
+    assert kf is not None and ef is not None
+    mkey, mval = v.type.key if v.type else None, v.type.elem if v.type else None
+    kind = kf.type.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
+    vind = ef.type.kind == "ptr" and mval is not None and mval.kind != "ptr"
+
+    def group(addr: int) -> Iterator[tuple[Value, Value]]:
+        raw = mem.read(addr, group_t.size)
+        ctrl = raw[ctrl_f.offset:ctrl_f.offset + 8]
+        for i in range(_BUCKET):
+            if ctrl[i] & _CTRL_EMPTY:
+                continue
+            base = slots_f.offset + i * slot_t.size
+            ko, eo = base + kf.offset, base + ef.offset
+            yield (_slot(v, "key", kf.type, mkey, kind, raw[ko:ko + kf.type.size], addr + ko),
+                   _slot(v, "value", ef.type, mval, vind, raw[eo:eo + ef.type.size],
+                         addr + eo))
+
+    if not dir_ptr:
+        return
+    if dir_len == 0:
+        yield from group(dir_ptr)
+        return
+    seen: set[int] = set()
+    dir_raw = mem.read(dir_ptr, 8 * dir_len)
+    for j in range(dir_len):
+        tp = int.from_bytes(dir_raw[8 * j:8 * j + 8], "little")
+        if not tp or tp in seen:
+            continue
+        seen.add(tp)
+        traw = mem.read(tp, table_t.size)
+        go = gref.offset
+        data = int.from_bytes(traw[go + data_f.offset:][:8], "little")
+        mask = int.from_bytes(traw[go + mask_f.offset:][:8], "little")
+        for gi in range(mask + 1):
+            yield from group(data + gi * group_t.size)
+
+
+def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
+    """Every (key, value) of a map, in storage order."""
+    h = _header(v)
+    if h is None:
+        return iter(())
+    p, rep = h
+    if v.type is not None and v.type.map_impl == "classic":
+        return _pairs_classic(v, p, rep)
+    return _pairs_swiss(v, p, rep)
+
+
+def map_entries(v: Value, start: int, count: int) -> list[Value]:
+    """Entries ``start`` … ``start+count``: each the element value, named by
+    its key's text, with the key as ``.key``.
+
+    Pages are usually asked for in order (0, 1000, 2000 …): the iteration
+    where the previous page of the same map stopped is kept in the value
+    context and resumed, so each page costs its own entries only (a core
+    never changes, so the storage order is stable)."""
+    out: list[Value] = []
+    if count <= 0:
+        return out
+    h = _header(v)
+    cursors = v.ctx.map_cursors
+    key = h[0] if h is not None else None
+    saved = cursors.pop(key, None) if key is not None else None
+    if saved is not None and saved[0] <= start:
+        i, pairs = saved
+    else:
+        i, pairs = 0, map_pairs(v)
+    try:
+        for k, val in pairs:
+            if i >= start:
+                kt = k.summary(1)
+                val.name = f"[{kt}]"
+                val.path = f"{v.path}[{kt}]"
+                val._extra = k
+                out.append(val)
+            i += 1
+            if i >= start + count:
+                if key is not None:
+                    cursors[key] = (i, pairs)
+                break
+    except UnreadableMemory as exc:
+        from dapcore.govalues.values import Value as V
+        out.append(V(v.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}", path=v.path))
+    return out

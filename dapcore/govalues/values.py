@@ -1,0 +1,447 @@
+"""Go values read from a core, lazily, for the DAP layer and the CLI.
+
+A :class:`Value` is a name, a Go type (DWARF, :mod:`dapcore.govalues.types`) and
+where its bytes are: an address in the core, or the bytes themselves (a
+variable held in registers, an element of such a value, an interface's
+direct data word). Nothing is read until ``.text`` or ``.children()`` is
+asked for; what cannot be read becomes that value's text
+(``<unreadable 0x…>``, ``<optimized out>``), never an exception.
+
+``.text`` is a one-line summary in Go notation; ``.children(start, count)``
+pages through struct fields, array/slice elements, map entries, a pointer's
+target, an interface's dynamic value, a channel's queue, a closure's
+captured variables. Maps are in :mod:`dapcore.govalues.maps`, channels in
+:mod:`dapcore.govalues.chans`, time.Time and sync.Mutex in
+:mod:`dapcore.govalues.special`, number and string formatting in
+:mod:`dapcore.govalues.format`.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dapcore.dwarf.location import LocationError
+from dapcore.errors import UnreadableMemory
+from dapcore.govalues.format import format_complex, format_float, quote_bytes
+from dapcore.govalues.types import GoType
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from dapcore.goruntime.process import Process
+    from dapcore.govalues.variables import Variable, VariableReader
+
+__all__ = ["Value", "ValueConfig", "ValueContext", "value_of_variable"]
+
+_INT_FMT = {"int": "<q", "int8": "<b", "int16": "<h", "int32": "<i", "int64": "<q",
+            "uint": "<Q", "uint8": "<B", "uint16": "<H", "uint32": "<I", "uint64": "<Q",
+            "uintptr": "<Q"}
+_SUMMARY_ITEMS = 5  # elements shown in a one-line summary
+_SUMMARY_STRING = 64  # bytes of a string shown inside a summary
+
+
+@dataclass(slots=True)
+class ValueConfig:
+    """Limits: bytes of a string loaded, children per page, bytes read for
+    one value at most, and hex display of integers."""
+
+    max_string_len: int = 64 * 1024
+    max_array_values: int = 100
+    max_bytes: int = 1 << 20
+    hex: bool = False
+
+
+class ValueContext:
+    """What values of one process share: memory, DWARF types, runtime
+    types, the pclntab, limits."""
+
+    def __init__(self, proc: Process, reader: VariableReader | None = None,
+                 config: ValueConfig | None = None) -> None:
+        from dapcore.goruntime.rtype import TypeReader
+        from dapcore.govalues.variables import VariableReader
+
+        self.proc = proc
+        self.mem = proc.memory
+        self.reader = reader if reader is not None else VariableReader.for_process(proc)
+        self.types = self.reader.types
+        self.config = config if config is not None else ValueConfig()
+        self.rtypes = TypeReader(proc)
+        self._types_base: int | None = None
+        self._direct: tuple[int, int] | None = None
+        # Where the last page of each map (by header address) stopped: the
+        # next page resumes there instead of walking the map from the start.
+        self.map_cursors: dict[int, tuple[int, Iterator[tuple[Value, Value]]]] = {}
+
+    @property
+    def types_base(self) -> int:
+        if self._types_base is None:
+            self._types_base = self.rtypes.types_base
+        return self._types_base
+
+    def direct_flags(self) -> tuple[int, int]:
+        """(kind mask, tflag mask) of direct-interface types."""
+        if self._direct is None:
+            consts = self.proc.layout.constants
+            kind = consts.get("kindDirectIface", 0)
+            tflag = consts.get("tflagDirectIface", 0)
+            if not kind and not tflag:
+                kind = 0x20
+            self._direct = (kind, tflag)
+        return self._direct
+
+    def dynamic_type(self, addr: int) -> tuple[GoType | None, str, bool]:
+        """(DWARF type, name, stored directly in the data word) of the
+        runtime type descriptor at ``addr``."""
+        raw = self.mem.read(addr, 48)
+        kmask, tmask = self.direct_flags()
+        direct = bool((kmask and raw[23] & kmask) or (tmask and raw[20] & tmask))
+        try:
+            name = self.rtypes.read(addr).name
+        except UnreadableMemory:
+            name = f"<type {addr:#x}>"
+        t = self.types.by_runtime_type(addr - self.types_base, name)
+        return t, (t.name if t is not None else name), direct
+
+    def func_name(self, pc: int) -> str | None:
+        f = self.proc.pclntab.func_at(pc - self.proc.bias)
+        return f.name if f is not None else None
+
+
+def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
+    """The value of a frame variable (unavailable ones say why; one the
+    DWARF describes in part has the rest as holes, see :class:`Value`)."""
+    if v.location.partial:
+        try:
+            data, holes = v.location.read_partial(ctx.mem, v.type.size)
+        except (LocationError, UnreadableMemory) as exc:
+            return Value(ctx, v.name, v.type, error=_err(exc))
+        return Value(ctx, v.name, v.type, data=data, holes=holes)
+    if not v.available:
+        why = v.location.why or "unavailable"
+        return Value(ctx, v.name, v.type, error="optimized out" if "optimized" in why
+                     or "no location" in why else why)
+    loc = v.location
+    addr = loc.address
+    if addr is not None:
+        return Value(ctx, v.name, v.type, addr=addr)
+    try:
+        data = loc.read(ctx.mem, v.type.size)
+    except (LocationError, UnreadableMemory) as exc:
+        return Value(ctx, v.name, v.type, error=str(exc))
+    return Value(ctx, v.name, v.type, data=data)
+
+
+Hole = tuple[int, int, str]  # [start, end) byte range of a value, and why it is unknown
+
+
+class Value:
+    """One Go value (see the module docstring).
+
+    ``holes`` are the byte ranges of a value the DWARF describes only in
+    part (a struct whose other fields the compiler did not track, an
+    interface of which only the type word is described): those bytes are
+    never shown. A part that lies wholly in a hole is unavailable
+    (``error`` says why); a scalar, string or slice header touching one
+    too; a struct or array shows its parts one by one; an interface whose
+    type word is known shows its dynamic type and its data as unavailable.
+    ``raw()`` of a value with holes raises :class:`LocationError`."""
+
+    __slots__ = (
+        "_children",
+        "_data",
+        "_extra",
+        "addr",
+        "ctx",
+        "embedded",
+        "error",
+        "holes",
+        "name",
+        "path",
+        "type",
+        "visited",
+    )
+
+    def __init__(self, ctx: ValueContext, name: str, type: GoType | None,
+                 addr: int | None = None, data: bytes | None = None, error: str | None = None,
+                 path: str | None = None, visited: frozenset[int] = frozenset(),
+                 embedded: bool = False, holes: tuple[Hole, ...] = ()) -> None:
+        self.ctx = ctx
+        self.holes = holes
+        self.name = name
+        self.type = type
+        self.addr = addr
+        self._data = data
+        self.error = error
+        self.path = path if path is not None else name
+        self.visited = visited
+        self.embedded = embedded
+        self._children: list[Value] | None = None
+        self._extra: object = None
+
+    def __repr__(self) -> str:
+        return f"Value({self.name!r}, {self.type_name}, {self.text!r})"
+
+    # -- raw access -----------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return self.type.kind if self.type is not None else "invalid"
+
+    @property
+    def type_name(self) -> str:
+        return self.type.name if self.type is not None else "?"
+
+    @property
+    def expression_path(self) -> str:
+        """An expression naming this value (``x.Field[3]``)."""
+        return self.path
+
+    def raw(self) -> bytes:
+        """The value's own bytes (``type.size``; headers only for strings,
+        slices, maps…). Raises UnreadableMemory / LocationError."""
+        if self.error is not None:
+            raise LocationError(self.error)
+        if self.holes:
+            raise LocationError(hole_text(self.holes[0][2]))
+        if self._data is None:
+            size = self.type.size if self.type is not None else 0
+            if self.addr is None:
+                raise LocationError("no address")
+            if size > self.ctx.config.max_bytes:
+                raise LocationError(f"{size} bytes: over the read limit")
+            self._data = self.ctx.mem.read(self.addr, size)
+        return self._data
+
+    def word(self, off: int = 0, size: int = 8, signed: bool = False) -> int:
+        return int.from_bytes(self.raw()[off:off + size], "little", signed=signed)
+
+    def hole_in(self, off: int, size: int) -> str | None:
+        """Why bytes ``off`` … ``off+size`` are (partly) unknown; None when
+        they are all known."""
+        return next((why for a, b, why in self.holes if a < off + size and off < b), None)
+
+    def known_word(self, off: int, size: int = 8) -> int | None:
+        """The word at ``off`` of a value with holes, when it is known."""
+        if self.hole_in(off, size) is not None or self._data is None:
+            return None
+        return int.from_bytes(self._data[off:off + size], "little")
+
+    def sub(self, name: str, type: GoType, off: int, path: str,
+            embedded: bool = False) -> Value:
+        """A part of this value (field, element) at byte offset ``off``."""
+        if self.holes and self._data is not None:
+            end = off + type.size
+            mine = tuple((max(a, off) - off, min(b, end) - off, why)
+                         for a, b, why in self.holes if a < end and off < b)
+            covered = sum(b - a for a, b, _ in mine)
+            if mine and covered >= type.size:
+                return Value(self.ctx, name, type, error=hole_text(mine[0][2]), path=path,
+                             embedded=embedded)
+            return Value(self.ctx, name, type, data=self._data[off:end], path=path,
+                         visited=self.visited, embedded=embedded, holes=mine)
+        if self.addr is not None and self._data is None:
+            return Value(self.ctx, name, type, addr=self.addr + off, path=path,
+                         visited=self.visited, embedded=embedded)
+        try:
+            raw = self.raw()
+        except (UnreadableMemory, LocationError) as exc:
+            return Value(self.ctx, name, type, error=_err(exc), path=path)
+        addr = self.addr + off if self.addr is not None else None
+        return Value(self.ctx, name, type, addr=addr, data=raw[off:off + type.size],
+                     path=path, visited=self.visited, embedded=embedded)
+
+    def at(self, name: str, type: GoType | None, addr: int, path: str) -> Value:
+        """A value elsewhere in memory, reached from this one."""
+        return Value(self.ctx, name, type, addr=addr, path=path, visited=self.visited)
+
+    # -- numbers ----------------------------------------------------------------------
+
+    def number(self) -> int | float | complex | bool:
+        k = self.kind
+        raw = self.raw()
+        if k == "bool":
+            return raw[0] != 0
+        if k in _INT_FMT:
+            return struct.unpack(_INT_FMT[k], raw[:struct.calcsize(_INT_FMT[k])])[0]
+        if k == "float32":
+            return struct.unpack("<f", raw[:4])[0]
+        if k == "float64":
+            return struct.unpack("<d", raw[:8])[0]
+        if k == "complex64":
+            a, b = struct.unpack("<ff", raw[:8])
+            return complex(a, b)
+        if k == "complex128":
+            a, b = struct.unpack("<dd", raw[:16])
+            return complex(a, b)
+        if k in ("ptr", "unsafe.Pointer", "map", "chan", "func"):
+            return int.from_bytes(raw[:8], "little")
+        raise TypeError(f"{self.type_name} is not a number")
+
+    # -- strings and slices ------------------------------------------------------
+
+    def string_header(self) -> tuple[int, int]:
+        return self.word(0), self.word(8, signed=True)
+
+    def string_bytes(self, limit: int | None = None, start: int = 0) -> tuple[bytes, int]:
+        """(loaded bytes from ``start``, full length) of a string: one page
+        of at most ``limit`` (default ``max_string_len``) bytes."""
+        ptr, n = self.string_header()
+        if n < 0:
+            raise LocationError(f"bad string length {n}")
+        lim = self.ctx.config.max_string_len if limit is None else limit
+        lim = min(lim, self.ctx.config.max_bytes)
+        take = max(min(n - start, lim), 0)
+        return (self.ctx.mem.read(ptr + start, take) if take else b""), n
+
+    def slice_header(self) -> tuple[int, int, int]:
+        return self.word(0), self.word(8, signed=True), self.word(16, signed=True)
+
+    # -- the summary -----------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """A one-line summary in Go notation."""
+        return self.summary(2)
+
+    def summary(self, depth: int) -> str:
+        from dapcore.govalues import summary
+
+        if self.error is not None:
+            return "<optimized out>" if self.error == "optimized out" else f"<{self.error}>"
+        try:
+            return summary.text_of(self, depth)
+        except UnreadableMemory as exc:
+            return f"<unreadable {exc.addr:#x}>"
+        except LocationError as exc:
+            return f"<{exc}>"
+
+    # -- children --------------------------------------------------------------------
+
+    def _all_children(self) -> list[Value]:
+        from dapcore.govalues import children
+
+        if self._children is None:
+            try:
+                self._children = children.children_of(self)
+            except UnreadableMemory as exc:
+                self._children = [Value(self.ctx, "<error>", None,
+                                        error=f"unreadable {exc.addr:#x}", path=self.path)]
+            except LocationError:
+                self._children = []
+        return self._children
+
+    def children(self, start: int = 0, count: int | None = None) -> list[Value]:
+        """Children ``start`` … ``start+count`` (all by default)."""
+        from dapcore.govalues import children
+
+        try:
+            paged = children.paged_children(self, start, count)
+        except UnreadableMemory as exc:
+            return [Value(self.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}",
+                          path=self.path)]
+        except LocationError:
+            return []
+        if paged is not None:
+            return paged
+        kids = self._all_children()
+        end = None if count is None else start + count
+        return kids[start:end]
+
+    @property
+    def indexed(self) -> bool:
+        """Children are numbered (array, slice, map entries, channel queue)."""
+        return self.kind in ("array", "slice", "map")
+
+    @property
+    def child_count(self) -> int:
+        from dapcore.govalues import children
+
+        try:
+            n = children.count_of(self)
+        except (UnreadableMemory, LocationError):
+            return 0
+        return n if n is not None else len(self._all_children())
+
+    @property
+    def key(self) -> Value | None:
+        """A map entry's key (entries are the element values)."""
+        return self._extra if isinstance(self._extra, Value) else None
+
+    def as_text(self) -> str | None:
+        """A ``[]byte``/``[]uint8`` or ``[]rune``/``[]int32`` slice as the
+        string Go's conversion gives (invalid bytes and runes as U+FFFD),
+        quoted; None for other values or over ``max_string_len``."""
+        if self.kind != "slice" or self.type is None or self.type.elem is None:
+            return None
+        ek = self.type.elem.kind
+        if ek not in ("uint8", "int32"):
+            return None
+        try:
+            ptr, n, _ = self.slice_header()
+            size = n * (1 if ek == "uint8" else 4)
+            if n < 0 or size > self.ctx.config.max_string_len:
+                return None
+            raw = self.ctx.mem.read(ptr, size) if n else b""
+        except (UnreadableMemory, LocationError):
+            return None
+        if ek == "uint8":
+            return quote_bytes(raw.decode("utf-8", "replace").encode())
+        runes = struct.unpack(f"<{n}i", raw)
+        text = "".join(chr(r) if 0 <= r <= 0x10FFFF and not 0xD800 <= r <= 0xDFFF
+                       else "\ufffd" for r in runes)
+        return quote_bytes(text.encode())
+
+    # -- pointers ----------------------------------------------------------------------
+
+    def pointee(self) -> Value | None:
+        """A pointer's target (None for nil), whatever was visited before."""
+        p = self.word(0)
+        if not p or self.type is None:
+            return None
+        elem = self.type.elem
+        return Value(self.ctx, "*" + self.name, elem, addr=p, path=f"*{self.path}",
+                     visited=self.visited | {p})
+
+
+def hole_text(why: str) -> str:
+    """A value's ``error`` for a part in a hole (``why`` the hole's)."""
+    if why == "optimized out" or why.startswith(("optimized out", "unavailable")):
+        return why
+    return f"unavailable: {why}"
+
+
+def _err(exc: Exception) -> str:
+    if isinstance(exc, UnreadableMemory):
+        return f"unreadable {exc.addr:#x}"
+    return str(exc)
+
+
+def format_int(v: int, hex_: bool) -> str:
+    return hex(v) if hex_ and v >= 0 else (f"-{hex(-v)}" if hex_ else str(v))
+
+
+def format_scalar(v: Value) -> str:
+    n = v.number()
+    k = v.kind
+    if k == "bool":
+        return "true" if n else "false"
+    if k in ("float32", "float64"):
+        assert isinstance(n, float)
+        return format_float(n, 32 if k == "float32" else 64)
+    if k in ("complex64", "complex128"):
+        assert isinstance(n, complex)
+        return format_complex(n.real, n.imag, 64 if k == "complex64" else 128)
+    assert isinstance(n, int)
+    if k == "uintptr":
+        return hex(n)
+    return format_int(n, v.ctx.config.hex)
+
+
+def string_text(data: bytes, n: int, limit: int = _SUMMARY_STRING) -> str:
+    """A quoted string, cut to ``limit`` bytes with its length when longer."""
+    if n > limit or len(data) < n:
+        cut = data[:limit]
+        return f"{quote_bytes(cut)}... (len: {n})"
+    return quote_bytes(data)
