@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from dapcore.dwarf.info import AT_GO_CLOSURE_OFFSET, AT_NAME, Dwarf
+from dapcore.dwarf.constants import AT_GO_CLOSURE_OFFSET, AT_NAME
+from dapcore.dwarf.reader import Dwarf
 from dapcore.elf.executable import Executable
 from dapcore.gobin.pclntab import PCLnTab
 from dapcore.govalues.closures import Capture, derive_layout, layout_from_dwarf

@@ -29,8 +29,9 @@ from typing import Any
 
 import pytest
 
-from dapcore.dwarf.info import Dwarf
 from dapcore.dwarf.location import REGISTER, UNAVAILABLE
+from dapcore.dwarf.pcindex import read_aranges
+from dapcore.dwarf.reader import Dwarf
 from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.gobin.pclntab import PCLnTab
@@ -292,13 +293,13 @@ def test_subprogram_of_every_function(spec: FixtureSpec, fixture: Fixture) -> No
     exe = Executable(fixture.binary)
     d = Dwarf(exe)
     calls: list[int] = []
-    original = d._skip_children
+    original = d.dies.skip_children
 
     def counting(pos: int, unit: Any) -> int:
         calls.append(pos)
         return original(pos, unit)
 
-    d._skip_children = counting  # type: ignore[method-assign]
+    d.dies.skip_children = counting  # type: ignore[method-assign]
     assert d.unit_for_pc(0) is None
     assert not calls, "indexing the units walked DIEs"
     tab = PCLnTab.from_executable(exe)
@@ -323,7 +324,7 @@ def test_subprograms_of_a_cgo_binary(minor: str) -> None:
     tc = next(t for t in TOOLCHAINS if t.minor == minor)
     exe = Executable(build(tc, VARIANTS["default"], "zoocgo").binary)
     d = Dwarf(exe)
-    covered = d._aranges()
+    covered = read_aranges(d.sections)
     assert covered, "no .debug_aranges in a cgo binary"
     names = d.unit_names(walking=True)
     c_units = {u.offset for u, n in zip(d.units, names, strict=True)
@@ -364,7 +365,7 @@ def test_one_frame_reads_one_unit(spec: FixtureSpec, fixture: Fixture) -> None:
     i = next(i for i, f in enumerate(frames) if f.function == "main.valuesScalars")
     fv = reader.frame_variables(frames, i)
     assert fv.get("count") is not None
-    assert len(reader.dwarf._subprograms) == 1
+    assert len(reader.dwarf.pcindex.subprogram_tables) == 1
 
 
 @pytest.mark.parametrize("spec", DEFAULT_VALUES, ids=_ids(DEFAULT_VALUES))

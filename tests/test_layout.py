@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from dapcore.dwarf.names import NameIndex
+from dapcore.dwarf.sections import debug_section
 from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf
 from dapcore.goruntime import layout as L
@@ -189,7 +191,7 @@ def test_dwarf_reading(spec: FixtureSpec, fixture: Fixture) -> None:
     exe = _exe(fixture.binary)
     minor = int(spec.toolchain.minor.split(".")[1])
     assert exe.sections[".debug_info"].flags & 0x800, "Go 1.19+ compresses DWARF"
-    ours = L._debug_section(exe, "info")
+    ours = debug_section(exe, "info")
     theirs = exe.elf.get_dwarf_info().debug_info_sec.stream.getvalue()
     assert ours == theirs
     d = L._Dwarf(exe)
@@ -214,7 +216,7 @@ def test_byte_search_agrees_with_walking(minor: str, monkeypatch: pytest.MonkeyP
     fast = {n: x.offset for n in names if (x := d.find_struct(n))}
     assert fast == {n: x.offset for n, x in d.find_by_walking(L._TAG_STRUCT, names).items()}
     fast_layout = dwarf_layout(exe, tc.version)
-    monkeypatch.setattr(L._Dwarf, "has_inline_names", lambda self, tag: False)
+    monkeypatch.setattr(NameIndex, "has_inline_names", lambda self, tag: False)
     _assert_same_layout(dwarf_layout(exe, tc.version), fast_layout)
 
 
@@ -224,7 +226,7 @@ def test_loading_never_walks(spec: FixtureSpec, fixture: Fixture,
     def walk(*args: object) -> None:
         raise AssertionError("walked the DIEs")
 
-    monkeypatch.setattr(L._Dwarf, "find_by_walking", walk)
+    monkeypatch.setattr(NameIndex, "find_by_walking", walk)
     dwarf_layout(_exe(fixture.binary), _version(fixture))
 
 

@@ -365,7 +365,7 @@ def test_closure_layout(spec: FixtureSpec, fixture: Fixture) -> None:
     the closure's entry block before (the DWARF has no
     DW_AT_go_closure_offset there); either way the closure's own frame
     lists ``hits`` and ``tag`` as captured, with their values."""
-    from dapcore.dwarf.info import AT_GO_CLOSURE_OFFSET
+    from dapcore.dwarf.constants import AT_GO_CLOSURE_OFFSET
     from dapcore.govalues.children import closure_layout
 
     fr = _fr(fixture)

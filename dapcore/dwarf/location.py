@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from dapcore.dwarf.info import sleb, uleb
+from dapcore.dwarf.leb128 import sleb, uleb
 from dapcore.errors import DapcoreError, UnreadableMemory
 
 __all__ = [

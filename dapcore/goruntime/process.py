@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from dapcore.dwarf.info import Dwarf, DwarfError
+from dapcore.dwarf.reader import Dwarf
+from dapcore.dwarf.sections import DwarfError
 from dapcore.elf.core import CoreFile, Thread, open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dapcore.dwarf.info import Die
+from dapcore.dwarf.dies import Die
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.closures import Capture
 from dapcore.govalues.types import GoType

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dapcore.dwarf.info import (
+from dapcore.dwarf.constants import (
     AT_FRAME_BASE,
     AT_GO_CLOSURE_OFFSET,
     AT_LOCATION,
@@ -50,10 +50,8 @@ from dapcore.dwarf.info import (
     TAG_FORMAL_PARAMETER,
     TAG_LEXICAL_BLOCK,
     TAG_VARIABLE,
-    Die,
-    Dwarf,
-    DwarfError,
 )
+from dapcore.dwarf.dies import Die
 from dapcore.dwarf.location import (
     AMD64_REGISTERS,
     MEMORY,
@@ -62,6 +60,8 @@ from dapcore.dwarf.location import (
     LocationError,
     evaluate,
 )
+from dapcore.dwarf.reader import Dwarf
+from dapcore.dwarf.sections import DwarfError
 from dapcore.errors import DapcoreError
 from dapcore.govalues.types import GoType
 

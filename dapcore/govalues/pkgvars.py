@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dapcore.dwarf.info import AT_LOCATION, AT_TYPE, TAG_VARIABLE, Die, DwarfError
+from dapcore.dwarf.constants import AT_LOCATION, AT_TYPE, TAG_VARIABLE
+from dapcore.dwarf.dies import Die
 from dapcore.dwarf.location import Context, LocationError, evaluate
+from dapcore.dwarf.sections import DwarfError
 from dapcore.govalues.values import Value, ValueContext
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dapcore.dwarf.info import (
+from dapcore.dwarf.constants import (
     AT_BYTE_SIZE,
     AT_COUNT,
     AT_ENCODING,
@@ -80,12 +80,11 @@ from dapcore.dwarf.info import (
     TAG_SUBROUTINE_TYPE,
     TAG_TYPEDEF,
     TAG_UNSPECIFIED_PARAMETERS,
-    Die,
-    Dwarf,
-    DwarfError,
-    Unit,
-    member_offset,
 )
+from dapcore.dwarf.dies import Die, Unit
+from dapcore.dwarf.reader import Dwarf
+from dapcore.dwarf.sections import DwarfError
+from dapcore.dwarf.types import member_offset
 
 __all__ = ["KIND_NAMES", "GoField", "GoType", "GoTypes"]
 

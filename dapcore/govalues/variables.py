@@ -5,7 +5,7 @@ For a logical frame (see :class:`dapcore.goruntime.unwind.Frame`: a physical fra
 yields one frame per inlined call, innermost first) this finds:
 
 * the ``DW_TAG_subprogram`` holding the PC (only the compile unit of that
-  function is read, see :meth:`dapcore.dwarf.info.Dwarf.subprogram_at`);
+  function is read, see :meth:`dapcore.dwarf.reader.Dwarf.subprogram_at`);
 * for an inlined frame, the ``DW_TAG_inlined_subroutine`` of its depth whose
   ranges hold the PC: each inlined frame has its own variables (the
   subprogram's own variables belong to the physical frame only);
@@ -66,7 +66,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from dapcore.dwarf.info import (
+from dapcore.dwarf.constants import (
     AT_CALL_FILE,
     AT_CALL_LINE,
     AT_DECL_LINE,
@@ -81,10 +81,8 @@ from dapcore.dwarf.info import (
     TAG_INLINED_SUBROUTINE,
     TAG_LEXICAL_BLOCK,
     TAG_VARIABLE,
-    Die,
-    Dwarf,
-    DwarfError,
 )
+from dapcore.dwarf.dies import Die
 from dapcore.dwarf.location import (
     MEMORY,
     UNAVAILABLE,
@@ -97,6 +95,8 @@ from dapcore.dwarf.location import (
     dwarf_registers,
     evaluate,
 )
+from dapcore.dwarf.reader import Dwarf
+from dapcore.dwarf.sections import DwarfError
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.closures import ClosureLayouts
 from dapcore.govalues.types import GoType, GoTypes

@@ -1,0 +1,193 @@
+"""PC → compile unit → subprogram → inlined calls.
+
+* **PC → compile unit** (:meth:`PCIndex.unit_for_pc`): an index built once
+  from ``.debug_aranges`` for the units it covers (Go's linker never writes
+  that section; gcc does, for the C units of cgo binaries) and, for every
+  other unit, from the top DIE alone: ``DW_AT_low_pc``/``DW_AT_high_pc`` or
+  ``DW_AT_ranges``.
+* **PC → subprogram** (:meth:`PCIndex.subprogram_at`): the top-level children
+  of that one unit, indexed by PC range the first time the unit is asked
+  for; the DIEs between subprograms are scanned, not decoded.
+* **Inlined calls** (:meth:`PCIndex.inline_chain`): the nested
+  ``DW_TAG_inlined_subroutine`` DIEs holding a PC.
+"""
+
+from __future__ import annotations
+
+import bisect
+import struct
+from collections.abc import Iterator
+
+from dapcore.dwarf.constants import (
+    TAG_COMPILE_UNIT,
+    TAG_INLINED_SUBROUTINE,
+    TAG_LEXICAL_BLOCK,
+    TAG_PARTIAL_UNIT,
+    TAG_SUBPROGRAM,
+)
+from dapcore.dwarf.dies import Die, DieReader, Unit
+from dapcore.dwarf.lists import Lists
+from dapcore.dwarf.sections import DwarfError, Sections
+
+__all__ = ["PCIndex", "read_aranges"]
+
+_Table = tuple[list[int], list[int], list[int]]
+
+
+def read_aranges(sections: Sections) -> dict[int, list[tuple[int, int]]]:
+    """``.debug_aranges`` sets by unit offset (empty when absent or damaged)."""
+    buf = sections.get("aranges")
+    out: dict[int, list[tuple[int, int]]] = {}
+    if not buf:
+        return out
+    o, endian, pos = sections.order, sections.endian, 0
+    try:
+        while pos + 12 <= len(buf):
+            (length,) = struct.unpack_from(o + "I", buf, pos)
+            offsize, hdr = 4, pos + 4
+            if length == 0xFFFFFFFF:
+                (length,) = struct.unpack_from(o + "Q", buf, hdr)
+                offsize, hdr = 8, hdr + 8
+            end = hdr + length
+            p = hdr + 2  # version
+            info_off = int.from_bytes(buf[p:p + offsize], endian)
+            p += offsize
+            asize, ssize = buf[p], buf[p + 1]
+            p += 2
+            tup = 2 * asize + ssize
+            p = pos + (p - pos + tup - 1) // tup * tup  # tuples are aligned to their size
+            rs = out.setdefault(info_off, [])
+            while p + tup <= end:
+                p += ssize
+                a = int.from_bytes(buf[p:p + asize], endian)
+                n = int.from_bytes(buf[p + asize:p + 2 * asize], endian)
+                p += 2 * asize
+                if a == 0 and n == 0:
+                    break
+                if n:
+                    rs.append((a, a + n))
+            pos = end
+    except IndexError:
+        return {}
+    return out
+
+
+class PCIndex:
+    """Where link-time PCs are in the DWARF ``dies`` reads."""
+
+    def __init__(self, dies: DieReader, lists: Lists) -> None:
+        self.dies = dies
+        self.lists = lists
+        self._cu_index: tuple[list[int], list[int], list[Unit]] | None = None
+        self.subprogram_tables: dict[int, _Table] = {}  # by unit offset, once asked for
+
+    def _build_cu_index(self) -> tuple[list[int], list[int], list[Unit]]:
+        covered = read_aranges(self.dies.sections)
+        spans: list[tuple[int, int, Unit]] = []
+        for u in self.dies.units:
+            rs = covered.get(u.offset)
+            if not rs:
+                if u.unit_type not in (1, 3):  # compile and partial units only
+                    continue
+                try:
+                    top = self.dies.top(u)
+                    rs = self.lists.ranges(top) if top.tag in (TAG_COMPILE_UNIT,
+                                                               TAG_PARTIAL_UNIT) else []
+                except DwarfError:
+                    rs = []
+            spans.extend((lo, hi, u) for lo, hi in rs if hi > lo)
+        spans.sort(key=lambda s: (s[0], s[1]))
+        return [s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]
+
+    def unit_for_pc(self, pc: int) -> Unit | None:
+        """The compile unit whose code holds link-time ``pc`` (the index is
+        built on the first call)."""
+        if self._cu_index is None:
+            self._cu_index = self._build_cu_index()
+        starts, ends, units = self._cu_index
+        i = bisect.bisect_right(starts, pc) - 1
+        while i >= 0 and starts[i] <= pc:
+            if pc < ends[i]:
+                return units[i]
+            i -= 1
+            if i >= 0 and ends[i] <= starts[i + 1]:
+                break  # no overlap left to look through
+        return None
+
+    def _subprogram_table(self, unit: Unit) -> _Table:
+        table = self.subprogram_tables.get(unit.offset)
+        if table is not None:
+            return table
+        dies = self.dies
+        spans: list[tuple[int, int, int]] = []
+        top = dies.top(unit)
+        if top.children:
+            plans = dies.plans_for(unit)
+            pos = top.end
+            while pos < unit.end:
+                start = pos
+                plan, end = dies.scan(pos, unit, plans)
+                if plan is None:
+                    break
+                if plan.abbrev.tag == TAG_SUBPROGRAM:
+                    d = dies.die(start, unit)
+                    spans.extend((lo, hi, start) for lo, hi in self.lists.ranges(d))
+                    pos = dies.skip_subtree(d)
+                elif plan.abbrev.children:
+                    pos = dies.skip_children(end, unit)
+                else:
+                    pos = end
+        spans.sort()
+        table = ([s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans])
+        self.subprogram_tables[unit.offset] = table
+        return table
+
+    def subprograms(self) -> Iterator[tuple[int, Die]]:
+        """Every top-level ``DW_TAG_subprogram`` with code, once each, with
+        its lowest link-time pc (scans every unit's top level)."""
+        for unit in self.dies.units:
+            starts, _ends, offsets = self._subprogram_table(unit)
+            seen: set[int] = set()
+            for lo, off in zip(starts, offsets, strict=True):
+                if off not in seen:
+                    seen.add(off)
+                    yield lo, self.dies.die(off, unit)
+
+    def subprogram_at(self, pc: int) -> Die | None:
+        """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``:
+        a top-level child of the unit :meth:`unit_for_pc` finds (only that
+        unit's top level is scanned, once)."""
+        unit = self.unit_for_pc(pc)
+        if unit is None:
+            return None
+        starts, ends, offsets = self._subprogram_table(unit)
+        i = bisect.bisect_right(starts, pc) - 1
+        while i >= 0 and starts[i] <= pc:
+            if pc < ends[i]:
+                return self.dies.die(offsets[i], unit)
+            i -= 1
+        return None
+
+    def inline_chain(self, scope: Die, pc: int) -> list[Die]:
+        """The ``DW_TAG_inlined_subroutine`` DIEs holding link-time ``pc``
+        inside ``scope`` (a subprogram), outermost first: entry k is the call
+        inlined at depth k + 1. Lexical blocks are looked through."""
+        chain: list[Die] = []
+        holder: Die | None = scope
+        while holder is not None:
+            holder = self._inlined_at(holder, pc)
+            if holder is not None:
+                chain.append(holder)
+        return chain
+
+    def _inlined_at(self, die: Die, pc: int) -> Die | None:
+        for child in self.dies.children(die):
+            if child.tag == TAG_INLINED_SUBROUTINE:
+                if any(lo <= pc < hi for lo, hi in self.lists.ranges(child)):
+                    return child
+            elif child.tag == TAG_LEXICAL_BLOCK:
+                if any(lo <= pc < hi for lo, hi in self.lists.ranges(child)):
+                    found = self._inlined_at(child, pc)
+                    if found is not None:
+                        return found
+        return None
