@@ -319,52 +319,89 @@ def evaluate(expr: bytes, ctx: Context) -> Location:
     """The location ``expr`` describes in the frame ``ctx`` describes."""
     if not expr:
         return Location.unavailable("no location (optimized out)")
-    pieces: list[Piece] = []
-    stack: list[int] = []
-    reg: int | None = None  # a DW_OP_regN result for the current piece
-    implicit: bytes | None = None
-    stack_value = False
-    failed: str | None = None
-    pos, n = 0, len(expr)
+    return _Evaluator(expr, ctx).run()
 
-    def close_piece(size: int | None) -> None:
-        nonlocal reg, implicit, stack_value, failed
-        if failed is not None:
-            pieces.append(Piece(UNAVAILABLE, size, why=failed))
-        elif reg is not None:
-            if reg in ctx.registers:
-                width = ctx.register_sizes.get(reg, 8)
-                val = (ctx.registers[reg] & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
-                pieces.append(Piece(REGISTER, size, register=reg, value=val))
-            else:
-                pieces.append(Piece(UNAVAILABLE, size, register=reg,
-                                    why=f"in register {register_name(reg)}, not saved "
-                                        "in this frame"))
-        elif implicit is not None:
-            pieces.append(Piece(IMPLICIT, size, value=implicit))
-        elif stack_value:
-            val = (stack[-1] & _MASK).to_bytes(8, "little") if stack else bytes(8)
-            pieces.append(Piece(IMPLICIT, size, value=val))
-        elif stack and stack[-1] & _MASK:
-            pieces.append(Piece(MEMORY, size, address=stack[-1] & _MASK))
-        elif stack:  # address 0: a nil pointer followed, or a global the linker dropped
-            pieces.append(Piece(UNAVAILABLE, size, why="at address 0 (nil pointer)"))
-        else:
-            pieces.append(Piece(UNAVAILABLE, size, why="optimized out"))
-        stack.clear()
-        reg, implicit, stack_value, failed = None, None, False, None
 
-    def need(k: int) -> None:
-        if len(stack) < k:
+class _Evaluator:
+    """The state of one evaluation: the expression and the read position in
+    it, the DWARF stack, the pieces closed so far and what is known of the
+    current piece (a register named by ``DW_OP_regN``, an implicit value,
+    ``DW_OP_stack_value``, or why it is lost). Each operation is a handler
+    in :data:`_OPS`."""
+
+    __slots__ = ("ctx", "expr", "failed", "implicit", "pieces", "pos", "reg", "stack",
+                 "stack_value")
+
+    def __init__(self, expr: bytes, ctx: Context) -> None:
+        self.expr = expr
+        self.ctx = ctx
+        self.pos = 0
+        self.pieces: list[Piece] = []
+        self.stack: list[int] = []
+        self.reg: int | None = None  # a DW_OP_regN result for the current piece
+        self.implicit: bytes | None = None
+        self.stack_value = False
+        self.failed: str | None = None
+
+    def run(self) -> Location:
+        expr, n = self.expr, len(self.expr)
+        while self.pos < n:
+            op = expr[self.pos]
+            self.pos += 1
+            try:
+                if self.failed is not None and op not in (0x93, 0x9D):
+                    # Skip to the end of this piece: its value is already lost.
+                    self.pos = _skip_operands(expr, self.pos, op, self.ctx.addr_size)
+                    continue
+                handler = _OPS.get(op)
+                if handler is None:
+                    raise _Unavailable(f"unsupported DWARF operation {op:#x}")
+                handler(self, op)
+            except _Unavailable as exc:
+                self.failed = exc.why
+            except IndexError:
+                self.failed = "malformed location expression"
+        if self.pos > n:
+            self.failed = self.failed or "malformed location expression"
+        if self.failed is not None or self.reg is not None or self.implicit is not None \
+                or self.stack or self.stack_value or not self.pieces:
+            self.close_piece(None)
+        return Location(tuple(self.pieces))
+
+    # -- operands ---------------------------------------------------------------------
+
+    def uleb(self) -> int:
+        v, self.pos = uleb(self.expr, self.pos)
+        return v
+
+    def sleb(self) -> int:
+        v, self.pos = sleb(self.expr, self.pos)
+        return v
+
+    def fixed(self, size: int, signed: bool = False) -> int:
+        """A little-endian operand of ``size`` bytes."""
+        v = int.from_bytes(self.expr[self.pos:self.pos + size], "little", signed=signed)
+        self.pos += size
+        return v
+
+    def byte(self) -> int:
+        v = self.expr[self.pos]
+        self.pos += 1
+        return v
+
+    # -- what the frame knows -------------------------------------------------------
+
+    def need(self, k: int) -> None:
+        if len(self.stack) < k:
             raise _Unavailable("malformed location expression (stack underflow)")
 
-    def register_value(r: int) -> int:
-        if r in ctx.registers:
-            return ctx.registers[r]
+    def register_value(self, r: int) -> int:
+        if r in self.ctx.registers:
+            return self.ctx.registers[r]
         raise _Unavailable(f"needs register {register_name(r)}, not saved in this frame")
 
-    def read_word(addr: int, size: int) -> int:
-        mem = ctx.memory
+    def read_word(self, addr: int, size: int) -> int:
+        mem = self.ctx.memory
         if mem is None:
             raise _Unavailable("dereferences memory")
         try:
@@ -373,7 +410,13 @@ def evaluate(expr: bytes, ctx: Context) -> Location:
             raise _Unavailable(f"dereferences unreadable memory at {addr & _MASK:#x}") from exc
         return int.from_bytes(raw, "little")
 
-    def frame_base() -> int:
+    def address_index(self, i: int) -> int:
+        if self.ctx.address_index is None:
+            raise _Unavailable("needs .debug_addr")
+        return self.ctx.address_index(i)
+
+    def frame_base(self) -> int:
+        ctx = self.ctx
         if ctx.frame_base is not None:
             return ctx.frame_base
         if ctx.frame_base_expr is not None:
@@ -393,151 +436,221 @@ def evaluate(expr: bytes, ctx: Context) -> Location:
             return ctx.cfa
         raise _Unavailable("the frame base is unknown")
 
-    while pos < n:
-        op = expr[pos]
-        pos += 1
-        try:
-            if failed is not None and op not in (0x93, 0x9D):
-                # Skip to the end of this piece: its value is already lost.
-                pos = _skip_operands(expr, pos, op, ctx.addr_size)
-                continue
-            if 0x30 <= op <= 0x4F:  # lit0..lit31
-                stack.append(op - 0x30)
-            elif 0x50 <= op <= 0x6F:  # reg0..reg31
-                reg = op - 0x50
-            elif 0x70 <= op <= 0x8F:  # breg0..breg31
-                off, pos = sleb(expr, pos)
-                stack.append(register_value(op - 0x70) + off)
-            elif op == 0x03:  # addr
-                a = int.from_bytes(expr[pos:pos + ctx.addr_size], "little")
-                pos += ctx.addr_size
-                stack.append(a + ctx.bias)
-            elif op in (0xA1, 0xFB):  # addrx, GNU_addr_index
-                i, pos = uleb(expr, pos)
-                if ctx.address_index is None:
-                    raise _Unavailable("needs .debug_addr")
-                stack.append(ctx.address_index(i) + ctx.bias)
-            elif op in (0xA2, 0xFC):  # constx, GNU_const_index
-                i, pos = uleb(expr, pos)
-                if ctx.address_index is None:
-                    raise _Unavailable("needs .debug_addr")
-                stack.append(ctx.address_index(i))
-            elif op in (0x08, 0x0A, 0x0C, 0x0E):  # const1u/2u/4u/8u
-                size = {0x08: 1, 0x0A: 2, 0x0C: 4, 0x0E: 8}[op]
-                stack.append(int.from_bytes(expr[pos:pos + size], "little"))
-                pos += size
-            elif op in (0x09, 0x0B, 0x0D, 0x0F):  # const1s/2s/4s/8s
-                size = {0x09: 1, 0x0B: 2, 0x0D: 4, 0x0F: 8}[op]
-                stack.append(int.from_bytes(expr[pos:pos + size], "little", signed=True))
-                pos += size
-            elif op == 0x10:  # constu
-                v, pos = uleb(expr, pos)
-                stack.append(v)
-            elif op == 0x11:  # consts
-                v, pos = sleb(expr, pos)
-                stack.append(v)
-            elif op == 0x12:  # dup
-                need(1)
-                stack.append(stack[-1])
-            elif op == 0x13:  # drop
-                need(1)
-                stack.pop()
-            elif op == 0x14:  # over
-                need(2)
-                stack.append(stack[-2])
-            elif op == 0x15:  # pick
-                i = expr[pos]
-                pos += 1
-                need(i + 1)
-                stack.append(stack[-1 - i])
-            elif op == 0x16:  # swap
-                need(2)
-                stack[-1], stack[-2] = stack[-2], stack[-1]
-            elif op == 0x17:  # rot
-                need(3)
-                stack[-1], stack[-2], stack[-3] = stack[-2], stack[-3], stack[-1]
-            elif op == 0x06:  # deref
-                need(1)
-                stack.append(read_word(stack.pop(), ctx.addr_size))
-            elif op == 0x94:  # deref_size
-                size = expr[pos]
-                pos += 1
-                need(1)
-                stack.append(read_word(stack.pop(), size))
-            elif op == 0x19:  # abs
-                need(1)
-                stack.append(abs(_to_signed(stack.pop())))
-            elif op == 0x1F:  # neg
-                need(1)
-                stack.append(-_to_signed(stack.pop()))
-            elif op == 0x20:  # not
-                need(1)
-                stack.append(~stack.pop() & _MASK)
-            elif op == 0x23:  # plus_uconst
-                v, pos = uleb(expr, pos)
-                need(1)
-                stack.append(stack.pop() + v)
-            elif op in _BINARY:
-                need(2)
-                b, a = stack.pop(), stack.pop()
-                stack.append(_BINARY[op](a, b) & _MASK)
-            elif op == 0x2F:  # skip
-                off = int.from_bytes(expr[pos:pos + 2], "little", signed=True)
-                pos += 2 + off
-            elif op == 0x28:  # bra
-                off = int.from_bytes(expr[pos:pos + 2], "little", signed=True)
-                pos += 2
-                need(1)
-                if stack.pop() & _MASK:
-                    pos += off
-            elif op == 0x90:  # regx
-                reg, pos = uleb(expr, pos)
-            elif op == 0x92:  # bregx
-                r, pos = uleb(expr, pos)
-                off, pos = sleb(expr, pos)
-                stack.append(register_value(r) + off)
-            elif op == 0x91:  # fbreg
-                off, pos = sleb(expr, pos)
-                stack.append(frame_base() + off)
-            elif op == 0x9C:  # call_frame_cfa
-                if ctx.cfa is None:
-                    raise _Unavailable("the frame's CFA is unknown")
-                stack.append(ctx.cfa)
-            elif op == 0x9F:  # stack_value
-                stack_value = True
-            elif op == 0x9E:  # implicit_value
-                size, pos = uleb(expr, pos)
-                implicit = bytes(expr[pos:pos + size])
-                pos += size
-            elif op == 0x93:  # piece
-                size, pos = uleb(expr, pos)
-                close_piece(size)
-            elif op == 0x9D:  # bit_piece: whole bytes only
-                bits, pos = uleb(expr, pos)
-                boff, pos = uleb(expr, pos)
-                if bits % 8 or boff % 8:
-                    failed = failed or "a bit-sized piece"
-                close_piece(bits // 8)
-            elif op == 0x96:  # nop
-                pass
-            elif op in (0xA3, 0xF3):  # entry_value, GNU_entry_value
-                size, pos = uleb(expr, pos)
-                pos += size
-                raise _Unavailable("the value the caller passed (entry value) is not kept")
-            elif op in (0xA0, 0xF2):  # implicit_pointer
-                raise _Unavailable("an implicit pointer")
-            else:
-                raise _Unavailable(f"unsupported DWARF operation {op:#x}")
-        except _Unavailable as exc:
-            failed = exc.why
-        except IndexError:
-            failed = "malformed location expression"
-    if pos > n:
-        failed = failed or "malformed location expression"
-    if failed is not None or reg is not None or implicit is not None or stack or stack_value \
-            or not pieces:
-        close_piece(None)
-    return Location(tuple(pieces))
+    # -- pieces -----------------------------------------------------------------------
+
+    def close_piece(self, size: int | None) -> None:
+        """End the current piece (``size`` bytes; None: the whole value)."""
+        self.pieces.append(self._piece(size))
+        self.stack.clear()
+        self.reg, self.implicit, self.stack_value, self.failed = None, None, False, None
+
+    def _piece(self, size: int | None) -> Piece:
+        stack, reg, ctx = self.stack, self.reg, self.ctx
+        if self.failed is not None:
+            return Piece(UNAVAILABLE, size, why=self.failed)
+        if reg is not None:
+            if reg in ctx.registers:
+                width = ctx.register_sizes.get(reg, 8)
+                val = (ctx.registers[reg] & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+                return Piece(REGISTER, size, register=reg, value=val)
+            return Piece(UNAVAILABLE, size, register=reg,
+                         why=f"in register {register_name(reg)}, not saved in this frame")
+        if self.implicit is not None:
+            return Piece(IMPLICIT, size, value=self.implicit)
+        if self.stack_value:
+            val = (stack[-1] & _MASK).to_bytes(8, "little") if stack else bytes(8)
+            return Piece(IMPLICIT, size, value=val)
+        if stack and stack[-1] & _MASK:
+            return Piece(MEMORY, size, address=stack[-1] & _MASK)
+        if stack:  # address 0: a nil pointer followed, or a global the linker dropped
+            return Piece(UNAVAILABLE, size, why="at address 0 (nil pointer)")
+        return Piece(UNAVAILABLE, size, why="optimized out")
+
+
+# ---------------------------------------------------------------------------
+# The operations (DWARF 5 §2.5, §2.6), one handler each: (state, opcode).
+
+_Handler = Callable[[_Evaluator, int], None]
+
+
+def _lit(ev: _Evaluator, op: int) -> None:  # lit0..lit31
+    ev.stack.append(op - 0x30)
+
+
+def _reg(ev: _Evaluator, op: int) -> None:  # reg0..reg31
+    ev.reg = op - 0x50
+
+
+def _breg(ev: _Evaluator, op: int) -> None:  # breg0..breg31
+    off = ev.sleb()
+    ev.stack.append(ev.register_value(op - 0x70) + off)
+
+
+def _addr(ev: _Evaluator, op: int) -> None:
+    ev.stack.append(ev.fixed(ev.ctx.addr_size) + ev.ctx.bias)
+
+
+def _addrx(ev: _Evaluator, op: int) -> None:  # addrx, GNU_addr_index
+    i = ev.uleb()
+    ev.stack.append(ev.address_index(i) + ev.ctx.bias)
+
+
+def _constx(ev: _Evaluator, op: int) -> None:  # constx, GNU_const_index
+    i = ev.uleb()
+    ev.stack.append(ev.address_index(i))
+
+
+_CONST_SIZES = {0x08: (1, False), 0x09: (1, True), 0x0A: (2, False), 0x0B: (2, True),
+                0x0C: (4, False), 0x0D: (4, True), 0x0E: (8, False), 0x0F: (8, True)}
+
+
+def _const(ev: _Evaluator, op: int) -> None:  # const1u/1s … const8u/8s
+    size, signed = _CONST_SIZES[op]
+    ev.stack.append(ev.fixed(size, signed))
+
+
+def _constu(ev: _Evaluator, op: int) -> None:
+    ev.stack.append(ev.uleb())
+
+
+def _consts(ev: _Evaluator, op: int) -> None:
+    ev.stack.append(ev.sleb())
+
+
+def _dup(ev: _Evaluator, op: int) -> None:
+    ev.need(1)
+    ev.stack.append(ev.stack[-1])
+
+
+def _drop(ev: _Evaluator, op: int) -> None:
+    ev.need(1)
+    ev.stack.pop()
+
+
+def _over(ev: _Evaluator, op: int) -> None:
+    ev.need(2)
+    ev.stack.append(ev.stack[-2])
+
+
+def _pick(ev: _Evaluator, op: int) -> None:
+    i = ev.byte()
+    ev.need(i + 1)
+    ev.stack.append(ev.stack[-1 - i])
+
+
+def _swap(ev: _Evaluator, op: int) -> None:
+    ev.need(2)
+    s = ev.stack
+    s[-1], s[-2] = s[-2], s[-1]
+
+
+def _rot(ev: _Evaluator, op: int) -> None:
+    ev.need(3)
+    s = ev.stack
+    s[-1], s[-2], s[-3] = s[-2], s[-3], s[-1]
+
+
+def _deref(ev: _Evaluator, op: int) -> None:
+    ev.need(1)
+    ev.stack.append(ev.read_word(ev.stack.pop(), ev.ctx.addr_size))
+
+
+def _deref_size(ev: _Evaluator, op: int) -> None:
+    size = ev.byte()
+    ev.need(1)
+    ev.stack.append(ev.read_word(ev.stack.pop(), size))
+
+
+_UNARY: dict[int, Callable[[int], int]] = {
+    0x19: lambda a: abs(_to_signed(a)),  # abs
+    0x1F: lambda a: -_to_signed(a),  # neg
+    0x20: lambda a: ~a & _MASK,  # not
+}
+
+
+def _unary(ev: _Evaluator, op: int) -> None:
+    ev.need(1)
+    ev.stack.append(_UNARY[op](ev.stack.pop()))
+
+
+def _plus_uconst(ev: _Evaluator, op: int) -> None:
+    v = ev.uleb()
+    ev.need(1)
+    ev.stack.append(ev.stack.pop() + v)
+
+
+def _binary(ev: _Evaluator, op: int) -> None:
+    ev.need(2)
+    b, a = ev.stack.pop(), ev.stack.pop()
+    ev.stack.append(_BINARY[op](a, b) & _MASK)
+
+
+def _skip(ev: _Evaluator, op: int) -> None:
+    off = ev.fixed(2, signed=True)
+    ev.pos += off
+
+
+def _bra(ev: _Evaluator, op: int) -> None:
+    off = ev.fixed(2, signed=True)
+    ev.need(1)
+    if ev.stack.pop() & _MASK:
+        ev.pos += off
+
+
+def _regx(ev: _Evaluator, op: int) -> None:
+    ev.reg = ev.uleb()
+
+
+def _bregx(ev: _Evaluator, op: int) -> None:
+    r = ev.uleb()
+    off = ev.sleb()
+    ev.stack.append(ev.register_value(r) + off)
+
+
+def _fbreg(ev: _Evaluator, op: int) -> None:
+    off = ev.sleb()
+    ev.stack.append(ev.frame_base() + off)
+
+
+def _call_frame_cfa(ev: _Evaluator, op: int) -> None:
+    if ev.ctx.cfa is None:
+        raise _Unavailable("the frame's CFA is unknown")
+    ev.stack.append(ev.ctx.cfa)
+
+
+def _stack_value(ev: _Evaluator, op: int) -> None:
+    ev.stack_value = True
+
+
+def _implicit_value(ev: _Evaluator, op: int) -> None:
+    size = ev.uleb()
+    ev.implicit = bytes(ev.expr[ev.pos:ev.pos + size])
+    ev.pos += size
+
+
+def _piece(ev: _Evaluator, op: int) -> None:
+    ev.close_piece(ev.uleb())
+
+
+def _bit_piece(ev: _Evaluator, op: int) -> None:  # whole bytes only
+    bits = ev.uleb()
+    boff = ev.uleb()
+    if bits % 8 or boff % 8:
+        ev.failed = ev.failed or "a bit-sized piece"
+    ev.close_piece(bits // 8)
+
+
+def _nop(ev: _Evaluator, op: int) -> None:
+    pass
+
+
+def _entry_value(ev: _Evaluator, op: int) -> None:  # entry_value, GNU_entry_value
+    ev.pos += ev.uleb()
+    raise _Unavailable("the value the caller passed (entry value) is not kept")
+
+
+def _implicit_pointer(ev: _Evaluator, op: int) -> None:
+    raise _Unavailable("an implicit pointer")
 
 
 _BINARY: dict[int, Callable[[int, int], int]] = {
@@ -558,6 +671,42 @@ _BINARY: dict[int, Callable[[int, int], int]] = {
     0x2C: lambda a, b: int(_to_signed(a) <= _to_signed(b)),  # le
     0x2D: lambda a, b: int(_to_signed(a) < _to_signed(b)),  # lt
     0x2E: lambda a, b: int(a & _MASK != b & _MASK),  # ne
+}
+
+_OPS: dict[int, _Handler] = {
+    **dict.fromkeys(range(0x30, 0x50), _lit),
+    **dict.fromkeys(range(0x50, 0x70), _reg),
+    **dict.fromkeys(range(0x70, 0x90), _breg),
+    **dict.fromkeys(_CONST_SIZES, _const),
+    **dict.fromkeys(_UNARY, _unary),
+    **dict.fromkeys(_BINARY, _binary),
+    0x03: _addr,
+    0xA1: _addrx, 0xFB: _addrx,  # addrx, GNU_addr_index
+    0xA2: _constx, 0xFC: _constx,  # constx, GNU_const_index
+    0x10: _constu,
+    0x11: _consts,
+    0x12: _dup,
+    0x13: _drop,
+    0x14: _over,
+    0x15: _pick,
+    0x16: _swap,
+    0x17: _rot,
+    0x06: _deref,
+    0x94: _deref_size,
+    0x23: _plus_uconst,
+    0x2F: _skip,
+    0x28: _bra,
+    0x90: _regx,
+    0x92: _bregx,
+    0x91: _fbreg,
+    0x9C: _call_frame_cfa,
+    0x9F: _stack_value,
+    0x9E: _implicit_value,
+    0x93: _piece,
+    0x9D: _bit_piece,
+    0x96: _nop,
+    0xA3: _entry_value, 0xF3: _entry_value,  # entry_value, GNU_entry_value
+    0xA0: _implicit_pointer, 0xF2: _implicit_pointer,
 }
 
 # Operand sizes for skipping the rest of a piece whose value is lost:
