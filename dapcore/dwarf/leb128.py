@@ -6,11 +6,14 @@ are the same encoding: seven bits a byte, least significant group first,
 the high bit set on every byte but the last.
 
 :func:`uleb` and :func:`sleb` decode one number at a position and raise
-:class:`IndexError` when the buffer ends inside it. :func:`uleb_stream`
-decodes a run of numbers one after the other; it splits them with a regular
+:class:`IndexError` when the buffer ends inside it. :func:`uleb_matches`
+splits a run of numbers written one after the other with a regular
 expression (a run of bytes ≥ 0x80, then one < 0x80) instead of a per-byte
-Python loop, because pc-value tables are decoded for every function of every
-goroutine's stack and most of their numbers are one byte long.
+Python loop, and leaves the decoding to the caller's loop
+(:func:`uleb_value` for numbers longer than a byte): pc-value tables are
+decoded for every function on every goroutine's stack, most of their
+numbers are one byte long, and a generator yielding decoded values was
+measurably slower there (a generator resumption per number).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["sleb", "uleb", "uleb_bytes", "uleb_stream"]
+__all__ = ["sleb", "uleb", "uleb_bytes", "uleb_matches", "uleb_value"]
 
 _ONE_ULEB = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
@@ -66,16 +69,19 @@ def uleb_bytes(value: int) -> bytes:
             return bytes(out)
 
 
-def uleb_stream(buf: bytes | memoryview, start: int) -> Iterator[int]:
+def uleb_matches(buf: bytes | memoryview, start: int) -> Iterator[re.Match[bytes]]:
     """The unsigned LEB128 numbers written one after the other from
-    ``start`` to the end of ``buf`` (a number cut short by the end is left
-    out); the caller stops iterating where its data ends."""
-    for m in _ONE_ULEB.finditer(buf, start):
-        raw = m.group()
-        if len(raw) == 1:
-            yield raw[0]
-        else:
-            value = 0
-            for shift, byte in enumerate(raw):
-                value |= (byte & 0x7F) << (7 * shift)
-            yield value
+    ``start`` to the end of ``buf``, as regular-expression matches of their
+    bytes (a number cut short by the end is left out); the caller stops
+    iterating where its data ends and reads a match's value with
+    :func:`uleb_value` (one-byte numbers, the most common, are the byte
+    itself: ``m.group()[0]``)."""
+    return _ONE_ULEB.finditer(buf, start)
+
+
+def uleb_value(raw: bytes) -> int:
+    """The value of the unsigned LEB128 whose bytes are exactly ``raw``."""
+    value = 0
+    for shift, byte in enumerate(raw):
+        value |= (byte & 0x7F) << (7 * shift)
+    return value

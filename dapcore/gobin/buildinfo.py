@@ -3,8 +3,8 @@
 Layout (from Go's ``debug/buildinfo`` format notes): a 32-byte header
 ``"\\xff Go buildinf:"``, pointer size, flags; from Go 1.18 (flag bit 1) the
 version and module-info strings follow inline, each prefixed by a uvarint
-length; before, two pointers lead to Go string headers. The module info is
-tab-separated lines between 16-byte sentinels.
+(unsigned LEB128) length; before, two pointers lead to Go string headers.
+The module info is tab-separated lines between 16-byte sentinels.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from dapcore.dwarf.leb128 import uleb
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnreadableMemory
 
@@ -62,18 +63,6 @@ class BuildInfo:
         return self.settings.get("vcs.revision")
 
 
-def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data):
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
-    raise ValueError("truncated varint")
-
-
 def read_buildinfo(exe: Executable) -> BuildInfo:
     """Parse the executable's build info; :class:`ExecutableError` when it is
     not a Go program (no ``.go.buildinfo`` or no magic)."""
@@ -87,9 +76,9 @@ def read_buildinfo(exe: Executable) -> BuildInfo:
     ptr_size, flags = data[14], data[15]
     try:
         if flags & 2:
-            n, pos = _uvarint(data, 32)
+            n, pos = uleb(data, 32)
             version = data[pos:pos + n].decode(errors="replace")
-            n, pos = _uvarint(data, pos + n)
+            n, pos = uleb(data, pos + n)
             modinfo = data[pos:pos + n].decode(errors="replace")
         else:
             fmt = "<Q" if ptr_size == 8 else "<I"
@@ -97,7 +86,7 @@ def read_buildinfo(exe: Executable) -> BuildInfo:
             mptr = struct.unpack_from(fmt, data, 16 + ptr_size)[0]
             version = _static_go_string(exe, vptr, ptr_size)
             modinfo = _static_go_string(exe, mptr, ptr_size)
-    except (ValueError, UnreadableMemory, struct.error) as exc:
+    except (IndexError, ValueError, UnreadableMemory, struct.error) as exc:
         raise ExecutableError(f"{exe.path}: damaged Go build information ({exc})") from exc
     info = BuildInfo(go_version=version)
     _parse_modinfo(info, modinfo)

@@ -8,18 +8,17 @@ quantum. A zero value delta ends the table, except in the first step. The
 value of a step holds for the pcs before the pc that step reaches.
 
 A table is decoded once into the pcs where each run ends and the run's
-value; a lookup is a bisect. The varints are split by a regular expression
-(a run of bytes ≥ 0x80 then one < 0x80), not by a per-byte loop.
+value; a lookup is a bisect. The varints are Go's uvarints, that is
+unsigned LEB128 (:func:`dapcore.dwarf.leb128.uleb_matches`).
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_VARINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
+from dapcore.dwarf.leb128 import uleb_matches, uleb_value
 
 # Guard against a damaged table running on through the pctab.
 MAX_STEPS = 1 << 20
@@ -55,13 +54,6 @@ class PCValueTable:
 EMPTY = PCValueTable([], [])
 
 
-def _uvarint(raw: bytes) -> int:
-    value = 0
-    for shift, byte in enumerate(raw):
-        value |= (byte & 0x7F) << (7 * shift)
-    return value & 0xFFFFFFFF  # the runtime reads uint32
-
-
 def decode(buf: bytes | memoryview, start: int, quantum: int) -> PCValueTable:
     """Decode the table at ``buf[start:]``. A table cut short by the end of
     ``buf`` keeps the runs decoded so far."""
@@ -70,10 +62,10 @@ def decode(buf: bytes | memoryview, start: int, quantum: int) -> PCValueTable:
     pc = 0
     val = -1
     first = True
-    it = _VARINT.finditer(buf, start)
+    it = uleb_matches(buf, start)
     for m in it:
         raw = m.group()
-        v = raw[0] if len(raw) == 1 else _uvarint(raw)
+        v = raw[0] if len(raw) == 1 else uleb_value(raw) & 0xFFFFFFFF  # the runtime reads uint32
         if v == 0 and not first:
             break
         first = False
@@ -82,7 +74,7 @@ def decode(buf: bytes | memoryview, start: int, quantum: int) -> PCValueTable:
         if m is None or len(ends) >= MAX_STEPS:
             break
         raw = m.group()
-        pc += (raw[0] if len(raw) == 1 else _uvarint(raw)) * quantum
+        pc += (raw[0] if len(raw) == 1 else uleb_value(raw) & 0xFFFFFFFF) * quantum
         ends.append(pc)
         values.append(_int32(val))
     return PCValueTable(ends, values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dapcore.dwarf.leb128 import uleb
 from dapcore.errors import UnreadableMemory
 
 if TYPE_CHECKING:
@@ -82,13 +83,8 @@ class TypeReader:
     def _name(self, addr: int) -> str:
         """An abi.Name: flag byte, uvarint length, bytes."""
         head = self.mem.read(addr, 11)
-        length = shift = 0
-        pos = 1
-        while pos < len(head):
-            b = head[pos]
-            pos += 1
-            length |= (b & 0x7F) << shift
-            if b < 0x80:
-                break
-            shift += 7
+        try:
+            length, pos = uleb(head, 1)
+        except IndexError:
+            raise UnreadableMemory(addr, len(head), "a damaged name") from None
         return self.mem.read(addr + pos, length).decode(errors="replace") if length else ""

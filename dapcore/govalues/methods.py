@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dapcore.dwarf.leb128 import uleb
 from dapcore.goruntime import rtype
 
 if TYPE_CHECKING:
@@ -64,15 +65,11 @@ class MethodSig:
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    v = shift = 0
-    while pos < len(buf):
-        b = buf[pos]
-        pos += 1
-        v |= (b & 0x7F) << shift
-        if b < 0x80:
-            break
-        shift += 7
-    return v, pos
+    """A uvarint of an ``abi.Name``; ValueError when it runs past ``buf``."""
+    try:
+        return uleb(buf, pos)
+    except IndexError:
+        raise ValueError("a damaged name (its length runs past the bytes read)") from None
 
 
 def read_name(ctx: ValueContext, addr: int) -> tuple[str, bool, str]:
