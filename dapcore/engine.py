@@ -175,7 +175,8 @@ class Engine:
     def landing_frame(self, goid: int) -> int:
         """The frame an editor lands on for goroutine ``goid``
         (:func:`dapcore.goruntime.userframe.landing_frame`)."""
-        return landing_frame(self, self._g(goid))
+        g = self._g(goid)
+        return landing_frame(self.stack(g).frames, self.crash, g.crashed, main_module(self.proc))
 
     def frame_line(self, goid: int, index: int) -> str:
         """``frame 3: main.store at /x/main.go:81`` (as ``bt`` numbers frames)."""

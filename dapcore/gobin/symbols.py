@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from dapcore.elf.executable import Executable
+from dapcore.elf.memory import AddressSpace
 from dapcore.errors import DapcoreError, UnreadableMemory
 from dapcore.gobin.moduledata import StaticImage, find_moduledata
-
-if TYPE_CHECKING:
-    from dapcore.gobin.pclntab import PCLnTab
-    from dapcore.goruntime.process import Process
+from dapcore.gobin.pclntab import PCLnTab
 
 # Which runtime function each global is read from (for error messages).
 SOURCES: dict[str, str] = {
@@ -259,10 +257,13 @@ def explain(exe: Executable, pclntab: PCLnTab) -> tuple[dict[str, int], dict[str
     return found, why
 
 
-def verify(proc: Process, found: dict[str, int]) -> dict[str, str]:
-    """Check the finds (link-time addresses) against the core; remove those
-    the core contradicts and say why. Cheap: a few words and one ``g``."""
-    mem, bias = proc.memory, proc.bias
+def verify(mem: AddressSpace, bias: int, found: dict[str, int],
+           goid_offset: Callable[[], int]) -> dict[str, str]:
+    """Check the finds (link-time addresses) against the core (``mem``, the
+    executable loaded at ``bias``); remove those the core contradicts and say
+    why. Cheap: a few words and one ``g``, whose ``goid`` is at
+    ``goid_offset()`` (asked for only then; it may raise a
+    :class:`DapcoreError`, e.g. without a ``runtime.g`` layout)."""
     why: dict[str, str] = {}
     allgs = found.get("runtime.allgs")
     if allgs is not None:
@@ -274,9 +275,8 @@ def verify(proc: Process, found: dict[str, int]) -> dict[str, str]:
             if not (0 < length <= cap < 1 << 40) or not (0 < n <= length) or data % 8:
                 problem = f"no []*g slice header there (len {length}, cap {cap}, allglen {n})"
             else:
-                lay = proc.layout.struct("runtime.g")
                 first = mem.ptr(data)
-                goid = struct.unpack("<q", mem.read(first + lay.off("goid"), 8))[0]
+                goid = struct.unpack("<q", mem.read(first + goid_offset(), 8))[0]
                 if goid != 1:
                     problem = f"its first g has goid {goid}, not 1 (runtime.main)"
         except DapcoreError:  # unreadable memory, no runtime.g layout: nothing

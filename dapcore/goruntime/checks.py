@@ -16,11 +16,13 @@ from __future__ import annotations
 import struct
 from bisect import bisect_left, bisect_right
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dapcore.arch import amd64
 from dapcore.elf.core import NT_FILE, PT_LOAD, PT_NOTE, CoreFile
 from dapcore.errors import UnreadableMemory
+from dapcore.gobin.pclntab import PCLnTab
+from dapcore.goruntime.goroutines import Goroutine, M, ProcessView
 from dapcore.goruntime.status import (
     G_COPYSTACK,
     G_LEAKED,
@@ -31,9 +33,16 @@ from dapcore.goruntime.status import (
     G_WAITING,
 )
 
-if TYPE_CHECKING:
-    from dapcore.goruntime.goroutines import Goroutine
-    from dapcore.goruntime.process import M, Process
+
+class CheckedProcess(ProcessView, Protocol):
+    """What the checks need of the process
+    (:class:`dapcore.goruntime.process.Process` is one)."""
+
+    core: CoreFile
+    bias: int
+
+    @property
+    def pclntab(self) -> PCLnTab: ...
 
 # Goroutines named per kind of problem before "and N more".
 _LISTED = 4
@@ -185,14 +194,14 @@ def _check_notes(core: CoreFile, notes: list[tuple[int, int]]) -> list[str]:
 # -- the runtime's globals ---------------------------------------------------------
 
 
-def check_allgs(proc: Process, length: int, cap: int, allglen: int | None) -> None:
+def check_allgs(proc: CheckedProcess, length: int, cap: int, allglen: int | None) -> None:
     if length > cap or (allglen is not None and allglen != length):
         proc.warnings.append(
             f"runtime.allgs does not add up (len {length}, cap {cap}, allglen "
             f"{allglen if allglen is not None else '?'}): the list of goroutines is damaged")
 
 
-def check_dead(proc: Process, dead: list[Goroutine]) -> None:
+def check_dead(proc: CheckedProcess, dead: list[Goroutine]) -> None:
     """Dead records on ``allgs`` (exited goroutines kept for reuse) still
     hold an id the runtime gave out and no stack or a Go stack; one that
     does not is not a g at all: an ``allgs`` entry points elsewhere, and
@@ -211,7 +220,7 @@ def check_dead(proc: Process, dead: list[Goroutine]) -> None:
     proc.warnings.extend(found.warnings())
 
 
-def goidgen(proc: Process) -> int | None:
+def goidgen(proc: CheckedProcess) -> int | None:
     """``runtime.sched.goidgen``: every goroutine id is at most this."""
     addr = proc.global_addr("runtime.sched", required=False)
     lay = proc.layout
@@ -229,7 +238,7 @@ def goidgen(proc: Process) -> int | None:
 # -- goroutines --------------------------------------------------------------------
 
 
-def check_goroutines(proc: Process, gs: list[Goroutine], ms: dict[int, M]) -> None:
+def check_goroutines(proc: CheckedProcess, gs: list[Goroutine], ms: dict[int, M]) -> None:
     """Each goroutine's record against the runtime's invariants (and the Ms')."""
     found = Findings()
     if not gs:
@@ -315,7 +324,7 @@ def check_goroutines(proc: Process, gs: list[Goroutine], ms: dict[int, M]) -> No
     proc.warnings.extend(found.warnings())
 
 
-def check_threads(proc: Process, ms: list[M]) -> None:
+def check_threads(proc: CheckedProcess, ms: list[M]) -> None:
     """Ms against the core's threads: an M running a goroutine has its
     thread in the core (the kernel dumps every thread). (Threads that are no
     M are not damage: a thread leaving mexit, C threads.)"""
@@ -345,7 +354,7 @@ def check_threads(proc: Process, ms: list[M]) -> None:
     proc.warnings.extend(found.warnings())
 
 
-def _mapped(proc: Process, addr: int) -> bool:
+def _mapped(proc: CheckedProcess, addr: int) -> bool:
     """Whether the process had ``addr`` mapped (in the core's segments, which
     list every mapping, dumped or not)."""
     return any(s.vaddr <= addr < s.vaddr + s.memsz for s in proc.core.segments)

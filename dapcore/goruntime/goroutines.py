@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from dapcore.elf.core import Thread
+from dapcore.elf.memory import AddressSpace
 from dapcore.errors import UnreadableMemory
-from dapcore.goruntime.checks import check_allgs, check_dead
+from dapcore.gobin.buildinfo import BuildInfo
 from dapcore.goruntime.labels import read_labels
+from dapcore.goruntime.layout import Layout
 from dapcore.goruntime.status import G_LEAKED, G_SCAN, G_WAITING, is_dead, status_name
 
-if TYPE_CHECKING:
-    from dapcore.goruntime.process import Process
+
+class ProcessView(Protocol):
+    """What reading goroutines needs of the process
+    (:class:`dapcore.goruntime.process.Process` is one)."""
+
+    memory: AddressSpace
+    warnings: list[str]
+
+    @property
+    def buildinfo(self) -> BuildInfo: ...
+
+    @property
+    def layout(self) -> Layout: ...
+
+    def global_addr(self, name: str, required: bool = True) -> int | None: ...
+
 
 # Fields of runtime.g read for every goroutine: (name in Goroutine, path in
 # the g struct, size). Missing paths (older releases) read as 0.
@@ -45,6 +62,21 @@ _G_FIELDS: tuple[tuple[str, tuple[str, ...], int], ...] = (
 )
 
 _UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+
+
+@dataclass(slots=True)
+class M:
+    """An OS thread as the runtime knew it (``runtime.m``)."""
+
+    addr: int
+    id: int
+    procid: int  # LWP id
+    g0: int
+    gsignal: int
+    curg: int
+    throwing: int
+    dying: int  # set by startpanic_m: this M began the fatal panic/throw/signal
+    thread: Thread | None  # its registers in the core, when the core has them
 
 
 @dataclass(slots=True)
@@ -101,7 +133,7 @@ class Goroutine:
 class GoroutineReader:
     """Decodes ``runtime.g`` records with the binary's own layout."""
 
-    def __init__(self, proc: Process) -> None:
+    def __init__(self, proc: ProcessView) -> None:
         self.proc = proc
         g = proc.layout.struct("runtime.g")
         self.g_size = g.size
@@ -142,8 +174,19 @@ class GoroutineReader:
         return g
 
 
-def all_g_pointers(proc: Process) -> list[int]:
-    """The ``runtime.allgs`` slice (its first ``allglen`` entries)."""
+@dataclass(frozen=True, slots=True)
+class AllGs:
+    """The ``runtime.allgs`` slice header and ``runtime.allglen`` (None when
+    the binary has no such variable)."""
+
+    data: int
+    length: int
+    cap: int
+    allglen: int | None
+
+
+def read_allgs(proc: ProcessView) -> AllGs:
+    """``runtime.allgs`` and ``runtime.allglen`` as the core holds them."""
     allgs = proc.global_addr("runtime.allgs")
     mem = proc.memory
     data = mem.ptr(allgs)
@@ -151,37 +194,39 @@ def all_g_pointers(proc: Process) -> list[int]:
     cap = mem.ptr(allgs + 16)
     allglen_addr = proc.global_addr("runtime.allglen", required=False)
     allglen = mem.ptr(allglen_addr) if allglen_addr is not None else None
-    check_allgs(proc, length, cap, allglen)
-    if allglen is not None:
-        length = min(length, allglen) or length
-    raw = mem.read(data, length * 8)
-    return list(struct.unpack(f"<{length}Q", raw))
+    return AllGs(data, length, cap, allglen)
 
 
-def read_goroutines(proc: Process) -> list[Goroutine]:
-    """Every goroutine except dead ones, in ``allgs`` order; a g whose
-    record cannot be read is left out (and counted in ``proc.warnings``)."""
+@dataclass(slots=True)
+class GoroutineRecords:
+    """The ``runtime.g`` records ``allgs`` points at: the live goroutines
+    (in ``allgs`` order), the dead ones (exited, kept for reuse), and how
+    many could not be read from the core."""
+
+    live: list[Goroutine]
+    dead: list[Goroutine]
+    unreadable: int
+
+
+def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
+    """Every record of ``allgs`` (its first ``allglen`` entries)."""
+    length = allgs.length
+    if allgs.allglen is not None:
+        length = min(length, allgs.allglen) or length
+    raw = proc.memory.read(allgs.data, length * 8)
     reader = GoroutineReader(proc)
-    out: list[Goroutine] = []
-    dead: list[Goroutine] = []
-    unreadable = 0
-    for ptr in all_g_pointers(proc):
+    out = GoroutineRecords([], [], 0)
+    for ptr in struct.unpack(f"<{length}Q", raw):
         try:
             g = reader.read(ptr)
         except UnreadableMemory:
-            unreadable += 1
+            out.unreadable += 1
             continue
-        if is_dead(g.status):
-            dead.append(g)
-            continue
-        out.append(g)
-    check_dead(proc, dead)
-    if unreadable:
-        proc.warnings.append(f"{unreadable} goroutine record(s) could not be read from the core")
+        (out.dead if is_dead(g.status) else out.live).append(g)
     return out
 
 
-def attach_labels(proc: Process, g: Goroutine) -> None:
+def attach_labels(proc: ProcessView, g: Goroutine) -> None:
     if not g.labels_ptr:  # most goroutines: no labels, nothing to read
         g.labels = {}
         return

@@ -7,13 +7,12 @@ pclntab, runtime layouts and goroutines load on first use.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
-from dapcore.elf.core import CoreFile, Thread, open_core
+from dapcore.elf.core import CoreFile, open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
@@ -23,27 +22,24 @@ from dapcore.gobin.pclntab import PCLnTab
 from dapcore.gobin.symbols import SOURCES as GLOBAL_SOURCES
 from dapcore.gobin.symbols import explain as explain_globals
 from dapcore.gobin.symbols import verify as verify_globals
-from dapcore.goruntime.checks import check_core, check_goroutines, check_threads
-from dapcore.goruntime.goroutines import Goroutine, attach_labels, read_goroutines
+from dapcore.goruntime.checks import (
+    check_allgs,
+    check_core,
+    check_dead,
+    check_goroutines,
+    check_threads,
+)
+from dapcore.goruntime.goroutines import (
+    Goroutine,
+    M,
+    attach_labels,
+    read_allgs,
+    read_goroutines,
+)
 from dapcore.goruntime.layout import Layout, load_layout
 
 # Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
 _STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
-
-
-@dataclass(slots=True)
-class M:
-    """An OS thread as the runtime knew it (``runtime.m``)."""
-
-    addr: int
-    id: int
-    procid: int  # LWP id
-    g0: int
-    gsignal: int
-    curg: int
-    throwing: int
-    dying: int  # set by startpanic_m: this M began the fatal panic/throw/signal
-    thread: Thread | None  # its registers in the core, when the core has them
 
 
 class Process:
@@ -102,7 +98,8 @@ class Process:
         """The runtime globals a stripped binary does not name, found in the
         runtime's code and checked against the core (and why not, per name)."""
         found, why = explain_globals(self.exe, self.pclntab)
-        why.update(verify_globals(self, found))
+        why.update(verify_globals(self.memory, self.bias, found,
+                                  lambda: self.layout.struct("runtime.g").off("goid")))
         return found, why
 
     def global_addr(self, name: str, required: bool = True) -> int | None:
@@ -187,7 +184,7 @@ class Process:
     @cached_property
     def goroutines(self) -> list[Goroutine]:
         """Every live goroutine, with thread, crash flag, system flag, labels."""
-        gs = read_goroutines(self)
+        gs = self._live_goroutines()
         ms = {m.addr: m for m in self.ms}
         crash_m = self.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
@@ -201,6 +198,18 @@ class Process:
         check_goroutines(self, gs, ms)
         check_threads(self, self.ms)
         return gs
+
+    def _live_goroutines(self) -> list[Goroutine]:
+        """Every goroutine except dead ones, in ``allgs`` order; a g whose
+        record cannot be read is left out (and counted in the warnings)."""
+        allgs = read_allgs(self)
+        check_allgs(self, allgs.length, allgs.cap, allgs.allglen)
+        records = read_goroutines(self, allgs)
+        check_dead(self, records.dead)
+        if records.unreadable:
+            self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
+                                 "from the core")
+        return records.live
 
     def goroutine(self, goid: int) -> Goroutine | None:
         return next((g for g in self.goroutines if g.goid == goid), None)

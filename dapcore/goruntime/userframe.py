@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from dapcore.gobin.buildinfo import BuildInfo
+from dapcore.goruntime.crash import Crash
 from dapcore.goruntime.traceback import printed_frames
-
-if TYPE_CHECKING:
-    from dapcore.engine import Engine
-    from dapcore.goruntime.goroutines import Goroutine
-    from dapcore.goruntime.process import Process
-    from dapcore.goruntime.unwind import Frame
+from dapcore.goruntime.unwind import Frame
 
 __all__ = ["is_user_function", "landing_frame", "main_module", "package_of", "top_user_frame"]
 
@@ -32,7 +29,12 @@ def package_of(function: str) -> str:
     return function if dot < 0 else function[:dot]
 
 
-def main_module(proc: Process) -> str | None:
+class _Built(Protocol):
+    @property
+    def buildinfo(self) -> BuildInfo: ...
+
+
+def main_module(proc: _Built) -> str | None:
     """The main module's path from the build info (None when not recorded)."""
     main = proc.buildinfo.main
     return main.path if main is not None and main.path else None
@@ -66,16 +68,17 @@ def top_user_frame(frames: list[Frame], module: str | None) -> int | None:
     return None
 
 
-def landing_frame(report: Engine, g: Goroutine) -> int:
-    """The frame an editor lands on for ``g``, numbered as ``dapcore bt``
-    numbers them: the innermost user frame where the runtime's own
-    traceback of ``g`` begins or below it (for the crashing goroutine, the
-    user's crash line, past the crash handler's frames); without a user
-    frame, the first frame the runtime would print."""
-    frames = report.stack(g).frames
+def landing_frame(frames: list[Frame], crash: Crash | None, crashed: bool,
+                  module: str | None) -> int:
+    """The frame an editor lands on for a goroutine whose stack is
+    ``frames`` (``crashed``: the crashing one, ``crash`` what crashed;
+    ``module``: :func:`main_module`), numbered as ``dapcore bt`` numbers
+    them: the innermost user frame where the runtime's own traceback of the
+    goroutine begins or below it (for the crashing goroutine, the user's
+    crash line, past the crash handler's frames); without a user frame, the
+    first frame the runtime would print."""
     if not frames:
         return 0
-    start = len(frames) - len(printed_frames(frames, report.crash, g.crashed))
-    module = main_module(report.proc)
+    start = len(frames) - len(printed_frames(frames, crash, crashed))
     found = top_user_frame(frames[start:], module)
     return start + found if found is not None else start
