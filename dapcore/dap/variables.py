@@ -39,7 +39,7 @@ from dapcore.dap.args import RequestError
 from dapcore.dap.handles import HandleTable
 from dapcore.dap.stack import is_runtime
 from dapcore.errors import DapcoreError
-from dapcore.goruntime.userframe import package_of
+from dapcore.gobin.pclntab import package_of
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig

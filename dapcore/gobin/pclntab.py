@@ -681,6 +681,16 @@ def func_name_for_print(name: str, *, nested_generics: bool = True) -> str:
     return name
 
 
+def package_of(function: str) -> str:
+    """The import path of the package a function belongs to, from its
+    symbol name: ``github.com/a/b.(*T).M`` → ``github.com/a/b``, ``main.f``
+    → ``main`` (the name up to the first dot after its last slash; the
+    whole name when there is none)."""
+    slash = function.rfind("/")
+    dot = function.find(".", slash + 1)
+    return function if dot < 0 else function[:dot]
+
+
 def print_name(name: str, *, nested_generics: bool = True) -> str:
     """``runtime.printFuncName``: ``panic`` for runtime.gopanic, generic
     shapes elided."""

@@ -239,14 +239,14 @@ class _Eval(Evaluator[Operand]):
         return value_of_variable(self.ctx, v) if v is not None else None
 
     def global_(self, name: str) -> Value | None:
-        from dapcore.govalues.framevalues import _package_of
+        from dapcore.gobin.pclntab import package_of
         from dapcore.govalues.pkgvars import global_value
 
         if "." in name:
             candidates = [name]
         else:
             function = self.report.stack(self.report._g(self.goid)).frames[self.frame].function
-            candidates = [f"{_package_of(function)}.{name}", f"main.{name}"]
+            candidates = [f"{package_of(function)}.{name}", f"main.{name}"]
         for c in dict.fromkeys(candidates):
             g = global_value(self.report.proc, c, self.ctx)
             if g is not None:

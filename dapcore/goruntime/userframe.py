@@ -15,18 +15,12 @@ from functools import lru_cache
 from typing import Protocol
 
 from dapcore.gobin.buildinfo import BuildInfo
+from dapcore.gobin.pclntab import package_of
 from dapcore.goruntime.crash import Crash
 from dapcore.goruntime.traceback import printed_frames
 from dapcore.goruntime.unwind import Frame
 
-__all__ = ["is_user_function", "landing_frame", "main_module", "package_of", "top_user_frame"]
-
-
-def package_of(function: str) -> str:
-    """``github.com/a/b.(*T).M`` → ``github.com/a/b``; ``main.f`` → ``main``."""
-    slash = function.rfind("/")
-    dot = function.find(".", slash + 1)
-    return function if dot < 0 else function[:dot]
+__all__ = ["is_user_function", "landing_frame", "main_module", "top_user_frame"]
 
 
 class _Built(Protocol):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dapcore.errors import DapcoreError
+from dapcore.gobin.pclntab import package_of
 from dapcore.govalues.pkgvars import global_value
 from dapcore.govalues.values import Value, ValueContext, value_of_variable
 from dapcore.govalues.variables import FrameVariables, frame_registers
@@ -54,19 +55,12 @@ def lookup(report: Engine, goid: int, frame: int, name: str,
     candidates = [name]
     if "." not in name:
         function = report.stack(report._g(goid)).frames[frame].function
-        candidates = [f"{_package_of(function)}.{name}", f"main.{name}"]
+        candidates = [f"{package_of(function)}.{name}", f"main.{name}"]
     for c in candidates:
         g = global_value(report.proc, c, ctx)
         if g is not None:
             return g
     raise DapcoreError(f"could not find symbol value for {name}")
-
-
-def _package_of(function: str) -> str:
-    """``net/http.(*Client).Do`` → ``net/http``."""
-    slash = function.rfind("/")
-    dot = function.find(".", slash + 1)
-    return function[:dot] if dot >= 0 else function
 
 
 def value_json(v: Value, kind: str | None = None, depth: int = 1) -> dict[str, Any]:
