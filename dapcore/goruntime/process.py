@@ -63,6 +63,9 @@ class Process:
                 "memory cannot be read (was ulimit -c too small?)")
         self.warnings.extend(check_core(self.core))
         self.warnings.extend(self.memory.problems)
+        # The function each gowrap wrapper's code calls, by wrapper entry
+        # (link-time): see dapcore.goruntime.traceback.go_statement_function.
+        self.wrapped_functions: dict[int, str | None] = {}
 
     @property
     def go_version(self) -> str:

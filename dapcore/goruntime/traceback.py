@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dapcore.errors import DapcoreError
@@ -59,7 +58,11 @@ def go_statement_function(proc: Process, g: Goroutine) -> str | None:
     name = start_function(proc, g)
     if name is None or not _GOWRAP.search(name):
         return name
-    return _wrapped(proc.pclntab, proc.exe, g.start_pc - proc.bias) or name
+    entry = g.start_pc - proc.bias
+    memo = proc.wrapped_functions
+    if entry not in memo:
+        memo[entry] = _wrapped(proc.pclntab, proc.exe, entry)
+    return memo[entry] or name
 
 
 def goroutine_name(proc: Process, g: Goroutine) -> str | None:
@@ -71,7 +74,6 @@ def goroutine_name(proc: Process, g: Goroutine) -> str | None:
     return "main.main" if fn == "runtime.main" else fn
 
 
-@lru_cache(maxsize=256)
 def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
     f = pclntab.func_at(entry)
     if f is None or not 0 < f.end - f.entry <= 4096:
