@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from dapcore.dwarf.constants import AT_GO_CLOSURE_OFFSET, AT_NAME
+from dapcore.dwarf.constants import AT_GO_CLOSURE_OFFSET, AT_NAME, TAG_SUBPROGRAM
+from dapcore.dwarf.dies import Die
 from dapcore.dwarf.reader import Dwarf
 from dapcore.elf.executable import Executable
 from dapcore.gobin.pclntab import PCLnTab
@@ -53,6 +54,17 @@ def _ids(specs: list[FixtureSpec]) -> list[str]:
     return [s.id for s in specs]
 
 
+def _subprograms(d: Dwarf) -> list[tuple[int, Die]]:
+    """Every top-level subprogram with code and its lowest link-time pc,
+    unit by unit, in pc order."""
+    out: list[tuple[int, Die]] = []
+    for u in d.units:
+        subs = [(min(lo for lo, _ in rs), c) for c in d.children(d.top(u))
+                if c.tag == TAG_SUBPROGRAM and (rs := d.ranges(c))]
+        out += sorted(subs, key=lambda s: (s[0], s[1].offset))
+    return out
+
+
 @cache
 def _layouts(binary: Path) -> tuple[dict[str, Layout], dict[str, Layout]]:
     """Per closure function: (the layout the code gives, the layout the
@@ -69,7 +81,7 @@ def _layouts(binary: Path) -> tuple[dict[str, Layout], dict[str, Layout]]:
     def norm(caps: list[Capture] | None) -> Layout:
         return tuple((c.name, c.offset, c.by_pointer, c.type.name) for c in caps or ())
 
-    for lo, sub in d.subprograms():
+    for lo, sub in _subprograms(d):
         name = d.attr(sub, AT_NAME)
         if not isinstance(name, str) or not _CLOSURE.search(name):
             continue

@@ -300,7 +300,7 @@ def test_subprogram_of_every_function(spec: FixtureSpec, fixture: Fixture) -> No
         return original(pos, unit)
 
     d.dies.skip_children = counting  # type: ignore[method-assign]
-    assert d.unit_for_pc(0) is None
+    assert d.pcindex.unit_for_pc(0) is None
     assert not calls, "indexing the units walked DIEs"
     tab = PCLnTab.from_executable(exe)
     missing, wrong = [], []

@@ -22,7 +22,7 @@ from dapcore.errors import NoDwarf
 from dapcore.gobin import symbols as globals_mod
 from dapcore.gobin.moduledata import find_symbols
 from dapcore.gobin.pclntab import PCLnTab
-from dapcore.gobin.symbols import find_runtime_globals
+from dapcore.gobin.symbols import explain
 from dapcore.goruntime.traceback import (
     created_by,
     go_statement_function,
@@ -166,7 +166,7 @@ def test_runtime_globals_found_without_symbols(spec: FixtureSpec, fixture: Fixtu
     try:
         expected = find_symbols(exe, GLOBALS)
         assert sorted(expected) == sorted(GLOBALS)
-        found = find_runtime_globals(exe, PCLnTab.from_executable(exe, use_symbols=False))
+        found = explain(exe, PCLnTab.from_executable(exe, use_symbols=False))[0]
         assert found == expected
     finally:
         exe.close()

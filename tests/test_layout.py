@@ -214,7 +214,7 @@ def test_byte_search_agrees_with_walking(minor: str, monkeypatch: pytest.MonkeyP
     d = L._Dwarf(exe)
     names = [n for s in SPECS for n in s.dwarf_names]
     fast = {n: x.offset for n in names if (x := d.find_struct(n))}
-    assert fast == {n: x.offset for n, x in d.find_by_walking(L._TAG_STRUCT, names).items()}
+    assert fast == {n: x.offset for n, x in d.names.find_by_walking(L._TAG_STRUCT, names).items()}
     fast_layout = dwarf_layout(exe, tc.version)
     monkeypatch.setattr(NameIndex, "has_inline_names", lambda self, tag: False)
     _assert_same_layout(dwarf_layout(exe, tc.version), fast_layout)

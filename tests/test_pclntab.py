@@ -211,7 +211,8 @@ class Checker:
         for f in self.tab.funcs():
             if not (_runtime_hides(f.name) or self.tab.func_kind(f) == "wrapper"):
                 continue
-            for idx, start, _end in self.tab.pcdata_table(f, PCDATA_INLTREEINDEX):
+            inltree = self.tab.table(self.tab.pcdata_offset(f, PCDATA_INLTREEINDEX))
+            for idx, start, _end in inltree:
                 if idx < 0:
                     continue
                 got = self.tab.frames_at(f.entry + start)

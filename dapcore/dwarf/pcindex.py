@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections.abc import Iterator
 
 from dapcore.dwarf.constants import (
     TAG_COMPILE_UNIT,
@@ -141,17 +140,6 @@ class PCIndex:
         table = ([s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans])
         self.subprogram_tables[unit.offset] = table
         return table
-
-    def subprograms(self) -> Iterator[tuple[int, Die]]:
-        """Every top-level ``DW_TAG_subprogram`` with code, once each, with
-        its lowest link-time pc (scans every unit's top level)."""
-        for unit in self.dies.units:
-            starts, _ends, offsets = self._subprogram_table(unit)
-            seen: set[int] = set()
-            for lo, off in zip(starts, offsets, strict=True):
-                if off not in seen:
-                    seen.add(off)
-                    yield lo, self.dies.die(off, unit)
 
     def subprogram_at(self, pc: int) -> Die | None:
         """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``:

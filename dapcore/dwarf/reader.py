@@ -101,17 +101,9 @@ class Dwarf:
 
     # -- PC lookups, source files ---------------------------------------------------
 
-    def unit_for_pc(self, pc: int) -> Unit | None:
-        """The compile unit whose code holds link-time ``pc``."""
-        return self.pcindex.unit_for_pc(pc)
-
     def subprogram_at(self, pc: int) -> Die | None:
         """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``."""
         return self.pcindex.subprogram_at(pc)
-
-    def subprograms(self) -> Iterator[tuple[int, Die]]:
-        """Every top-level subprogram with code and its lowest link-time pc."""
-        return self.pcindex.subprograms()
 
     def inline_chain(self, scope: Die, pc: int) -> list[Die]:
         """The inlined calls holding link-time ``pc`` in ``scope``, outermost first."""
@@ -158,7 +150,3 @@ class Dwarf:
                       within: Unit | None = None) -> Die | None:
         """The DIE of ``tag`` named ``name`` (see :meth:`NameIndex.find_by_bytes`)."""
         return self.names.find_by_bytes(tag, name, accept, within)
-
-    def find_by_walking(self, tag: int, names: Iterable[str]) -> dict[str, Die]:
-        """Named DIEs found by walking their packages' units."""
-        return self.names.find_by_walking(tag, names)

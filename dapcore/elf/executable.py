@@ -168,11 +168,6 @@ class Executable:
         return None
 
     @cached_property
-    def gnu_build_id(self) -> str | None:
-        """The ELF NT_GNU_BUILD_ID as hex (Go writes one when linking externally)."""
-        return self._note_desc(".note.gnu.build-id", 3, b"GNU\0")
-
-    @cached_property
     def go_build_id(self) -> str | None:
         """The Go build ID (``.note.go.buildid``), e.g. ``abc/def/ghi/jkl``."""
         desc = self._note_desc(".note.go.buildid", 4, b"Go\0\0")

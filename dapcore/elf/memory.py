@@ -219,9 +219,6 @@ class AddressSpace:
     def u8(self, addr: int) -> int:
         return self.read(addr, 1)[0]
 
-    def u16(self, addr: int) -> int:
-        return struct.unpack("<H", self.read(addr, 2))[0]
-
     def u32(self, addr: int) -> int:
         return struct.unpack("<I", self.read(addr, 4))[0]
 
@@ -231,23 +228,11 @@ class AddressSpace:
     def u64(self, addr: int) -> int:
         return struct.unpack("<Q", self.read(addr, 8))[0]
 
-    def i64(self, addr: int) -> int:
-        return struct.unpack("<q", self.read(addr, 8))[0]
-
     def ptr(self, addr: int) -> int:
         return self.u64(addr) if self.ptr_size == 8 else self.u32(addr)
 
     def uint(self, addr: int, size: int) -> int:
         return int.from_bytes(self.read(addr, size), "little")
-
-    def cstring(self, addr: int, limit: int = 4096) -> str:
-        out = bytearray()
-        while len(out) < limit:
-            chunk = self.read(addr + len(out), 1)
-            if chunk == b"\0":
-                break
-            out += chunk
-        return out.decode(errors="replace")
 
     def go_string(self, addr: int, limit: int = 1 << 20) -> str:
         """A Go string header ``{ptr, len}`` at ``addr``, decoded (cut at ``limit``)."""

@@ -45,23 +45,6 @@ class BuildInfo:
         except (IndexError, ValueError):
             return 0, 0
 
-    @property
-    def trimpath(self) -> bool:
-        return self.settings.get("-trimpath") == "true"
-
-    @property
-    def cgo(self) -> bool | None:
-        v = self.settings.get("CGO_ENABLED")
-        return None if v is None else v == "1"
-
-    @property
-    def goarch(self) -> str | None:
-        return self.settings.get("GOARCH")
-
-    @property
-    def vcs_revision(self) -> str | None:
-        return self.settings.get("vcs.revision")
-
 
 def read_buildinfo(exe: Executable) -> BuildInfo:
     """Parse the executable's build info; :class:`ExecutableError` when it is

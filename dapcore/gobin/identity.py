@@ -4,7 +4,6 @@ because reading a core through the wrong binary gives confident nonsense."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from dapcore.elf.core import AT_ENTRY, CoreFile
 from dapcore.elf.executable import Executable
@@ -68,12 +67,3 @@ def _go_build_id(page: bytes) -> str | None:
     m = _GO_NOTE.search(page)
     return m.group(1).decode() if m else None
 
-
-def describe_executable(core: CoreFile) -> str:
-    """A short name of the executable the core says it ran, for messages."""
-    path = executable_path_in_core(core)
-    if path:
-        return path
-    if core.psinfo:
-        return core.psinfo.fname
-    return Path(core.path).name

@@ -448,11 +448,6 @@ class PCLnTab:
             return 0
         return self._u32(f.record + self._rec.size + 4 * table)
 
-    def pcdata_table(self, f: Func, table: int) -> PCValueTable:
-        """The whole decoded PCDATA table ``table`` of ``f`` (runs of pc
-        offsets from the entry); empty when absent."""
-        return self._table(self.pcdata_offset(f, table))
-
     def funcdata(self, f: Func, index: int) -> int | None:
         """Link-time address of FUNCDATA ``index`` of ``f``, None if absent."""
         if index >= f.nfuncdata or index < 0:
@@ -592,9 +587,6 @@ class PCLnTab:
     def is_spwrite(self, f: Func) -> bool:
         """``f`` writes SP arbitrarily: unwinding through it is unsafe."""
         return bool(f.flag & funcid.FLAG_SPWRITE)
-
-    def is_asm(self, f: Func) -> bool:
-        return bool(f.flag & funcid.FLAG_ASM)
 
 
 _KIND_BY_NAME: dict[str, str] = {

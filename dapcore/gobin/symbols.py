@@ -228,14 +228,6 @@ def _moduledata(exe: Executable, pclntab: PCLnTab) -> dict[str, int]:
     return {"runtime.firstmoduledata": md.addr}
 
 
-def find_runtime_globals(exe: Executable, pclntab: PCLnTab) -> dict[str, int]:
-    """Link-time addresses of ``runtime.allgs``, ``runtime.allglen``,
-    ``runtime.allm`` and ``runtime.firstmoduledata``, found without symbols.
-    A global that cannot be found with certainty is left out (:func:`explain`
-    says why)."""
-    return explain(exe, pclntab)[0]
-
-
 def explain(exe: Executable, pclntab: PCLnTab) -> tuple[dict[str, int], dict[str, str]]:
     """The globals found and, for each one not found, why not."""
     if exe.machine != "EM_X86_64":
