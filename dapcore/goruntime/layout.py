@@ -633,6 +633,8 @@ def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) 
 
 
 def _tables() -> Mapping[str, Mapping[str, object]]:
+    # Heavy (a generated table of every release's layouts, ~2,900 lines): imported
+    # on first use: a binary with DWARF needs it only as a fallback.
     from dapcore.goruntime.layout_tables import TABLES
     return TABLES
 
