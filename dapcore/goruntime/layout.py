@@ -30,7 +30,8 @@ taken from the executable itself:
   ``runtime.sigcontext``, ``runtime.mcontext``, ``runtime.stackt``): Go's
   DWARF never holds them (the runtime only converts pointers to them); they
   are the kernel's ABI, declared identically in every release's
-  ``runtime/defs_linux_amd64.go``, and written out here.
+  ``runtime/defs_linux_amd64.go``, and written out by the architecture
+  (:data:`dapcore.arch.amd64.SIGNAL_DECLS`).
 
 Names are canonical across releases: ``layout.struct("runtime.itab")`` finds
 ``internal/abi.ITab`` in Go 1.23+, ``layout.struct("runtime._type").off("size")``
