@@ -11,6 +11,7 @@ from there along the fall-through path until another path joins it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from dapcore.arch.amd64_disasm import disassembler
 from dapcore.arch.descriptor import EntryBlock, Sym
@@ -23,6 +24,8 @@ _CONTEXT = "rdx"  # the closure context register of Go's ABIInternal
 _G = "r14"  # the current g (the stack check reads its stack guard)
 _BIG_FRAME = "r12"  # a large frame's stack check computes SP-N in it
 _SP = "rsp"
+_MOVES = frozenset({"mov", "movq", "movups", "movdqu", "movaps", "movupd", "movsd", "movss"})
+_WIDENING = frozenset({"movzx", "movsx", "movsxd"})
 
 
 def _family(name: str) -> str | None:
@@ -50,7 +53,7 @@ def closure_entry(code: bytes, entry: int, end: int, sp_at: Callable[[int], int]
     the frame's entry value, pclntab's pcsp; negative when unknown); None
     when the block is too long or the SP is unknown in it."""
     import capstone  # heavy: only closures of releases before Go 1.23 pay it
-    from capstone import x86
+    from capstone import x86  # heavy, as above
 
     cs = disassembler(True)
     insns = list(cs.disasm(code, entry))
@@ -62,8 +65,8 @@ def closure_entry(code: bytes, entry: int, end: int, sp_at: Callable[[int], int]
     targets.discard(entry)  # morestack jumps back to the entry
 
     regs: dict[str, Sym] = {_CONTEXT: ("clo",)}
-    slots: dict[int, Sym] = {}
     first: dict[int, Sym | None] = {}
+    run = _Run(regs, {}, first)
     before: dict[int, dict[str, Sym]] = {}
     start: int | None = None
     prev_cmp_r14 = False
@@ -99,7 +102,8 @@ def closure_entry(code: bytes, entry: int, end: int, sp_at: Callable[[int], int]
         sp = sp_at(pc)
         if sp < 0:
             return None
-        _step(ins, regs, slots, first, sp, window)
+        run.name, run.sp, run.fresh = ins.reg_name, sp, window
+        run.step(ins)
     if start is None:
         return None
     return EntryBlock(start, stop, before, first)
@@ -108,7 +112,7 @@ def closure_entry(code: bytes, entry: int, end: int, sp_at: Callable[[int], int]
 def _stores_outside_frame(ins: object) -> bool:
     """Whether the instruction writes memory other than the frame's stack
     slots (SP-based)."""
-    from capstone import CS_AC_WRITE, x86
+    from capstone import CS_AC_WRITE, x86  # heavy: imported where it is used
 
     for op in ins.operands:  # type: ignore[attr-defined]
         if op.type == x86.X86_OP_MEM and op.access & CS_AC_WRITE:
@@ -118,41 +122,49 @@ def _stores_outside_frame(ins: object) -> bool:
     return False
 
 
-def _step(ins: object, regs: dict[str, Sym], slots: dict[int, Sym],
-          first: dict[int, Sym | None], sp: int, fresh: bool) -> None:
-    """Run one instruction symbolically (``fresh``: loads from the closure
-    object are the captures' loads)."""
-    from capstone import CS_AC_WRITE, x86
+class _Run:
+    """What registers and stack slots hold while the entry block runs, and
+    the instruction being run (its register namer, the SP offset at it and
+    whether loads from the closure object are still the captures' loads)."""
 
-    mn: str = ins.mnemonic  # type: ignore[attr-defined]
-    ops = list(ins.operands)  # type: ignore[attr-defined]
-    name = ins.reg_name  # type: ignore[attr-defined]
+    def __init__(self, regs: dict[str, Sym], slots: dict[int, Sym],
+                 first: dict[int, Sym | None]) -> None:
+        self.regs = regs
+        self.slots = slots
+        self.first = first
+        self.name: Callable[[int], str] = str
+        self.sp = 0
+        self.fresh = True
 
-    def slot_of(op: object) -> int | None:
-        m = op.mem  # type: ignore[attr-defined]
-        if m.index != 0 or m.segment != 0 or m.base == 0 or name(m.base) != _SP:
+    def slot_of(self, op: Any) -> int | None:
+        """The CFA-relative stack slot an SP-based memory operand names."""
+        m = op.mem
+        if m.index != 0 or m.segment != 0 or m.base == 0 or self.name(m.base) != _SP:
             return None
-        return m.disp - _PTR - sp  # relative to the CFA
+        return m.disp - _PTR - self.sp  # relative to the CFA
 
-    def kill_slots(rel: int, size: int) -> None:
-        for k in [k for k in slots if k < rel + size and rel < k + 16]:
-            del slots[k]
+    def kill_slots(self, rel: int, size: int) -> None:
+        for k in [k for k in self.slots if k < rel + size and rel < k + 16]:
+            del self.slots[k]
 
-    def value_of(op: object) -> Sym | None:
-        size = op.size  # type: ignore[attr-defined]
-        if op.type == x86.X86_OP_REG:  # type: ignore[attr-defined]
-            fam = _family(name(op.reg))  # type: ignore[attr-defined]
-            v = regs.get(fam) if fam else None
+    def value_of(self, op: Any) -> Sym | None:
+        """What operand ``op`` holds, when it is bytes of the closure object."""
+        from capstone import x86  # heavy: imported where it is used
+
+        size = op.size
+        if op.type == x86.X86_OP_REG:
+            fam = _family(self.name(op.reg))
+            v = self.regs.get(fam) if fam else None
             if v is None:
                 return None
             if v[0] == "field" and size <= v[2]:
                 return ("field", v[1], size, v[3])
             return v if size == _PTR else None
-        if op.type != x86.X86_OP_MEM:  # type: ignore[attr-defined]
+        if op.type != x86.X86_OP_MEM:
             return None
-        rel = slot_of(op)
+        rel = self.slot_of(op)
         if rel is not None:
-            v = slots.get(rel)
+            v = self.slots.get(rel)
             if v is None:
                 return None
             if v[0] == "clo":
@@ -160,25 +172,24 @@ def _step(ins: object, regs: dict[str, Sym], slots: dict[int, Sym],
             if v[0] == "field" and size <= v[2]:
                 return ("field", v[1], size, False)  # copied back: not evidence
             return None
-        m = op.mem  # type: ignore[attr-defined]
+        m = op.mem
         if m.index != 0 or m.base == 0:
             return None
-        fam = _family(name(m.base))
-        base = regs.get(fam) if fam else None
+        fam = _family(self.name(m.base))
+        base = self.regs.get(fam) if fam else None
         if base is None:
             return None
         if base[0] == "clo":
-            return ("field", m.disp, size, fresh)
+            return ("field", m.disp, size, self.fresh)
         if base[0] == "addr":
-            return ("field", base[1] + m.disp, size, fresh)
+            return ("field", base[1] + m.disp, size, self.fresh)
         return None
 
-    def store(op: object, v: Sym | None) -> None:
-        rel = slot_of(op)
+    def store(self, op: Any, v: Sym | None) -> None:
+        rel = self.slot_of(op)
         if rel is None:
             return
-        size = op.size  # type: ignore[attr-defined]
-        kill_slots(rel, size)
+        self.kill_slots(rel, op.size)
         parts: list[tuple[int, Sym | None]]
         if v is not None and v[0] == "field" and v[2] == 16:
             parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
@@ -186,53 +197,56 @@ def _step(ins: object, regs: dict[str, Sym], slots: dict[int, Sym],
             parts = [(rel, v)]
         for k, pv in parts:
             if pv is not None:
-                slots[k] = pv
-            first.setdefault(k, pv)
+                self.slots[k] = pv
+            self.first.setdefault(k, pv)
 
-    if mn == "call":
-        regs.clear()
-        return
-    if mn in ("mov", "movq", "movups", "movdqu", "movaps", "movupd", "movsd", "movss") \
-            and len(ops) == 2:
-        dst, src = ops
-        v = value_of(src)
-        if dst.type == x86.X86_OP_REG:
-            fam = _family(name(dst.reg))
-            if fam:
-                regs.pop(fam, None)
-                if v is not None:
-                    regs[fam] = v
-        elif dst.type == x86.X86_OP_MEM:
-            store(dst, v)
-        return
-    if mn in ("movzx", "movsx", "movsxd") and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        # A small capture widened on load: the register's low bytes are it.
-        v = value_of(ops[1])
-        fam = _family(name(ops[0].reg))
+    def set_register(self, reg: int, v: Sym | None) -> None:
+        """Register ``reg`` (any part of it) now holds ``v`` (None: unknown)."""
+        fam = _family(self.name(reg))
         if fam:
-            regs.pop(fam, None)
-            if v is not None and v[0] == "field":
-                regs[fam] = v
-        return
-    if mn == "lea" and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        fam = _family(name(ops[0].reg))
-        m = ops[1].mem
-        base = regs.get(_family(name(m.base)) or "") if m.base and not m.index else None
-        if fam:
-            regs.pop(fam, None)
+            self.regs.pop(fam, None)
+            if v is not None:
+                self.regs[fam] = v
+
+    def step(self, ins: Any) -> None:
+        """Run one instruction symbolically."""
+        from capstone import CS_AC_WRITE, x86  # heavy: imported where it is used
+
+        mn: str = ins.mnemonic
+        ops = list(ins.operands)
+        regs = self.regs
+        if mn == "call":
+            regs.clear()
+            return
+        if mn in _MOVES and len(ops) == 2:
+            dst, src = ops
+            v = self.value_of(src)
+            if dst.type == x86.X86_OP_REG:
+                self.set_register(dst.reg, v)
+            elif dst.type == x86.X86_OP_MEM:
+                self.store(dst, v)
+            return
+        if mn in _WIDENING and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
+            # A small capture widened on load: the register's low bytes are it.
+            v = self.value_of(ops[1])
+            self.set_register(ops[0].reg, v if v is not None and v[0] == "field" else None)
+            return
+        if mn == "lea" and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
+            m = ops[1].mem
+            base = regs.get(_family(self.name(m.base)) or "") if m.base and not m.index else None
+            addr: Sym | None = None
             if base is not None and base[0] == "clo":
-                regs[fam] = ("addr", m.disp)
+                addr = ("addr", m.disp)
             elif base is not None and base[0] == "addr":
-                regs[fam] = ("addr", base[1] + m.disp)
-        return
-    _read, written = ins.regs_access()  # type: ignore[attr-defined]
-    for r in written:
-        fam = _family(name(r))
-        if fam:
-            regs.pop(fam, None)
-    for op in ops:
-        if op.type == x86.X86_OP_MEM and op.access & CS_AC_WRITE:
-            rel = slot_of(op)
-            if rel is not None:
-                kill_slots(rel, op.size)
-                first.setdefault(rel, None)
+                addr = ("addr", base[1] + m.disp)
+            self.set_register(ops[0].reg, addr)
+            return
+        _read, written = ins.regs_access()
+        for r in written:
+            self.set_register(r, None)
+        for op in ops:
+            if op.type == x86.X86_OP_MEM and op.access & CS_AC_WRITE:
+                rel = self.slot_of(op)
+                if rel is not None:
+                    self.kill_slots(rel, op.size)
+                    self.first.setdefault(rel, None)

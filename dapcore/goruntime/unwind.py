@@ -13,6 +13,12 @@ inlined calls from the inline tree); DWARF is never needed. Starting points:
 A PC is a return address except at the top of a thread's stack and above an
 injected call (``sigpanic``, ``asyncPreempt``), where it is the trapping
 instruction itself; lines are looked up at ``pc − 1`` otherwise.
+
+What is the instruction set's comes from the process's architecture
+(``proc.arch``): the signal frame's layout and whether a return address
+follows a call. The frame convention is the one of architectures that push
+the return address (it is read at CFA − 8); a link-register architecture is
+refused until its unwind is written (arm64: issue #14).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dapcore.errors import UnreadableMemory
+from dapcore.errors import UnreadableMemory, UnsupportedError
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
 
 if TYPE_CHECKING:
@@ -110,6 +116,8 @@ class Unwinder:
         self.bias = proc.bias
         self.mem = proc.memory
         self.arch = proc.arch
+        if not self.arch.return_address_on_stack:
+            raise UnsupportedError(f"unwinding {self.arch.name} stacks is not supported yet")
         # Per run-time PC: what the loop needs about its function (None
         # outside Go code); per symbolised PC: its logical frames as Frame
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
