@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from dapcore.arch.amd64 import SIGNAL_DECLS
 from dapcore.dwarf.names import NameIndex
 from dapcore.dwarf.sections import debug_section
 from dapcore.elf.executable import Executable
@@ -291,7 +292,7 @@ def test_signal_frames_match_the_runtime_sources(minor: str) -> None:
     tc = next(t for t in TOOLCHAINS if t.minor == minor)
     src = (tc.goroot / "src" / "runtime" / "defs_linux_amd64.go").read_text()
     decls = _go_struct_decls(src)
-    for name, fields in L.AMD64_SIGNAL_DECLS.items():
+    for name, fields in SIGNAL_DECLS.items():
         assert decls[name] == fields, name
     uc = table_layout(minor).struct("runtime.ucontext")
     # Offsets the kernel ABI fixes (arch/x86/include/uapi/asm/sigcontext.h).

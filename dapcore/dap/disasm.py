@@ -30,8 +30,6 @@ class Listing:
 
 def listing(proc: Process, pc: int) -> Listing | None:
     """The disassembly of the function holding run-time ``pc`` (None: no function)."""
-    import capstone
-
     tab = proc.pclntab
     f = tab.func_at(pc - proc.bias)
     if f is None:
@@ -41,7 +39,7 @@ def listing(proc: Process, pc: int) -> Listing | None:
         code = proc.memory.read(start, f.end - f.entry)
     except DapcoreError as exc:
         return Listing(f"// {f.name}: the code is not readable ({exc})\n")
-    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    cs = proc.arch.disassembler(False)
     out = [f"// {f.name}: source file not found on this machine; disassembly follows",
            f"// {start:#x} … {start + len(code):#x}", ""]
     result = Listing("")

@@ -43,8 +43,6 @@ def read_memory(proc: Process, addr: int, count: int) -> dict[str, Any]:
 
 
 def _function_insns(proc: Process, pc: int) -> list[Any]:
-    import capstone
-
     f = proc.pclntab.func_at(pc - proc.bias)
     if f is None:
         return []
@@ -53,8 +51,7 @@ def _function_insns(proc: Process, pc: int) -> list[Any]:
         code = proc.memory.read(start, f.end - f.entry)
     except UnreadableMemory:
         return []
-    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    return list(cs.disasm(code, start))
+    return list(proc.arch.disassembler(False).disasm(code, start))
 
 
 def disassemble(proc: Process, addr: int, instruction_offset: int, count: int,

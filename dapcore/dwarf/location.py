@@ -25,7 +25,7 @@ link-time: the context's ``bias`` moves them to run time (PIE).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -33,25 +33,15 @@ from dapcore.dwarf.leb128 import sleb, uleb
 from dapcore.errors import DapcoreError, UnreadableMemory
 
 __all__ = [
-    "AMD64_REGISTERS",
     "Context",
     "Location",
     "LocationError",
     "Memory",
     "Piece",
     "bare_register",
-    "dwarf_registers",
     "evaluate",
     "register_name",
 ]
-
-# DWARF register numbers of amd64 (System V psABI, Figure 3.36).
-AMD64_REGISTERS: tuple[str, ...] = (
-    "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip",
-    *(f"xmm{i}" for i in range(16)),
-)
-_AMD64_NUMBERS = {name: i for i, name in enumerate(AMD64_REGISTERS)}
 
 MEMORY: Literal["memory"] = "memory"
 REGISTER: Literal["register"] = "register"
@@ -60,15 +50,11 @@ UNAVAILABLE: Literal["unavailable"] = "unavailable"
 PieceKind = Literal["memory", "register", "implicit", "unavailable"]
 
 
-def register_name(number: int) -> str:
-    """The amd64 name of DWARF register ``number`` (``r17`` when unknown)."""
-    return AMD64_REGISTERS[number] if 0 <= number < len(AMD64_REGISTERS) else f"r{number}"
-
-
-def dwarf_registers(values: Mapping[str, int]) -> dict[int, int]:
-    """Register values by amd64 name (as :class:`dapcore.arch.registers.Registers`
-    holds them) → by DWARF number."""
-    return {_AMD64_NUMBERS[n]: v for n, v in values.items() if n in _AMD64_NUMBERS}
+def register_name(number: int, names: Sequence[str] = ()) -> str:
+    """The name of DWARF register ``number`` among ``names`` (the
+    architecture's :attr:`dapcore.arch.Arch.dwarf_regs`); ``#N`` when it has
+    none."""
+    return names[number] if 0 <= number < len(names) else f"#{number}"
 
 
 class LocationError(DapcoreError):
@@ -305,6 +291,7 @@ class Context:
     address_index: Callable[[int], int] | None = None
     addr_size: int = 8
     register_sizes: Mapping[int, int] = field(default_factory=dict)  # bytes; default 8
+    register_names: Sequence[str] = ()  # DWARF number → name, for messages
 
 
 _MASK = (1 << 64) - 1
@@ -398,7 +385,8 @@ class _Evaluator:
     def register_value(self, r: int) -> int:
         if r in self.ctx.registers:
             return self.ctx.registers[r]
-        raise _Unavailable(f"needs register {register_name(r)}, not saved in this frame")
+        raise _Unavailable(f"needs register {register_name(r, self.ctx.register_names)}, "
+                           "not saved in this frame")
 
     def read_word(self, addr: int, size: int) -> int:
         mem = self.ctx.memory
@@ -422,7 +410,7 @@ class _Evaluator:
         if ctx.frame_base_expr is not None:
             fb = evaluate(ctx.frame_base_expr, Context(
                 ctx.cfa, ctx.registers, ctx.memory, ctx.bias, None, None, ctx.address_index,
-                ctx.addr_size, ctx.register_sizes))
+                ctx.addr_size, ctx.register_sizes, ctx.register_names))
             if len(fb.pieces) == 1:
                 p = fb.pieces[0]
                 if p.kind == MEMORY and p.address is not None:
@@ -454,7 +442,8 @@ class _Evaluator:
                 val = (ctx.registers[reg] & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
                 return Piece(REGISTER, size, register=reg, value=val)
             return Piece(UNAVAILABLE, size, register=reg,
-                         why=f"in register {register_name(reg)}, not saved in this frame")
+                         why=f"in register {register_name(reg, ctx.register_names)}, "
+                              "not saved in this frame")
         if self.implicit is not None:
             return Piece(IMPLICIT, size, value=self.implicit)
         if self.stack_value:

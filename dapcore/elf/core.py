@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dapcore.arch.registers import ARCHES, Arch, Registers
+from dapcore.arch import ARCHES, Arch, Registers, refusal
 from dapcore.elf.files import NotRegularFile, open_regular
 from dapcore.errors import CoreFormatError, UnsupportedError
 
@@ -139,7 +139,7 @@ def open_core(path: str | Path) -> CoreFile:
         raise CoreFormatError(f"the core {path} is {kind} (ELF type {etype}), not a core dump")
     arch = ARCHES.get(machine)
     if arch is None:
-        raise UnsupportedError(f"{path}: cores of ELF machine {machine} are not supported")
+        raise UnsupportedError(f"{path}: {refusal(machine, 'cores')}")
     if phnum == PN_XNUM:  # the real count is in section header 0
         if shoff + 64 > size:
             raise CoreFormatError(f"the core {path} is truncated before its section header")

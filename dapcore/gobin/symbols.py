@@ -2,8 +2,9 @@
 
 Without ``.symtab`` nothing names ``runtime.allgs``, ``runtime.allglen`` or
 ``runtime.allm``; but the functions that write them are still listed in the
-pclntab, and their machine code addresses the variables RIP-relative. Three
-small functions are disassembled (capstone, amd64):
+pclntab, and their machine code addresses the variables PC-relative. Three
+small functions are disassembled (by the architecture: on amd64,
+:mod:`dapcore.arch.amd64_refs`):
 
 - ``runtime.allgadd`` (``allgs = append(allgs, gp)`` …
   ``atomic.Storeuintptr(&allglen, uintptr(len(allgs)))``): ``allgs`` is the
@@ -29,11 +30,11 @@ link-time addresses; :func:`verify` checks the finds against a core.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from dapcore.arch import lookup
+from dapcore.arch.descriptor import CodeRefs
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace
 from dapcore.errors import DapcoreError, UnreadableMemory
@@ -48,7 +49,7 @@ SOURCES: dict[str, str] = {
     "runtime.firstmoduledata": "the pclntab",
 }
 
-# Functions that store their second argument (rbx) at their first (rax):
+# Functions that store their second argument at their first:
 # atomicstorep itself when not inlined (-N -l builds), and atomicwb, the
 # write barrier half of an inlined atomicstorep.
 _ATOMIC_STORE_CALLS = frozenset({
@@ -56,120 +57,26 @@ _ATOMIC_STORE_CALLS = frozenset({
     "runtime/internal/atomic.StorepNoWB", "internal/runtime/atomic.StorepNoWB",
 })
 
-_RIP = re.compile(r"\[rip(?: ([+-]) (0x[0-9a-f]+|\d+))?\]")
-_WIDTH = re.compile(r"^(byte|word|dword|qword|xmmword|ymmword) ptr ")
-_NO_WRITE = frozenset({"cmp", "test", "push", "jmp", "ret", "nop", "ud2"})
-_GPR = ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp")
-
-
-def _canonical_registers() -> dict[str, str]:
-    """Every name of a general-purpose register part → its 64-bit name."""
-    out: dict[str, str] = {}
-    for r in _GPR:
-        full = "r" + r
-        for name in (full, "e" + r, r):
-            out[name] = full
-    for low in ("al", "bl", "cl", "dl", "sil", "dil", "bpl", "spl", "ah", "bh", "ch", "dh"):
-        out[low] = "r" + (low[0] + "x" if low[1] in "lh" and len(low) == 2 else low[:2])
-    for n in range(8, 16):
-        for suffix in ("", "d", "w", "b"):
-            out[f"r{n}{suffix}"] = f"r{n}"
-    return out
-
-
-_REG = _canonical_registers()
-
-
-@dataclass(frozen=True, slots=True)
-class _Ref:
-    """One RIP-relative operand: what the instruction did with the address."""
-
-    target: int
-    kind: str  # "lea", "load" (mov reg, [X]), "store" (mov [X], …), "other"
-    width: str  # "qword", "dword", … ("" for lea)
-
-
-@dataclass(slots=True)
-class _Code:
-    """What one function does with RIP-relative addresses."""
-
-    refs: list[_Ref]
-    # (address stored to, where the stored value was loaded from, or None)
-    atomic_stores: list[tuple[int, int | None]]
-
 
 class NotFound(DapcoreError):
     """The runtime's code does not show where a global lives."""
 
 
-def _disassemble(exe: Executable, pclntab: PCLnTab, name: str) -> _Code | None:
-    """RIP-relative references and atomic stores of function ``name`` (None
+def _disassemble(exe: Executable, pclntab: PCLnTab, name: str) -> CodeRefs | None:
+    """PC-relative references and atomic stores of function ``name`` (None
     when the pclntab has no such function)."""
     f = pclntab.func_by_name(name)
     if f is None or f.end <= f.entry:
         return None
-    import capstone  # a few ms to import: only stripped binaries pay it
-
-    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    arch = lookup(exe.machine)
+    assert arch is not None  # explain() checked
     code = exe.read_static(f.entry, f.end - f.entry)
-    refs: list[_Ref] = []
-    stores: list[tuple[int, int | None]] = []
-    # What a register holds, as far as straight-line code shows it:
-    # ("addr", X) after lea reg, [rip+X]; ("load", X) after mov reg, [rip+X].
-    regs: dict[str, tuple[str, int]] = {}
-    for addr, size, mnemonic, op_str in cs.disasm_lite(code, f.entry):
-        ops = op_str.split(", ") if op_str else []
-        target = None
-        for i, op in enumerate(ops):
-            m = _RIP.search(op)
-            if m is None:
-                continue
-            disp = int(m.group(2), 0) if m.group(2) else 0
-            target = addr + size + (-disp if m.group(1) == "-" else disp)
-            w = _WIDTH.match(op)
-            if mnemonic == "lea":
-                kind = "lea"
-            elif mnemonic.startswith("mov") and len(ops) == 2:
-                kind = "store" if i == 0 else "load"
-            else:
-                kind = "other"
-            refs.append(_Ref(target, kind, w.group(1) if w else ""))
-        if mnemonic == "call":
-            callee = None
-            if ops and ops[0].startswith("0x"):
-                fn = pclntab.func_at(int(ops[0], 16))
-                callee = fn.name if fn is not None and fn.entry == int(ops[0], 16) else None
-            ptr = regs.get("rax")
-            if callee in _ATOMIC_STORE_CALLS and ptr is not None and ptr[0] == "addr":
-                val = regs.get("rbx")
-                stores.append((ptr[1], val[1] if val is not None and val[0] == "load" else None))
-            regs.clear()  # Go's ABIInternal: every register is caller-saved
-            continue
-        if mnemonic == "xchg" and len(ops) == 2 and ops[0].startswith("qword ptr [") \
-                and ops[1] in _REG:
-            base = ops[0][len("qword ptr ["):-1]
-            ptr = regs.get(_REG.get(base, ""))
-            if ptr is not None and ptr[0] == "addr":
-                val = regs.get(_REG[ops[1]])
-                stores.append((ptr[1], val[1] if val is not None and val[0] == "load" else None))
-            regs.pop(_REG[ops[1]], None)
-            continue
-        if not ops or mnemonic in _NO_WRITE or mnemonic.startswith("j"):
-            continue
-        dest = _REG.get(ops[0])
-        if dest is None:
-            continue
-        if target is not None and len(ops) == 2 and _RIP.search(ops[1]):
-            if mnemonic == "lea":
-                regs[dest] = ("addr", target)
-                continue
-            if mnemonic == "mov" and ops[1].startswith("qword ptr"):
-                regs[dest] = ("load", target)
-                continue
-        regs.pop(dest, None)
-        if mnemonic == "xchg" and len(ops) == 2 and ops[1] in _REG:
-            regs.pop(_REG[ops[1]], None)
-    return _Code(refs, stores)
+
+    def callee_at(addr: int) -> str | None:
+        fn = pclntab.func_at(addr)
+        return fn.name if fn is not None and fn.entry == addr else None
+
+    return arch.pc_relative_refs(code, f.entry, _ATOMIC_STORE_CALLS, callee_at)
 
 
 def _writable(exe: Executable) -> list[tuple[int, int]]:
@@ -230,7 +137,7 @@ def _moduledata(exe: Executable, pclntab: PCLnTab) -> dict[str, int]:
 
 def explain(exe: Executable, pclntab: PCLnTab) -> tuple[dict[str, int], dict[str, str]]:
     """The globals found and, for each one not found, why not."""
-    if exe.machine != "EM_X86_64":
+    if lookup(exe.machine) is None:
         why = f"reading {exe.machine} code is not supported"
         return {}, {name: why for name in SOURCES}
     data = _writable(exe)

@@ -18,7 +18,6 @@ from bisect import bisect_left, bisect_right
 from itertools import pairwise
 from typing import Protocol
 
-from dapcore.arch import amd64
 from dapcore.elf.core import NT_FILE, PT_LOAD, PT_NOTE, CoreFile
 from dapcore.errors import UnreadableMemory
 from dapcore.gobin.pclntab import PCLnTab
@@ -343,12 +342,12 @@ def check_threads(proc: CheckedProcess, ms: list[M]) -> None:
         if not _mapped(proc, pc) or not _mapped(proc, sp):
             found.add("threads whose pc or stack pointer is outside the process's memory",
                       f"thread {t.lwp}: pc {pc:#x}, sp {sp:#x}")
-        elif proc.core.arch.name == "amd64" and amd64.in_syscall(regs.values):
+        elif proc.arch.in_syscall(regs.values):
             try:
-                code = proc.memory.read(pc - 2, 2)
+                code = proc.memory.read(pc - proc.arch.syscall_window, proc.arch.syscall_window)
             except UnreadableMemory:
                 continue
-            if not amd64.follows_syscall(code):
+            if not proc.arch.follows_syscall(code):
                 found.add("threads stopped in a system call whose pc does not follow a "
                           "system call instruction", f"thread {t.lwp}: pc {pc:#x}")
     proc.warnings.extend(found.warnings())

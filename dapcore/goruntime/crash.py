@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 
 PANIC, FATAL, SIGNAL, SNAPSHOT, UNKNOWN = "panic", "fatal error", "signal", "snapshot", "unknown"
 
-# ucontext_t is 304 bytes on linux/amd64; the kernel's rt_sigframe puts the
-# siginfo right after it.
-_SIGINFO_AFTER_UCONTEXT = 304
 _PRINTABLE = re.compile(rb"^[\t\n\x20-\x7e\x80-\xff]+$")
 
 _SIGNAL_TEXT = {
@@ -217,13 +214,14 @@ def _string_at(proc: Process, addr: int) -> str | None:
 
 def _signal_frames(proc: Process, stack: Stack) -> list[SignalInfo]:
     out = []
+    frame = proc.arch.signal  # the kernel's signal frame: ucontext, then siginfo
     for uc in stack.signal_contexts:
         try:
-            info = uc + _SIGINFO_AFTER_UCONTEXT
+            info = uc + frame.siginfo
             signo, _errno, code = (proc.memory.i32(info), proc.memory.i32(info + 4),
                                    proc.memory.i32(info + 8))
             addr = proc.memory.u64(info + 16)
-            pc = proc.memory.u64(uc + 40 + 16 * 8)
+            pc = proc.memory.u64(uc + frame.pc)
         except UnreadableMemory:
             continue
         out.append(SignalInfo(signo, code & 0xFFFFFFFF, addr, pc))

@@ -30,7 +30,8 @@ taken from the executable itself:
   ``runtime.sigcontext``, ``runtime.mcontext``, ``runtime.stackt``): Go's
   DWARF never holds them (the runtime only converts pointers to them); they
   are the kernel's ABI, declared identically in every release's
-  ``runtime/defs_linux_amd64.go``, and written out here.
+  ``runtime/defs_linux_amd64.go``, and written out by the architecture
+  (:data:`dapcore.arch.amd64.SIGNAL_DECLS`).
 
 Names are canonical across releases: ``layout.struct("runtime.itab")`` finds
 ``internal/abi.ITab`` in Go 1.23+, ``layout.struct("runtime._type").off("size")``
@@ -53,6 +54,7 @@ from typing import Literal
 
 # The DWARF reader lives in dapcore.dwarf; the private names are the ones
 # this module (and its tests) have always used.
+from dapcore.arch import Arch, lookup, named
 from dapcore.dwarf.constants import AT_BYTE_SIZE as _AT_BYTE_SIZE
 from dapcore.dwarf.constants import AT_CONST_VALUE as _AT_CONST_VALUE
 from dapcore.dwarf.constants import AT_COUNT as _AT_COUNT
@@ -70,7 +72,6 @@ from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf, UnreadableMemory, UnsupportedError
 
 __all__ = [
-    "AMD64_SIGNAL_DECLS",
     "CONSTANT_SPECS",
     "SPECS",
     "Field",
@@ -420,88 +421,22 @@ def _constants_from_dwarf(d: _Dwarf) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------
-# Signal frames (linux/amd64): the kernel's ABI, as the runtime declares it in
-# runtime/defs_linux_amd64.go (identical in every release we know; checked by
-# the tests). Go's DWARF never holds these types (the runtime only converts
-# pointers to them), so they are written out here.
-
-_AMD64_SIGCONTEXT: tuple[tuple[str, str], ...] = (
-    *((r, "uint64") for r in ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi",
-                              "rsi", "rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip",
-                              "eflags")),
-    ("cs", "uint16"), ("gs", "uint16"), ("fs", "uint16"), ("__pad0", "uint16"),
-    ("err", "uint64"), ("trapno", "uint64"), ("oldmask", "uint64"), ("cr2", "uint64"),
-    ("fpstate", "*fpstate1"), ("__reserved1", "[8]uint64"),
-)
-_AMD64_STACKT = (("ss_sp", "*byte"), ("ss_flags", "int32"), ("pad_cgo_0", "[4]byte"),
-                 ("ss_size", "uintptr"))
-_AMD64_MCONTEXT = (("gregs", "[23]uint64"), ("fpregs", "*fpstate"),
-                   ("__reserved1", "[8]uint64"))
-_AMD64_UCONTEXT = (("uc_flags", "uint64"), ("uc_link", "*ucontext"), ("uc_stack", "stackt"),
-                   ("uc_mcontext", "mcontext"), ("uc_sigmask", "usigset"),
-                   ("__fpregs_mem", "fpstate"))
-AMD64_SIGNAL_DECLS: dict[str, tuple[tuple[str, str], ...]] = {
-    "sigcontext": _AMD64_SIGCONTEXT,
-    "stackt": _AMD64_STACKT,
-    "mcontext": _AMD64_MCONTEXT,
-    "ucontext": _AMD64_UCONTEXT,
-    "usigset": (("__val", "[16]uint64"),),
-    "fpstate": (("cwd", "uint16"), ("swd", "uint16"), ("ftw", "uint16"), ("fop", "uint16"),
-                ("rip", "uint64"), ("rdp", "uint64"), ("mxcsr", "uint32"),
-                ("mxcr_mask", "uint32"), ("_st", "[8]fpxreg"), ("_xmm", "[16]xmmreg"),
-                ("padding", "[24]uint32")),
-    "fpxreg": (("significand", "[4]uint16"), ("exponent", "uint16"), ("padding", "[3]uint16")),
-    "xmmreg": (("element", "[4]uint32"),),
-}
-_SCALARS = {"byte": 1, "uint8": 1, "int8": 1, "uint16": 2, "int16": 2, "uint32": 4, "int32": 4,
-            "uint64": 8, "int64": 8, "uintptr": 8}
+# Signal frames (linux): the kernel's ABI, declared by the architecture
+# (dapcore.arch.<goarch>.SIGNAL_DECLS, as runtime/defs_linux_<goarch>.go
+# declares it). Go's DWARF never holds these types (the runtime only converts
+# pointers to them).
 
 
-def _decl_size(t: str, decls: Mapping[str, tuple[tuple[str, str], ...]]) -> tuple[int, int]:
-    """(size, alignment) of a Go type spelled in a declaration (amd64)."""
-    if t.startswith("*"):
-        return 8, 8
-    if t.startswith("["):
-        n, elem = t[1:].split("]", 1)
-        size, align = _decl_size(elem, decls)
-        return int(n) * size, align
-    if t in _SCALARS:
-        return _SCALARS[t], _SCALARS[t]
-    return _decl_layout(t, decls)[1:]
-
-
-def _decl_layout(name: str, decls: Mapping[str, tuple[tuple[str, str], ...]]
-                 ) -> tuple[list[tuple[str, int, int, str]], int, int]:
-    """Fields (name, offset, size, type), size and alignment of a declared struct."""
-    off, align, out = 0, 1, []
-    for fname, ftype in decls[name]:
-        size, a = _decl_size(ftype, decls)
-        off = (off + a - 1) // a * a
-        out.append((fname, off, size, ftype))
-        off += size
-        align = max(align, a)
-    return out, (off + align - 1) // align * align, align
-
-
-def _signal_structs_amd64() -> dict[str, Struct]:
-    decls = AMD64_SIGNAL_DECLS
+def _signal_structs(arch: Arch | None) -> dict[str, Struct]:
+    """``runtime.ucontext`` and the other signal-frame structs of ``arch``."""
     out: dict[str, Struct] = {}
-    for name in ("sigcontext", "stackt", "mcontext", "ucontext"):
-        fields, size, _ = _decl_layout(name, decls)
-        fmap = {f: Field(f, o, s, t) for f, o, s, t in fields}
-        if name == "ucontext":
-            base = fmap["uc_stack"].offset
-            for f, o, s, t in _decl_layout("stackt", decls)[0]:
-                fmap[f"uc_stack.{f}"] = Field(f"uc_stack.{f}", base + o, s, t)
-            # The runtime reads uc_mcontext as a sigcontext; so do we.
-            base = fmap["uc_mcontext"].offset
-            for f, o, s, t in _decl_layout("sigcontext", decls)[0]:
-                fmap[f"uc_mcontext.{f}"] = Field(f"uc_mcontext.{f}", base + o, s, t)
-        out[f"runtime.{name}"] = Struct(f"runtime.{name}", size, fmap)
+    if arch is None:
+        return out
+    for name, (fields, size) in arch.signal_structs.items():
+        out[f"runtime.{name}"] = Struct(f"runtime.{name}", size,
+                                        {f: Field(f, o, sz, t) for f, o, sz, t in fields})
     return out
 
-
-_SIGNAL_AMD64 = _signal_structs_amd64()
 
 # ---------------------------------------------------------------------------
 # Wait reasons
@@ -618,8 +553,7 @@ def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) 
                     f"(Go {go_version})")
             continue
         structs[spec.name] = _struct_from_dwarf(d, spec, die)
-    if _arch(exe) == "amd64":
-        structs.update(_SIGNAL_AMD64)
+    structs.update(_signal_structs(lookup(exe.machine)))
     reasons: Iterable[str] | None = _wait_reasons_dwarf(exe, d)
     if reasons is None:  # e.g. a linker that dropped the variable's DIE
         try:
@@ -651,8 +585,7 @@ def table_layout(minor: str, go_version: str | None = None,
         structs[canonical] = Struct(name, size, {
             path: Field(*spec) for path, spec in fields.items()
         })
-    if t["arch"] == "amd64":
-        structs.update(_SIGNAL_AMD64)
+    structs.update(_signal_structs(named(str(t["arch"]))))
     reasons = _wait_reasons_symtab(exe) if exe is not None else None
     table_reasons = t["wait_reasons"]
     assert isinstance(table_reasons, tuple)

@@ -10,12 +10,13 @@ import struct
 from functools import cached_property
 from pathlib import Path
 
+from dapcore.arch import Arch, machine_text
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
 from dapcore.elf.core import CoreFile, open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
-from dapcore.errors import ExecutableError, NoDwarf, UnreadableMemory
+from dapcore.errors import ExecutableError, MismatchError, NoDwarf, UnreadableMemory
 from dapcore.gobin.buildinfo import BuildInfo, read_buildinfo
 from dapcore.gobin.identity import check_match
 from dapcore.gobin.pclntab import PCLnTab
@@ -50,8 +51,10 @@ class Process:
         self.core: CoreFile = open_core(core)
         self.exe = Executable(exe)
         self.buildinfo: BuildInfo = read_buildinfo(self.exe)
-        if self.exe.machine != "EM_X86_64" or self.core.arch.name != "amd64":
-            raise ExecutableError(f"{self.exe.path}: only linux/amd64 is supported for now")
+        self.arch: Arch = self.core.arch  # what knows the instruction set
+        if self.exe.machine != self.arch.elf_machine_name:
+            raise MismatchError(f"{self.exe.path} is an {machine_text(self.exe.machine)} "
+                                f"executable, the core is of an {self.arch.name} process")
         self.bias = load_bias(self.core, self.exe)
         self.memory = AddressSpace(self.core, self.exe, self.bias)
         if check:

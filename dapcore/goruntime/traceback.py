@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dapcore.arch import lookup
 from dapcore.errors import DapcoreError
 from dapcore.gobin.pclntab import PCLnTab, print_name
 from dapcore.goruntime.crash import FATAL, PANIC
@@ -78,9 +79,10 @@ def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
     f = pclntab.func_at(entry)
     if f is None or not 0 < f.end - f.entry <= 4096:
         return None
-    import capstone
-
-    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    arch = lookup(exe.machine)
+    if arch is None:
+        return None
+    cs = arch.disassembler(False)
     try:
         code = exe.read_static(f.entry, f.end - f.entry)
     except DapcoreError:
@@ -89,8 +91,9 @@ def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
         frames = pclntab.frames_at(addr)
         if len(frames) > 1:  # f was inlined into the wrapper
             return frames[-2].function
-        if mnemonic == "call" and op_str.startswith("0x"):
-            callee = pclntab.func_at(int(op_str, 16))
+        target = arch.direct_call_target(mnemonic, op_str)
+        if target is not None:
+            callee = pclntab.func_at(target)
             if callee is not None and not callee.name.startswith("runtime.morestack"):
                 return callee.name
     return None

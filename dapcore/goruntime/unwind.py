@@ -13,6 +13,12 @@ inlined calls from the inline tree); DWARF is never needed. Starting points:
 A PC is a return address except at the top of a thread's stack and above an
 injected call (``sigpanic``, ``asyncPreempt``), where it is the trapping
 instruction itself; lines are looked up at ``pc − 1`` otherwise.
+
+What is the instruction set's comes from the process's architecture
+(``proc.arch``): the signal frame's layout and whether a return address
+follows a call. The frame convention is the one of architectures that push
+the return address (it is read at CFA − 8); a link-register architecture is
+refused until its unwind is written (arm64: issue #14).
 """
 
 from __future__ import annotations
@@ -21,8 +27,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dapcore.arch import amd64
-from dapcore.errors import UnreadableMemory
+from dapcore.errors import UnreadableMemory, UnsupportedError
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
 
 if TYPE_CHECKING:
@@ -38,9 +43,6 @@ _WINDOW = 64 * 1024
 _CACHE_LIMIT = 1 << 16  # per-PC memo entries before a memo is reset
 _U64 = struct.Struct("<Q").unpack_from
 _INJECTED = ("sigpanic", "asyncPreempt", "debugCallV2")
-# amd64 Linux: sigtramp's CFA is the kernel's rt_sigframe.uc (ucontext_t);
-# uc_mcontext.gregs starts 40 bytes in; rsp and rip are gregs 15 and 16.
-_UC_RSP, _UC_RIP, _UC_RBP = 40 + 15 * 8, 40 + 16 * 8, 40 + 10 * 8
 
 GOROUTINE_STACK, G0_STACK, GSIGNAL_STACK = "goroutine", "g0", "gsignal"
 
@@ -113,6 +115,9 @@ class Unwinder:
         self.tab = proc.pclntab
         self.bias = proc.bias
         self.mem = proc.memory
+        self.arch = proc.arch
+        if not self.arch.return_address_on_stack:
+            raise UnsupportedError(f"unwinding {self.arch.name} stacks is not supported yet")
         # Per run-time PC: what the loop needs about its function (None
         # outside Go code); per symbolised PC: its logical frames as Frame
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
@@ -191,13 +196,14 @@ class Unwinder:
     def _after_call(self, pc: int, kind: str | None) -> bool:
         """Whether ``pc``, as a return address, follows a call instruction
         (goexit's and systemstack_switch's return pcs are made up)."""
-        if kind in ("goexit", "systemstack_switch") or self.proc.core.arch.name != "amd64":
+        if kind in ("goexit", "systemstack_switch"):
             return True
+        n = self.arch.call_window
         try:
-            code = self.proc.exe.read_static(pc - self.bias - 8, 8)
+            code = self.proc.exe.read_static(pc - self.bias - n, n)
         except UnreadableMemory:
             return True
-        return amd64.follows_call(code)
+        return self.arch.follows_call(code)
 
     def _frames(self, sym_pc: int, kind: str | None
                 ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
@@ -222,7 +228,8 @@ class Unwinder:
         start_in_syscall = g is not None and st.sp == g.syscall_sp and not st.trap
         # The state lives in locals (pc, sp, trap, stack, sg: an unpacked
         # _State); the per-PC memos are read inline. This loop runs once per
-        # physical frame of every goroutine.
+        # physical frame of every goroutine: what is rare (the end of a
+        # stack, a switch of stacks, a signal frame) is in methods.
         pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
         pc_info, pc_frames = self._pc_info, self._pc_frames
         mem = self.mem
@@ -239,32 +246,28 @@ class Unwinder:
             if info is _MISSING:
                 info = self._info(pc)
             if info is None:
-                if stack != GOROUTINE_STACK and g is not None and not switched:
-                    # Unknown code on a system stack (C, vdso): the goroutine
-                    # itself is parked in its sched or syscall state.
-                    st, switched = self._resume_goroutine(g), True
-                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
-                    continue
-                if not frames or stack != GOROUTINE_STACK:
-                    out.error = f"no Go function at pc {pc:#x}"
-                else:
-                    out.error = f"unexpected return address {pc:#x}"
-                return out
+                # Unknown code on a system stack (C, vdso): the goroutine
+                # itself is parked in its sched or syscall state.
+                nxt = self._resume(stack, g, switched)
+                if nxt is None:
+                    out.error = (f"unexpected return address {pc:#x}"
+                                 if frames and stack == GOROUTINE_STACK
+                                 else f"no Go function at pc {pc:#x}")
+                    return out
+                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
+                switched = True
+                continue
             kind = info.kind
-            innermost = not frames
-            spwrite = info.spwrite
-            if innermost and start_in_syscall:
-                spwrite = False
+            spwrite = info.spwrite and not (start_in_syscall and not frames)
             # Switch from the system stack to the goroutine, as the runtime does.
-            if stack == G0_STACK and g is not None and not switched:
+            if stack == G0_STACK and g is not None and not switched \
+                    and kind in ("morestack", "systemstack"):
+                switched = True
                 if kind == "morestack":
                     pc, sp, trap, stack, sg = g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g
-                    switched = True
                     continue
-                if kind == "systemstack":
-                    sp, stack, sg = g.sched_sp, GOROUTINE_STACK, g
-                    switched = True
-                    spwrite = False
+                sp, stack, sg = g.sched_sp, GOROUTINE_STACK, g
+                spwrite = False
             entry = info.entry
             if not (trap or info.after_call) and (frames or pc != entry):
                 # a return address that follows no call (a goroutine that has
@@ -273,8 +276,6 @@ class Unwinder:
                     out.suspect_pc = pc
             fp = sp + info.pcsp + _PTR
             sym_pc = pc if trap or pc == entry else pc - 1
-            if info.sigtramp:
-                out.signal_contexts.append(fp)
             logical = pc_frames.get(sym_pc)
             if logical is None:
                 logical = self._frames(sym_pc, kind)
@@ -282,46 +283,34 @@ class Unwinder:
                 append(Frame(function, file, line, pc, sp, fp, entry, inlined, stack, trap,
                              fkind))
             if info.sigtramp:
-                nxt = self._signal_return(fp)
+                out.signal_contexts.append(fp)
+                nxt = self._signal_return(fp, g, m)
                 if nxt is None:
                     out.error = "cannot read the signal context"
                     return out
-                pc, sp = nxt
-                trap, stack, sg = True, self._stack_of(sp, g, m), g
+                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
                 continue
-            if info.topframe:
-                if stack != GOROUTINE_STACK and g is not None and not switched:
-                    st, switched = self._resume_goroutine(g), True
-                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
-                    continue
-                return out
-            if spwrite:
-                # The runtime stops here too: the SP was written directly.
-                if stack != GOROUTINE_STACK and g is not None and not switched:
-                    st, switched = self._resume_goroutine(g), True
-                    pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
-                    continue
-                return out
+            if info.topframe or spwrite:
+                # The end of the stack; or the SP was written directly, where
+                # the runtime stops too. On a system stack the goroutine goes on.
+                nxt = self._resume(stack, g, switched)
+                if nxt is None:
+                    return out
+                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
+                switched = True
+                continue
             at = fp - _PTR
+            if not (win_lo <= at and at + _PTR <= win_hi) and window \
+                    and stack == GOROUTINE_STACK and sg is not None:
+                win, win_lo, win_hi = self._window(at, sg)
             if win_lo <= at and at + _PTR <= win_hi:
                 ret = _U64(win, at - win_lo)[0]
             else:
-                if (window and stack == GOROUTINE_STACK and sg is not None
-                        and sg.stack_lo <= at and at + _PTR <= sg.stack_hi):
-                    size = min(sg.stack_hi - at, _WINDOW)
-                    try:
-                        win = mem.read(at, size)
-                        win_lo, win_hi = at, at + size
-                    except UnreadableMemory:
-                        win_lo = win_hi = 0
-                if win_lo <= at and at + _PTR <= win_hi:
-                    ret = _U64(win, at - win_lo)[0]
-                else:
-                    try:
-                        ret = mem.ptr(at)
-                    except UnreadableMemory as exc:
-                        out.error = str(exc)
-                        return out
+                try:
+                    ret = mem.ptr(at)
+                except UnreadableMemory as exc:
+                    out.error = str(exc)
+                    return out
             if ret == 0:
                 return out
             if fp <= sp and ret == pc:
@@ -329,16 +318,39 @@ class Unwinder:
                 return out
             pc, sp, trap = ret, fp, info.injected
 
+    def _resume(self, stack: str, g: Goroutine | None, switched: bool) -> _State | None:
+        """Where the unwind goes on when it ends on a system stack: the
+        goroutine's own parked state (once); None when it ends for good."""
+        if stack != GOROUTINE_STACK and g is not None and not switched:
+            return self._resume_goroutine(g)
+        return None
+
+    def _window(self, at: int, sg: Goroutine) -> tuple[bytes, int, int]:
+        """Goroutine ``sg``'s stack from ``at`` up (at most :data:`_WINDOW`
+        bytes) as (bytes, lo, hi); empty when ``at`` is not in the stack or
+        the bytes cannot be read."""
+        if not (sg.stack_lo <= at and at + _PTR <= sg.stack_hi):
+            return b"", 0, 0
+        size = min(sg.stack_hi - at, _WINDOW)
+        try:
+            return self.mem.read(at, size), at, at + size
+        except UnreadableMemory:
+            return b"", 0, 0
+
     def _resume_goroutine(self, g: Goroutine) -> _State:
         if g.syscall_sp:
             return _State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g)
         return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
 
-    def _signal_return(self, uc: int) -> tuple[int, int] | None:
+    def _signal_return(self, uc: int, g: Goroutine | None, m: M | None) -> _State | None:
+        """The interrupted state a signal frame saved (``uc``: sigtramp's
+        CFA, the kernel's ucontext); None when it cannot be read."""
+        sig = self.arch.signal
         try:
-            return self.mem.u64(uc + _UC_RIP), self.mem.u64(uc + _UC_RSP)
+            pc, sp = self.mem.u64(uc + sig.pc), self.mem.u64(uc + sig.sp)
         except UnreadableMemory:
             return None
+        return _State(pc, sp, True, self._stack_of(sp, g, m), g)
 
     def _stack_of(self, sp: int, g: Goroutine | None, m: M | None) -> str:
         if g is not None and g.stack_lo <= sp < g.stack_hi:

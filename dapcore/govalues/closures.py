@@ -41,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dapcore.arch import lookup
+from dapcore.arch.descriptor import Arch, EntryBlock, Sym
 from dapcore.dwarf.constants import (
     AT_FRAME_BASE,
     AT_GO_CLOSURE_OFFSET,
@@ -53,7 +55,6 @@ from dapcore.dwarf.constants import (
 )
 from dapcore.dwarf.dies import Die
 from dapcore.dwarf.location import (
-    AMD64_REGISTERS,
     MEMORY,
     UNAVAILABLE,
     Context,
@@ -67,14 +68,13 @@ from dapcore.govalues.types import GoType
 
 if TYPE_CHECKING:
     from dapcore.elf.executable import Executable
-    from dapcore.gobin.pclntab import Func, PCLnTab
+    from dapcore.gobin.pclntab import PCLnTab
     from dapcore.govalues.types import GoTypes
 
 __all__ = ["Capture", "ClosureLayouts", "derive_layout", "layout_from_dwarf"]
 
 _PTR = 8
 _BASE = 1 << 48  # a stand-in CFA: stack slots are addresses _BASE + k
-_MAX_BLOCK = 4096  # instructions of an entry block looked at, at most
 _MAX_CODE = 1 << 18  # larger closures are not disassembled (bytes)
 
 
@@ -190,232 +190,6 @@ def layout_from_dwarf(d: Dwarf, types: GoTypes, sub: Die,
     return out
 
 
-# What a register or stack slot holds, as far as the entry block shows:
-# ("clo",) the closure pointer; ("field", off, size, fresh) the closure
-# object's bytes [off, off+size), fresh when loaded from it directly (not
-# copied back from a stack slot); ("addr", off) the address of byte off.
-_Sym = tuple
-
-
-def _family(name: str) -> str | None:
-    """The 64-bit register (or xmm register) a capstone register name is
-    part of; None for others (rip, flags, segment registers)."""
-    if name.startswith(("xmm", "ymm", "zmm")):
-        return "xmm" + name[3:]
-    if name.startswith("r") and name[1:2].isdigit():
-        return "r" + "".join(ch for ch in name[1:] if ch.isdigit())
-    legacy = {"a": "rax", "b": "rbx", "c": "rcx", "d": "rdx"}
-    if len(name) == 3 and name[0] in "re" and name[2] == "x" and name[1] in legacy:
-        return legacy[name[1]]
-    if len(name) == 2 and name[1] in "xlh" and name[0] in legacy:
-        return legacy[name[0]]
-    for base in ("si", "di", "bp", "sp"):
-        if name in (base, "e" + base, "r" + base, base + "l"):
-            return "r" + base
-    return None
-
-
-@dataclass(slots=True)
-class _Block:
-    """The symbolic run of a closure's entry block."""
-
-    start: int  # first pc after the stack-check prologue
-    stop: int  # first pc not run
-    regs_before: dict[int, dict[str, _Sym]]  # pc → registers before it runs
-    first_store: dict[int, _Sym | None]  # CFA-relative slot → first value stored
-
-
-def _run_entry_block(code: bytes, f: Func, pclntab: PCLnTab) -> _Block | None:
-    import capstone
-    from capstone import x86
-
-    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    cs.detail = True
-    insns = list(cs.disasm(code, f.entry))
-    targets: set[int] = set()
-    for ins in insns:
-        if ins.group(capstone.CS_GRP_JUMP) and ins.operands and \
-                ins.operands[0].type == x86.X86_OP_IMM:
-            targets.add(ins.operands[0].imm)
-    targets.discard(f.entry)  # morestack jumps back to the entry
-
-    regs: dict[str, _Sym] = {"rdx": ("clo",)}
-    slots: dict[int, _Sym] = {}
-    first: dict[int, _Sym | None] = {}
-    before: dict[int, dict[str, _Sym]] = {}
-    start: int | None = None
-    prev_cmp_r14 = False
-    window = True  # loads from the closure object still count as evidence
-    stop = f.end
-    for n, ins in enumerate(insns):
-        if n > _MAX_BLOCK:
-            return None
-        pc = ins.address
-        if start is not None and pc in targets:
-            stop = pc  # another path joins here: what registers hold is unknown
-            break
-        mn = ins.mnemonic
-        jump = ins.group(capstone.CS_GRP_JUMP)
-        if start is None and jump and prev_cmp_r14:
-            prev_cmp_r14 = False
-            continue  # the stack check: its jump goes to morestack
-        if start is None and not (mn == "cmp" or (mn == "lea" and "r12" in ins.op_str)):
-            start = pc
-        prev_cmp_r14 = mn == "cmp" and "r14" in ins.op_str
-        before[pc] = dict(regs)
-        if mn == "call" or _stores_outside_frame(ins):
-            # The captures are loaded with the memory the closure was called
-            # with, so before its first call or store (``tighten`` may move
-            # a load down the fall-through path to its use, not past those).
-            # Later loads from the object are the body reading fields of a
-            # large capture; what registers and slots hold still counts.
-            window = False
-        if (jump and mn == "jmp") or ins.group(capstone.CS_GRP_RET) or \
-                ins.group(capstone.CS_GRP_INT) or mn in ("ud2", "hlt"):
-            stop = pc + ins.size
-            break
-        sp = pclntab.pcsp(f, pc)
-        if sp < 0:
-            return None
-        _step(ins, regs, slots, first, sp, window)
-    if start is None:
-        return None
-    return _Block(start, stop, before, first)
-
-
-def _stores_outside_frame(ins: object) -> bool:
-    """Whether the instruction writes memory other than the frame's stack
-    slots (SP-based)."""
-    from capstone import CS_AC_WRITE, x86
-
-    for op in ins.operands:  # type: ignore[attr-defined]
-        if op.type == x86.X86_OP_MEM and op.access & CS_AC_WRITE:
-            m = op.mem
-            if m.base == 0 or ins.reg_name(m.base) != "rsp":  # type: ignore[attr-defined]
-                return True
-    return False
-
-
-def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
-          first: dict[int, _Sym | None], sp: int, fresh: bool) -> None:
-    """Run one instruction symbolically (``fresh``: loads from the closure
-    object are the captures' loads)."""
-    from capstone import CS_AC_WRITE, x86
-
-    mn: str = ins.mnemonic  # type: ignore[attr-defined]
-    ops = list(ins.operands)  # type: ignore[attr-defined]
-    name = ins.reg_name  # type: ignore[attr-defined]
-
-    def slot_of(op: object) -> int | None:
-        m = op.mem  # type: ignore[attr-defined]
-        if m.index != 0 or m.segment != 0 or m.base == 0 or name(m.base) != "rsp":
-            return None
-        return m.disp - _PTR - sp  # relative to the CFA
-
-    def kill_slots(rel: int, size: int) -> None:
-        for k in [k for k in slots if k < rel + size and rel < k + 16]:
-            del slots[k]
-
-    def value_of(op: object) -> _Sym | None:
-        size = op.size  # type: ignore[attr-defined]
-        if op.type == x86.X86_OP_REG:  # type: ignore[attr-defined]
-            fam = _family(name(op.reg))  # type: ignore[attr-defined]
-            v = regs.get(fam) if fam else None
-            if v is None:
-                return None
-            if v[0] == "field" and size <= v[2]:
-                return ("field", v[1], size, v[3])
-            return v if size == _PTR else None
-        if op.type != x86.X86_OP_MEM:  # type: ignore[attr-defined]
-            return None
-        rel = slot_of(op)
-        if rel is not None:
-            v = slots.get(rel)
-            if v is None:
-                return None
-            if v[0] == "clo":
-                return v if size == _PTR else None
-            if v[0] == "field" and size <= v[2]:
-                return ("field", v[1], size, False)  # copied back: not evidence
-            return None
-        m = op.mem  # type: ignore[attr-defined]
-        if m.index != 0 or m.base == 0:
-            return None
-        fam = _family(name(m.base))
-        base = regs.get(fam) if fam else None
-        if base is None:
-            return None
-        if base[0] == "clo":
-            return ("field", m.disp, size, fresh)
-        if base[0] == "addr":
-            return ("field", base[1] + m.disp, size, fresh)
-        return None
-
-    def store(op: object, v: _Sym | None) -> None:
-        rel = slot_of(op)
-        if rel is None:
-            return
-        size = op.size  # type: ignore[attr-defined]
-        kill_slots(rel, size)
-        parts: list[tuple[int, _Sym | None]]
-        if v is not None and v[0] == "field" and v[2] == 16:
-            parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
-        else:
-            parts = [(rel, v)]
-        for k, pv in parts:
-            if pv is not None:
-                slots[k] = pv
-            first.setdefault(k, pv)
-
-    if mn == "call":
-        regs.clear()
-        return
-    if mn in ("mov", "movq", "movups", "movdqu", "movaps", "movupd", "movsd", "movss") \
-            and len(ops) == 2:
-        dst, src = ops
-        v = value_of(src)
-        if dst.type == x86.X86_OP_REG:
-            fam = _family(name(dst.reg))
-            if fam:
-                regs.pop(fam, None)
-                if v is not None:
-                    regs[fam] = v
-        elif dst.type == x86.X86_OP_MEM:
-            store(dst, v)
-        return
-    if mn in ("movzx", "movsx", "movsxd") and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        # A small capture widened on load: the register's low bytes are it.
-        v = value_of(ops[1])
-        fam = _family(name(ops[0].reg))
-        if fam:
-            regs.pop(fam, None)
-            if v is not None and v[0] == "field":
-                regs[fam] = v
-        return
-    if mn == "lea" and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        fam = _family(name(ops[0].reg))
-        m = ops[1].mem
-        base = regs.get(_family(name(m.base)) or "") if m.base and not m.index else None
-        if fam:
-            regs.pop(fam, None)
-            if base is not None and base[0] == "clo":
-                regs[fam] = ("addr", m.disp)
-            elif base is not None and base[0] == "addr":
-                regs[fam] = ("addr", base[1] + m.disp)
-        return
-    _read, written = ins.regs_access()  # type: ignore[attr-defined]
-    for r in written:
-        fam = _family(name(r))
-        if fam:
-            regs.pop(fam, None)
-    for op in ops:
-        if op.type == x86.X86_OP_MEM and op.access & CS_AC_WRITE:
-            rel = slot_of(op)
-            if rel is not None:
-                kill_slots(rel, op.size)
-                first.setdefault(rel, None)
-
-
 def _variables(d: Dwarf, scope: Die) -> list[Die]:
     out: list[Die] = []
     for c in d.children(scope):
@@ -426,8 +200,8 @@ def _variables(d: Dwarf, scope: Die) -> list[Die]:
     return out
 
 
-def _claims(d: Dwarf, sub: Die, die: Die, typ: GoType, block: _Block,
-            amp: bool) -> set[tuple[str, int]] | None:
+def _claims(d: Dwarf, sub: Die, die: Die, typ: GoType, block: EntryBlock,
+            amp: bool, arch: Arch) -> set[tuple[str, int]] | None:
     """What the entry block says of variable ``die``: {("field", offset of
     the variable in the closure object)} or {("addr", offset)} for an
     ``&x`` holding the address of x inside it; None when it contradicts
@@ -458,12 +232,12 @@ def _claims(d: Dwarf, sub: Die, die: Die, typ: GoType, block: _Block,
         pos = 0
         for p in loc.pieces:
             size = p.size if p.size is not None else typ.size
-            sym: _Sym | None = None
+            sym: Sym | None = None
             if p.kind == MEMORY and p.address is not None:
                 sym = _slots_value(block, p.address - _BASE, size)
             elif p.kind == UNAVAILABLE and p.register is not None:
                 regs = block.regs_before.get(max(lo, block.start))
-                reg = AMD64_REGISTERS[p.register] if p.register < len(AMD64_REGISTERS) else ""
+                reg = arch.dwarf_name(p.register) or ""
                 sym = regs.get(reg) if regs is not None else None
             if sym is not None:
                 # A register's low bytes: Go may load two small captures
@@ -477,7 +251,7 @@ def _claims(d: Dwarf, sub: Die, die: Die, typ: GoType, block: _Block,
     return out if len(out) <= 1 else None
 
 
-def _slots_value(block: _Block, rel: int, size: int) -> _Sym | None:
+def _slots_value(block: EntryBlock, rel: int, size: int) -> Sym | None:
     """What the first stores into the stack slots ``[rel, rel+size)`` put
     there, when it is one run of bytes of the closure object."""
     first = block.first_store.get(rel)
@@ -500,9 +274,12 @@ def derive_layout(d: Dwarf, types: GoTypes, exe: Executable, pclntab: PCLnTab,
     f = pclntab.func_at(entry)
     if f is None or f.entry != entry or not 0 < f.end - f.entry <= _MAX_CODE:
         return None
+    arch = lookup(exe.machine)
+    if arch is None:
+        return None
     try:
         code = exe.read_static(f.entry, f.end - f.entry)
-        block = _run_entry_block(code, f, pclntab)
+        block = arch.closure_entry(code, f.entry, f.end, lambda pc: pclntab.pcsp(f, pc))
     except Exception:  # capstone or an unreadable text segment: no layout
         return None
     if block is None:
@@ -515,7 +292,7 @@ def derive_layout(d: Dwarf, types: GoTypes, exe: Executable, pclntab: PCLnTab,
             continue  # Go 1.27's spill slots (s.ptr) and artifacts (.dict)
         t = types.type_at(toff)
         amp = name.startswith("&") and t.kind == "ptr" and t.elem is not None
-        claims = _claims(d, sub, die, t, block, amp)
+        claims = _claims(d, sub, die, t, block, amp, arch)
         if not claims:
             continue
         ((how, off),) = claims

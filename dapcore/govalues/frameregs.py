@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dapcore.arch.registers import eflags_text
-from dapcore.dwarf.location import AMD64_REGISTERS
 from dapcore.govalues.variables import frame_registers
 
 if TYPE_CHECKING:
@@ -30,16 +28,18 @@ def frame_register_values(proc: Process, stack: Stack, index: int) -> list[tuple
             t = m.thread
             if t is None or t.registers.pc != f.pc or t.registers.sp != f.sp:
                 continue
+            arch = t.registers.arch
             out = []
-            for name in t.registers.arch.regs:
+            for name in arch.regs:
                 v = t.registers.values.get(name)
                 if v is None:
                     continue
                 text = f"{v:#x}"
-                if name in ("eflags", "pstate"):
-                    text += " " + eflags_text(v) if name == "eflags" else ""
+                if name == arch.flags:
+                    text += " " + arch.flags_text(v)
                 out.append((name, text))
             return out
+    arch = proc.arch
     known = frame_registers(proc, stack, index)
-    return [(AMD64_REGISTERS[n], f"{known[n]:#x}") for n in sorted(known)
-            if n < len(AMD64_REGISTERS)]
+    return [(name, f"{known[n]:#x}") for n in sorted(known)
+            if (name := arch.dwarf_name(n)) is not None]

@@ -92,7 +92,6 @@ from dapcore.dwarf.location import (
     Memory,
     Piece,
     bare_register,
-    dwarf_registers,
     evaluate,
 )
 from dapcore.dwarf.reader import Dwarf
@@ -102,6 +101,7 @@ from dapcore.govalues.closures import ClosureLayouts
 from dapcore.govalues.types import GoType, GoTypes
 
 if TYPE_CHECKING:
+    from dapcore.arch import Arch
     from dapcore.goruntime.process import Process
     from dapcore.goruntime.unwind import Frame, Stack
 
@@ -116,7 +116,6 @@ __all__ = [
 
 Role = Literal["param", "local"]
 _CLOSURE = re.compile(r"\.(func|gowrap)\d+")
-_XMM_SIZES = {n: 16 for n in range(17, 33)}
 
 
 @dataclass(slots=True)
@@ -243,27 +242,27 @@ def frame_registers(proc: Process, stack: Stack, index: int) -> dict[int, int]:
         for m in proc.ms:
             t = m.thread
             if t is not None and t.registers.pc == f.pc and t.registers.sp == f.sp:
-                return dwarf_registers(t.registers.values)
+                return proc.arch.dwarf_numbered(t.registers.values)
         return {}
     # The frame above a sigtramp frame: the interrupted registers are in the
-    # ucontext (uc_mcontext at +40: r8..r15, rdi, rsi, rbp, rbx, rdx, rax,
-    # rcx, rsp, rip; see runtime/defs_linux_amd64.go).
+    # signal frame's ucontext (see the architecture's SignalContext).
     j = index - 1
     while j >= 0 and frames[j].pc == f.pc and frames[j].sp == f.sp:
         j -= 1
     if j < 0 or not frames[j].function.endswith("sigtramp"):
         return {}
     uc = frames[j].fp
-    names = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp",
-             "rbx", "rdx", "rax", "rcx", "rsp", "rip")
+    arch = proc.arch
+    saved = arch.signal.registers
+    lo, size = arch.signal.span
     try:
-        raw = proc.memory.read(uc + 40, 8 * len(names))
+        raw = proc.memory.read(uc + lo, size)
     except UnreadableMemory:
         return {}
-    values = {n: int.from_bytes(raw[8 * i:8 * i + 8], "little") for i, n in enumerate(names)}
-    if values["rip"] != f.pc or values["rsp"] != f.sp:
+    values = {n: int.from_bytes(raw[off - lo:off - lo + 8], "little") for n, off in saved.items()}
+    if values[arch.pc] != f.pc or values[arch.sp] != f.sp:
         return {}
-    return dwarf_registers(values)
+    return arch.dwarf_numbered(values)
 
 
 class VariableReader:
@@ -275,8 +274,9 @@ class VariableReader:
     def __init__(self, dwarf: Dwarf, memory: Memory, bias: int = 0,
                  types: GoTypes | None = None,
                  runtime_type: Callable[[int], GoType | None] | None = None,
-                 closures: ClosureLayouts | None = None) -> None:
+                 closures: ClosureLayouts | None = None, *, arch: Arch) -> None:
         self.dwarf = dwarf
+        self.arch = arch  # DWARF register names and sizes
         self.types = types if types is not None else GoTypes(dwarf)
         self.memory = memory
         self.bias = bias
@@ -304,7 +304,7 @@ class VariableReader:
             return types.by_runtime_type(addr - base[0], name)
 
         closures = ClosureLayouts(d, types, proc.exe, lambda: proc.pclntab)
-        return cls(d, proc.memory, proc.bias, types, runtime_type, closures)
+        return cls(d, proc.memory, proc.bias, types, runtime_type, closures, arch=proc.arch)
 
     # -- the frame's scope --------------------------------------------------------
 
@@ -358,7 +358,8 @@ class VariableReader:
         ctx = Context(
             cfa=scope.cfa, registers=scope.registers, memory=self.memory, bias=self.bias,
             frame_base_expr=_frame_base(sub), address_index=lambda i: d.address(sub.unit, i),
-            addr_size=sub.unit.addrsize, register_sizes=_XMM_SIZES)
+            addr_size=sub.unit.addrsize, register_sizes=self.arch.dwarf_sizes,
+            register_names=self.arch.dwarf_regs)
         out: list[Variable] = []
         self._collect(holder, pc, ctx, scope, 0, out)
         self._finish(out, scope, fname, sub if holder is sub else None)
