@@ -150,6 +150,7 @@ def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
 
 def _locals(session: Session, rep: Engine, goid: int, index: int, arguments: bool) -> str:
     from dapcore.govalues.framevalues import frame_values
+    from dapcore.govalues.summary import text_of
 
     vs = session._variables()
     why = vs.no_dwarf()
@@ -158,6 +159,6 @@ def _locals(session: Session, rep: Engine, goid: int, index: int, arguments: boo
     lines = []
     for kind, v in frame_values(rep, goid, index, vs.ctx):
         if (kind == "param") == arguments:
-            lines.append(f"{v.name} = {v.text}")
+            lines.append(f"{v.name} = {text_of(v)}")
     what = "arguments" if arguments else "locals"
     return "\n".join(lines) if lines else f"(no {what})"

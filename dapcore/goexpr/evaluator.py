@@ -26,12 +26,24 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dapcore.dwarf.location import LocationError
 from dapcore.errors import DapcoreError, UnreadableMemory
 from dapcore.goexpr import parser as ast
 from dapcore.goexpr.parser import CALLS_IMPOSSIBLE, Evaluator, parse
+from dapcore.govalues.chans import chan_state
 from dapcore.govalues.format import format_complex, format_float, quote_bytes, quote_rune
+from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
+from dapcore.govalues.maps import map_len, map_pairs
+from dapcore.govalues.methods import find_itab, missing_method
+from dapcore.govalues.summary import text_of
 from dapcore.govalues.types import GoType
-from dapcore.govalues.values import Value, ValueConfig, ValueContext, value_of_variable
+from dapcore.govalues.values import (
+    SyntheticValue,
+    Value,
+    ValueConfig,
+    ValueContext,
+    value_of_variable,
+)
 
 if TYPE_CHECKING:
     from dapcore.engine import Engine
@@ -73,7 +85,7 @@ _DEFAULT_TYPE = {"int": "int", "rune": "int32", "float": "float64", "complex": "
                  "string": "string", "bool": "bool", "nil": "nil"}
 
 
-class Constant(Value):
+class Constant(SyntheticValue):
     """A value that is not in the core: an untyped constant result."""
 
     __slots__ = ("const",)
@@ -83,7 +95,7 @@ class Constant(Value):
         self.const = const
 
     def __repr__(self) -> str:
-        return f"Constant({self.name!r}, {self.const.kind}, {self.text!r})"
+        return f"Constant({self.name!r}, {self.const.kind}, {_const_text(self.const)!r})"
 
     @property
     def kind(self) -> str:
@@ -93,7 +105,7 @@ class Constant(Value):
     def type_name(self) -> str:
         return _DEFAULT_TYPE[self.const.kind] if self.const.kind != "nil" else "untyped nil"
 
-    def summary(self, depth: int) -> str:
+    def own_text(self, depth: int, hex_: bool) -> str:
         return _const_text(self.const)
 
     def number(self) -> int | float | complex | bool:
@@ -103,16 +115,7 @@ class Constant(Value):
         raise TypeError(f"{self.type_name} is not a number")
 
     def raw(self) -> bytes:
-        from dapcore.dwarf.location import LocationError
-
         raise LocationError("a constant has no bytes")
-
-    def children(self, start: int = 0, count: int | None = None) -> list[Value]:
-        return []
-
-    @property
-    def child_count(self) -> int:
-        return 0
 
 
 def _const_text(c: Const) -> str:
@@ -464,8 +467,6 @@ class _Eval(Evaluator[Operand]):
         return Value(self.ctx, path, elem, addr=ptr + i * elem.size, path=path)
 
     def map_index(self, m: Value, e: ast.Index) -> Value:
-        from dapcore.govalues.maps import map_pairs
-
         assert m.type is not None
         kt = m.type.key
         key = self.evaluate(e.index)
@@ -475,7 +476,7 @@ class _Eval(Evaluator[Operand]):
         for k, v in map_pairs(m):
             if self.key_of(k, kt, e.index) == want:
                 v.name = v.path = str(e)
-                v._extra = k
+                v.key = k
                 return v
         raise EvalError(f"key {_src(e.index)} not found in {_src(e.x)}")
 
@@ -497,8 +498,6 @@ class _Eval(Evaluator[Operand]):
         if k == "bool" or _is_numeric_kind(k) or k in ("ptr", "unsafe.Pointer", "chan"):
             return self.num(key)
         if k == "interface":
-            from dapcore.govalues.children import dynamic_type_name, dynamic_value
-
             if isinstance(key, _Asserted):
                 key = key.source
             dyn = dynamic_value(key)
@@ -941,10 +940,8 @@ class _Eval(Evaluator[Operand]):
         elif k == "string" and name == "len":
             n = x.string_header()[1]
         elif k == "map" and name == "len":
-            from dapcore.govalues.maps import map_len
             n = map_len(x)
         elif k == "chan":
-            from dapcore.govalues.chans import chan_state
             st = chan_state(x)
             n = 0 if st is None else (st.qcount if name == "len" else st.dataqsiz)
         if n is None:
@@ -1030,8 +1027,6 @@ class _Eval(Evaluator[Operand]):
     # -- type assertions -------------------------------------------------------------
 
     def visit_type_assert(self, e: ast.TypeAssert) -> Operand:
-        from dapcore.govalues.children import dynamic_type_name, dynamic_value
-
         x = self.value(self.evaluate(e.x), e.x)
         if x.kind != "interface":
             raise EvalError(f"invalid operation: {_src(e.x)} (variable of type {x.type_name}) "
@@ -1057,9 +1052,6 @@ class _Eval(Evaluator[Operand]):
     def assert_interface(self, x: Value, t: GoType, e: ast.TypeAssert) -> Value:
         """``x.(I)`` for an interface type I: the dynamic type's method set
         must hold every method of I (``runtime/iface.go``)."""
-        from dapcore.govalues.children import dynamic_type_name, dynamic_value
-        from dapcore.govalues.methods import find_itab, missing_method
-
         want = str(e.type)
         path = str(e)
         tword, data = x.word(0), x.word(8)
@@ -1163,7 +1155,7 @@ class _Eval(Evaluator[Operand]):
         return v
 
 
-class _Asserted(Value):
+class _Asserted(SyntheticValue):
     """``x.(I)`` for a non-empty interface I when the program has no itab
     for the pair: the dynamic value, presented as an I holding it."""
 
@@ -1176,22 +1168,16 @@ class _Asserted(Value):
         self.source = source  # the interface value asserted from
 
     def raw(self) -> bytes:
-        from dapcore.dwarf.location import LocationError
-
         raise LocationError("an asserted interface without an itab has no bytes")
 
-    def summary(self, depth: int) -> str:
+    def own_text(self, depth: int, hex_: bool) -> str:
         d = self.dyn
         if d.kind == "ptr" and not d.word(0):
             return f"{self.type_name}({d.type_name}) nil"
-        return f"{self.type_name}({d.type_name}) {d.summary(depth)}"
+        return f"{self.type_name}({d.type_name}) {text_of(d, depth, hex_)}"
 
-    def children(self, start: int = 0, count: int | None = None) -> list[Value]:
-        return [self.dyn][start:None if count is None else start + count]
-
-    @property
-    def child_count(self) -> int:
-        return 1
+    def own_children(self) -> list[Value]:
+        return [self.dyn]
 
 
 def _same_type_name(have: str, want: str, t: GoType | None) -> bool:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dapcore.errors import DapcoreError
+from dapcore.govalues.children import child_count, children
 from dapcore.govalues.pkgvars import global_value
+from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value, ValueContext, value_of_variable
 from dapcore.govalues.variables import FrameVariables, frame_registers
 
@@ -75,10 +77,10 @@ def value_json(v: Value, kind: str | None = None, depth: int = 1) -> dict[str, A
     if kind is not None:
         out["kind"] = kind
     out["type"] = v.type_name
-    out["value"] = v.text
-    if depth > 0 and v.error is None and v.child_count:
+    out["value"] = text_of(v)
+    if depth > 0 and v.error is None and child_count(v):
         out["children"] = [value_json(c, None, depth - 1)
-                           for c in v.children(0, v.ctx.config.max_array_values)]
+                           for c in children(v, 0, v.ctx.config.max_array_values)]
     return out
 
 
@@ -86,7 +88,7 @@ def locals_output(report: Engine, goid: int, frame: int, as_json: bool) -> Any:
     values = frame_values(report, goid, frame)
     if as_json:
         return [value_json(v, kind) for kind, v in values]
-    return "\n".join(f"{v.name} = {v.text}" for _, v in values) or "(no locals)"
+    return "\n".join(f"{v.name} = {text_of(v)}" for _, v in values) or "(no locals)"
 
 
 def print_output(report: Engine, goid: int, frame: int, name: str, as_json: bool) -> Any:
@@ -102,4 +104,4 @@ def print_output(report: Engine, goid: int, frame: int, name: str, as_json: bool
             v = lookup(report, goid, frame, name.strip())
         except DapcoreError:
             raise DapcoreError(f"{exc}\n{exc.caret(name)}") from None
-    return value_json(v) if as_json else v.text
+    return value_json(v) if as_json else text_of(v)
