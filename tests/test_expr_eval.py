@@ -13,9 +13,11 @@ import pytest
 from dapcore.cli import main as cli_main
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
-from dapcore.goexpr.evaluator import Constant, EvalError, evaluate
+from dapcore.goexpr.evaluator import Constant, EvalError
+from dapcore.goexpr.frame import evaluate
 from dapcore.goexpr.parser import ParseError
 from dapcore.govalues.children import child_count, children
+from dapcore.govalues.frame import FrameRef
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
 from tests.factory import Fixture, FixtureSpec
@@ -34,6 +36,7 @@ class Frames:
         g = self.report.proc.crashed_goroutine
         assert g is not None
         self.goid = g.goid
+        self.stack = self.report.stack(g)
         self.index: dict[str, int] = {}
         for i, f in enumerate(self.report.stack(g).frames):
             self.index.setdefault(f.function.split("[")[0], i)
@@ -41,7 +44,8 @@ class Frames:
                          json.loads(fx.side_file("values.json").read_text())["variables"]}
 
     def ev(self, function: str, text: str) -> Value:
-        return evaluate(self.report, self.goid, self.index[function], text)
+        return evaluate(FrameRef(self.report.proc, self.goid, self.stack, self.index[function]),
+                        text)
 
     def text(self, function: str, text: str) -> str:
         return text_of(self.ev(function, text))

@@ -26,13 +26,13 @@ from dapcore.govalues.chans import chan_state
 from dapcore.govalues.children import child_count, children, is_indexed
 from dapcore.govalues.format import format_float, quote_bytes
 from dapcore.govalues.frameregs import frame_register_values
+from dapcore.govalues.framevars import FrameVariables, frame_registers
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
 from dapcore.govalues.maps import map_len, map_pairs
 from dapcore.govalues.pkgvars import global_value, package_globals
 from dapcore.govalues.special import decode_time, mutex_state
 from dapcore.govalues.summary import as_text, text_of
 from dapcore.govalues.values import Value, ValueContext, value_of_variable
-from dapcore.govalues.variables import FrameVariables, frame_registers
 from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.oracle.names import printed_function
 
@@ -589,8 +589,9 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     are): every frame's locals read exactly as from the original."""
     import subprocess
 
+    from dapcore.goexpr.frame import locals_output
     from dapcore.goruntime.process import Process
-    from dapcore.govalues.framevalues import locals_output
+    from dapcore.govalues.frame import FrameRef
 
     zdebug = tmp_path / "zoo-zdebug"
     subprocess.run(["objcopy", "--compress-debug-sections=zlib-gnu", str(fixture.binary),
@@ -606,7 +607,9 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     for i, f in enumerate(frames):
         if not f.function.startswith("main.values"):
             continue
-        assert locals_output(legacy, goid, i, True) == locals_output(original, goid, i, True)
+        assert locals_output(FrameRef(legacy.proc, goid, legacy.stack(legacy.proc.goroutine(goid)),
+                                      i), True) == locals_output(
+            FrameRef(original.proc, goid, original.stack(original.proc.goroutine(goid)), i), True)
         compared += 1
     assert compared >= 5
 

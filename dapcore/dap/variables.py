@@ -175,10 +175,12 @@ class Variables:
         if why is not None and scope.kind != "registers":
             out = [("(no variables)", why)]
         elif scope.kind == "locals":
-            from dapcore.govalues.framevalues import frame_values
+            from dapcore.govalues.frame import FrameRef, frame_values
 
             try:
-                out = [v for _, v in frame_values(rep, scope.goid, scope.index, self.ctx)]
+                ref_ = FrameRef(rep.proc, scope.goid, rep.stack(rep._g(scope.goid)),
+                                scope.index)
+                out = [v for _, v in frame_values(ref_, self.ctx)]
             except DapcoreError as exc:
                 out = [("(no variables)", str(exc))]
         elif scope.kind == "globals":
@@ -306,7 +308,7 @@ class Variables:
     def evaluate_value(self, goid: int, index: int, expression: str) -> Value:
         """Evaluate with :mod:`dapcore.goexpr.evaluator`; without it (not there, or
         not implemented) a plain identifier is still looked up."""
-        from dapcore.govalues.framevalues import lookup
+        from dapcore.govalues.frame import FrameRef, lookup
 
         text = expression.strip()
         if not text:
@@ -314,28 +316,21 @@ class Variables:
         if index < 0:
             raise RequestError("this entry of the stack is not a frame: select a frame with "
                                "source to evaluate there")
+        ref = FrameRef(self.report.proc, goid, self.report.stack(self.report._g(goid)), index)
         try:
-            expr_eval: Any = importlib.import_module("dapcore.goexpr.evaluator")
+            importlib.import_module("dapcore.goexpr.evaluator")
+            expr_frame: Any = importlib.import_module("dapcore.goexpr.frame")
         except (ImportError, NotImplementedError):
-            expr_eval = None
-        if expr_eval is not None:
+            expr_frame = None
+        if expr_frame is not None:
             try:
-                return expr_eval.evaluate(self.report, goid, index, text, ctx=self.ctx)
+                # a name the expression parser refuses (net/http.DefaultClient) is looked up
+                return expr_frame.evaluate_or_lookup(ref, text, self.ctx)
             except NotImplementedError:
                 pass
-            except DapcoreError as exc:
-                from dapcore.goexpr.parser import ParseError
-
-                if not isinstance(exc, ParseError):
-                    raise
-                # a name the expression parser refuses (net/http.DefaultClient)
-                try:
-                    return lookup(self.report, goid, index, text, self.ctx)
-                except DapcoreError:
-                    raise exc from None
         if not _IDENT.match(text):
             raise RequestError("only variable names can be evaluated in this build of dapcore")
-        return lookup(self.report, goid, index, text, self.ctx)
+        return lookup(ref, text, self.ctx)
 
 
 def _capped_note(next_start: int) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Evaluating debugger expressions (:mod:`dapcore.goexpr.parser`) against a core.
 
-``evaluate(report, goid, frame_index, text)`` parses ``text`` and walks it
-over the value model (:mod:`dapcore.govalues.values`): identifiers (the frame's
+``evaluate_node(node, names)`` walks a parsed expression over the value
+model (:mod:`dapcore.govalues.values`), looking names up in the scope
+``names`` (:class:`dapcore.govalues.frame.FrameNames`; evaluating text in a
+frame is :func:`dapcore.goexpr.frame.evaluate`): identifiers (the frame's
 variables, then package variables), field selection through pointers with
 embedded fields promoted, indexing and slicing, ``*p``, ``&x``, ``len``,
 ``cap``, type assertions (to interface types by the method sets of the
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from dapcore.dwarf.location import LocationError
 from dapcore.errors import DapcoreError, UnreadableMemory
 from dapcore.goexpr import parser as ast
-from dapcore.goexpr.parser import CALLS_IMPOSSIBLE, Evaluator, parse
+from dapcore.goexpr.parser import CALLS_IMPOSSIBLE, Evaluator
 from dapcore.govalues.chans import chan_state
 from dapcore.govalues.format import format_complex, format_float, quote_bytes, quote_rune
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
@@ -40,16 +42,13 @@ from dapcore.govalues.types import GoType
 from dapcore.govalues.values import (
     SyntheticValue,
     Value,
-    ValueConfig,
     ValueContext,
-    value_of_variable,
 )
 
 if TYPE_CHECKING:
-    from dapcore.engine import Engine
-    from dapcore.govalues.variables import FrameVariables
+    from dapcore.govalues.frame import FrameNames
 
-__all__ = ["Constant", "EvalError", "evaluate", "evaluate_in"]
+__all__ = ["Constant", "EvalError", "evaluate_node"]
 
 _INT_BITS = {"int": (64, True), "int8": (8, True), "int16": (16, True), "int32": (32, True),
              "int64": (64, True), "uint": (64, False), "uint8": (8, False),
@@ -218,48 +217,19 @@ Operand = Value | Const
 
 
 class _Eval(Evaluator[Operand]):
-    def __init__(self, report: Engine, goid: int, frame: int, ctx: ValueContext) -> None:
-        self.report = report
-        self.goid = goid
-        self.frame = frame
-        self.ctx = ctx
-        self._fv: FrameVariables | bool | None = False
+    def __init__(self, names: FrameNames) -> None:
+        self.names = names
+        self.ctx = names.ctx
         self._types: dict[str, GoType | None] = {}
 
     # -- lookups ---------------------------------------------------------------
 
-    def frame_vars(self) -> FrameVariables | None:
-        if self._fv is False:
-            from dapcore.govalues.framevalues import _frame_variables
-
-            self._fv = _frame_variables(self.report, self.ctx, self.goid, self.frame,
-                                        strict=False)
-        return self._fv  # type: ignore[return-value]
-
     def local(self, name: str) -> Value | None:
-        fv = self.frame_vars()
-        v = fv.get(name) if fv is not None else None
-        return value_of_variable(self.ctx, v) if v is not None else None
-
-    def global_(self, name: str) -> Value | None:
-        from dapcore.govalues.framevalues import _package_of
-        from dapcore.govalues.pkgvars import global_value
-
-        if "." in name:
-            candidates = [name]
-        else:
-            function = self.report.stack(self.report._g(self.goid)).frames[self.frame].function
-            candidates = [f"{_package_of(function)}.{name}", f"main.{name}"]
-        for c in dict.fromkeys(candidates):
-            g = global_value(self.report.proc, c, self.ctx)
-            if g is not None:
-                g.path = name
-                return g
-        return None
+        return self.names.local(name)
 
     def variable(self, name: str) -> Value | None:
-        v = self.local(name)
-        return v if v is not None else self.global_(name)
+        v = self.names.local(name)
+        return v if v is not None else self.names.package_var(name)
 
     def type_by_name(self, name: str) -> GoType | None:
         if name not in self._types:
@@ -348,7 +318,7 @@ class _Eval(Evaluator[Operand]):
         return self.field(base, e.sel, e)
 
     def package_var(self, name: str, shown: str) -> Value:
-        g = self.global_(name)
+        g = self.names.package_var(name)
         if g is None:
             raise EvalError(f"could not find symbol value for {shown}")
         return g
@@ -1242,13 +1212,13 @@ def _describe(x: Operand) -> str:
 
 
 # ---------------------------------------------------------------------------
-# entry points
+# the entry point
 
 
-def evaluate_in(report: Engine, goid: int, frame_index: int, node: ast.Expr,
-                ctx: ValueContext) -> Value:
-    """Evaluate a parsed expression; ``ctx`` is the value context to use."""
-    ev = _Eval(report, goid, frame_index, ctx)
+def evaluate_node(node: ast.Expr, names: FrameNames) -> Value:
+    """The value of a parsed expression, its names looked up in ``names``.
+    Raises :class:`EvalError`, never anything else."""
+    ev = _Eval(names)
     text = str(node)
     try:
         r = ev.evaluate(node)
@@ -1261,25 +1231,7 @@ def evaluate_in(report: Engine, goid: int, frame_index: int, node: ast.Expr,
     except Exception as exc:  # a bug, or damaged input not yet foreseen
         raise EvalError(f"{text}: cannot evaluate ({type(exc).__name__}: {exc})") from exc
     if isinstance(r, Const):
-        return Constant(ctx, text, r)
+        return Constant(names.ctx, text, r)
     if r.name != text and not isinstance(node, ast.Ident):
         r.name = text
     return r
-
-
-def evaluate(report: Engine, goid: int, frame_index: int, text: str,
-             config: ValueConfig | None = None, ctx: ValueContext | None = None) -> Value:
-    """The value of the expression ``text`` in frame ``frame_index`` (numbered
-    as ``dapcore bt`` numbers them) of goroutine ``goid``. Raises
-    :class:`ParseError` or :class:`EvalError`, never anything else."""
-    node = parse(text)
-    if ctx is None:
-        try:
-            ctx = ValueContext(report.proc, config=config)
-        except DapcoreError:
-            raise
-        except Exception as exc:
-            raise EvalError(f"cannot read the program's values ({type(exc).__name__}: "
-                            f"{exc})") from exc
-    return evaluate_in(report, goid, frame_index, node, ctx)
-

@@ -1,7 +1,7 @@
 """The registers of a frame, where they are known: the top frame of a
 goroutine running on a thread (the thread's registers, from the core's
 ``NT_PRSTATUS``) and the frame a signal interrupted (the signal context,
-see :func:`dapcore.govalues.variables.frame_registers`). Every other frame has
+see :func:`dapcore.govalues.framevars.frame_registers`). Every other frame has
 none: Go's ABI saves no callee registers, so any value would be stale."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from dapcore.arch.registers import eflags_text
 from dapcore.dwarf.location import AMD64_REGISTERS
-from dapcore.govalues.variables import frame_registers
+from dapcore.govalues.framevars import frame_registers
 
 if TYPE_CHECKING:
     from dapcore.goruntime.process import Process

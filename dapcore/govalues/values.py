@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING
 from dapcore.dwarf.location import LocationError
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.rtype import TypeReader
+from dapcore.govalues.framevars import VariableReader
 from dapcore.govalues.types import GoType
-from dapcore.govalues.variables import VariableReader
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from dapcore.goruntime.process import Process
-    from dapcore.govalues.variables import Variable
+    from dapcore.govalues.framevars import Variable
 
 __all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text",
            "value_of_variable"]

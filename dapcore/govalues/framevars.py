@@ -1,5 +1,8 @@
-"""The variables of a frame: parameters and locals from DWARF, with their
-Go types and where their bytes are at the frame's PC.
+"""The variables of a frame as the DWARF describes them: parameters and
+locals, with their Go types and where their bytes are at the frame's PC
+(their values are :mod:`dapcore.govalues.frame`'s; package variables are in
+:mod:`dapcore.govalues.pkgvars`, a frame's registers in
+:mod:`dapcore.govalues.frameregs`).
 
 For a logical frame (see :class:`dapcore.goruntime.unwind.Frame`: a physical frame
 yields one frame per inlined call, innermost first) this finds:
@@ -98,6 +101,7 @@ from dapcore.dwarf.location import (
     evaluate,
 )
 from dapcore.errors import UnreadableMemory
+from dapcore.goruntime.rtype import TypeReader
 from dapcore.govalues.closures import ClosureLayouts
 from dapcore.govalues.types import GoType, GoTypes
 
@@ -287,8 +291,6 @@ class VariableReader:
     @classmethod
     def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
         """A reader for ``proc`` (opening its executable's DWARF unless given)."""
-        from dapcore.goruntime.rtype import TypeReader
-
         d = dwarf if dwarf is not None else (proc.dwarf or Dwarf(proc.exe))
         types = GoTypes(d)
         rtypes = TypeReader(proc)
