@@ -341,22 +341,11 @@ def _capped_note(next_start: int) -> dict[str, Any]:
 
 
 def _has_expression(v: Value, parent: Value | None) -> bool:
-    from dapcore.goexpr.parser import parse
-
     if parent is None:
         return True
-    path = v.expression_path
-    if path == parent.expression_path:
-        return False
-    if parent.kind == "chan" and not path.startswith(("len(", "cap(")):
-        return False
     if parent.kind == "func":
         return False  # a closure's captures: no Go expression reaches them
-    try:
-        parse(path)
-    except DapcoreError:
-        return False
-    return True
+    return v.expression is not None  # None in a channel, for some map keys...
 
 
 def _same(a: Value, b: Value) -> bool:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from dapcore.dwarf.location import LocationError
 from dapcore.errors import DapcoreError, UnreadableMemory
 from dapcore.goexpr import parser as ast
-from dapcore.goexpr.parser import CALLS_IMPOSSIBLE, Evaluator
+from dapcore.goexpr.parser import CALLS_IMPOSSIBLE, Evaluator, parse
 from dapcore.govalues.chans import chan_state
 from dapcore.govalues.format import format_complex, format_float, quote_bytes, quote_rune
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
@@ -221,6 +221,15 @@ class _Eval(Evaluator[Operand]):
         self.names = names
         self.ctx = names.ctx
         self._types: dict[str, GoType | None] = {}
+
+    def evaluate(self, node: ast.Node) -> Operand:
+        """``node``'s value; a value's ``expression`` is its path when the
+        parser reads it (a package variable named with its import path,
+        ``"net/http".DefaultClient``, has the path ``net/http.DefaultClient``)."""
+        r = super().evaluate(node)
+        if isinstance(r, Value):
+            r.expression = r.path if r.path == str(node) or _parses(r.path) else None
+        return r
 
     # -- lookups ---------------------------------------------------------------
 
@@ -1201,6 +1210,14 @@ def _cmp(op: str, a: Any, b: Any) -> bool:
     except TypeError:
         raise EvalError(f"invalid operation: operator {op} not defined on these operands") \
             from None
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text)
+    except DapcoreError:
+        return False
+    return True
 
 
 def _src(e: ast.Expr) -> str:

@@ -102,7 +102,8 @@ def chan_children(v: Value) -> list[Value]:
                          ("closed", int(st.closed), boolt),
                          ("waiting senders", st.senders, intt),
                          ("waiting receivers", st.receivers, intt)):
+        e = f"{name}({v.expression})" if name in ("len", "cap") and v.expression else None
         out.append(Value(v.ctx, name, t, data=val.to_bytes(8, "little")[:t.size],
                      path=f"len({v.path})" if name == "len" else
-                     f"cap({v.path})" if name == "cap" else v.path))
+                     f"cap({v.path})" if name == "cap" else v.path, expression=e))
     return out

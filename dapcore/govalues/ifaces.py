@@ -4,6 +4,7 @@ itself for direct-interface types, else where the data word points)."""
 
 from __future__ import annotations
 
+from dapcore.govalues.paths import type_expression
 from dapcore.govalues.values import Value, hole_text
 
 __all__ = ["dynamic_type_name", "dynamic_value"]
@@ -22,7 +23,8 @@ def dynamic_value(v: Value) -> Value | None:
         if v.type is not None and v.type.iface_kind == "iface":
             known = v.ctx.mem.ptr(known + 8)
         dtype, name, _ = v.ctx.dynamic_type(known)
-        return Value(v.ctx, "data", dtype, error=hole_text(why), path=f"{v.path}.({name})")
+        return Value(v.ctx, "data", dtype, error=hole_text(why), path=f"{v.path}.({name})",
+                     expression=_asserted(v, name))
     tword, data = v.word(0), v.word(8)
     if not tword:
         return None
@@ -30,12 +32,22 @@ def dynamic_value(v: Value) -> Value | None:
         tword = v.ctx.mem.ptr(tword + 8)  # itab.Type (after itab.Inter)
     dtype, name, direct = v.ctx.dynamic_type(tword)
     path = f"{v.path}.({name})"
+    expression = _asserted(v, name)
     if dtype is None:
-        return Value(v.ctx, "data", None, error=f"no DWARF for {name}", path=path)
+        return Value(v.ctx, "data", None, error=f"no DWARF for {name}", path=path,
+                     expression=expression)
     if direct:
         return Value(v.ctx, "data", dtype, data=data.to_bytes(8, "little")[:dtype.size] or b"",
-                     path=path, visited=v.visited)
-    return Value(v.ctx, "data", dtype, addr=data, path=path, visited=v.visited)
+                     path=path, visited=v.visited, expression=expression)
+    return Value(v.ctx, "data", dtype, addr=data, path=path, visited=v.visited,
+                 expression=expression)
+
+
+def _asserted(v: Value, name: str) -> str | None:
+    """The expression of ``v``'s dynamic value of type ``name``: ``v.(name)``."""
+    if v.expression is None or not type_expression(name):
+        return None
+    return f"{v.expression}.({name})"
 
 
 def dynamic_type_name(v: Value) -> str | None:

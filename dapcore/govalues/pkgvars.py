@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dapcore.dwarf.info import AT_LOCATION, AT_TYPE, TAG_VARIABLE, Die, DwarfError
 from dapcore.dwarf.location import Context, LocationError, evaluate
+from dapcore.govalues.paths import name_expression
 from dapcore.govalues.values import Value, ValueContext
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _value(ctx: ValueContext, die: Die) -> Value | None:
     addr = loc.address
     if addr is None:
         return Value(ctx, name, t, error="no address")
-    return Value(ctx, name, t, addr=addr, path=name)
+    return Value(ctx, name, t, addr=addr, path=name, expression=name_expression(name))
 
 
 def package_globals(proc: Process, package: str,

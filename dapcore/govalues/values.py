@@ -31,6 +31,7 @@ from dapcore.dwarf.location import LocationError
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.rtype import TypeReader
 from dapcore.govalues.framevars import VariableReader
+from dapcore.govalues.paths import name_expression
 from dapcore.govalues.types import GoType
 
 if TYPE_CHECKING:
@@ -114,6 +115,12 @@ class ValueContext:
 def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     """The value of a frame variable (unavailable ones say why; one the
     DWARF describes in part has the rest as holes, see :class:`Value`)."""
+    out = _value_of_variable(ctx, v)
+    out.expression = name_expression(v.name)
+    return out
+
+
+def _value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     if v.location.partial:
         try:
             data, holes = v.location.read_partial(ctx.mem, v.type.size)
@@ -150,7 +157,10 @@ class Value:
     type word is known shows its dynamic type and its data as unavailable.
     ``raw()`` of a value with holes raises :class:`LocationError`.
 
-    ``key`` is a map entry's key (entries are the element values);
+    ``path`` says how the value was reached (``x.Field[3]``);
+    ``expression`` is that path when it is a Go expression the evaluator
+    accepts, else None (set where values are made: see
+    :mod:`dapcore.govalues.paths`). ``key`` is a map entry's key (entries are the element values);
     ``children_cache`` the value's children once built (kept by
     :mod:`dapcore.govalues.composite` and :mod:`dapcore.govalues.children`)."""
 
@@ -161,6 +171,7 @@ class Value:
         "ctx",
         "embedded",
         "error",
+        "expression",
         "holes",
         "key",
         "name",
@@ -172,7 +183,8 @@ class Value:
     def __init__(self, ctx: ValueContext, name: str, type: GoType | None,
                  addr: int | None = None, data: bytes | None = None, error: str | None = None,
                  path: str | None = None, visited: frozenset[int] = frozenset(),
-                 embedded: bool = False, holes: tuple[Hole, ...] = ()) -> None:
+                 embedded: bool = False, holes: tuple[Hole, ...] = (),
+                 expression: str | None = None) -> None:
         self.ctx = ctx
         self.holes = holes
         self.name = name
@@ -181,6 +193,7 @@ class Value:
         self._data = data
         self.error = error
         self.path = path if path is not None else name
+        self.expression = expression
         self.visited = visited
         self.embedded = embedded
         self.children_cache: list[Value] | None = None
@@ -235,7 +248,7 @@ class Value:
         return int.from_bytes(self._data[off:off + size], "little")
 
     def sub(self, name: str, type: GoType, off: int, path: str,
-            embedded: bool = False) -> Value:
+            embedded: bool = False, expression: str | None = None) -> Value:
         """A part of this value (field, element) at byte offset ``off``."""
         if self.holes and self._data is not None:
             end = off + type.size
@@ -244,23 +257,27 @@ class Value:
             covered = sum(b - a for a, b, _ in mine)
             if mine and covered >= type.size:
                 return Value(self.ctx, name, type, error=hole_text(mine[0][2]), path=path,
-                             embedded=embedded)
+                             embedded=embedded, expression=expression)
             return Value(self.ctx, name, type, data=self._data[off:end], path=path,
-                         visited=self.visited, embedded=embedded, holes=mine)
+                         visited=self.visited, embedded=embedded, holes=mine,
+                         expression=expression)
         if self.addr is not None and self._data is None:
             return Value(self.ctx, name, type, addr=self.addr + off, path=path,
-                         visited=self.visited, embedded=embedded)
+                         visited=self.visited, embedded=embedded, expression=expression)
         try:
             raw = self.raw()
         except (UnreadableMemory, LocationError) as exc:
-            return Value(self.ctx, name, type, error=_err(exc), path=path)
+            return Value(self.ctx, name, type, error=_err(exc), path=path,
+                         expression=expression)
         addr = self.addr + off if self.addr is not None else None
         return Value(self.ctx, name, type, addr=addr, data=raw[off:off + type.size],
-                     path=path, visited=self.visited, embedded=embedded)
+                     path=path, visited=self.visited, embedded=embedded, expression=expression)
 
-    def at(self, name: str, type: GoType | None, addr: int, path: str) -> Value:
+    def at(self, name: str, type: GoType | None, addr: int, path: str,
+           expression: str | None = None) -> Value:
         """A value elsewhere in memory, reached from this one."""
-        return Value(self.ctx, name, type, addr=addr, path=path, visited=self.visited)
+        return Value(self.ctx, name, type, addr=addr, path=path, visited=self.visited,
+                     expression=expression)
 
     # -- numbers ----------------------------------------------------------------------
 
@@ -312,8 +329,9 @@ class Value:
         if not p or self.type is None:
             return None
         elem = self.type.elem
+        expression = f"*{self.expression}" if self.expression is not None else None
         return Value(self.ctx, "*" + self.name, elem, addr=p, path=f"*{self.path}",
-                     visited=self.visited | {p})
+                     visited=self.visited | {p}, expression=expression)
 
 
 class SyntheticValue(Value):
