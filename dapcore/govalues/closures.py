@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dapcore.dwarf.info import (
     AT_FRAME_BASE,
@@ -370,38 +370,7 @@ def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
     if mn == "call":
         regs.clear()
         return
-    if mn in ("mov", "movq", "movups", "movdqu", "movaps", "movupd", "movsd", "movss") \
-            and len(ops) == 2:
-        dst, src = ops
-        v = value_of(src)
-        if dst.type == x86.X86_OP_REG:
-            fam = _family(name(dst.reg))
-            if fam:
-                regs.pop(fam, None)
-                if v is not None:
-                    regs[fam] = v
-        elif dst.type == x86.X86_OP_MEM:
-            store(dst, v)
-        return
-    if mn in ("movzx", "movsx", "movsxd") and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        # A small capture widened on load: the register's low bytes are it.
-        v = value_of(ops[1])
-        fam = _family(name(ops[0].reg))
-        if fam:
-            regs.pop(fam, None)
-            if v is not None and v[0] == "field":
-                regs[fam] = v
-        return
-    if mn == "lea" and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
-        fam = _family(name(ops[0].reg))
-        m = ops[1].mem
-        base = regs.get(_family(name(m.base)) or "") if m.base and not m.index else None
-        if fam:
-            regs.pop(fam, None)
-            if base is not None and base[0] == "clo":
-                regs[fam] = ("addr", m.disp)
-            elif base is not None and base[0] == "addr":
-                regs[fam] = ("addr", base[1] + m.disp)
+    if _move(mn, ops, name, regs, value_of, store):
         return
     _read, written = ins.regs_access()  # type: ignore[attr-defined]
     for r in written:
@@ -414,6 +383,50 @@ def _step(ins: object, regs: dict[str, _Sym], slots: dict[int, _Sym],
             if rel is not None:
                 kill_slots(rel, op.size)
                 first.setdefault(rel, None)
+
+
+def _move(mn: str, ops: list[Any], name: Callable[[int], str], regs: dict[str, _Sym],
+          value_of: Callable[[Any], _Sym | None],
+          store: Callable[[Any, _Sym | None], None]) -> bool:
+    """Run a move, a widening load or an ``lea`` symbolically (for
+    :func:`_step`: ``value_of`` an operand, ``store`` into a stack slot);
+    False when ``mn`` is none of those."""
+    from capstone import x86
+
+    if mn in ("mov", "movq", "movups", "movdqu", "movaps", "movupd", "movsd", "movss") \
+            and len(ops) == 2:
+        dst, src = ops
+        v = value_of(src)
+        if dst.type == x86.X86_OP_REG:
+            fam = _family(name(dst.reg))
+            if fam:
+                regs.pop(fam, None)
+                if v is not None:
+                    regs[fam] = v
+        elif dst.type == x86.X86_OP_MEM:
+            store(dst, v)
+        return True
+    if mn in ("movzx", "movsx", "movsxd") and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
+        # A small capture widened on load: the register's low bytes are it.
+        v = value_of(ops[1])
+        fam = _family(name(ops[0].reg))
+        if fam:
+            regs.pop(fam, None)
+            if v is not None and v[0] == "field":
+                regs[fam] = v
+        return True
+    if mn == "lea" and len(ops) == 2 and ops[0].type == x86.X86_OP_REG:
+        fam = _family(name(ops[0].reg))
+        m = ops[1].mem
+        base = regs.get(_family(name(m.base)) or "") if m.base and not m.index else None
+        if fam:
+            regs.pop(fam, None)
+            if base is not None and base[0] == "clo":
+                regs[fam] = ("addr", m.disp)
+            elif base is not None and base[0] == "addr":
+                regs[fam] = ("addr", base[1] + m.disp)
+        return True
+    return False
 
 
 def _variables(d: Dwarf, scope: Die) -> list[Die]:
