@@ -344,7 +344,6 @@ class VariableReader:
     def _variables(self, sub: Die, scope: FrameScope, pc: int) -> FrameVariables:
         d = self.dwarf
         holder = sub
-        mismatch = None
         if scope.inline_depth:
             chain = d.inline_chain(sub, pc)
             if len(chain) < scope.inline_depth:
@@ -354,8 +353,8 @@ class VariableReader:
                     f"{scope.pc:#x}, the DWARF {len(chain)}")
             holder = chain[scope.inline_depth - 1]
         fname = _name(d, holder)
-        if mismatch is None and scope.function and fname and \
-                not _same_function(scope.function, fname):
+        mismatch = None
+        if scope.function and fname and not _same_function(scope.function, fname):
             mismatch = f"pclntab says {scope.function}, the DWARF {fname}"
         ctx = Context(
             cfa=scope.cfa, registers=scope.registers, memory=self.memory, bias=self.bias,

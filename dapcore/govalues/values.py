@@ -214,7 +214,8 @@ class Value:
 
     @property
     def expression_path(self) -> str:
-        """An expression naming this value (``x.Field[3]``)."""
+        """The value's path (``x.Field[3]``); ``expression`` says whether it
+        is an expression the evaluator accepts."""
         return self.path
 
     def raw(self) -> bytes:
