@@ -21,7 +21,7 @@ children run as an installed dapcore would: see :func:`child_env`.
 (e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
 (f) ``python -m dapcore locals -f N``, big binary    CLI wall time, N = first user
                                                      frame of the crashed goroutine
-(g) slowest 1,000-entry page of a 100,000-entry map  ``Value.children`` page by
+(g) slowest 1,000-entry page of a 100,000-entry map  ``children()`` page by
                                                      page with the children's text,
                                                      timed inside the process
 (h) DAP initialize → … → variables (Locals), big     spawn of ``python -m dapcore``
