@@ -21,7 +21,7 @@ children run as an installed dapcore would: see :func:`child_env`.
 (e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
 (f) ``python -m dapcore locals -f N``, big binary    CLI wall time, N = first user
                                                      frame of the crashed goroutine
-(g) slowest 1,000-entry page of a 100,000-entry map  ``Value.children`` page by
+(g) slowest 1,000-entry page of a 100,000-entry map  ``children()`` page by
                                                      page with the children's text,
                                                      timed inside the process
 (h) DAP initialize → … → variables (Locals), big     spawn of ``python -m dapcore``
@@ -122,16 +122,18 @@ print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in l
 MAP_PAGE = _RSS + """
 import json, sys, time
 from dapcore.engine import Engine
+from dapcore.govalues.children import child_count, children
 from dapcore.govalues.pkgvars import global_value
+from dapcore.govalues.summary import text_of
 t0 = time.perf_counter()
 r = Engine.open(sys.argv[1], sys.argv[2])
 big = global_value(r.proc, "main.bigIndex")
-count = big.child_count
+count = child_count(big)
 t1 = time.perf_counter()
 got, pages = {}, []
 for start in range(0, count, 1000):
     p0 = time.perf_counter()
-    texts = [(c.name, c.text) for c in big.children(start, 1000)]
+    texts = [(c.name, text_of(c)) for c in children(big, start, 1000)]
     pages.append(time.perf_counter() - p0)
     got.update((int(n.strip("[]")), int(t)) for n, t in texts)
 print(json.dumps({"count": count, "pages": len(pages),

@@ -169,7 +169,8 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
             ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
         return report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
     if args.command in ("locals", "print"):
-        from dapcore.govalues.framevalues import locals_output, print_output
+        from dapcore.goexpr.frame import locals_output, print_output
+        from dapcore.govalues.frame import FrameRef
 
         goid = args.goroutine if args.goroutine is not None else report.default_goid()
         frame = args.frame
@@ -177,7 +178,8 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
             frame = report.landing_frame(goid)
             print(f"dapcore: goroutine {goid}, {report.frame_line(goid, frame)}",
                   file=sys.stderr)
+        ref = FrameRef(report.proc, goid, report.stack(report._g(goid)), frame)
         if args.command == "locals":
-            return locals_output(report, goid, frame, args.json)
-        return print_output(report, goid, frame, args.name, args.json)
+            return locals_output(ref, args.json)
+        return print_output(ref, args.name, args.json)
     return report.crash_json() if args.json else report.crash_text()

@@ -35,14 +35,14 @@ from dapcore.dwarf.reader import Dwarf
 from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.gobin.pclntab import PCLnTab
-from dapcore.govalues.types import GoType
-from dapcore.govalues.variables import (
+from dapcore.govalues.framevars import (
     FrameScope,
     FrameVariables,
     Variable,
     VariableReader,
     frame_registers,
 )
+from dapcore.govalues.types import GoType
 from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.factory.build import build
 from tests.factory.toolchains import TOOLCHAINS

@@ -13,8 +13,12 @@ import pytest
 from dapcore.cli import main as cli_main
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
-from dapcore.goexpr.evaluator import Constant, EvalError, evaluate
+from dapcore.goexpr.evaluator import Constant, EvalError
+from dapcore.goexpr.frame import evaluate
 from dapcore.goexpr.parser import ParseError
+from dapcore.govalues.children import child_count, children
+from dapcore.govalues.frame import FrameRef
+from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -32,6 +36,7 @@ class Frames:
         g = self.report.proc.crashed_goroutine
         assert g is not None
         self.goid = g.goid
+        self.stack = self.report.stack(g)
         self.index: dict[str, int] = {}
         for i, f in enumerate(self.report.stack(g).frames):
             self.index.setdefault(f.function.split("[")[0], i)
@@ -39,10 +44,11 @@ class Frames:
                          json.loads(fx.side_file("values.json").read_text())["variables"]}
 
     def ev(self, function: str, text: str) -> Value:
-        return evaluate(self.report, self.goid, self.index[function], text)
+        return evaluate(FrameRef(self.report.proc, self.goid, self.stack, self.index[function]),
+                        text)
 
     def text(self, function: str, text: str) -> str:
-        return self.ev(function, text).text
+        return text_of(self.ev(function, text))
 
     def error(self, function: str, text: str) -> str:
         with pytest.raises(DapcoreError) as info:
@@ -82,10 +88,10 @@ def test_identifiers_and_literals(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.text(CO, "expectedVars").startswith("[]main.expectEntry len: ")  # main global
     assert fr.text(CO, "main.expectedVars").startswith("[]main.expectEntry len: ")
     assert _num(fr.ev(CO, "len(os.Args)")) == 2  # pkg.Var
-    assert fr.ev(SC, "os.Args[1]").text == '"values"'
+    assert text_of(fr.ev(SC, "os.Args[1]")) == '"values"'
     lit = fr.ev(SC, '"abc"')
-    assert isinstance(lit, Constant) and lit.text == '"abc"' and lit.children() == []
-    assert lit.child_count == 0 and lit.type_name == "string"
+    assert isinstance(lit, Constant) and text_of(lit) == '"abc"' and children(lit) == []
+    assert child_count(lit) == 0 and lit.type_name == "string"
     assert fr.text(SC, "true") == "true" and fr.text(SC, "!false") == "true"
     assert fr.text(SC, "'a'") == "97 'a'"
     assert fr.text(SC, "0x10 + 1") == "17" and fr.text(SC, "1.5 * 2") == "3"
@@ -106,8 +112,8 @@ def test_index_and_slice(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.text(SC, "nums[1:2]") == f"[]int len: 1, cap: {nums['cap'] - 1}, [{nums['elems'][1]}]"
     three = fr.ev(SC, "nums[1:3:5]")
     assert three.slice_header()[1:] == (2, 4)
-    assert [c.number() for c in three.children()] == nums["elems"][1:3]
-    assert three.children()[0].expression_path == "nums[1:3:5][0]"
+    assert [c.number() for c in children(three)] == nums["elems"][1:3]
+    assert children(three)[0].expression_path == "nums[1:3:5][0]"
     assert _num(fr.ev(SC, "nums[len(nums)-1]")) == nums["elems"][-1]
     assert _num(fr.ev(SC, "vec[2]")) == fr.want(SC, "vec")["elems"][2]
     assert fr.text(SC, "vec[1:]") == "[]int len: 2, cap: 2, [20, -30]"
@@ -194,7 +200,7 @@ def test_fields_and_pointers(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.text(CO, "&ptr.Y == &ptr.Y") == "true" and fr.text(CO, "ptr == nil") == "false"
     if spec.variant.name == "noopt":  # every local in a stack slot
         n = fr.ev(SC, "&n")
-        assert n.type_name == "*int" and n.text == "*int -7"
+        assert n.type_name == "*int" and text_of(n) == "*int -7"
         assert _num(fr.ev(SC, f"*(*int)({n.word(0):#x})")) == -7
         assert fr.text(SC, "(*&arr)[4]") == "5"
     # errors
@@ -218,7 +224,7 @@ def test_interfaces(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.text(IF, "typedNil.(*main.ValErr) == nil") == "true"
     assert fr.text(IF, "nilErr == nil") == "true" and fr.text(IF, "nilAny == nil") == "true"
     box = fr.ev(IF, "box.(main.ValPoint)")
-    assert box.type_name == "main.ValPoint" and box.text == "main.ValPoint {X: 5, Y: 6}"
+    assert box.type_name == "main.ValPoint" and text_of(box) == "main.ValPoint {X: 5, Y: 6}"
     assert _num(fr.ev(IF, "box.(main.ValPoint).Y")) == 6
     assert _num(fr.ev(IF, "anyInt.(int) + 1")) == 43
     assert _num(fr.ev(IF, "fail.(*main.ValErr).Code")) == 3
@@ -308,7 +314,7 @@ def test_refusals_and_never_a_bug(spec: FixtureSpec, fixture: Fixture) -> None:
         except DapcoreError as exc:
             assert isinstance(exc, EvalError | ParseError) or str(exc), text
             continue
-        assert isinstance(v.text, str), text
+        assert isinstance(text_of(v), str), text
     assert fr.text(IF, "nilFn == nil") == "true" and fr.text(IF, "conv == nil") == "false"
     assert fr.text(IF, "*(*int)(0x10)") == "<unreadable 0x10>"
 
@@ -358,34 +364,34 @@ def test_cli_print_expressions(spec: FixtureSpec, fixture: Fixture,
 def test_assert_to_interface(spec: FixtureSpec, fixture: Fixture) -> None:
     fr = _fr(fixture)
     ce = fr.ev(IF, "customErr.(error)")
-    assert ce.type_name == "error" and ce.text.startswith("error(*main.ValErr) ")
+    assert ce.type_name == "error" and text_of(ce).startswith("error(*main.ValErr) ")
     assert ce.name == "customErr.(error)"
     assert _num(fr.ev(IF, "customErr.(error).(*main.ValErr).Code")) == 7
     pe = fr.ev(IF, "plainErr.(error)")
-    assert pe.type_name == "error" and pe.text.startswith("error(*errors.errorString) ")
+    assert pe.type_name == "error" and text_of(pe).startswith("error(*errors.errorString) ")
     assert fr.error(IF, "anyStruct.(error)") == \
         "interface conversion: main.ValPoint is not error: missing method Error"
     st = fr.ev(IF, "stringer.(fmt.Stringer)")
-    assert st.type_name == "fmt.Stringer" and st.text == "fmt.Stringer(main.ValCelsius) 21.5"
+    assert st.type_name == "fmt.Stringer" and text_of(st) == "fmt.Stringer(main.ValCelsius) 21.5"
     assert fr.error(IF, "anyInt.(fmt.Stringer)") == \
         "interface conversion: int is not fmt.Stringer: missing method String"
     assert fr.error(IF, "nilAny.(error)") == "interface conversion: interface is nil, not error"
     assert fr.error(IF, "nilErr.(any)") == "interface conversion: interface is nil, not any"
     a = fr.ev(IF, "anyStruct.(any)")
     assert a.type_name == "interface {}" and \
-        a.text == "interface {}(main.ValPoint) main.ValPoint {X: 3, Y: 4}"
-    assert fr.ev(IF, "anyStruct.(interface{})").text == a.text
-    assert fr.ev(IF, "customErr.(any)").text.startswith("interface {}(*main.ValErr) ")
+        text_of(a) == "interface {}(main.ValPoint) main.ValPoint {X: 3, Y: 4}"
+    assert text_of(fr.ev(IF, "anyStruct.(interface{})")) == text_of(a)
+    assert text_of(fr.ev(IF, "customErr.(any)")).startswith("interface {}(*main.ValErr) ")
     assert _num(fr.ev(IF, "box.(any).(main.ValPoint).X")) == 5
     # typed nil: a non-nil interface holding a nil *ValErr, which has Error
     assert fr.text(IF, "typedNil.(error)") == "error(*main.ValErr) nil"
     assert fr.text(IF, "typedNil.(error) != nil") == "true"
     # from any to a non-empty interface: the program's itab for the pair
     ae = fr.ev(IF, "customErr.(any).(error)")
-    assert ae.type_name == "error" and ae.text == ce.text
+    assert ae.type_name == "error" and text_of(ae) == text_of(ce)
     assert fr.text(IF, "customErr.(any).(error) == customErr") == "true"
-    assert fr.text(IF, "stringer.(any).(fmt.Stringer)") == st.text
-    assert fr.text(IF, "plainErr.(any).(error)") == pe.text
+    assert fr.text(IF, "stringer.(any).(fmt.Stringer)") == text_of(st)
+    assert fr.text(IF, "plainErr.(any).(error)") == text_of(pe)
     assert fr.error(IF, "box.(fmt.Stringer)") == \
         "interface conversion: main.ValPoint is not fmt.Stringer: missing method String"
     assert fr.error(IF, "customErr.(fmt.Stringer)") == \
@@ -421,8 +427,8 @@ def test_assert_to_interface_without_itab(spec: FixtureSpec, fixture: Fixture,
     want = fr.text(IF, "customErr")
     monkeypatch.setattr(methods, "find_itab", lambda *a: None)
     v = fr.ev(IF, "customErr.(any).(error)")
-    assert v.type_name == "error" and v.text == want
-    assert v.child_count == 1 and v.children()[0].type_name == "*main.ValErr"
+    assert v.type_name == "error" and text_of(v) == want
+    assert child_count(v) == 1 and children(v)[0].type_name == "*main.ValErr"
     assert _num(fr.ev(IF, "customErr.(any).(error).(*main.ValErr).Code")) == 7
     assert fr.text(IF, "customErr.(any).(error) == customErr") == "true"
     assert fr.text(IF, "customErr.(any).(error) != nil") == "true"

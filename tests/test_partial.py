@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from dapcore.cli import main as cli_main
+from dapcore.govalues.children import children
+from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value, value_of_variable
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.test_values import _drop_errors, _first_diff, _fr, canon
@@ -35,17 +37,17 @@ def _shown(v: Value) -> Any:
     """``v`` in the canonical encoding, with each part dapcore does not show
     (unavailable, optimized out) as :data:`_UNKNOWN`."""
     if v.error is not None:
-        assert v.text.startswith(("<optimized out", "<unavailable")), v.text
+        assert text_of(v).startswith(("<optimized out", "<unavailable")), text_of(v)
         return _UNKNOWN
     if not v.holes:
         return canon(v)
-    text = v.text
+    text = text_of(v)
     assert "<optimized out" in text or "<unavailable" in text, text
     if v.kind == "struct":
         return {"fields": [{"name": c.name, "embedded": c.embedded, "value": _shown(c)}
-                           for c in v.children()]}
+                           for c in children(v)]}
     if v.kind == "interface":
-        kids = v.children()
+        kids = children(v)
         if not kids:
             return _UNKNOWN
         assert len(kids) == 1 and kids[0].error is not None
@@ -104,14 +106,14 @@ def test_certain_parts_still_shown(spec: FixtureSpec, fixture: Fixture) -> None:
     never ``nil``, never an empty string."""
     vs = _variables(fixture)
     w3 = vs["w3"][1]
-    assert w3.text == "main.PartPair {X: 21, Y: <optimized out>}", w3.text
-    x, y = w3.children()
-    assert (x.text, x.error, y.error) == ("21", None, "optimized out")
+    assert text_of(w3) == "main.PartPair {X: 21, Y: <optimized out>}", text_of(w3)
+    x, y = children(w3)
+    assert (text_of(x), x.error, y.error) == ("21", None, "optimized out")
     for name in ("err", "w5", "rev"):
         v = vs[name][1]
-        assert v.text != "nil" and '""' not in v.text, v.text
-        assert v.text.startswith("<unavailable: Go's DWARF describes one 8-byte word of this ")
-    assert vs["err"][1].text.endswith("(that word is 0x0)>")  # the typed nil's data word
+        assert text_of(v) != "nil" and '""' not in text_of(v), text_of(v)
+        assert text_of(v).startswith("<unavailable: Go's DWARF describes one 8-byte word of this ")
+    assert text_of(vs["err"][1]).endswith("(that word is 0x0)>")  # the typed nil's data word
 
 
 @pytest.mark.parametrize("spec", DEFAULT[-1:], ids=_ids(DEFAULT[-1:]))

@@ -23,14 +23,16 @@ from dapcore.cli import main as cli_main
 from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.govalues.chans import chan_state
-from dapcore.govalues.children import dynamic_type_name, dynamic_value
+from dapcore.govalues.children import child_count, children, is_indexed
 from dapcore.govalues.format import format_float, quote_bytes
 from dapcore.govalues.frameregs import frame_register_values
+from dapcore.govalues.framevars import FrameVariables, frame_registers
+from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
 from dapcore.govalues.maps import map_len, map_pairs
 from dapcore.govalues.pkgvars import global_value, package_globals
 from dapcore.govalues.special import decode_time, mutex_state
+from dapcore.govalues.summary import as_text, text_of
 from dapcore.govalues.values import Value, ValueContext, value_of_variable
-from dapcore.govalues.variables import FrameVariables, frame_registers
 from tests.factory import Fixture, FixtureSpec, full_matrix, matrix
 from tests.oracle.names import printed_function
 
@@ -75,11 +77,11 @@ def canon(v: Value, ptr_depth: int = 0, top: bool = True) -> Any:
         return {"string": data.decode("utf-8", "replace"), "len": n}
     if k == "array":
         n = v.type.length or 0 if v.type else 0
-        return {"len": n, "elems": [canon(c, ptr_depth, False) for c in v.children(0, n)]}
+        return {"len": n, "elems": [canon(c, ptr_depth, False) for c in children(v, 0, n)]}
     if k == "slice":
         ptr, n, cap = v.slice_header()
         out: dict[str, Any] = {"nil": ptr == 0, "len": n, "cap": cap,
-                               "elems": [canon(c, ptr_depth, False) for c in v.children(0, n)]}
+                               "elems": [canon(c, ptr_depth, False) for c in children(v, 0, n)]}
         elem = v.type.elem if v.type else None
         if elem is not None and elem.name == "uint8":
             data = v.ctx.mem.read(ptr, n) if n else b""
@@ -98,7 +100,7 @@ def canon(v: Value, ptr_depth: int = 0, top: bool = True) -> Any:
             return {"time": t.rfc3339nano(), "unixNano": t.unix_nano,
                     "location": t.location, "monotonic": t.monotonic}
         out = {"fields": [{"name": c.name, "embedded": c.embedded,
-                           "value": canon(c, ptr_depth, False)} for c in v.children()]}
+                           "value": canon(c, ptr_depth, False)} for c in children(v)]}
         if v.type_name == "sync.Mutex":
             s = mutex_state(v)
             out["locked"] = bool(s is not None and s & 1)
@@ -129,7 +131,7 @@ def canon(v: Value, ptr_depth: int = 0, top: bool = True) -> Any:
         out = {"nil": st is None, "len": st.qcount if st else 0, "cap": st.dataqsiz if st else 0}
         if top:
             out["closed"] = bool(st and st.closed)
-            out["elems"] = [canon(c, ptr_depth, False) for c in v.children()
+            out["elems"] = [canon(c, ptr_depth, False) for c in children(v)
                             if c.name.startswith("[")]
         return out
     if k == "func":
@@ -238,7 +240,7 @@ def test_every_variable_equals_the_program(spec: FixtureSpec, fixture: Fixture) 
             if noopt or not _UNAVAILABLE_OK.search(var.location.why or ""):
                 problems.append(f"{where}: unavailable ({var.location.why})")
             else:
-                assert val.text == "<optimized out>", (where, val.text)
+                assert text_of(val) == "<optimized out>", (where, text_of(val))
             continue
         try:
             got = canon(val)
@@ -250,7 +252,7 @@ def test_every_variable_equals_the_program(spec: FixtureSpec, fixture: Fixture) 
             problems.append(f"{where}: {_first_diff(got, want)}")
         else:
             equal += 1
-        assert isinstance(val.text, str) and val.text
+        assert isinstance(text_of(val), str) and text_of(val)
     print(f"\n{spec.id}: equal {equal}, unavailable {unavailable}")
     assert not problems, "\n".join(problems)
     assert equal >= 60
@@ -263,33 +265,33 @@ def test_every_variable_equals_the_program(spec: FixtureSpec, fixture: Fixture) 
 def test_typed_nil_interface(spec: FixtureSpec, fixture: Fixture) -> None:
     fr = _fr(fixture)
     v = fr.value("main.valuesIfaces", "typedNil")
-    assert v.text == "error(*main.ValErr) nil"
-    kids = v.children()
-    assert len(kids) == 1 and kids[0].type_name == "*main.ValErr" and kids[0].text == "nil"
-    assert fr.value("main.valuesIfaces", "nilErr").text == "nil"
-    assert fr.value("main.valuesIfaces", "nilAny").children() == []
+    assert text_of(v) == "error(*main.ValErr) nil"
+    kids = children(v)
+    assert len(kids) == 1 and kids[0].type_name == "*main.ValErr" and text_of(kids[0]) == "nil"
+    assert text_of(fr.value("main.valuesIfaces", "nilErr")) == "nil"
+    assert children(fr.value("main.valuesIfaces", "nilAny")) == []
 
 
 @pytest.mark.parametrize("spec", DEFAULT, ids=_ids(DEFAULT))
 def test_nil_map(spec: FixtureSpec, fixture: Fixture) -> None:
     fr = _fr(fixture)
     v = fr.value("main.valuesComposite", "nilMap")
-    assert v.text == "map[string]int nil"
-    assert v.children() == [] and v.child_count == 0
+    assert text_of(v) == "map[string]int nil"
+    assert children(v) == [] and child_count(v) == 0
 
 
 def _big_map(fixture: Fixture) -> Value:
     fr = _fr(fixture)
     v = fr.value("main.valuesComposite", "big")
-    assert v.child_count == 1500 and v.indexed
+    assert child_count(v) == 1500 and is_indexed(v)
     return v
 
 
 def _check_big(v: Value) -> None:
     got: dict[int, int] = {}
     for start in range(0, 1500, 1000):
-        for c in v.children(start, 1000):
-            key = c._extra
+        for c in children(v, start, 1000):
+            key = c.key
             assert isinstance(key, Value)
             k, val = key.number(), c.number()
             assert isinstance(k, int) and k not in got
@@ -331,10 +333,10 @@ def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> N
     assert mem.u64(hmap + 24) != 0, "oldbuckets: the growth is not finished"
     # The insert that starts the growth: load factor 6.5, 6 in Go 1.21.
     inserts = 49 if _minor(spec) == 21 else 53
-    assert v.child_count == inserts
+    assert child_count(v) == inserts
     got: dict[int, int] = {}
-    for c in v.children(0, 100):
-        key = c._extra
+    for c in children(v, 0, 100):
+        key = c.key
         assert isinstance(key, Value)
         k = key.number()
         assert isinstance(k, int) and k not in got
@@ -354,8 +356,8 @@ def test_closure_captured_variables(spec: FixtureSpec, fixture: Fixture) -> None
         if v.error is not None:
             assert spec.variant.name != "noopt"
             continue
-        assert v.text == "main.valuesIfaces.func1"
-        kids = {c.name: c.text for c in v.children()}
+        assert text_of(v) == "main.valuesIfaces.func1"
+        kids = {c.name: text_of(c) for c in children(v)}
         assert kids == {"hits": "42", "tag": '"captured-by-value"'}, kids
 
 
@@ -366,7 +368,7 @@ def test_closure_layout(spec: FixtureSpec, fixture: Fixture) -> None:
     DW_AT_go_closure_offset there); either way the closure's own frame
     lists ``hits`` and ``tag`` as captured, with their values."""
     from dapcore.dwarf.constants import AT_GO_CLOSURE_OFFSET
-    from dapcore.govalues.children import closure_layout
+    from dapcore.govalues.funcs import closure_layout
 
     fr = _fr(fixture)
     d = fr.ctx.reader.dwarf
@@ -383,9 +385,9 @@ def test_closure_layout(spec: FixtureSpec, fixture: Fixture) -> None:
     assert (hits.kind, hits.closure_offset, hits.escaped) == ("captured", 8, True)
     assert (tag.kind, tag.closure_offset) == ("captured", 16)
     if hits.available:
-        assert value_of_variable(fr.ctx, hits).text == "42"
+        assert text_of(value_of_variable(fr.ctx, hits)) == "42"
     if tag.available:
-        assert value_of_variable(fr.ctx, tag).text == '"captured-by-value"'
+        assert text_of(value_of_variable(fr.ctx, tag)) == '"captured-by-value"'
     has_attr = AT_GO_CLOSURE_OFFSET in d.die(hits.die_offset).attrs
     assert has_attr == (_minor(spec) >= 23)
 
@@ -399,9 +401,9 @@ def test_channel_ring_in_queue_order(spec: FixtureSpec, fixture: Fixture) -> Non
         return
     st = chan_state(v)
     assert st is not None and (st.recvx, st.sendx) == (2, 1)
-    kids = v.children()
-    assert [c.text for c in kids if c.name.startswith("[")] == ["3", "4", "5"]
-    extra = {c.name: c.text for c in kids if not c.name.startswith("[")}
+    kids = children(v)
+    assert [text_of(c) for c in kids if c.name.startswith("[")] == ["3", "4", "5"]
+    extra = {c.name: text_of(c) for c in kids if not c.name.startswith("[")}
     assert extra == {"len": "3", "cap": "4", "closed": "false", "waiting senders": "0",
                      "waiting receivers": "0"}
     # the synthesized children have the DWARF's int and bool
@@ -409,7 +411,7 @@ def test_channel_ring_in_queue_order(spec: FixtureSpec, fixture: Fixture) -> Non
     assert types["len"] is fr.ctx.types.by_name("int")
     assert types["closed"] is fr.ctx.types.by_name("bool")
     assert all(t is not None and t.offset > 0 for t in types.values())
-    assert v.text == "chan int 3/4"
+    assert text_of(v) == "chan int 3/4"
 
 
 @pytest.mark.parametrize("spec", DEFAULT, ids=_ids(DEFAULT))
@@ -418,10 +420,10 @@ def test_closed_channel(spec: FixtureSpec, fixture: Fixture) -> None:
     v = fr.value("main.valuesIfaces", "closedCh")
     if v.error is not None:
         return
-    assert v.text == "chan string 2/3, closed"
-    kids = v.children()
-    assert [c.text for c in kids if c.name.startswith("[")] == ['"left-1"', '"left-2"']
-    assert next(c.text for c in kids if c.name == "closed") == "true"
+    assert text_of(v) == "chan string 2/3, closed"
+    kids = children(v)
+    assert [text_of(c) for c in kids if c.name.startswith("[")] == ['"left-1"', '"left-2"']
+    assert next(text_of(c) for c in kids if c.name == "closed") == "true"
 
 
 @pytest.mark.parametrize("spec", DEFAULT[-1:], ids=_ids(DEFAULT[-1:]))
@@ -448,32 +450,32 @@ def test_text_formats(spec: FixtureSpec, fixture: Fixture) -> None:
     for (fn, name), text in want.items():
         v = fr.value(fn, name)
         if text is None:
-            assert v.text.startswith("map[string]int len: 3, [") and '"two": 2' in v.text
+            assert text_of(v).startswith("map[string]int len: 3, [") and '"two": 2' in text_of(v)
         else:
-            assert v.text == text, name
+            assert text_of(v) == text, name
     long = fr.value(s, "long")
-    assert long.text.endswith("... (len: 1600)")
+    assert text_of(long).endswith("... (len: 1600)")
     guard = fr.value("main.valuesIfaces", "guard")
-    assert "sync.Mutex {locked}" in guard.text
+    assert "sync.Mutex {locked}" in text_of(guard)
     item = fr.value(c, "item")
-    kids = item.children()[0].children()
+    kids = children(children(item)[0])
     assert [(k.name, k.embedded) for k in kids][:2] == [("ValBase", True), ("ValMeta", True)]
     assert kids[2].expression_path == "(*item).Price"
-    assert item.children()[0].expression_path == "*item"
-    assert fr.value(c, "backing").children(3, 1)[0].expression_path == "backing[3]"
+    assert children(item)[0].expression_path == "*item"
+    assert children(fr.value(c, "backing"), 3, 1)[0].expression_path == "backing[3]"
     long_v = fr.value(s, "long")
     page, n = long_v.string_bytes(20, start=20)
     assert (page.decode(), n) == ("0123456789abcdef-ü-", 1600)
     # the pointer cycle loop → node 2 → loop: the third hop is stopped
     loop = fr.value(c, "loop")
-    a = loop.children()[0]
-    b = a.children()[1].children()[0]
-    again = b.children()[1].children()[0]
-    assert b.text == f"main.ValNode {{Val: 2, Next: ({loop.type_name})({a.addr:#x})}}"
-    assert again.addr == a.addr and again.text.startswith("<cycle to 0x")
+    a = children(loop)[0]
+    b = children(children(a)[1])[0]
+    again = children(children(b)[1])[0]
+    assert text_of(b) == f"main.ValNode {{Val: 2, Next: ({loop.type_name})({a.addr:#x})}}"
+    assert again.addr == a.addr and text_of(again).startswith("<cycle to 0x")
     rs = fr.value(s, "rs")
-    assert rs.as_text() == '"rünes ✓ 🌍"'
-    assert fr.value(s, "bs").as_text() == '"bytes\\x00ok ✓"'
+    assert as_text(rs) == '"rünes ✓ 🌍"'
+    assert as_text(fr.value(s, "bs")) == '"bytes\\x00ok ✓"'
 
 
 
@@ -490,9 +492,9 @@ def test_package_globals(spec: FixtureSpec, fixture: Fixture) -> None:
     assert "main.expectedVars" in gs and "main.scenarios" in gs
     ev = gs["main.expectedVars"]
     n = len(_expected(fixture))
-    assert ev.text.startswith(f"[]main.expectEntry len: {n}, ")
+    assert text_of(ev).startswith(f"[]main.expectEntry len: {n}, ")
     args = global_value(proc, "os.Args", fr.ctx)
-    assert args is not None and args.text.endswith('"values"]')
+    assert args is not None and text_of(args).endswith('"values"]')
     assert global_value(proc, "main.nope", fr.ctx) is None
 
 
@@ -566,14 +568,14 @@ def test_unreadable_memory_is_per_value(spec: FixtureSpec, fixture: Fixture) -> 
     ptr = fr.value("main.valuesComposite", "ptr")
     assert ptr.type is not None and ptr.type.elem is not None
     bad = Value(fr.ctx, "bad", ptr.type.elem, addr=0x10)
-    assert bad.text == "<unreadable 0x10>"
-    assert bad.children() == [] or all(c.text.startswith("<unreadable") for c in bad.children())
+    assert text_of(bad) == "<unreadable 0x10>"
+    assert children(bad) == [] or all(text_of(c).startswith("<unreadable") for c in children(bad))
     bad_ptr = Value(fr.ctx, "p", ptr.type, data=(0x18).to_bytes(8, "little"))
-    assert bad_ptr.text == "(*main.ValPoint)(0x18)" or "unreadable 0x18" in bad_ptr.text
-    assert [c.text for c in bad_ptr.children()] == ["<unreadable 0x18>"]
+    assert text_of(bad_ptr) == "(*main.ValPoint)(0x18)" or "unreadable 0x18" in text_of(bad_ptr)
+    assert [text_of(c) for c in children(bad_ptr)] == ["<unreadable 0x18>"]
     s = Value(fr.ctx, "s", fr.value("main.valuesScalars", "label").type,
               data=(0x20).to_bytes(8, "little") + (5).to_bytes(8, "little"))
-    assert s.text == "<unreadable 0x20>"
+    assert text_of(s) == "<unreadable 0x20>"
 
 
 ZDEBUG = [matrix.spec("1.27", "default", "values"), matrix.spec("1.21", "default", "values")]
@@ -587,8 +589,9 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     are): every frame's locals read exactly as from the original."""
     import subprocess
 
+    from dapcore.goexpr.frame import locals_output
     from dapcore.goruntime.process import Process
-    from dapcore.govalues.framevalues import locals_output
+    from dapcore.govalues.frame import FrameRef
 
     zdebug = tmp_path / "zoo-zdebug"
     subprocess.run(["objcopy", "--compress-debug-sections=zlib-gnu", str(fixture.binary),
@@ -604,7 +607,9 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     for i, f in enumerate(frames):
         if not f.function.startswith("main.values"):
             continue
-        assert locals_output(legacy, goid, i, True) == locals_output(original, goid, i, True)
+        assert locals_output(FrameRef(legacy.proc, goid, legacy.stack(legacy.proc.goroutine(goid)),
+                                      i), True) == locals_output(
+            FrameRef(original.proc, goid, original.stack(original.proc.goroutine(goid)), i), True)
         compared += 1
     assert compared >= 5
 
@@ -620,15 +625,15 @@ def test_map_of_100000_entries_pages_in_order(spec: FixtureSpec, fixture: Fixtur
     out of order is still right."""
     rep = Engine.open(fixture.binary, fixture.core)
     v = global_value(rep.proc, "main.bigIndex")
-    assert v.child_count == 100_000 and v.indexed
+    assert child_count(v) == 100_000 and is_indexed(v)
     got: dict[int, int] = {}
     for start in range(0, 100_000, 1000):
-        page = v.children(start, 1000)
+        page = children(v, start, 1000)
         assert len(page) == 1000
         for c in page:
             k = int(c.name.strip("[]"))
             assert k not in got
-            got[k] = int(c.text)
+            got[k] = int(text_of(c))
     assert got == {i: 3 * i for i in range(100_000)}
-    again = v.children(42_000, 3)
-    assert [c.name for c in again] == [c.name for c in v.children(42_000, 1000)[:3]]
+    again = children(v, 42_000, 3)
+    assert [c.name for c in again] == [c.name for c in children(v, 42_000, 1000)[:3]]

@@ -149,15 +149,17 @@ def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
 
 
 def _locals(session: Session, rep: Engine, goid: int, index: int, arguments: bool) -> str:
-    from dapcore.govalues.framevalues import frame_values
+    from dapcore.govalues.frame import FrameRef, frame_values
+    from dapcore.govalues.summary import text_of
 
     vs = session._variables()
     why = vs.no_dwarf()
     if why is not None:
         raise RequestError(why)
     lines = []
-    for kind, v in frame_values(rep, goid, index, vs.ctx):
+    for kind, v in frame_values(FrameRef(rep.proc, goid, rep.stack(rep._g(goid)), index),
+                                vs.ctx):
         if (kind == "param") == arguments:
-            lines.append(f"{v.name} = {v.text}")
+            lines.append(f"{v.name} = {text_of(v)}")
     what = "arguments" if arguments else "locals"
     return "\n".join(lines) if lines else f"(no {what})"

@@ -40,6 +40,8 @@ from dapcore.dap.handles import HandleTable
 from dapcore.dap.stack import is_runtime
 from dapcore.errors import DapcoreError
 from dapcore.gobin.pclntab import package_of
+from dapcore.govalues.children import child_count, children, is_indexed
+from dapcore.govalues.summary import string_text, text_of
 
 if TYPE_CHECKING:
     from dapcore.dap.session import LaunchConfig
@@ -173,10 +175,12 @@ class Variables:
         if why is not None and scope.kind != "registers":
             out = [("(no variables)", why)]
         elif scope.kind == "locals":
-            from dapcore.govalues.framevalues import frame_values
+            from dapcore.govalues.frame import FrameRef, frame_values
 
             try:
-                out = [v for _, v in frame_values(rep, scope.goid, scope.index, self.ctx)]
+                ref_ = FrameRef(rep.proc, scope.goid, rep.stack(rep._g(scope.goid)),
+                                scope.index)
+                out = [v for _, v in frame_values(ref_, self.ctx)]
             except DapcoreError as exc:
                 out = [("(no variables)", str(exc))]
         elif scope.kind == "globals":
@@ -204,60 +208,55 @@ class Variables:
             if filter_ == "indexed":
                 return []
             items = self._scope_contents(ref, scope)
-            return self._items(scope, items, start, count)
+            return self._items(scope, items, start, count, hex_)
         ctx = self.ctx
-        old = ctx.config.hex
-        ctx.config.hex = hex_
-        try:
-            if scope is not None:
-                if filter_ == "indexed":
-                    return []
-                return self._items(scope, self._scope_contents(ref, scope), start, count)
-            assert value is not None
-            goid, index = self.refs.key_of(ref)[1:3]  # type: ignore[index]
-            value = expansion(value)
-            indexed = value.indexed
-            if (filter_ == "indexed" and not indexed) or (filter_ == "named" and indexed):
+        if scope is not None:
+            if filter_ == "indexed":
                 return []
-            capped = False
-            if count:
-                capped = count > MAX_VARIABLES
-                kids = value.children(start, min(count, MAX_VARIABLES))
-            elif indexed:  # no paging asked (nvim-dap): one page of maxArrayValues
-                kids = value.children(start, min(ctx.config.max_array_values, MAX_VARIABLES))
-            else:
-                kids = value.children(start, None)
-            out = []
-            for k in kids:
-                check_cancelled()
-                out.append(self.variable(goid, index, k, value))
-            if capped and len(out) == MAX_VARIABLES and (value.child_count or 0) > start + len(out):
-                out.append(_capped_note(start + MAX_VARIABLES))
-            return out
-        finally:
-            ctx.config.hex = old
+            return self._items(scope, self._scope_contents(ref, scope), start, count, hex_)
+        assert value is not None
+        goid, index = self.refs.key_of(ref)[1:3]  # type: ignore[index]
+        value = expansion(value)
+        indexed = is_indexed(value)
+        if (filter_ == "indexed" and not indexed) or (filter_ == "named" and indexed):
+            return []
+        capped = False
+        if count:
+            capped = count > MAX_VARIABLES
+            kids = children(value, start, min(count, MAX_VARIABLES), hex_)
+        elif indexed:  # no paging asked (nvim-dap): one page of maxArrayValues
+            kids = children(value, start, min(ctx.config.max_array_values, MAX_VARIABLES), hex_)
+        else:
+            kids = children(value, start, None, hex_)
+        out = []
+        for k in kids:
+            check_cancelled()
+            out.append(self.variable(goid, index, k, value, hex_))
+        if capped and len(out) == MAX_VARIABLES and child_count(value) > start + len(out):
+            out.append(_capped_note(start + MAX_VARIABLES))
+        return out
 
-    def _items(self, scope: _Scope, items: list[Any], start: int, count: int
+    def _items(self, scope: _Scope, items: list[Any], start: int, count: int, hex_: bool
                ) -> list[dict[str, Any]]:
         """One page of a scope's contents, capped at :data:`MAX_VARIABLES`."""
         want = min(count or len(items), MAX_VARIABLES)
         out = []
         for x in items[start:start + want]:
             check_cancelled()
-            out.append(self._item(scope.goid, scope.index, x))
+            out.append(self._item(scope.goid, scope.index, x, hex_))
         if len(items) - start > want and (not count or count > MAX_VARIABLES):
             out.append(_capped_note(start + want))
         return out
 
-    def _item(self, goid: int, index: int, x: Any) -> dict[str, Any]:
+    def _item(self, goid: int, index: int, x: Any, hex_: bool) -> dict[str, Any]:
         if isinstance(x, tuple):  # a register, or why a scope is empty
             return {"name": x[0], "value": x[1], "variablesReference": 0}
-        return self.variable(goid, index, x)
+        return self.variable(goid, index, x, hex_=hex_)
 
     def value_ref(self, goid: int, index: int, v: Value, shown: Value) -> int:
         """The reference of an expandable value (0 when it has no children);
         ``shown``: whose children expanding it shows (:func:`expansion`)."""
-        if v.error is not None or not shown.child_count:
+        if v.error is not None or not child_count(shown):
             return 0
         key: tuple[Any, ...] = ("value", goid, index, v.expression_path)
         n = 0
@@ -269,8 +268,8 @@ class Variables:
             n += 1  # another value with the same path (shadowed variables)
             key = ("value", goid, index, v.expression_path, n)
 
-    def variable(self, goid: int, index: int, v: Value, parent: Value | None = None
-                 ) -> dict[str, Any]:
+    def variable(self, goid: int, index: int, v: Value, parent: Value | None = None,
+                 hex_: bool = False) -> dict[str, Any]:
         """A DAP ``Variable`` for ``v`` (a child of ``parent``).
 
         ``evaluateName`` is the value's expression path, left out where
@@ -279,7 +278,7 @@ class Variables:
         closure's captured variables, and map entries whose key is written
         as a composite literal."""
         shown = expansion(v)
-        out: dict[str, Any] = {"name": v.name, "value": full_text(v, shown),
+        out: dict[str, Any] = {"name": v.name, "value": full_text(v, shown, hex_),
                                "type": v.type_name if v.type is not None else ""}
         if _has_expression(v, parent):
             out["evaluateName"] = v.expression_path
@@ -296,26 +295,20 @@ class Variables:
         why = self.no_dwarf()
         if why is not None:
             raise RequestError(why)
-        ctx = self.ctx
-        old = ctx.config.hex
-        ctx.config.hex = hex_
-        try:
-            v = self.evaluate_value(goid, index, expression)
-            shown = expansion(v)
-            ref = self.value_ref(goid, index, v, shown)
-            body: dict[str, Any] = {"result": full_text(v, shown), "variablesReference": ref}
-            if v.type is not None:
-                body["type"] = v.type_name
-            body.update(child_counts(shown, ref))
-            body.update(memory_reference(v))
-            return body
-        finally:
-            ctx.config.hex = old
+        v = self.evaluate_value(goid, index, expression)
+        shown = expansion(v)
+        ref = self.value_ref(goid, index, v, shown)
+        body: dict[str, Any] = {"result": full_text(v, shown, hex_), "variablesReference": ref}
+        if v.type is not None:
+            body["type"] = v.type_name
+        body.update(child_counts(shown, ref))
+        body.update(memory_reference(v))
+        return body
 
     def evaluate_value(self, goid: int, index: int, expression: str) -> Value:
         """Evaluate with :mod:`dapcore.goexpr.evaluator`; without it (not there, or
         not implemented) a plain identifier is still looked up."""
-        from dapcore.govalues.framevalues import lookup
+        from dapcore.govalues.frame import FrameRef, lookup
 
         text = expression.strip()
         if not text:
@@ -323,28 +316,21 @@ class Variables:
         if index < 0:
             raise RequestError("this entry of the stack is not a frame: select a frame with "
                                "source to evaluate there")
+        ref = FrameRef(self.report.proc, goid, self.report.stack(self.report._g(goid)), index)
         try:
-            expr_eval: Any = importlib.import_module("dapcore.goexpr.evaluator")
+            importlib.import_module("dapcore.goexpr.evaluator")
+            expr_frame: Any = importlib.import_module("dapcore.goexpr.frame")
         except (ImportError, NotImplementedError):
-            expr_eval = None
-        if expr_eval is not None:
+            expr_frame = None
+        if expr_frame is not None:
             try:
-                return expr_eval.evaluate(self.report, goid, index, text, ctx=self.ctx)
+                # a name the expression parser refuses (net/http.DefaultClient) is looked up
+                return expr_frame.evaluate_or_lookup(ref, text, self.ctx)
             except NotImplementedError:
                 pass
-            except DapcoreError as exc:
-                from dapcore.goexpr.parser import ParseError
-
-                if not isinstance(exc, ParseError):
-                    raise
-                # a name the expression parser refuses (net/http.DefaultClient)
-                try:
-                    return lookup(self.report, goid, index, text, self.ctx)
-                except DapcoreError:
-                    raise exc from None
         if not _IDENT.match(text):
             raise RequestError("only variable names can be evaluated in this build of dapcore")
-        return lookup(self.report, goid, index, text, self.ctx)
+        return lookup(ref, text, self.ctx)
 
 
 def _capped_note(next_start: int) -> dict[str, Any]:
@@ -355,33 +341,22 @@ def _capped_note(next_start: int) -> dict[str, Any]:
 
 
 def _has_expression(v: Value, parent: Value | None) -> bool:
-    from dapcore.goexpr.parser import parse
-
     if parent is None:
         return True
-    path = v.expression_path
-    if path == parent.expression_path:
-        return False
-    if parent.kind == "chan" and not path.startswith(("len(", "cap(")):
-        return False
     if parent.kind == "func":
         return False  # a closure's captures: no Go expression reaches them
-    try:
-        parse(path)
-    except DapcoreError:
-        return False
-    return True
+    return v.expression is not None  # None in a channel, for some map keys...
 
 
 def _same(a: Value, b: Value) -> bool:
     """The same value reached twice (by the same path)."""
     if (a.addr, a.type_name) != (b.addr, b.type_name):
         return False
-    return a.addr is not None or a.text == b.text
+    return a.addr is not None or text_of(a) == text_of(b)
 
 
-def full_text(v: Value, shown: Value | None = None) -> str:
-    """``v.text``, except that a string shows up to ``maxStringLen`` bytes (the
+def full_text(v: Value, shown: Value | None = None, hex_: bool = False) -> str:
+    """``text_of(v)``, except that a string shows up to ``maxStringLen`` bytes (the
     one-line summary cuts strings short), and a pointer whose target's
     fields are shown under it (:func:`expansion`) names its address:
     ``(*main.ValPoint)(0xc000012345) {X: 100, Y: 200}``. ``shown``:
@@ -391,21 +366,19 @@ def full_text(v: Value, shown: Value | None = None) -> str:
         try:
             addr = v.word(0)
         except Exception:  # unreadable: the summary says why
-            return v.text
-        summary = target.text
+            return text_of(v, hex_=hex_)
+        summary = text_of(target, hex_=hex_)
         prefix = target.type_name + " "
         if summary.startswith(prefix):
             summary = summary[len(prefix):]
         return f"({v.type_name})({addr:#x}) {summary}"
     if v.error is None and v.kind == "string":
-        from dapcore.govalues.values import string_text
-
         try:
             data, n = v.string_bytes()
             return string_text(data, n, limit=v.ctx.config.max_string_len)
         except Exception:  # unreadable: the summary says why
             pass
-    return v.text
+    return text_of(v, hex_=hex_)
 
 
 def child_counts(shown: Value, ref: int) -> dict[str, int]:
@@ -413,8 +386,8 @@ def child_counts(shown: Value, ref: int) -> dict[str, int]:
     ``shown``: whose children expanding it shows (:func:`expansion`)."""
     if not ref:
         return {}
-    n = shown.child_count
-    return {"indexedVariables": n} if shown.indexed else {"namedVariables": n}
+    n = child_count(shown)
+    return {"indexedVariables": n} if is_indexed(shown) else {"namedVariables": n}
 
 
 _FLATTENED = ("struct", "array", "slice", "map")
@@ -429,7 +402,7 @@ def expansion(v: Value) -> Value:
     if v.error is not None or v.kind != "ptr":
         return v
     try:
-        kids = v.children()
+        kids = children(v)
     except DapcoreError:
         return v
     if len(kids) != 1:

@@ -5,12 +5,9 @@ ring buffer), and how many goroutines wait to send or receive."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from dapcore.govalues.types import GoType
-
-if TYPE_CHECKING:
-    from dapcore.govalues.values import Value
+from dapcore.govalues.values import Value
 
 __all__ = ["ChanState", "chan_children", "chan_state"]
 
@@ -81,23 +78,21 @@ def chan_state(v: Value) -> ChanState | None:
 
 def queued(v: Value, st: ChanState) -> list[Value]:
     """The buffered elements, in the order they will be received."""
-    from dapcore.govalues.values import Value as V
-
     elem = v.type.elem if v.type is not None else None
-    out: list[V] = []
+    out: list[Value] = []
     if elem is None or not st.dataqsiz:
         return out
     n = min(st.qcount, st.dataqsiz, v.ctx.config.max_array_values)
     for i in range(n):
         slot = (st.recvx + i) % st.dataqsiz
-        out.append(V(v.ctx, f"[{i}]", elem, addr=st.buf + slot * elem.size,
+        out.append(Value(v.ctx, f"[{i}]", elem, addr=st.buf + slot * elem.size,
                      path=f"{v.path}[{i}]", visited=v.visited))
     return out
 
 
 def chan_children(v: Value) -> list[Value]:
-    from dapcore.govalues.values import Value as V
-
+    """The queued elements, then the channel's state: len, cap, closed and
+    the waiting senders and receivers."""
     st = chan_state(v)
     if st is None:
         return []
@@ -107,7 +102,8 @@ def chan_children(v: Value) -> list[Value]:
                          ("closed", int(st.closed), boolt),
                          ("waiting senders", st.senders, intt),
                          ("waiting receivers", st.receivers, intt)):
-        out.append(V(v.ctx, name, t, data=val.to_bytes(8, "little")[:t.size],
+        e = f"{name}({v.expression})" if name in ("len", "cap") and v.expression else None
+        out.append(Value(v.ctx, name, t, data=val.to_bytes(8, "little")[:t.size],
                      path=f"len({v.path})" if name == "len" else
-                     f"cap({v.path})" if name == "cap" else v.path))
+                     f"cap({v.path})" if name == "cap" else v.path, expression=e))
     return out

@@ -1,175 +1,138 @@
-"""The children of a :class:`dapcore.govalues.values.Value`, by kind: struct
-fields, array and slice elements (paged), a pointer's target, an
-interface's dynamic value, map entries and channel queues (see
-:mod:`dapcore.govalues.maps`, :mod:`dapcore.govalues.chans`), closures' captured
-variables."""
+"""The children of a value, by kind: struct fields, array and slice
+elements (paged), map entries (paged, each named by its key's text), a
+pointer's target, an interface's dynamic value, a channel's queue and
+state, a closure's captured variables.
+
+The layer above the value model and its per-kind modules
+(:mod:`dapcore.govalues.composite`, :mod:`dapcore.govalues.maps`,
+:mod:`dapcore.govalues.chans`, :mod:`dapcore.govalues.ifaces`,
+:mod:`dapcore.govalues.funcs`): it dispatches over kinds. What cannot be
+read becomes one ``<error>`` child saying so, or none, never an exception.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dapcore.dwarf.dies import Die
+from dapcore.dwarf.location import LocationError
 from dapcore.errors import UnreadableMemory
-from dapcore.govalues.closures import Capture
-from dapcore.govalues.types import GoType
+from dapcore.govalues.chans import chan_children
+from dapcore.govalues.composite import element_count, elements, fields, target
+from dapcore.govalues.funcs import closure_captures
+from dapcore.govalues.ifaces import dynamic_value
+from dapcore.govalues.maps import map_len, map_page
+from dapcore.govalues.paths import key_expression
+from dapcore.govalues.summary import text_of
+from dapcore.govalues.values import SyntheticValue, Value
 
-if TYPE_CHECKING:
-    from dapcore.govalues.values import Value, ValueContext
+__all__ = ["child_count", "children", "is_indexed"]
 
-__all__ = ["Capture", "children_of", "closure_captures", "closure_layout", "count_of",
-           "dynamic_value", "paged_children"]
+_SPECIAL = ("time.Time",)  # structs whose children are not counted from the type
 
 
-def _is_byte(t: GoType | None) -> bool:
-    return t is not None and t.kind == "uint8" and t.name in ("uint8", "byte")
+def children(v: Value, start: int = 0, count: int | None = None,
+             hex_: bool = False) -> list[Value]:
+    """Children ``start`` … ``start+count`` of ``v`` (all by default; for
+    arrays, slices and maps a page of ``max_array_values``). ``hex_``: map
+    entries are named by their keys' text with integers in hex."""
+    end = None if count is None else start + count
+    if isinstance(v, SyntheticValue):
+        return v.own_children()[start:end]
+    try:
+        paged = _paged(v, start, count, hex_)
+    except UnreadableMemory as exc:
+        return [_error(v, exc)]
+    except LocationError:
+        return []
+    if paged is not None:
+        return paged
+    return _all(v)[start:end]
 
 
-def count_of(v: Value) -> int | None:
+def child_count(v: Value) -> int:
+    """How many children ``v`` has (0 when they cannot be read)."""
+    if isinstance(v, SyntheticValue):
+        return len(v.own_children())
+    try:
+        n = _count(v)
+    except (UnreadableMemory, LocationError):
+        return 0
+    return n if n is not None else len(_all(v))
+
+
+def is_indexed(v: Value) -> bool:
+    """Children are numbered (array, slice, map entries)."""
+    return v.kind in ("array", "slice", "map")
+
+
+def _error(v: Value, exc: UnreadableMemory) -> Value:
+    return Value(v.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}", path=v.path)
+
+
+def _count(v: Value) -> int | None:
     """How many children, without building them (None: build to count)."""
     k = v.kind
-    if k == "array":
-        return v.type.length or 0 if v.type is not None else 0
-    if k == "slice":
-        return max(v.slice_header()[1], 0)
+    if k in ("array", "slice"):
+        return element_count(v)
     if k == "map":
-        from dapcore.govalues.maps import map_len
         return map_len(v)
     if k == "struct":
-        return None if _special(v) else len(v.type.fields) if v.type is not None else 0
+        return None if v.type_name in _SPECIAL else len(v.type.fields) if v.type else 0
     return None
 
 
-def paged_children(v: Value, start: int, count: int | None) -> list[Value] | None:
+def _paged(v: Value, start: int, count: int | None, hex_: bool) -> list[Value] | None:
     """The children of indexed kinds, one page (None: not an indexed kind)."""
     k = v.kind
     page = v.ctx.config.max_array_values if count is None else count
     if k in ("array", "slice"):
-        elem = v.type.elem if v.type is not None else None
-        if elem is None:
-            return []
-        # the hard cap on bytes read for one value (a damaged header)
-        page = min(page, v.ctx.config.max_bytes // max(elem.size, 1))
-        if k == "array":
-            n = v.type.length or 0 if v.type is not None else 0
-            end = min(n, start + page)
-            base = f"({v.path})" if v.path.startswith("*") else v.path
-            return [v.sub(f"[{i}]", elem, i * elem.size, f"{base}[{i}]")
-                    for i in range(start, end)]
-        ptr, n, _ = v.slice_header()
-        end = min(n, start + page)
-        return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{v.path}[{i}]")
-                for i in range(start, end)]
+        return elements(v, start, page)
     if k == "map":
-        from dapcore.govalues.maps import map_entries
-        return map_entries(v, start, page)
+        return _map_entries(v, start, page, hex_)
     return None
 
 
-def _special(v: Value) -> bool:
-    return v.type_name in ("time.Time",)
+def _map_entries(v: Value, start: int, count: int, hex_: bool) -> list[Value]:
+    """Map entries: each the element value, named ``[key text]``, with the
+    key as ``.key``."""
+    pairs, exc = map_page(v, start, count)
+    out: list[Value] = []
+    for k, val in pairs:
+        kt = text_of(k, 1, hex_)
+        val.name = f"[{kt}]"
+        val.path = f"{v.path}[{kt}]"
+        if v.expression is not None and key_expression(k.kind, k.type_name, kt):
+            val.expression = f"{v.expression}[{kt}]"
+        val.key = k
+        out.append(val)
+    if exc is not None:
+        out.append(_error(v, exc))
+    return out
 
 
-def children_of(v: Value) -> list[Value]:
-    """Every child of a non-indexed value."""
+def _all(v: Value) -> list[Value]:
+    """Every child of a non-indexed value (built once per value)."""
+    if v.children_cache is None:
+        try:
+            v.children_cache = _build(v)
+        except UnreadableMemory as exc:
+            v.children_cache = [_error(v, exc)]
+        except LocationError:
+            v.children_cache = []
+    return v.children_cache
+
+
+def _build(v: Value) -> list[Value]:
     k = v.kind
-    t = v.type
-    if t is None:
+    if v.type is None:
         return []
     if k == "struct":
-        base = f"({v.path})" if v.path.startswith("*") else v.path
-        return [v.sub(f.name, f.type, f.offset, f"{base}.{f.name}", f.embedded)
-                for f in t.fields]
+        return fields(v)
     if k == "ptr":
-        target = v.pointee()
-        if target is None or target.type is None:
-            return []
-        if target.addr in v.visited:
-            target.error = f"cycle to {target.addr:#x}"
-        return [target]
+        return target(v)
     if k == "interface":
         dyn = dynamic_value(v)
         return [dyn] if dyn is not None else []
     if k == "chan":
-        from dapcore.govalues.chans import chan_children
         return chan_children(v)
     if k == "func":
         return closure_captures(v)
     return []
-
-
-def dynamic_value(v: Value) -> Value | None:
-    """An interface's dynamic value, named by its dynamic type."""
-    from dapcore.govalues.values import Value as V
-
-    if v.holes:
-        # Only the type word may be known (the data word is not): the
-        # dynamic type, and its value as unavailable.
-        known = v.known_word(0)
-        why = v.hole_in(8, 8)
-        if not known or why is None:
-            v.raw()  # raises: the type word is not known either
-            return None
-        if v.type is not None and v.type.iface_kind == "iface":
-            known = v.ctx.mem.ptr(known + 8)
-        dtype, name, _ = v.ctx.dynamic_type(known)
-        from dapcore.govalues.values import hole_text
-        return V(v.ctx, "data", dtype, error=hole_text(why), path=f"{v.path}.({name})")
-    tword, data = v.word(0), v.word(8)
-    if not tword:
-        return None
-    if v.type is not None and v.type.iface_kind == "iface":
-        tword = v.ctx.mem.ptr(tword + 8)  # itab.Type (after itab.Inter)
-    dtype, name, direct = v.ctx.dynamic_type(tword)
-    path = f"{v.path}.({name})"
-    if dtype is None:
-        return V(v.ctx, "data", None, error=f"no DWARF for {name}", path=path)
-    if direct:
-        return V(v.ctx, "data", dtype, data=data.to_bytes(8, "little")[:dtype.size] or b"",
-                 path=path, visited=v.visited)
-    return V(v.ctx, "data", dtype, addr=data, path=path, visited=v.visited)
-
-
-def dynamic_type_name(v: Value) -> str | None:
-    tword = v.word(0)
-    if not tword:
-        return None
-    if v.type is not None and v.type.iface_kind == "iface":
-        tword = v.ctx.mem.ptr(tword + 8)
-    return v.ctx.dynamic_type(tword)[1]
-
-
-def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
-    """The captured variables of the closure function ``sub``, with their
-    offsets in the closure object; None when neither the DWARF (Go 1.23+)
-    nor the closure's code places them (:mod:`dapcore.govalues.closures`)."""
-    return ctx.reader.closures.layout(sub) if ctx.reader.closures is not None else None
-
-
-def closure_captures(v: Value) -> list[Value]:
-    """A closure's captured variables, read from the funcval (see
-    :func:`closure_layout`)."""
-    from dapcore.govalues.values import Value as V
-
-    fv = v.word(0)
-    if not fv:
-        return []
-    ctx = v.ctx
-    pc = ctx.mem.ptr(fv)
-    d = ctx.reader.dwarf
-    try:
-        sub = d.subprogram_at(pc - ctx.proc.bias)
-        layout = closure_layout(ctx, sub) if sub is not None else None
-    except Exception:
-        return []
-    out: list[V] = []
-    for cap in layout or ():
-        if cap.by_pointer:
-            try:
-                target = ctx.mem.ptr(fv + cap.offset)
-            except UnreadableMemory as exc:
-                out.append(V(ctx, cap.name, cap.type, error=f"unreadable {exc.addr:#x}"))
-                continue
-            out.append(V(ctx, cap.name, cap.type, addr=target, path=cap.name))
-        else:
-            out.append(V(ctx, cap.name, cap.type, addr=fv + cap.offset, path=cap.name))
-    return out

@@ -7,7 +7,7 @@ import math
 import struct
 import unicodedata
 
-__all__ = ["format_complex", "format_float", "quote_bytes", "quote_rune"]
+__all__ = ["format_complex", "format_float", "format_int", "quote_bytes", "quote_rune"]
 
 _ESCAPES = {7: r"\a", 8: r"\b", 12: r"\f", 10: r"\n", 13: r"\r", 9: r"\t", 11: r"\v",
             0x5C: "\\\\"}
@@ -52,6 +52,11 @@ def format_float(v: float, bits: int = 64) -> str:
     if dp >= len(digits):
         return sign + digits + "0" * (dp - len(digits))
     return f"{sign}{digits[:dp]}.{digits[dp:]}"
+
+
+def format_int(v: int, hex_: bool) -> str:
+    """An integer in decimal, or in hex (``0x1f``, ``-0x1f``) with ``hex_``."""
+    return hex(v) if hex_ and v >= 0 else (f"-{hex(-v)}" if hex_ else str(v))
 
 
 def format_complex(re_: float, im: float, bits: int = 128) -> str:

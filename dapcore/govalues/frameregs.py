@@ -1,14 +1,14 @@
 """The registers of a frame, where they are known: the top frame of a
 goroutine running on a thread (the thread's registers, from the core's
 ``NT_PRSTATUS``) and the frame a signal interrupted (the signal context,
-see :func:`dapcore.govalues.variables.frame_registers`). Every other frame has
+see :func:`dapcore.govalues.framevars.frame_registers`). Every other frame has
 none: Go's ABI saves no callee registers, so any value would be stale."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dapcore.govalues.variables import frame_registers
+from dapcore.govalues.framevars import frame_registers
 
 if TYPE_CHECKING:
     from dapcore.goruntime.process import Process

@@ -7,15 +7,12 @@ map type (``hash<K,V>``/``bucket<K,V>``; ``map<K,V>``/``table<K,V>``/
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.types import GoType
+from dapcore.govalues.values import Value
 
-if TYPE_CHECKING:
-    from dapcore.govalues.values import Value
-
-__all__ = ["map_entries", "map_len"]
+__all__ = ["map_len", "map_page", "map_pairs"]
 
 _BUCKET = 8  # abi.MapBucketCount / abi.SwissMapGroupSlots
 _MIN_TOPHASH = 5  # tophash: 0,1 empty; 2..4 evacuated (runtime/map.go)
@@ -96,12 +93,10 @@ def _pairs_classic(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value
 
 def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,
           raw: bytes, addr: int) -> Value:
-    from dapcore.govalues.values import Value as V
-
     if indirect and want is not None:
         target = int.from_bytes(raw[:8], "little")
-        return V(v.ctx, name, want, addr=target, visited=v.visited)
-    return V(v.ctx, name, want or st, addr=addr, data=raw, visited=v.visited)
+        return Value(v.ctx, name, want, addr=target, visited=v.visited)
+    return Value(v.ctx, name, want or st, addr=addr, data=raw, visited=v.visited)
 
 
 def _pairs_swiss(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]:
@@ -171,17 +166,18 @@ def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
     return _pairs_swiss(v, p, rep)
 
 
-def map_entries(v: Value, start: int, count: int) -> list[Value]:
-    """Entries ``start`` … ``start+count``: each the element value, named by
-    its key's text, with the key as ``.key``.
+def map_page(v: Value, start: int, count: int
+             ) -> tuple[list[tuple[Value, Value]], UnreadableMemory | None]:
+    """(key, value) pairs ``start`` … ``start+count`` of map ``v``, and the
+    error that cut the walk short (the pairs before it are kept).
 
     Pages are usually asked for in order (0, 1000, 2000 …): the iteration
     where the previous page of the same map stopped is kept in the value
     context and resumed, so each page costs its own entries only (a core
     never changes, so the storage order is stable)."""
-    out: list[Value] = []
+    out: list[tuple[Value, Value]] = []
     if count <= 0:
-        return out
+        return out, None
     h = _header(v)
     cursors = v.ctx.map_cursors
     key = h[0] if h is not None else None
@@ -191,19 +187,14 @@ def map_entries(v: Value, start: int, count: int) -> list[Value]:
     else:
         i, pairs = 0, map_pairs(v)
     try:
-        for k, val in pairs:
+        for pair in pairs:
             if i >= start:
-                kt = k.summary(1)
-                val.name = f"[{kt}]"
-                val.path = f"{v.path}[{kt}]"
-                val._extra = k
-                out.append(val)
+                out.append(pair)
             i += 1
             if i >= start + count:
                 if key is not None:
                     cursors[key] = (i, pairs)
                 break
     except UnreadableMemory as exc:
-        from dapcore.govalues.values import Value as V
-        out.append(V(v.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}", path=v.path))
-    return out
+        return out, exc
+    return out, None

@@ -10,6 +10,7 @@ from dapcore.dwarf.constants import AT_LOCATION, AT_TYPE, TAG_VARIABLE
 from dapcore.dwarf.dies import Die
 from dapcore.dwarf.location import Context, LocationError, evaluate
 from dapcore.dwarf.sections import DwarfError
+from dapcore.govalues.paths import name_expression
 from dapcore.govalues.values import Value, ValueContext
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def _value(ctx: ValueContext, die: Die) -> Value | None:
     addr = loc.address
     if addr is None:
         return Value(ctx, name, t, error="no address")
-    return Value(ctx, name, t, addr=addr, path=name)
+    return Value(ctx, name, t, addr=addr, path=name, expression=name_expression(name))
 
 
 def package_globals(proc: Process, package: str,

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from dapcore.govalues.values import Value
+from dapcore.govalues.composite import elements, fields
+from dapcore.govalues.values import Value
 
 __all__ = ["GoTime", "decode_time", "mutex_text", "time_text"]
 
@@ -63,7 +62,7 @@ class GoTime:
 
 
 def _field(v: Value, name: str) -> Value:
-    for c in v.children():
+    for c in fields(v):
         if c.name == name:
             return c
     raise KeyError(f"{v.type_name} has no field {name}")
@@ -71,13 +70,11 @@ def _field(v: Value, name: str) -> Value:
 
 def _zone_at(v: Value, loc: int, sec: int) -> tuple[str, str, int]:
     """(Location.String(), zone name, offset) of the Location at ``loc``."""
-    from dapcore.govalues.values import Value as V
-
     ctx = v.ctx
     lt = ctx.types.by_name("time.Location")
     if lt is None:
         return "?", "?", 0
-    lv = V(ctx, "loc", lt, addr=loc)
+    lv = Value(ctx, "loc", lt, addr=loc)
     name_b, _ = _field(lv, "name").string_bytes(256)
     name = name_b.decode("utf-8", "replace")
     try:
@@ -92,7 +89,7 @@ def _zone_at(v: Value, loc: int, sec: int) -> tuple[str, str, int]:
             zones = _field(lv, "zone")
             zptr, zn, _ = zones.slice_header()
             tx = _field(lv, "tx")
-            txs = tx.children(0, 100000)
+            txs = elements(tx, 0, 100000)
             idx = 0
             for t in txs:
                 when = _field(t, "when").number()
@@ -108,7 +105,7 @@ def _zone_at(v: Value, loc: int, sec: int) -> tuple[str, str, int]:
         if zone_addr:
             zt = ctx.types.by_name("time.zone")
             assert zt is not None
-            zv = V(ctx, "zone", zt, addr=zone_addr)
+            zv = Value(ctx, "zone", zt, addr=zone_addr)
             zname, _ = _field(zv, "name").string_bytes(64)
             off = _field(zv, "offset").number()
             assert isinstance(off, int)
@@ -142,7 +139,7 @@ def time_text(v: Value) -> str:
 
 def mutex_state(v: Value) -> int | None:
     """The ``state`` word of a sync.Mutex (directly or in its ``mu``)."""
-    for c in v.children():
+    for c in fields(v):
         if c.name == "state" and c.kind == "int32":
             n = c.number()
             assert isinstance(n, int)

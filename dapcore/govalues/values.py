@@ -1,19 +1,24 @@
-"""Go values read from a core, lazily, for the DAP layer and the CLI.
+"""Go values read from a core, lazily: the data of the value model.
 
 A :class:`Value` is a name, a Go type (DWARF, :mod:`dapcore.govalues.types`) and
 where its bytes are: an address in the core, or the bytes themselves (a
 variable held in registers, an element of such a value, an interface's
-direct data word). Nothing is read until ``.text`` or ``.children()`` is
-asked for; what cannot be read becomes that value's text
-(``<unreadable 0x…>``, ``<optimized out>``), never an exception.
+direct data word). Nothing is read until asked for; what cannot be read is
+said by ``error`` (``optimized out``) or raised by the raw reads
+(:class:`UnreadableMemory`, :class:`LocationError`).
 
-``.text`` is a one-line summary in Go notation; ``.children(start, count)``
-pages through struct fields, array/slice elements, map entries, a pointer's
-target, an interface's dynamic value, a channel's queue, a closure's
-captured variables. Maps are in :mod:`dapcore.govalues.maps`, channels in
-:mod:`dapcore.govalues.chans`, time.Time and sync.Mutex in
-:mod:`dapcore.govalues.special`, number and string formatting in
-:mod:`dapcore.govalues.format`.
+This module holds the data and the raw reads only (bytes, words, numbers,
+string and slice headers, parts at offsets, a pointer's target). Each kind
+that needs more has its module, which depends on this one and never the
+reverse: maps (:mod:`dapcore.govalues.maps`), channels
+(:mod:`dapcore.govalues.chans`), interfaces (:mod:`dapcore.govalues.ifaces`),
+func values (:mod:`dapcore.govalues.funcs`), struct fields and elements
+(:mod:`dapcore.govalues.composite`), time.Time and sync.Mutex
+(:mod:`dapcore.govalues.special`). Above them, :mod:`dapcore.govalues.summary`
+gives a value's one-line text in Go notation (``text_of``) and
+:mod:`dapcore.govalues.children` its children, page by page; both turn what
+cannot be read into text (``<unreadable 0x…>``, ``<optimized out>``), never
+an exception.
 """
 
 from __future__ import annotations
@@ -24,33 +29,34 @@ from typing import TYPE_CHECKING
 
 from dapcore.dwarf.location import LocationError
 from dapcore.errors import UnreadableMemory
-from dapcore.govalues.format import format_complex, format_float, quote_bytes
+from dapcore.goruntime.rtype import TypeReader
+from dapcore.govalues.framevars import VariableReader
+from dapcore.govalues.paths import name_expression
 from dapcore.govalues.types import GoType
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from dapcore.goruntime.process import Process
-    from dapcore.govalues.variables import Variable, VariableReader
+    from dapcore.govalues.framevars import Variable
 
-__all__ = ["Value", "ValueConfig", "ValueContext", "value_of_variable"]
+__all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text",
+           "value_of_variable"]
 
 _INT_FMT = {"int": "<q", "int8": "<b", "int16": "<h", "int32": "<i", "int64": "<q",
             "uint": "<Q", "uint8": "<B", "uint16": "<H", "uint32": "<I", "uint64": "<Q",
             "uintptr": "<Q"}
-_SUMMARY_ITEMS = 5  # elements shown in a one-line summary
-_SUMMARY_STRING = 64  # bytes of a string shown inside a summary
 
 
 @dataclass(slots=True)
 class ValueConfig:
     """Limits: bytes of a string loaded, children per page, bytes read for
-    one value at most, and hex display of integers."""
+    one value at most. (How integers are shown, decimal or hex, is an
+    argument of :func:`dapcore.govalues.summary.text_of`.)"""
 
     max_string_len: int = 64 * 1024
     max_array_values: int = 100
     max_bytes: int = 1 << 20
-    hex: bool = False
 
 
 class ValueContext:
@@ -59,9 +65,6 @@ class ValueContext:
 
     def __init__(self, proc: Process, reader: VariableReader | None = None,
                  config: ValueConfig | None = None) -> None:
-        from dapcore.goruntime.rtype import TypeReader
-        from dapcore.govalues.variables import VariableReader
-
         self.proc = proc
         self.mem = proc.memory
         self.reader = reader if reader is not None else VariableReader.for_process(proc)
@@ -112,6 +115,12 @@ class ValueContext:
 def value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     """The value of a frame variable (unavailable ones say why; one the
     DWARF describes in part has the rest as holes, see :class:`Value`)."""
+    out = _value_of_variable(ctx, v)
+    out.expression = name_expression(v.name)
+    return out
+
+
+def _value_of_variable(ctx: ValueContext, v: Variable) -> Value:
     if v.location.partial:
         try:
             data, holes = v.location.read_partial(ctx.mem, v.type.size)
@@ -146,17 +155,25 @@ class Value:
     (``error`` says why); a scalar, string or slice header touching one
     too; a struct or array shows its parts one by one; an interface whose
     type word is known shows its dynamic type and its data as unavailable.
-    ``raw()`` of a value with holes raises :class:`LocationError`."""
+    ``raw()`` of a value with holes raises :class:`LocationError`.
+
+    ``path`` says how the value was reached (``x.Field[3]``);
+    ``expression`` is that path when it is a Go expression the evaluator
+    accepts, else None (set where values are made: see
+    :mod:`dapcore.govalues.paths`). ``key`` is a map entry's key (entries are the element values);
+    ``children_cache`` the value's children once built (kept by
+    :mod:`dapcore.govalues.composite` and :mod:`dapcore.govalues.children`)."""
 
     __slots__ = (
-        "_children",
         "_data",
-        "_extra",
         "addr",
+        "children_cache",
         "ctx",
         "embedded",
         "error",
+        "expression",
         "holes",
+        "key",
         "name",
         "path",
         "type",
@@ -166,7 +183,8 @@ class Value:
     def __init__(self, ctx: ValueContext, name: str, type: GoType | None,
                  addr: int | None = None, data: bytes | None = None, error: str | None = None,
                  path: str | None = None, visited: frozenset[int] = frozenset(),
-                 embedded: bool = False, holes: tuple[Hole, ...] = ()) -> None:
+                 embedded: bool = False, holes: tuple[Hole, ...] = (),
+                 expression: str | None = None) -> None:
         self.ctx = ctx
         self.holes = holes
         self.name = name
@@ -175,13 +193,14 @@ class Value:
         self._data = data
         self.error = error
         self.path = path if path is not None else name
+        self.expression = expression
         self.visited = visited
         self.embedded = embedded
-        self._children: list[Value] | None = None
-        self._extra: object = None
+        self.children_cache: list[Value] | None = None
+        self.key: Value | None = None
 
     def __repr__(self) -> str:
-        return f"Value({self.name!r}, {self.type_name}, {self.text!r})"
+        return f"{type(self).__name__}({self.name!r}, {self.type_name}, path={self.path!r})"
 
     # -- raw access -----------------------------------------------------------------
 
@@ -195,7 +214,8 @@ class Value:
 
     @property
     def expression_path(self) -> str:
-        """An expression naming this value (``x.Field[3]``)."""
+        """The value's path (``x.Field[3]``); ``expression`` says whether it
+        is an expression the evaluator accepts."""
         return self.path
 
     def raw(self) -> bytes:
@@ -229,7 +249,7 @@ class Value:
         return int.from_bytes(self._data[off:off + size], "little")
 
     def sub(self, name: str, type: GoType, off: int, path: str,
-            embedded: bool = False) -> Value:
+            embedded: bool = False, expression: str | None = None) -> Value:
         """A part of this value (field, element) at byte offset ``off``."""
         if self.holes and self._data is not None:
             end = off + type.size
@@ -238,23 +258,27 @@ class Value:
             covered = sum(b - a for a, b, _ in mine)
             if mine and covered >= type.size:
                 return Value(self.ctx, name, type, error=hole_text(mine[0][2]), path=path,
-                             embedded=embedded)
+                             embedded=embedded, expression=expression)
             return Value(self.ctx, name, type, data=self._data[off:end], path=path,
-                         visited=self.visited, embedded=embedded, holes=mine)
+                         visited=self.visited, embedded=embedded, holes=mine,
+                         expression=expression)
         if self.addr is not None and self._data is None:
             return Value(self.ctx, name, type, addr=self.addr + off, path=path,
-                         visited=self.visited, embedded=embedded)
+                         visited=self.visited, embedded=embedded, expression=expression)
         try:
             raw = self.raw()
         except (UnreadableMemory, LocationError) as exc:
-            return Value(self.ctx, name, type, error=_err(exc), path=path)
+            return Value(self.ctx, name, type, error=_err(exc), path=path,
+                         expression=expression)
         addr = self.addr + off if self.addr is not None else None
         return Value(self.ctx, name, type, addr=addr, data=raw[off:off + type.size],
-                     path=path, visited=self.visited, embedded=embedded)
+                     path=path, visited=self.visited, embedded=embedded, expression=expression)
 
-    def at(self, name: str, type: GoType | None, addr: int, path: str) -> Value:
+    def at(self, name: str, type: GoType | None, addr: int, path: str,
+           expression: str | None = None) -> Value:
         """A value elsewhere in memory, reached from this one."""
-        return Value(self.ctx, name, type, addr=addr, path=path, visited=self.visited)
+        return Value(self.ctx, name, type, addr=addr, path=path, visited=self.visited,
+                     expression=expression)
 
     # -- numbers ----------------------------------------------------------------------
 
@@ -298,101 +322,6 @@ class Value:
     def slice_header(self) -> tuple[int, int, int]:
         return self.word(0), self.word(8, signed=True), self.word(16, signed=True)
 
-    # -- the summary -----------------------------------------------------------------
-
-    @property
-    def text(self) -> str:
-        """A one-line summary in Go notation."""
-        return self.summary(2)
-
-    def summary(self, depth: int) -> str:
-        from dapcore.govalues import summary
-
-        if self.error is not None:
-            return "<optimized out>" if self.error == "optimized out" else f"<{self.error}>"
-        try:
-            return summary.text_of(self, depth)
-        except UnreadableMemory as exc:
-            return f"<unreadable {exc.addr:#x}>"
-        except LocationError as exc:
-            return f"<{exc}>"
-
-    # -- children --------------------------------------------------------------------
-
-    def _all_children(self) -> list[Value]:
-        from dapcore.govalues import children
-
-        if self._children is None:
-            try:
-                self._children = children.children_of(self)
-            except UnreadableMemory as exc:
-                self._children = [Value(self.ctx, "<error>", None,
-                                        error=f"unreadable {exc.addr:#x}", path=self.path)]
-            except LocationError:
-                self._children = []
-        return self._children
-
-    def children(self, start: int = 0, count: int | None = None) -> list[Value]:
-        """Children ``start`` … ``start+count`` (all by default)."""
-        from dapcore.govalues import children
-
-        try:
-            paged = children.paged_children(self, start, count)
-        except UnreadableMemory as exc:
-            return [Value(self.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}",
-                          path=self.path)]
-        except LocationError:
-            return []
-        if paged is not None:
-            return paged
-        kids = self._all_children()
-        end = None if count is None else start + count
-        return kids[start:end]
-
-    @property
-    def indexed(self) -> bool:
-        """Children are numbered (array, slice, map entries, channel queue)."""
-        return self.kind in ("array", "slice", "map")
-
-    @property
-    def child_count(self) -> int:
-        from dapcore.govalues import children
-
-        try:
-            n = children.count_of(self)
-        except (UnreadableMemory, LocationError):
-            return 0
-        return n if n is not None else len(self._all_children())
-
-    @property
-    def key(self) -> Value | None:
-        """A map entry's key (entries are the element values)."""
-        return self._extra if isinstance(self._extra, Value) else None
-
-    def as_text(self) -> str | None:
-        """A ``[]byte``/``[]uint8`` or ``[]rune``/``[]int32`` slice as the
-        string Go's conversion gives (invalid bytes and runes as U+FFFD),
-        quoted; None for other values or over ``max_string_len``."""
-        if self.kind != "slice" or self.type is None or self.type.elem is None:
-            return None
-        ek = self.type.elem.kind
-        if ek not in ("uint8", "int32"):
-            return None
-        try:
-            ptr, n, _ = self.slice_header()
-            size = n * (1 if ek == "uint8" else 4)
-            if n < 0 or size > self.ctx.config.max_string_len:
-                return None
-            raw = self.ctx.mem.read(ptr, size) if n else b""
-        except (UnreadableMemory, LocationError):
-            return None
-        if ek == "uint8":
-            return quote_bytes(raw.decode("utf-8", "replace").encode())
-        runes = struct.unpack(f"<{n}i", raw)
-        text = "".join(chr(r) if 0 <= r <= 0x10FFFF and not 0xD800 <= r <= 0xDFFF
-                       else "\ufffd" for r in runes)
-        return quote_bytes(text.encode())
-
     # -- pointers ----------------------------------------------------------------------
 
     def pointee(self) -> Value | None:
@@ -401,8 +330,26 @@ class Value:
         if not p or self.type is None:
             return None
         elem = self.type.elem
+        expression = f"*{self.expression}" if self.expression is not None else None
         return Value(self.ctx, "*" + self.name, elem, addr=p, path=f"*{self.path}",
-                     visited=self.visited | {p})
+                     visited=self.visited | {p}, expression=expression)
+
+
+class SyntheticValue(Value):
+    """A value that is not bytes of the core (an untyped constant, an
+    interface made up by a type assertion, see :mod:`dapcore.goexpr`): it
+    gives its own one-line text and children, which
+    :func:`dapcore.govalues.summary.text_of` and
+    :func:`dapcore.govalues.children.children` ask it for."""
+
+    __slots__ = ()
+
+    def own_text(self, depth: int, hex_: bool) -> str:
+        """The one-line text (``depth`` levels of parts, integers in hex)."""
+        raise NotImplementedError
+
+    def own_children(self) -> list[Value]:
+        return []
 
 
 def hole_text(why: str) -> str:
@@ -416,32 +363,3 @@ def _err(exc: Exception) -> str:
     if isinstance(exc, UnreadableMemory):
         return f"unreadable {exc.addr:#x}"
     return str(exc)
-
-
-def format_int(v: int, hex_: bool) -> str:
-    return hex(v) if hex_ and v >= 0 else (f"-{hex(-v)}" if hex_ else str(v))
-
-
-def format_scalar(v: Value) -> str:
-    n = v.number()
-    k = v.kind
-    if k == "bool":
-        return "true" if n else "false"
-    if k in ("float32", "float64"):
-        assert isinstance(n, float)
-        return format_float(n, 32 if k == "float32" else 64)
-    if k in ("complex64", "complex128"):
-        assert isinstance(n, complex)
-        return format_complex(n.real, n.imag, 64 if k == "complex64" else 128)
-    assert isinstance(n, int)
-    if k == "uintptr":
-        return hex(n)
-    return format_int(n, v.ctx.config.hex)
-
-
-def string_text(data: bytes, n: int, limit: int = _SUMMARY_STRING) -> str:
-    """A quoted string, cut to ``limit`` bytes with its length when longer."""
-    if n > limit or len(data) < n:
-        cut = data[:limit]
-        return f"{quote_bytes(cut)}... (len: {n})"
-    return quote_bytes(data)

@@ -1,5 +1,8 @@
-"""The variables of a frame: parameters and locals from DWARF, with their
-Go types and where their bytes are at the frame's PC.
+"""The variables of a frame as the DWARF describes them: parameters and
+locals, with their Go types and where their bytes are at the frame's PC
+(their values are :mod:`dapcore.govalues.frame`'s; package variables are in
+:mod:`dapcore.govalues.pkgvars`, a frame's registers in
+:mod:`dapcore.govalues.frameregs`).
 
 For a logical frame (see :class:`dapcore.goruntime.unwind.Frame`: a physical frame
 yields one frame per inlined call, innermost first) this finds:
@@ -97,6 +100,7 @@ from dapcore.dwarf.location import (
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
 from dapcore.errors import UnreadableMemory
+from dapcore.goruntime.rtype import TypeReader
 from dapcore.govalues.closures import ClosureLayouts
 from dapcore.govalues.types import GoType, GoTypes
 
@@ -287,8 +291,6 @@ class VariableReader:
     @classmethod
     def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
         """A reader for ``proc`` (opening its executable's DWARF unless given)."""
-        from dapcore.goruntime.rtype import TypeReader
-
         d = dwarf if dwarf is not None else (proc.dwarf or Dwarf(proc.exe))
         types = GoTypes(d)
         rtypes = TypeReader(proc)
@@ -342,7 +344,6 @@ class VariableReader:
     def _variables(self, sub: Die, scope: FrameScope, pc: int) -> FrameVariables:
         d = self.dwarf
         holder = sub
-        mismatch = None
         if scope.inline_depth:
             chain = d.inline_chain(sub, pc)
             if len(chain) < scope.inline_depth:
@@ -352,8 +353,8 @@ class VariableReader:
                     f"{scope.pc:#x}, the DWARF {len(chain)}")
             holder = chain[scope.inline_depth - 1]
         fname = _name(d, holder)
-        if mismatch is None and scope.function and fname and \
-                not _same_function(scope.function, fname):
+        mismatch = None
+        if scope.function and fname and not _same_function(scope.function, fname):
             mismatch = f"pclntab says {scope.function}, the DWARF {fname}"
         ctx = Context(
             cfa=scope.cfa, registers=scope.registers, memory=self.memory, bias=self.bias,

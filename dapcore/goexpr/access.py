@@ -1,0 +1,279 @@
+"""Selectors, indexing and slicing: fields through pointers with embedded
+fields promoted, package variables, array/slice/string/map indexes, map
+keys compared as Go compares them, slice expressions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dapcore.errors import DapcoreError, UnreadableMemory
+from dapcore.goexpr import parser as ast
+from dapcore.goexpr.evalbase import EvalBase
+from dapcore.goexpr.operands import (
+    INT_BITS,
+    Asserted,
+    Const,
+    EvalError,
+    Operand,
+    is_numeric_kind,
+    src,
+)
+from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
+from dapcore.govalues.maps import map_pairs
+from dapcore.govalues.types import GoType
+from dapcore.govalues.values import Value
+
+__all__ = ["Access"]
+
+
+class Access(EvalBase):
+    """Field selection, indexing, slicing."""
+
+    def visit_selector(self, e: ast.Selector) -> Operand:
+        x = e.x
+        if isinstance(x, ast.BasicLit) and x.kind is ast.LitKind.STRING:
+            return self.package_var(f"{x.value}.{e.sel}", str(e))
+        if isinstance(x, ast.Ident):
+            var = self.variable(x.name)
+            if var is None:
+                return self.package_var(f"{x.name}.{e.sel}", str(e))
+            return self.field(self.value(var, x), e.sel, e)
+        base = self.value(self.evaluate(x), x)
+        return self.field(base, e.sel, e)
+
+    def package_var(self, name: str, shown: str) -> Value:
+        g = self.names.package_var(name)
+        if g is None:
+            raise EvalError(f"could not find symbol value for {shown}")
+        return g
+
+    def field(self, base: Value, sel: str, e: ast.Expr) -> Value:
+        v = self.ok(base, e.x if isinstance(e, ast.Selector) else e)
+        if v.kind == "ptr":
+            target = self.deref(v, e.x if isinstance(e, ast.Selector) else e)
+            if target.type is not None and target.kind == "struct":
+                v = target
+        x = e.x if isinstance(e, ast.Selector) else e
+        if v.kind != "struct" or v.type is None:
+            raise EvalError(f"{src(x)} (type {base.type_name}) has no field {sel}")
+        found = self.find_field(v, sel)
+        if found is None:
+            raise EvalError(f"{src(x)} (type {base.type_name}) has no field {sel}")
+        found.path = str(e)
+        return found
+
+    def find_field(self, v: Value, sel: str) -> Value | None:
+        """``sel`` of struct ``v``, promoted through embedded fields (breadth first)."""
+        assert v.type is not None
+        level = [v]
+        for _ in range(8):
+            nxt: list[Value] = []
+            for s in level:
+                assert s.type is not None
+                for f in s.type.fields:
+                    if f.name == sel:
+                        return s.sub(f.name, f.type, f.offset, f.name)
+                for f in s.type.fields:
+                    if not f.embedded:
+                        continue
+                    sub = s.sub(f.name, f.type, f.offset, f.name, embedded=True)
+                    if f.type.kind == "ptr":
+                        try:
+                            t = sub.pointee()
+                        except (UnreadableMemory, DapcoreError):
+                            t = None
+                        if t is None:
+                            if self.has_field(f.type.elem, sel):
+                                raise EvalError(f"invalid memory address or nil pointer "
+                                                f"dereference (embedded {f.name} is nil)")
+                            continue
+                        sub = t
+                    if sub.kind == "struct":
+                        nxt.append(sub)
+            if not nxt:
+                return None
+            level = nxt
+        return None
+
+    def has_field(self, t: GoType | None, sel: str) -> bool:
+        return t is not None and t.kind == "struct" and any(f.name == sel for f in t.fields)
+
+    def index_int(self, x: Operand, e: ast.Expr, what: str = "index") -> int:
+        if isinstance(x, Const):
+            n = x.value
+            if x.kind == "float" and float(n).is_integer():
+                n = int(n)
+            if x.kind not in ("int", "rune", "float") or not isinstance(n, int):
+                raise EvalError(f"invalid argument: {what} {src(e)} ({x.describe()}) "
+                                f"must be integer")
+            if n < 0:
+                raise EvalError(f"invalid argument: {what} {src(e)} (constant of type int) "
+                                f"must not be negative")
+            return n
+        if x.kind not in INT_BITS:
+            raise EvalError(f"invalid argument: {what} {src(e)} (variable of type "
+                            f"{x.type_name}) must be integer")
+        n = self.num(x)
+        assert isinstance(n, int)
+        return n
+
+    def visit_index(self, e: ast.Index) -> Operand:
+        x = self.evaluate(e.x)
+        if isinstance(x, Const):
+            if x.kind == "string":
+                i = self.index_int(self.evaluate(e.index), e.index)
+                if i >= len(x.value):
+                    raise EvalError(f"index out of range [{i}] with length {len(x.value)}")
+                return self.make(self.basic("uint8"), x.value[i], str(e))
+            raise EvalError(f"invalid operation: cannot index {src(e.x)} ({x.describe()})")
+        k = self.ok(x, e.x).kind
+        if k == "ptr" and x.type is not None and x.type.elem is not None \
+                and x.type.elem.kind == "array":
+            x = self.deref(x, e.x)
+            k = "array"
+        if k == "map":
+            return self.map_index(x, e)
+        if k not in ("array", "slice", "string"):
+            raise EvalError(f"invalid operation: cannot index {src(e.x)} "
+                            f"(variable of type {x.type_name})")
+        i = self.index_int(self.evaluate(e.index), e.index)
+        path = str(e)
+        assert x.type is not None
+        if k == "string":
+            ptr, n = x.string_header()
+            if not 0 <= i < n:
+                raise EvalError(f"index out of range [{i}] with length {n}")
+            b = self.ctx.mem.read(ptr + i, 1)
+            return Value(self.ctx, path, self.basic("uint8"), addr=ptr + i, data=b, path=path)
+        elem = x.type.elem
+        if elem is None:
+            raise EvalError(f"{src(e.x)}: element type unknown")
+        if k == "array":
+            n = x.type.length or 0
+            if not 0 <= i < n:
+                raise EvalError(f"index out of range [{i}] with length {n}")
+            return x.sub(path, elem, i * elem.size, path)
+        ptr, n, _ = x.slice_header()
+        if not 0 <= i < n:
+            raise EvalError(f"index out of range [{i}] with length {n}")
+        return Value(self.ctx, path, elem, addr=ptr + i * elem.size, path=path)
+
+    def map_index(self, m: Value, e: ast.Index) -> Value:
+        assert m.type is not None
+        kt = m.type.key
+        key = self.evaluate(e.index)
+        if kt is None:
+            raise EvalError(f"{src(e.x)}: key type unknown")
+        want = self.key_of(key, kt, e.index)
+        for k, v in map_pairs(m):
+            if self.key_of(k, kt, e.index) == want:
+                v.name = v.path = str(e)
+                v.key = k
+                return v
+        raise EvalError(f"key {src(e.index)} not found in {src(e.x)}")
+
+    def key_of(self, key: Operand, kt: GoType, e: ast.Expr) -> Any:
+        """A comparable Python form of a map key (given or stored)."""
+        if isinstance(key, Const):
+            try:
+                key = self.convert_const(key, kt, e)
+            except EvalError as exc:
+                raise EvalError(f"{exc} in map index") from None
+        if isinstance(key, Const):
+            return key.value
+        if key.type_name != kt.name and key.kind != kt.kind:
+            raise EvalError(f"cannot use {src(e)} (variable of type {key.type_name}) as "
+                            f"{kt.name} value in map index")
+        k = key.kind
+        if k == "string":
+            return self.string_of(key)
+        if k == "bool" or is_numeric_kind(k) or k in ("ptr", "unsafe.Pointer", "chan"):
+            return self.num(key)
+        if k == "interface":
+            if isinstance(key, Asserted):
+                key = key.source
+            dyn = dynamic_value(key)
+            if dyn is None:
+                return None
+            if dyn.type is None:
+                raise EvalError(f"{src(e)}: no DWARF type for {dynamic_type_name(key)}")
+            return (dyn.type_name, self.key_of(dyn, dyn.type, e))
+        if k == "struct" and key.type is not None:
+            return tuple(self.key_of(key.sub(f.name, f.type, f.offset, f.name), f.type, e)
+                         for f in key.type.fields)
+        if k == "array" and key.type is not None and key.type.elem is not None:
+            el = key.type.elem
+            return tuple(self.key_of(key.sub("", el, i * el.size, ""), el, e)
+                         for i in range(key.type.length or 0))
+        raise EvalError(f"map keys of type {kt.name} are not supported in expressions")
+
+    def visit_slice(self, e: ast.Slice) -> Operand:
+        x = self.evaluate(e.x)
+        low = 0 if e.low is None else self.index_int(self.evaluate(e.low), e.low)
+        high_v = None if e.high is None else self.index_int(self.evaluate(e.high), e.high)
+        max_v = None if e.max is None else self.index_int(self.evaluate(e.max), e.max)
+        path = str(e)
+        if isinstance(x, Const):
+            if x.kind != "string":
+                raise EvalError(f"cannot slice {src(e.x)} ({x.describe()})")
+            if max_v is not None:
+                raise EvalError("invalid operation: 3-index slice of string")
+            n = len(x.value)
+            high = n if high_v is None else high_v
+            self.check_bounds(low, high, None, n, "length")
+            return Const("string", x.value[low:high])
+        k = self.ok(x, e.x).kind
+        if k == "ptr" and x.type is not None and x.type.elem is not None \
+                and x.type.elem.kind == "array":
+            x = self.deref(x, e.x)
+            k = "array"
+        assert x.type is not None or k not in ("array", "slice", "string")
+        if k == "string":
+            if max_v is not None:
+                raise EvalError("invalid operation: 3-index slice of string")
+            ptr, n = x.string_header()
+            high = n if high_v is None else high_v
+            self.check_bounds(low, high, None, n, "length")
+            data = (ptr + low if high > low else ptr).to_bytes(8, "little") \
+                + (high - low).to_bytes(8, "little")
+            assert x.type is not None
+            return Value(self.ctx, path, x.type, data=data, path=path)
+        if k == "array":
+            assert x.type is not None
+            if x.addr is None:
+                raise EvalError(f"invalid operation: {src(e.x)} (slice of unaddressable value)")
+            elem = x.type.elem
+            if elem is None:
+                raise EvalError(f"{src(e.x)}: element type unknown")
+            ptr, n, cap = x.addr, x.type.length or 0, x.type.length or 0
+            st = self.slice_of(elem)
+        elif k == "slice":
+            assert x.type is not None
+            elem = x.type.elem
+            if elem is None:
+                raise EvalError(f"{src(e.x)}: element type unknown")
+            ptr, n, cap = x.slice_header()
+            st = x.type
+        else:
+            raise EvalError(f"cannot slice {src(e.x)} (variable of type {x.type_name})")
+        high = n if high_v is None else high_v
+        self.check_bounds(low, high, max_v, cap, "capacity")
+        new_cap = (cap if max_v is None else max_v) - low
+        data = (ptr + low * elem.size if new_cap else ptr).to_bytes(8, "little") \
+            + (high - low).to_bytes(8, "little", signed=True) \
+            + new_cap.to_bytes(8, "little", signed=True)
+        return Value(self.ctx, path, st, data=data, path=path)
+
+    def check_bounds(self, low: int, high: int, mx: int | None, cap: int, what: str) -> None:
+        if mx is not None:
+            if mx > cap:
+                raise EvalError(f"slice bounds out of range [::{mx}] with {what} {cap}")
+            if high > mx:
+                raise EvalError(f"slice bounds out of range [:{high}:{mx}]")
+            if low > high:
+                raise EvalError(f"slice bounds out of range [{low}:{high}:]")
+            return
+        if high > cap:
+            raise EvalError(f"slice bounds out of range [:{high}] with {what} {cap}")
+        if low > high:
+            raise EvalError(f"slice bounds out of range [{low}:{high}]")

@@ -1,0 +1,70 @@
+"""The parts of composite values: a struct's fields, an array's or a
+slice's elements (a page at a time, within the read limit), a pointer's
+target."""
+
+from __future__ import annotations
+
+from dapcore.govalues.paths import field_expression
+from dapcore.govalues.values import Value
+
+__all__ = ["element_count", "elements", "fields", "target"]
+
+
+def fields(v: Value) -> list[Value]:
+    """The fields of struct ``v``, in declaration order (built once per value)."""
+    if v.children_cache is None:
+        t = v.type
+        base = _operand(v.path)
+        e = _operand(v.expression) if v.expression is not None else None
+        v.children_cache = [
+            v.sub(f.name, f.type, f.offset, f"{base}.{f.name}", f.embedded,
+                  field_expression(e, f.name) if e is not None else None)
+            for f in t.fields] if t is not None else []
+    return v.children_cache
+
+
+def _operand(path: str) -> str:
+    """``path`` as the operand of a selector or index (``(*p)``)."""
+    return f"({path})" if path.startswith("*") else path
+
+
+def element_count(v: Value) -> int:
+    """The length of array or slice ``v``."""
+    if v.kind == "array":
+        return v.type.length or 0 if v.type is not None else 0
+    return max(v.slice_header()[1], 0)
+
+
+def elements(v: Value, start: int, count: int) -> list[Value]:
+    """Elements ``start`` … ``start+count`` of array or slice ``v`` (fewer
+    when that many would be over the bytes read for one value)."""
+    elem = v.type.elem if v.type is not None else None
+    if elem is None:
+        return []
+    # the hard cap on bytes read for one value (a damaged header)
+    count = min(count, v.ctx.config.max_bytes // max(elem.size, 1))
+    if v.kind == "array":
+        n = v.type.length or 0 if v.type is not None else 0
+        end = min(n, start + count)
+        base = _operand(v.path)
+        e = _operand(v.expression) if v.expression is not None else None
+        return [v.sub(f"[{i}]", elem, i * elem.size, f"{base}[{i}]",
+                      expression=f"{e}[{i}]" if e is not None else None)
+                for i in range(start, end)]
+    ptr, n, _ = v.slice_header()
+    end = min(n, start + count)
+    e = v.expression
+    return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{v.path}[{i}]",
+                 f"{e}[{i}]" if e is not None else None)
+            for i in range(start, end)]
+
+
+def target(v: Value) -> list[Value]:
+    """Pointer ``v``'s target as its one child (none for nil or an unknown
+    type); a target already visited on the way says it closes a cycle."""
+    t = v.pointee()
+    if t is None or t.type is None:
+        return []
+    if t.addr in v.visited:
+        t.error = f"cycle to {t.addr:#x}"
+    return [t]

@@ -1,0 +1,61 @@
+"""Func values: the function a funcval calls, and a closure's captured
+variables, read from the closure object at the offsets
+:mod:`dapcore.govalues.closures` finds."""
+
+from __future__ import annotations
+
+from dapcore.dwarf.dies import Die
+from dapcore.errors import UnreadableMemory
+from dapcore.govalues.closures import Capture
+from dapcore.govalues.paths import name_expression
+from dapcore.govalues.values import Value, ValueContext
+
+__all__ = ["closure_captures", "closure_layout", "func_text"]
+
+
+def func_text(v: Value) -> str:
+    """``nil``, the name of the function called, or its PC when unknown."""
+    fv = v.word(0)
+    if not fv:
+        return "nil"
+    pc = v.ctx.mem.ptr(fv)
+    name = v.ctx.func_name(pc)
+    return name if name is not None else f"func at {pc:#x}"
+
+
+def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
+    """The captured variables of the closure function ``sub``, with their
+    offsets in the closure object; None when neither the DWARF (Go 1.23+)
+    nor the closure's code places them (:mod:`dapcore.govalues.closures`)."""
+    return ctx.reader.closures.layout(sub) if ctx.reader.closures is not None else None
+
+
+def closure_captures(v: Value) -> list[Value]:
+    """A closure's captured variables, read from the funcval (see
+    :func:`closure_layout`), their paths and expressions their names (which
+    name them in the closure's frames, not where the func value is)."""
+    fv = v.word(0)
+    if not fv:
+        return []
+    ctx = v.ctx
+    pc = ctx.mem.ptr(fv)
+    d = ctx.reader.dwarf
+    try:
+        sub = d.subprogram_at(pc - ctx.proc.bias)
+        layout = closure_layout(ctx, sub) if sub is not None else None
+    except Exception:
+        return []
+    out: list[Value] = []
+    for cap in layout or ():
+        if cap.by_pointer:
+            try:
+                target = ctx.mem.ptr(fv + cap.offset)
+            except UnreadableMemory as exc:
+                out.append(Value(ctx, cap.name, cap.type, error=f"unreadable {exc.addr:#x}"))
+                continue
+            out.append(Value(ctx, cap.name, cap.type, addr=target, path=cap.name,
+                             expression=name_expression(cap.name)))
+        else:
+            out.append(Value(ctx, cap.name, cap.type, addr=fv + cap.offset, path=cap.name,
+                             expression=name_expression(cap.name)))
+    return out
