@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent / "dapcore"
 
 # Lowest first. A module may import its own package and the layers before it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "cancellation"),
+    ("__init__",),  # the version
+    ("errors",),
+    ("cancellation",),
     ("arch",),
     ("elf",),
     ("dwarf",),
@@ -35,7 +37,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("render",),
     ("dap",),
     ("demo",),
-    ("cli", "__main__", "__init__"),
+    ("cli",),
+    ("__main__",),
 ]
 RANK = {name: n for n, names in enumerate(LAYERS) for name in names}
 
@@ -45,7 +48,10 @@ DAP_MAY_IMPORT = ("engine", "govalues", "errors", "cancellation")
 
 # Imports inside function bodies, each with the reason it is deferred.
 # (importer, imported): reason. Nothing else may import lazily.
-LAZY_IMPORTS: dict[tuple[str, str], str] = {}
+LAZY_IMPORTS: dict[tuple[str, str], str] = {
+    ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
+        "2,900 lines of generated tables, read only for a binary without DWARF",
+}
 
 MAX_CLASS_LINES = 500
 MAX_FUNCTION_LINES = 100
@@ -155,14 +161,6 @@ def test_every_module_has_a_layer() -> None:
 def test_packages_import_only_layers_below_them() -> None:
     bad = [f"{i.importer}:{i.line} imports {i.imported} ({i.kind})" for i in IMPORTS
            if RANK[layer(i.imported)] > RANK[layer(i.importer)]]
-    assert not bad, "\n".join(bad)
-
-
-def test_same_rank_layers_do_not_import_each_other() -> None:
-    bad = [f"{i.importer}:{i.line} imports {i.imported}" for i in IMPORTS
-           if layer(i.imported) != layer(i.importer)
-           and RANK[layer(i.imported)] == RANK[layer(i.importer)]
-           and layer(i.importer) != "__init__"]
     assert not bad, "\n".join(bad)
 
 

@@ -12,6 +12,7 @@ from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.goroutines import GoroutineReader
 from dapcore.goruntime.printval import print_eface
 from dapcore.goruntime.rtype import TypeReader
+from dapcore.goruntime.unwind import Unwinder
 
 if TYPE_CHECKING:
     from dapcore.goruntime.process import Process
@@ -231,8 +232,6 @@ def _signal_frames(proc: Process, stack: Stack) -> list[SignalInfo]:
 def analyse(proc: Process) -> Crash:
     """Work out the crash from the crashing thread, its goroutine and the
     runtime's own records."""
-    from dapcore.goruntime.unwind import Unwinder
-
     g = proc.crashed_goroutine
     m = proc.crashing_m
     unwinder = Unwinder(proc)
