@@ -16,7 +16,7 @@ children run as an installed dapcore would: see :func:`child_env`.
 === ================================================ ============================
 (a) crashed goroutine's stack, ~23 MB binary         open + crashed g + its stack
 (b) all goroutines with full stacks, 10k goroutines  every ``Engine.stack(g)``
-(c) goroutine list with top user frames, 100k        ``Engine.goroutines_text()``
+(c) goroutine list with top user frames, 100k        ``render.goroutines_text()``
 (d) ``python -m dapcore crash`` on the big core      CLI wall time
 (e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
 (f) ``python -m dapcore locals -f N``, big binary    CLI wall time, N = first user
@@ -109,8 +109,9 @@ print(json.dumps({"goroutines": len(r.proc.goroutines), "frames": frames, "error
 GOROUTINE_LIST = _RSS + """
 import json, sys
 from dapcore.engine import Engine
+from dapcore.render import goroutines_text
 r = Engine.open(sys.argv[1], sys.argv[2])
-text = r.goroutines_text()
+text = goroutines_text(r)
 lines = text.splitlines()
 print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in lines),
                   "main": sum(" main." in l for l in lines), "last": lines[-1], "rss": _rss()}))

@@ -12,11 +12,11 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dapcore import __version__
+from dapcore import __version__, render
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
-    from dapcore.engine import Engine
+    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
 _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, unreadable "
                  "memory) are one line on stderr and exit status 1.")
@@ -135,7 +135,7 @@ def _main(argv: list[str] | None) -> int:
         from dapcore.dap.server import run
 
         return run(args)
-    from dapcore.engine import Engine
+    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
         report = Engine.open(args.binary, args.core)
@@ -153,7 +153,7 @@ def _main(argv: list[str] | None) -> int:
     else:
         sys.stdout.write(json.dumps(out, separators=(",", ":")))
         sys.stdout.write("\n")
-    for w in report.proc.warnings:
+    for w in report.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0
 
@@ -161,13 +161,14 @@ def _main(argv: list[str] | None) -> int:
 def _output(report: Engine, args: argparse.Namespace) -> Any:
     """What the command prints (text, or data for ``--json``)."""
     if args.command == "goroutines":
-        return report.goroutines_json(frames=False) if args.json else report.goroutines_text()
+        return (render.goroutines_json(report, frames=False) if args.json
+                else render.goroutines_text(report))
     if args.command == "bt":
         if args.all:
-            ids = [g.goid for g in report.proc.goroutines]
+            ids = [g.goid for g in report.goroutines]
         else:
             ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
-        return report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
+        return render.goroutines_json(report, ids=ids) if args.json else render.bt_text(report, ids)
     if args.command in ("locals", "print"):
         from dapcore.govalues.framevalues import locals_output, print_output
 
@@ -175,9 +176,9 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
         frame = args.frame
         if frame is None:
             frame = report.landing_frame(goid)
-            print(f"dapcore: goroutine {goid}, {report.frame_line(goid, frame)}",
+            print(f"dapcore: goroutine {goid}, {render.frame_line(report, goid, frame)}",
                   file=sys.stderr)
         if args.command == "locals":
             return locals_output(report, goid, frame, args.json)
         return print_output(report, goid, frame, args.name, args.json)
-    return report.crash_json() if args.json else report.crash_text()
+    return render.crash_json(report) if args.json else render.crash_text(report)

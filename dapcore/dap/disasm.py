@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dapcore.errors import DapcoreError
-from dapcore.goruntime.process import Process
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
 
 
 @dataclass(slots=True)
@@ -28,17 +31,16 @@ class Listing:
         return best
 
 
-def listing(proc: Process, pc: int) -> Listing | None:
+def listing(engine: Engine, pc: int) -> Listing | None:
     """The disassembly of the function holding run-time ``pc`` (None: no function)."""
-    import capstone
+    import capstone  # heavy, and needed only for a function whose source is missing
 
-    tab = proc.pclntab
-    f = tab.func_at(pc - proc.bias)
+    f = engine.function_at(pc)
     if f is None:
         return None
-    start = f.entry + proc.bias
+    start = f.start
     try:
-        code = proc.memory.read(start, f.end - f.entry)
+        code = engine.read_memory(start, f.end - f.start)
     except DapcoreError as exc:
         return Listing(f"// {f.name}: the code is not readable ({exc})\n")
     cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
@@ -47,7 +49,7 @@ def listing(proc: Process, pc: int) -> Listing | None:
     result = Listing("")
     last: tuple[str, int] | None = None
     for insn in cs.disasm(code, start):
-        file, line = tab.line_at(f, insn.address - proc.bias)
+        file, line = engine.line_at(insn.address)
         if (file, line) != last:
             out.append(f"// {os.path.basename(file)}:{line}")
             last = (file, line)
