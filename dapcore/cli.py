@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("name", metavar="expr",
                     help="a Go expression: a local, a global, pkg.Var, or any expression")
     _add_frame(pr)
+    ex = _command(sub, "executable", "the executable a core names, and executables next to "
+                  "the core (JSON, for editors)",
+                  "Print as JSON the executable the core names (its path, and the Go build ID "
+                  "of the core's copy of it when the core holds its first page) and the ELF "
+                  "executables in the core's directory, the ones with that Go build ID "
+                  "first, then newest first: what an editor proposes as 'program'. A file "
+                  "that is not a core names nothing ('core': null).", files=False)
+    ex.add_argument("core", help="the core dump")
     _add_dap(sub)
     _command(sub, "demo", "open the bundled demo core through the DAP server and print "
              "what an editor shows",
@@ -135,6 +145,9 @@ def _main(argv: list[str] | None) -> int:
         from dapcore.dap.server import run
 
         return run(args)
+    if args.command == "executable":
+        sys.stdout.write(json.dumps(executable_info(args.core)) + "\n")
+        return 0
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
@@ -156,6 +169,57 @@ def _main(argv: list[str] | None) -> int:
     for w in report.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0
+
+
+def executable_info(core: str, limit: int = 20) -> dict[str, Any]:
+    """What ``dapcore executable CORE`` prints: ``core`` (``named``: the
+    executable the core names, ``goBuildId``: its Go build ID as the core
+    holds it, ``namedGoBuildId``: the Go build ID of the file at ``named``
+    on this machine; null for a file that is not a readable core) and ``nextTo``:
+    up to ``limit`` ELF executables in the core's directory (``path``,
+    ``mtimeMs``, ``goBuildId``, ``match``: the core's Go build ID), the
+    matching ones first, then newest first."""
+    from dapcore.engine import Engine  # heavy (pyelftools)
+
+    build_id: str | None = None
+    found: dict[str, Any] | None = None
+    try:
+        named, build_id = Engine.core_executable(core)
+        found = {"named": named, "goBuildId": build_id, "namedGoBuildId": None}
+    except (DapcoreError, OSError):
+        pass
+    if found is not None and found["named"] and os.path.isfile(found["named"]):
+        try:
+            found["namedGoBuildId"] = Engine.executable_build_id(found["named"])
+        except (DapcoreError, OSError):
+            pass
+    out = []
+    directory = os.path.dirname(core) or "."
+    try:
+        names = os.listdir(directory)[:5000]
+    except OSError:
+        names = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.normpath(path) == os.path.normpath(core) or _SHARED_LIBRARY.search(name):
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111 or st.st_size < 64:
+            continue
+        try:
+            their_id = Engine.executable_build_id(path)
+        except (DapcoreError, OSError):
+            continue  # not an ELF executable
+        out.append({"path": path, "mtimeMs": st.st_mtime * 1000, "goBuildId": their_id,
+                    "match": bool(build_id and their_id == build_id)})
+    out.sort(key=lambda c: (not c["match"], -c["mtimeMs"]))
+    return {"core": found, "nextTo": out[:limit]}
+
+
+_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 
 
 def _output(report: Engine, args: argparse.Namespace) -> Any:

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from dapcore.elf.core import open_core
+from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
+from dapcore.elf.memory import AddressSpace
 from dapcore.errors import CoreFormatError, DapcoreError
+from dapcore.gobin.identity import _go_build_id as go_build_id_in_page
 from dapcore.gobin.identity import executable_path_in_core
 from dapcore.gobin.pclntab import print_name
 from dapcore.gobin.releases import explain
@@ -58,6 +61,9 @@ if TYPE_CHECKING:
     from dapcore.govalues.values import Value, ValueContext
 
 __all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
+
+
+_PAGE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,35 @@ class Engine:
         """The executable path the core's notes name (None: it names none);
         raises :class:`CoreFormatError` for a file that is not a readable core."""
         return executable_path_in_core(open_core(core))
+
+    @staticmethod
+    def core_executable(core: str | Path) -> tuple[str | None, str | None]:
+        """(path, Go build ID) of the executable the core names: the path as
+        :meth:`executable_in_core` finds it, the build ID from the core's copy
+        of that file's first page (the kernel dumps it; the Go linker puts
+        its build ID note there), None when the core holds no such page.
+        Raises :class:`CoreFormatError` for a file that is not a readable core."""
+        core_file = open_core(core)
+        named = executable_path_in_core(core_file)
+        first = next((f for f in core_file.files if f.path == named and f.offset == 0), None)
+        if first is None:
+            return named, None
+        try:
+            page = AddressSpace(core_file, None).read(first.start, _PAGE)
+        except DapcoreError:
+            return named, None
+        return named, go_build_id_in_page(page)
+
+    @staticmethod
+    def executable_build_id(path: str | Path) -> str | None:
+        """The Go build ID of the executable ``path`` (None: it has none);
+        raises :class:`dapcore.errors.ExecutableError` when ``path`` is not
+        an ELF executable."""
+        exe = Executable(path)
+        try:
+            return exe.go_build_id
+        finally:
+            exe.close()
 
     def check_readable(self, program: str | None = None) -> None:
         """Read now what every later question needs (the line tables, the
