@@ -15,6 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from dapcore import __version__, render
+from dapcore.dap.options import add_arguments
+from dapcore.demo import main as demo_main
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -98,8 +100,6 @@ def _add_frame(p: argparse.ArgumentParser) -> None:
 
 
 def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from dapcore.dap.options import add_arguments
-
     add_arguments(_command(
         sub, "dap", "serve the Debug Adapter Protocol (stdio or TCP)",
         "Serve the Debug Adapter Protocol for Go core dumps: over stdio (what editors "
@@ -138,11 +138,9 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     if args.command == "demo":
-        from dapcore.demo import main as demo_main
-
         return demo_main()
     if args.command == "dap":
-        from dapcore.dap.server import run
+        from dapcore.dap.server import run  # anyio: only the server needs it
 
         return run(args)
     if args.command == "executable":
@@ -234,6 +232,7 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
             ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
         return render.goroutines_json(report, ids=ids) if args.json else render.bt_text(report, ids)
     if args.command in ("locals", "print"):
+        # heavy (the value model), like the engine
         from dapcore.govalues.framevalues import locals_output, print_output
 
         goid = args.goroutine if args.goroutine is not None else report.default_goid()

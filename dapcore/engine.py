@@ -150,10 +150,6 @@ class Engine:
     # -- what the core is ----------------------------------------------------
 
     @property
-    def core_path(self) -> str:
-        return str(self.proc.core.path)
-
-    @property
     def executable_path(self) -> str:
         return str(self.proc.exe.path)
 

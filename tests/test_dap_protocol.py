@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import pytest
 
+from dapcore.dap.errorids import ErrorId
 from dapcore.dap.framing import FrameError, FrameParser, encode
 from dapcore.dap.session import HANDLERS, Session
 from dapcore.dap.state import State
@@ -131,10 +132,12 @@ def test_bad_requests_get_error_responses() -> None:
              "must be a boolean"),
             ("setBreakpoints", {"source": "x.go"}, "must be an object"),
         ]
+        ids = {"unknown request": ErrorId.UNKNOWN_REQUEST, "launch": ErrorId.NO_CORE}
         for command, args, needle in bad:
             seq = c.send(command, args, check_schema=False)
             r = c.response(seq)
             assert not r["success"] and needle in r["message"], (command, args, r)
+            assert r["body"]["error"]["id"] == ids.get(needle, ErrorId.BAD_ARGUMENTS), r
             answered(c)
         # Not an object as arguments; not a request; no seq at all.
         seq = c.next_seq()
@@ -216,6 +219,7 @@ def test_cancel_and_answers_while_a_slow_request_runs(monkeypatch: pytest.Monkey
     assert [(r["request_seq"], r["success"]) for r in responses] == [
         (2, True), (3, True), (1, False)]
     assert responses[-1]["message"] == "cancelled"
+    assert responses[-1]["body"]["error"]["id"] == ErrorId.CANCELLED
 
 
 def test_a_core_that_cannot_be_read_ends_the_session_with_the_reason() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dapcore.dap.errorids import ErrorId
 from dapcore.goruntime.userframe import is_user_function
 from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec
@@ -214,6 +215,7 @@ def test_nvim_dap_style_session(spec: FixtureSpec, fixture: Fixture) -> None:
             mark = c.mark()
             r = c.request(command, {"threadId": tid})
             assert not r["success"] and r["message"] == "a core file cannot be resumed"
+            assert r["body"]["error"]["id"] == ErrorId.CANNOT_RESUME
             again = c.event("stopped", start=mark)
             assert again["body"]["threadId"] == tid and again["body"]["allThreadsStopped"]
         c.ok("disconnect", {"terminateDebuggee": True})
