@@ -33,8 +33,8 @@ children run as an installed dapcore would: see :func:`child_env`.
 (a)–(c) and (f) are issue 4's and the engine's targets, (g) issue 4's map
 paging target (``main.bigIndex`` of the ``bigpanic`` fixture, 100,000
 entries), (h) and (i) issue 5's. For (h) and (i) the benchmark
-is a minimal DAP client over the server's stdio (Content-Length framing,
-one request at a time, as an editor sends them); the phases of the session
+is the shared DAP client (:mod:`dapcore.dap.client`) over the server's stdio,
+one request at a time, as an editor sends them; the phases of the session
 (each request's round trip) are printed in the notes.
 
 The fixtures (``bigpanic``, ``many``, ``many-100k``, ``values``, Go 1.27,
