@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.errors import DapcoreError
 
@@ -13,12 +12,11 @@ if TYPE_CHECKING:
     from dapcore.engine import Engine
 
 
-@dataclass(slots=True)
-class Listing:
+class Listing(NamedTuple):
     """Text of one function's disassembly and the listing line of each pc."""
 
     text: str
-    line_of_pc: dict[int, int] = field(default_factory=dict)  # run-time pc → 1-based line
+    line_of_pc: dict[int, int]  # run-time pc → 1-based line
 
     def line_for(self, pc: int) -> int:
         """The listing line of the instruction holding ``pc`` (or the nearest before)."""
@@ -33,7 +31,7 @@ class Listing:
 
 def listing(engine: Engine, pc: int) -> Listing | None:
     """The disassembly of the function holding run-time ``pc`` (None: no function)."""
-    import capstone  # heavy, and needed only for a function whose source is missing
+    import capstone
 
     f = engine.function_at(pc)
     if f is None:
@@ -42,18 +40,17 @@ def listing(engine: Engine, pc: int) -> Listing | None:
     try:
         code = engine.read_memory(start, f.end - f.start)
     except DapcoreError as exc:
-        return Listing(f"// {f.name}: the code is not readable ({exc})\n")
+        return Listing(f"// {f.name}: the code is not readable ({exc})\n", {})
     cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     out = [f"// {f.name}: source file not found on this machine; disassembly follows",
            f"// {start:#x} … {start + len(code):#x}", ""]
-    result = Listing("")
+    line_of_pc: dict[int, int] = {}
     last: tuple[str, int] | None = None
     for insn in cs.disasm(code, start):
         file, line = engine.line_at(insn.address)
         if (file, line) != last:
             out.append(f"// {os.path.basename(file)}:{line}")
             last = (file, line)
-        result.line_of_pc[insn.address] = len(out) + 1
+        line_of_pc[insn.address] = len(out) + 1
         out.append(f"{insn.address:#x}\t{insn.mnemonic}\t{insn.op_str}".rstrip())
-    result.text = "\n".join(out) + "\n"
-    return result
+    return Listing("\n".join(out) + "\n", line_of_pc)

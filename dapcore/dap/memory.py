@@ -44,7 +44,7 @@ def read_memory(engine: Engine, addr: int, count: int) -> dict[str, Any]:
 
 
 def _function_insns(engine: Engine, pc: int) -> list[Any]:
-    import capstone  # heavy, and needed only for the disassemble request
+    import capstone
 
     f = engine.function_at(pc)
     if f is None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import anyio
 
@@ -39,8 +38,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 NO_CORE = "no core is open: send 'launch' (or 'attach') with coreFilePath first"
 
 
-@dataclass(slots=True)
-class Reply:
+class Reply(NamedTuple):
     """A handler's answer: the response body, and what to send after it."""
 
     body: dict[str, Any] | None = None
