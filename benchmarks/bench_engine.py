@@ -16,7 +16,7 @@ children run as an installed dapcore would: see :func:`child_env`.
 === ================================================ ============================
 (a) crashed goroutine's stack, ~23 MB binary         open + crashed g + its stack
 (b) all goroutines with full stacks, 10k goroutines  every ``Engine.stack(g)``
-(c) goroutine list with top user frames, 100k        ``Engine.goroutines_text()``
+(c) goroutine list with top user frames, 100k        ``render.goroutines_text()``
 (d) ``python -m dapcore crash`` on the big core      CLI wall time
 (e) ``python -m dapcore bt -a --json``, 10k          CLI wall time (for reference)
 (f) ``python -m dapcore locals -f N``, big binary    CLI wall time, N = first user
@@ -33,8 +33,8 @@ children run as an installed dapcore would: see :func:`child_env`.
 (a)–(c) and (f) are issue 4's and the engine's targets, (g) issue 4's map
 paging target (``main.bigIndex`` of the ``bigpanic`` fixture, 100,000
 entries), (h) and (i) issue 5's. For (h) and (i) the benchmark
-is a minimal DAP client over the server's stdio (Content-Length framing,
-one request at a time, as an editor sends them); the phases of the session
+is the shared DAP client (:mod:`dapcore.dap.client`) over the server's stdio,
+one request at a time, as an editor sends them; the phases of the session
 (each request's round trip) are printed in the notes.
 
 The fixtures (``bigpanic``, ``many``, ``many-100k``, ``values``, Go 1.27,
@@ -56,18 +56,20 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from dapcore.dap.client import Client, ClientError  # noqa: E402
 from tests.factory import Fixture, ensure  # noqa: E402
 from tests.factory.matrix import spec  # noqa: E402
 from tests.factory.paths import cache_root  # noqa: E402
 
 GO = "1.27"
 VARIANT = "default"
+DAP_TIMEOUT = 600.0  # seconds one DAP answer may take (far beyond any figure)
 
 # Each snippet gets BIN CORE as argv[1:] and prints one JSON line (checked
 # against the fixture's facts) on stdout; "rss" splits the resident memory at
@@ -109,8 +111,9 @@ print(json.dumps({"goroutines": len(r.proc.goroutines), "frames": frames, "error
 GOROUTINE_LIST = _RSS + """
 import json, sys
 from dapcore.engine import Engine
+from dapcore.render import goroutines_text
 r = Engine.open(sys.argv[1], sys.argv[2])
-text = r.goroutines_text()
+text = goroutines_text(r)
 lines = text.splitlines()
 print(json.dumps({"lines": len(lines) - 1, "located": sum(".go:" in l for l in lines),
                   "main": sum(" main." in l for l in lines), "last": lines[-1], "rss": _rss()}))
@@ -333,107 +336,37 @@ def user_frame(fx: Fixture, env: dict[str, str], tmp: Path) -> int:
     return n
 
 
-# -- (h), (i): a minimal DAP client over the server's stdio -------------------------
+# -- (h), (i): a DAP session over the server's stdio (the shared client) ------------
 
 
-class DapError(Exception):
-    pass
-
-
-class DapClient:
-    """Requests one at a time, as an editor sends them; events are kept."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stdin is not None and proc.stdout is not None
-        self.proc, self.w, self.r = proc, proc.stdin, proc.stdout
-        self.seq = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _read(self) -> dict[str, Any]:
-        length = None
-        while True:
-            line = self.r.readline()
-            if not line:
-                raise DapError("the server closed its stdout")
-            line = line.strip()
-            if not line:
-                break
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length is None:
-            raise DapError("a message without Content-Length")
-        msg: dict[str, Any] = json.loads(_read_exact(self.r, length))
-        return msg
-
-    def send(self, command: str, arguments: dict[str, Any] | None = None) -> int:
-        self.seq += 1
-        msg: dict[str, Any] = {"seq": self.seq, "type": "request", "command": command}
-        if arguments is not None:
-            msg["arguments"] = arguments
-        body = json.dumps(msg).encode()
-        self.w.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.w.flush()
-        return self.seq
-
-    def request(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
-        seq = self.send(command, arguments)
-        while True:
-            msg = self._read()
-            if msg.get("type") == "event":
-                self.events.append(msg)
-            elif msg.get("type") == "response" and msg.get("request_seq") == seq:
-                if not msg.get("success"):
-                    raise DapError(f"{command}: {msg.get('message')} {msg.get('body')}")
-                return msg.get("body") or {}
-
-    def event(self, name: str) -> dict[str, Any]:
-        for i, e in enumerate(self.events):
-            if e.get("event") == name:
-                return self.events.pop(i)
-        while True:
-            msg = self._read()
-            if msg.get("type") == "event" and msg.get("event") == name:
-                return msg
-            if msg.get("type") == "event":
-                self.events.append(msg)
-
-
-def _read_exact(f: IO[bytes], n: int) -> bytes:
-    data = f.read(n)
-    if data is None or len(data) != n:
-        raise DapError("the server closed its stdout in a message")
-    return data
-
-
-def dap_session(fig: Figure, fx: Fixture, c: DapClient,
+def dap_session(fig: Figure, fx: Fixture, c: Client,
                 mark: Any) -> dict[str, Any]:
     """The session of (h) or (i); ``mark(name)`` records a phase's end."""
-    c.request("initialize", {"adapterID": "dapcore", "clientID": "bench",
+    c.body("initialize", {"adapterID": "dapcore", "clientID": "bench",
                              "linesStartAt1": True, "columnsStartAt1": True,
                              "pathFormat": "path"})
     mark("initialize")
-    c.request("launch", {"type": "gocore", "request": "launch", "program": str(fx.binary),
+    c.body("launch", {"type": "gocore", "request": "launch", "program": str(fx.binary),
                          "coreFilePath": str(fx.core)})
     mark("launch")
     c.event("initialized")
-    c.request("configurationDone")
+    c.body("configurationDone")
     mark("configurationDone")
     stopped = c.event("stopped")["body"]
     mark("stopped")
-    threads = c.request("threads")["threads"]
+    threads = c.body("threads")["threads"]
     mark("threads")
     if fig.key == "i":
         return {"threads": len(threads), "stoppedThread": stopped["threadId"]}
-    frames = c.request("stackTrace", {"threadId": stopped["threadId"]})["stackFrames"]
+    frames = c.body("stackTrace", {"threadId": stopped["threadId"]})["stackFrames"]
     mark("stackTrace")
     top = next(f for f in frames if f.get("source")
                and f.get("presentationHint") != "label"
                and f["source"].get("presentationHint") != "deemphasize")
-    scopes = c.request("scopes", {"frameId": top["id"]})["scopes"]
+    scopes = c.body("scopes", {"frameId": top["id"]})["scopes"]
     mark("scopes")
     locals_ = next(s for s in scopes if s["name"].startswith("Locals"))
-    variables = c.request("variables",
+    variables = c.body("variables",
                           {"variablesReference": locals_["variablesReference"]})["variables"]
     mark("variables")
     return {"stoppedThread": stopped["threadId"], "reason": stopped.get("reason"),
@@ -453,14 +386,14 @@ def run_dap(fig: Figure, fx: Fixture, tmp: Path,
         proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=env)
         try:
-            c = DapClient(proc)
+            c = Client(proc=proc, timeout=DAP_TIMEOUT)
             result = dap_session(fig, fx, c,
                                  lambda name: phases.__setitem__(
                                      name, time.perf_counter() - start))
             seconds = time.perf_counter() - start
             try:
-                c.request("disconnect", {})
-            except DapError:
+                c.body("disconnect", {})
+            except ClientError:
                 pass
             assert proc.stdin is not None
             proc.stdin.close()
@@ -471,7 +404,7 @@ def run_dap(fig: Figure, fx: Fixture, tmp: Path,
             proc.wait()
             raise
     if proc.returncode != 0:
-        raise DapError(f"server exit status {proc.returncode}: "
+        raise ClientError(f"server exit status {proc.returncode}: "
                        f"{(tmp / f'{fig.key}.err').read_text(errors='replace')[-2000:]}")
     return seconds, phases, usage.ru_maxrss, result
 
@@ -532,7 +465,7 @@ def measure_dap(fig: Figure, fx: Fixture, runs: int, tmp: Path, env: dict[str, s
             if i == 0:
                 fig.result = check_dap(fig, fx, res)
                 continue
-        except (DapError, ValueError, KeyError, StopIteration, OSError) as exc:
+        except (ClientError, ValueError, KeyError, StopIteration, OSError) as exc:
             fig.error = f"{type(exc).__name__}: {exc}"
             return
         if fig.key == "i":

@@ -8,6 +8,8 @@ _DAP_OPTIONS = ("--listen", "--log")
 
 def _main() -> int:
     argv = sys.argv[1:]
+    # Only the front end asked for is imported: an editor waits for the
+    # server's first answer (start-up time, issue #16).
     if not argv or argv[0].split("=", 1)[0] in _DAP_OPTIONS:
         from dapcore.dap.server import main as dap_main
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dapcore import __version__
+from dapcore import __version__, render
+from dapcore.dap.options import add_arguments
+from dapcore.demo import main as demo_main
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
-    from dapcore.engine import Engine
+    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
 _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, unreadable "
                  "memory) are one line on stderr and exit status 1.")
@@ -67,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("name", metavar="expr",
                     help="a Go expression: a local, a global, pkg.Var, or any expression")
     _add_frame(pr)
+    ex = _command(sub, "executable", "the executable a core names, and executables next to "
+                  "the core (JSON, for editors)",
+                  "Print as JSON the executable the core names (its path, and the Go build ID "
+                  "of the core's copy of it when the core holds its first page) and the ELF "
+                  "executables in the core's directory, the ones with that Go build ID "
+                  "first, then newest first: what an editor proposes as 'program'. A file "
+                  "that is not a core names nothing ('core': null).", files=False)
+    ex.add_argument("core", help="the core dump")
     _add_dap(sub)
     _command(sub, "demo", "open the bundled demo core through the DAP server and print "
              "what an editor shows",
@@ -88,8 +100,6 @@ def _add_frame(p: argparse.ArgumentParser) -> None:
 
 
 def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from dapcore.dap.options import add_arguments
-
     add_arguments(_command(
         sub, "dap", "serve the Debug Adapter Protocol (stdio or TCP)",
         "Serve the Debug Adapter Protocol for Go core dumps: over stdio (what editors "
@@ -128,14 +138,15 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     if args.command == "demo":
-        from dapcore.demo import main as demo_main
-
         return demo_main()
     if args.command == "dap":
-        from dapcore.dap.server import run
+        from dapcore.dap.server import run  # anyio: only the server needs it
 
         return run(args)
-    from dapcore.engine import Engine
+    if args.command == "executable":
+        sys.stdout.write(json.dumps(executable_info(args.core)) + "\n")
+        return 0
+    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
         report = Engine.open(args.binary, args.core)
@@ -153,33 +164,82 @@ def _main(argv: list[str] | None) -> int:
     else:
         sys.stdout.write(json.dumps(out, separators=(",", ":")))
         sys.stdout.write("\n")
-    for w in report.proc.warnings:
+    for w in report.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0
+
+
+def executable_info(core: str, limit: int = 20) -> dict[str, Any]:
+    """What ``dapcore executable CORE`` prints: ``core`` (``named``: the
+    executable the core names, ``goBuildId``: its Go build ID as the core
+    holds it, ``namedGoBuildId``: the Go build ID of the file at ``named``
+    on this machine; null for a file that is not a readable core) and ``nextTo``:
+    up to ``limit`` ELF executables in the core's directory (``path``,
+    ``mtimeMs``, ``goBuildId``, ``match``: the core's Go build ID), the
+    matching ones first, then newest first."""
+    from dapcore.engine import Engine  # heavy (pyelftools)
+
+    build_id: str | None = None
+    found: dict[str, Any] | None = None
+    try:
+        named, build_id = Engine.core_executable(core)
+        found = {"named": named, "goBuildId": build_id, "namedGoBuildId": None}
+    except (DapcoreError, OSError):
+        pass
+    if found is not None and found["named"] and os.path.isfile(found["named"]):
+        try:
+            found["namedGoBuildId"] = Engine.executable_build_id(found["named"])
+        except (DapcoreError, OSError):
+            pass
+    out = []
+    directory = os.path.dirname(core) or "."
+    try:
+        names = os.listdir(directory)[:5000]
+    except OSError:
+        names = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.normpath(path) == os.path.normpath(core) or _SHARED_LIBRARY.search(name):
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111 or st.st_size < 64:
+            continue
+        try:
+            their_id = Engine.executable_build_id(path)
+        except (DapcoreError, OSError):
+            continue  # not an ELF executable
+        out.append({"path": path, "mtimeMs": st.st_mtime * 1000, "goBuildId": their_id,
+                    "match": bool(build_id and their_id == build_id)})
+    out.sort(key=lambda c: (not c["match"], -c["mtimeMs"]))
+    return {"core": found, "nextTo": out[:limit]}
+
+
+_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 
 
 def _output(report: Engine, args: argparse.Namespace) -> Any:
     """What the command prints (text, or data for ``--json``)."""
     if args.command == "goroutines":
-        return report.goroutines_json(frames=False) if args.json else report.goroutines_text()
+        return (render.goroutines_json(report, frames=False) if args.json
+                else render.goroutines_text(report))
     if args.command == "bt":
         if args.all:
-            ids = [g.goid for g in report.proc.goroutines]
+            ids = [g.goid for g in report.goroutines]
         else:
             ids = [args.goroutine if args.goroutine is not None else report.default_goid()]
-        return report.goroutines_json(ids=ids) if args.json else report.bt_text(ids)
+        return render.goroutines_json(report, ids=ids) if args.json else render.bt_text(report, ids)
     if args.command in ("locals", "print"):
-        from dapcore.goexpr.frame import locals_output, print_output
-        from dapcore.govalues.frame import FrameRef
 
         goid = args.goroutine if args.goroutine is not None else report.default_goid()
         frame = args.frame
         if frame is None:
             frame = report.landing_frame(goid)
-            print(f"dapcore: goroutine {goid}, {report.frame_line(goid, frame)}",
+            print(f"dapcore: goroutine {goid}, {render.frame_line(report, goid, frame)}",
                   file=sys.stderr)
-        ref = FrameRef(report.proc, goid, report.stack(report._g(goid)), frame)
         if args.command == "locals":
-            return locals_output(ref, args.json)
-        return print_output(ref, args.name, args.json)
-    return report.crash_json() if args.json else report.crash_text()
+            return report.locals_output(goid, frame, args.json)
+        return report.print_output(goid, frame, args.name, args.json)
+    return render.crash_json(report) if args.json else render.crash_text(report)

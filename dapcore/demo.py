@@ -2,8 +2,8 @@
 
 The demo (``dapcore/demo/``: a Go 1.27 program that panicked assigning to a
 nil map, its core, and the Go sources of the crash) is decompressed into a
-cache directory; ``python -m dapcore`` is started over stdio, and a minimal
-DAP client plays what an editor does when it opens a core: initialize,
+cache directory; ``python -m dapcore`` is started over stdio, and the shared
+DAP client (:mod:`dapcore.dap.client`) plays what an editor does when it opens a core: initialize,
 launch, configurationDone, the ``stopped`` event, threads, the crashing
 goroutine's stack, scopes, variables, exceptionInfo, disconnect. What an
 editor would show is printed.
@@ -15,15 +15,15 @@ import hashlib
 import json
 import lzma
 import os
-import queue
 import re
-import subprocess
 import sys
 import tempfile
-import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
+
+from dapcore.dap.client import Client, ClientError, body_of
 
 TIMEOUT = 60.0
 SHOW_THREADS = 8
@@ -79,95 +79,14 @@ def unpack(dest: Path | None = None) -> tuple[Path, Path, Path, dict[str, Any]]:
     return binary, core, src, info
 
 
-class Client:
-    """A minimal DAP client over a child's stdio (Content-Length framing)."""
+class _Client(Client):
+    """The shared client, failing as the demo says it."""
 
-    def __init__(self, argv: list[str], log: IO[str] | None = None) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log if log is not None else subprocess.DEVNULL)
-        self.seq = 0
-        self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.events: list[dict[str, Any]] = []
-        self._pending: dict[int, dict[str, Any]] = {}
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        try:
-            while True:
-                length = None
-                while True:
-                    line = out.readline()
-                    if not line:
-                        return
-                    line = line.strip()
-                    if not line:
-                        break
-                    key, _, value = line.partition(b":")
-                    if key.strip().lower() == b"content-length":
-                        length = int(value)
-                if length is None:
-                    continue
-                self.inbox.put(json.loads(out.read(length)))
-        finally:
-            self.inbox.put(None)
-
-    def _next(self) -> dict[str, Any]:
-        try:
-            msg = self.inbox.get(timeout=TIMEOUT)
-        except queue.Empty:
-            raise DemoError(f"the DAP server did not answer within {TIMEOUT:.0f} s") from None
-        if msg is None:
-            raise DemoError(f"the DAP server exited (status {self.proc.wait()})")
-        return msg
-
-    def send(self, command: str, arguments: dict[str, Any] | None = None) -> int:
-        self.seq += 1
-        msg: dict[str, Any] = {"seq": self.seq, "type": "request", "command": command}
-        if arguments is not None:
-            msg["arguments"] = arguments
-        data = json.dumps(msg).encode()
-        stdin = self.proc.stdin
-        assert stdin is not None
-        stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
-        stdin.flush()
-        return self.seq
-
-    def response(self, seq: int) -> dict[str, Any]:
-        while seq not in self._pending:
-            msg = self._next()
-            if msg.get("type") == "response":
-                self._pending[msg["request_seq"]] = msg
-            elif msg.get("type") == "event":
-                self.events.append(msg)
-        resp = self._pending.pop(seq)
-        if not resp.get("success"):
-            raise DemoError(f"{resp.get('command')} failed: {resp.get('message')}")
-        return resp.get("body") or {}
-
-    def request(self, command: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.response(self.send(command, arguments))
-
-    def event(self, name: str) -> dict[str, Any]:
-        while True:
-            for i, ev in enumerate(self.events):
-                if ev.get("event") == name:
-                    return self.events.pop(i).get("body") or {}
-            msg = self._next()
-            if msg.get("type") == "response":
-                self._pending[msg["request_seq"]] = msg
-            elif msg.get("type") == "event":
-                self.events.append(msg)
-
-    def close(self) -> int:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+    def _no_answer(self, what: str, timeout: float, eof: bool) -> Exception:
+        if eof:
+            status = self.proc.wait() if self.proc is not None else None
+            return DemoError(f"the DAP server exited (status {status})")
+        return DemoError(f"the DAP server did not answer within {timeout:.0f} s")
 
 
 def _source_lines(client: Client, source: dict[str, Any]) -> list[str] | None:
@@ -177,7 +96,7 @@ def _source_lines(client: Client, source: dict[str, Any]) -> list[str] | None:
             return f.read().splitlines()
     ref = source.get("sourceReference") or 0
     if ref > 0:
-        body = client.request("source", {"source": source, "sourceReference": ref})
+        body = client.body("source", {"source": source, "sourceReference": ref})
         return str(body.get("content", "")).splitlines()
     return None
 
@@ -222,8 +141,8 @@ class Frames:
         """The Go file:line a disassembly listing's comment gives for the
         instruction on listing line ``line``."""
         if ref not in self._listings:
-            body = self.client.request("source", {"source": {"sourceReference": ref},
-                                                  "sourceReference": ref})
+            body = self.client.body("source", {"source": {"sourceReference": ref},
+                                               "sourceReference": ref})
             self._listings[ref] = str(body.get("content", "")).splitlines()
         lines = self._listings[ref]
         for text in reversed(lines[:max(0, min(line, len(lines)))]):
@@ -241,6 +160,9 @@ class Frames:
             return f"  {mark} {frame.get('name')}"
         where = self.location(frame, above)
         return f"  {mark} {frame.get('name')}" + (f"  {where}" if where else "")
+
+
+Say = Callable[..., None]
 
 
 def run(out: IO[str] | None = None, workdir: Path | None = None,
@@ -261,102 +183,16 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
     say(f"  core          {core}")
     say(f"  Go sources    {src}")
     log = tempfile.TemporaryFile("w+")  # the server's stderr, shown if it fails
-    client = Client([sys.executable, "-m", "dapcore"], log)
+    client = _Client.start([sys.executable, "-m", "dapcore"], stderr=log, timeout=TIMEOUT)
     try:
-        client.request("initialize", {
-            "clientID": "dapcore-demo", "adapterID": "gocore", "linesStartAt1": True,
-            "columnsStartAt1": True, "pathFormat": "path",
-            "supportsVariableType": True})
-        launch_seq = client.send("launch", {
-            "type": "gocore", "request": "launch", "name": "dapcore demo",
-            "program": str(binary), "coreFilePath": str(core),
-            "substitutePath": [{"from": info["sourceDir"], "to": str(sources or src)}],
-        })
-        client.event("initialized")
-        client.request("configurationDone")
-        client.response(launch_seq)
-        stopped = client.event("stopped")
-        tid = stopped.get("threadId")
-        say("")
-        text = stopped.get("text") or stopped.get("description", "")
-        say(f"■ stopped: {stopped.get('reason')} — {text}")
-
-        exc = client.request("exceptionInfo", {"threadId": tid})
-        description = str(exc.get("description") or exc.get("exceptionId", ""))
-        if description.strip() != text.strip():  # said once, unless it adds something
-            say("")
-            say("Exception")
-            for ln in description.splitlines():
-                say(f"  {ln}")
-
-        threads = client.request("threads").get("threads", [])
-        say("")
-        say(f"Threads ({len(threads)})")
-        for t in threads[:SHOW_THREADS]:
-            say(f"  {'→' if t['id'] == tid else ' '} {t['name']}")
-        if len(threads) > SHOW_THREADS:
-            say(f"    … and {len(threads) - SHOW_THREADS} more")
-
-        frames = client.request("stackTrace", {"threadId": tid}).get("stackFrames", [])
-        focus = next((f for f in frames if ((f.get("source") or {}).get("path")
-                                            or (f.get("source") or {}).get("sourceReference"))
-                      and f.get("presentationHint") not in ("label", "subtle")
-                      and (f.get("source") or {}).get("presentationHint") != "deemphasize"),
-                     frames[0] if frames else None)
-        say("")
-        say(f"Call stack of the crashing goroutine ({len(frames)} frames; → where an editor "
-            "lands, * user code, · runtime)")
-        where = Frames(client)
-        for i, f in enumerate(frames[:SHOW_FRAMES]):
-            say(where.line(f, f is focus, frames[i - 1] if i else None))
-        if len(frames) > SHOW_FRAMES:
-            say(f"    … and {len(frames) - SHOW_FRAMES} more")
-
+        tid, exc = _open(client, say, binary, core, sources or src, info)
+        _show_threads(client, say, tid)
+        focus = _show_stack(client, say, tid)
         if focus is not None:
-            src_ref = focus.get("source") or {}
-            line = int(focus.get("line") or 0)
-            lines = _source_lines(client, src_ref)
-            say("")
-            i = frames.index(focus)
-            say(f"Source: {where.location(focus, frames[i - 1] if i else None)}")
-            if lines:
-                lo, hi = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
-                for n in range(lo, hi + 1):
-                    say(f"  {'>' if n == line else ' '} {n:4d}  {lines[n - 1]}")
-            else:
-                say("  (source not available)")
-
-            scopes = client.request("scopes", {"frameId": focus["id"]}).get("scopes", [])
-            say("")
-            say(f"Variables of {focus.get('name')}")
-            if not scopes:
-                say("  (no scopes)")
-            for sc in scopes:
-                if sc.get("expensive"):
-                    say(f"  {sc['name']}: (expensive, not expanded)")
-                    continue
-                variables: list[dict[str, Any]] = []
-                if sc.get("variablesReference"):
-                    variables = client.request(
-                        "variables", {"variablesReference": sc["variablesReference"]}
-                    ).get("variables", [])
-                say(f"  {sc['name']}:" + ("" if variables else " (none)"))
-                for v in variables:
-                    typ = f" ({v['type']})" if v.get("type") else ""
-                    say(f"    {v['name']}{typ} = {v.get('value', '')}")
-
-        if exc.get("details", {}).get("stackTrace"):
-            say("")
-            say("Traceback (exceptionInfo)")
-            tb = str(exc["details"]["stackTrace"]).splitlines()
-            for ln in tb[:SHOW_TRACEBACK]:
-                say(f"  {ln}")
-            if len(tb) > SHOW_TRACEBACK:
-                left = len(tb) - SHOW_TRACEBACK
-                say(f"  … {left} more line{'s' if left != 1 else ''} (all of it: "
-                    f"dapcore crash {binary} {core})")
-        client.request("disconnect", {"terminateDebuggee": True})
-    except DemoError as exc:
+            _show_variables(client, say, focus)
+        _show_traceback(say, exc, binary, core)
+        client.body("disconnect", {"terminateDebuggee": True})
+    except (DemoError, ClientError) as exc:
         client.close()
         log.seek(0)
         tail = "".join(log.readlines()[-20:]).rstrip()
@@ -369,6 +205,116 @@ def run(out: IO[str] | None = None, workdir: Path | None = None,
     say("")
     say("That is what VS Code (extension in vscode-extension/) or nvim-dap show on this core.")
     return 0
+
+
+def _open(client: Client, say: Say, binary: Path, core: Path, sources: Path,
+          info: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
+    """initialize, launch, configurationDone, then the stop and the
+    exception: (the stopped thread, the exceptionInfo body)."""
+    client.body("initialize", {
+        "clientID": "dapcore-demo", "adapterID": "gocore", "linesStartAt1": True,
+        "columnsStartAt1": True, "pathFormat": "path",
+        "supportsVariableType": True})
+    launch_seq = client.send("launch", {
+        "type": "gocore", "request": "launch", "name": "dapcore demo",
+        "program": str(binary), "coreFilePath": str(core),
+        "substitutePath": [{"from": info["sourceDir"], "to": str(sources)}],
+    })
+    client.event("initialized")
+    client.body("configurationDone")
+    body_of(client.response(launch_seq))
+    stopped = client.event("stopped").get("body") or {}
+    tid = stopped.get("threadId")
+    say("")
+    text = stopped.get("text") or stopped.get("description", "")
+    say(f"■ stopped: {stopped.get('reason')} — {text}")
+
+    exc = client.body("exceptionInfo", {"threadId": tid})
+    description = str(exc.get("description") or exc.get("exceptionId", ""))
+    if description.strip() != text.strip():  # said once, unless it adds something
+        say("")
+        say("Exception")
+        for ln in description.splitlines():
+            say(f"  {ln}")
+    return tid, exc
+
+
+def _show_threads(client: Client, say: Say, tid: int | None) -> None:
+    threads = client.body("threads").get("threads", [])
+    say("")
+    say(f"Threads ({len(threads)})")
+    for t in threads[:SHOW_THREADS]:
+        say(f"  {'→' if t['id'] == tid else ' '} {t['name']}")
+    if len(threads) > SHOW_THREADS:
+        say(f"    … and {len(threads) - SHOW_THREADS} more")
+
+
+def _show_stack(client: Client, say: Say, tid: int | None) -> dict[str, Any] | None:
+    """The crashing goroutine's stack and the source where an editor lands;
+    returns that frame."""
+    frames = client.body("stackTrace", {"threadId": tid}).get("stackFrames", [])
+    focus = next((f for f in frames if ((f.get("source") or {}).get("path")
+                                        or (f.get("source") or {}).get("sourceReference"))
+                  and f.get("presentationHint") not in ("label", "subtle")
+                  and (f.get("source") or {}).get("presentationHint") != "deemphasize"),
+                 frames[0] if frames else None)
+    say("")
+    say(f"Call stack of the crashing goroutine ({len(frames)} frames; → where an editor "
+        "lands, * user code, · runtime)")
+    where = Frames(client)
+    for i, f in enumerate(frames[:SHOW_FRAMES]):
+        say(where.line(f, f is focus, frames[i - 1] if i else None))
+    if len(frames) > SHOW_FRAMES:
+        say(f"    … and {len(frames) - SHOW_FRAMES} more")
+    if focus is None:
+        return None
+    line = int(focus.get("line") or 0)
+    lines = _source_lines(client, focus.get("source") or {})
+    say("")
+    i = frames.index(focus)
+    say(f"Source: {where.location(focus, frames[i - 1] if i else None)}")
+    if lines:
+        lo, hi = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
+        for n in range(lo, hi + 1):
+            say(f"  {'>' if n == line else ' '} {n:4d}  {lines[n - 1]}")
+    else:
+        say("  (source not available)")
+    return focus
+
+
+def _show_variables(client: Client, say: Say, focus: dict[str, Any]) -> None:
+    scopes = client.body("scopes", {"frameId": focus["id"]}).get("scopes", [])
+    say("")
+    say(f"Variables of {focus.get('name')}")
+    if not scopes:
+        say("  (no scopes)")
+    for sc in scopes:
+        if sc.get("expensive"):
+            say(f"  {sc['name']}: (expensive, not expanded)")
+            continue
+        variables: list[dict[str, Any]] = []
+        if sc.get("variablesReference"):
+            variables = client.body(
+                "variables", {"variablesReference": sc["variablesReference"]}
+            ).get("variables", [])
+        say(f"  {sc['name']}:" + ("" if variables else " (none)"))
+        for v in variables:
+            typ = f" ({v['type']})" if v.get("type") else ""
+            say(f"    {v['name']}{typ} = {v.get('value', '')}")
+
+
+def _show_traceback(say: Say, exc: dict[str, Any], binary: Path, core: Path) -> None:
+    if not exc.get("details", {}).get("stackTrace"):
+        return
+    say("")
+    say("Traceback (exceptionInfo)")
+    tb = str(exc["details"]["stackTrace"]).splitlines()
+    for ln in tb[:SHOW_TRACEBACK]:
+        say(f"  {ln}")
+    if len(tb) > SHOW_TRACEBACK:
+        left = len(tb) - SHOW_TRACEBACK
+        say(f"  … {left} more line{'s' if left != 1 else ''} (all of it: "
+            f"dapcore crash {binary} {core})")
 
 
 def main(argv: list[str] | None = None) -> int:

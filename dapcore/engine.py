@@ -1,28 +1,85 @@
-"""Goroutines, stacks and the crash, assembled for the CLI (text and JSON)."""
+"""The engine's one facade: what the front ends (the DAP server, the command
+line, :mod:`dapcore.render`) ask of a core.
+
+:class:`Engine` opens an executable and its core and answers in Go terms:
+goroutines and ``goroutine(goid)``, stacks, the crash, the frame an editor
+lands on, frame values, evaluation, package globals, registers, the source
+files of the line tables, memory and function code. The front ends import
+this module (and the value model, :mod:`dapcore.govalues`), never the
+layers below it; the types they name (:class:`Goroutine`, :class:`Frame`,
+:class:`Stack`, :class:`Crash`, :class:`CreatedBy`, :class:`Code`) are
+re-exported here.
+
+Importing this module imports the whole engine (pyelftools and all): the
+DAP server imports it when a launch opens a core, not when it starts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dapcore.cancellation import check as check_cancelled
+from dapcore.elf.core import open_core
+from dapcore.elf.executable import Executable
+from dapcore.elf.files import open_regular
+from dapcore.elf.memory import AddressSpace
 from dapcore.errors import CoreFormatError, DapcoreError
+from dapcore.gobin.identity import _go_build_id as go_build_id_in_page
+from dapcore.gobin.identity import executable_path_in_core
+from dapcore.gobin.pclntab import print_name
+from dapcore.gobin.releases import explain
+from dapcore.goexpr.frame import evaluate_or_lookup, locals_output, print_output
 from dapcore.goruntime.checks import StackFindings
-from dapcore.goruntime.crash import Crash, analyse, read_panics
+from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analyse, read_panics
+from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.process import Process
 from dapcore.goruntime.traceback import (
+    CreatedBy,
     created_by,
     format_frame,
     goroutine_name,
     header,
-    print_name,
     printed_frames,
 )
 from dapcore.goruntime.unwind import Frame, Stack, Unwinder
-from dapcore.goruntime.userframe import landing_frame, main_module, top_user_frame
+from dapcore.goruntime.userframe import (
+    is_user_function,
+    landing_frame,
+    main_module,
+    package_of,
+    top_user_frame,
+)
+from dapcore.govalues.frame import FrameRef, frame_values
+from dapcore.govalues.frameregs import frame_register_values
+from dapcore.govalues.pkgvars import package_globals
+
+if TYPE_CHECKING:
+    from dapcore.govalues.values import Value, ValueContext
+
+__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
+
+
+_PAGE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A Go function's machine code, at run-time addresses ``[start, end)``."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class MappedFile:
+    """A file the process had mapped (the core's file notes), and where."""
+
+    path: str
+    start: int
 
 
 @dataclass
@@ -30,22 +87,167 @@ class Engine:
     proc: Process
     _stacks: dict[int, Stack] = field(default_factory=dict)
 
+    # The crash kinds (``engine.crash.kind``).
+    PANIC = PANIC
+    FATAL = FATAL
+    SIGNAL = SIGNAL
+    SNAPSHOT = SNAPSHOT
+
+    # -- opening -------------------------------------------------------------
+
     @classmethod
     def open(cls, binary: str | Path, core: str | Path) -> Engine:
         return cls(Process(binary, core))
+
+    @staticmethod
+    def executable_in_core(core: str | Path) -> str | None:
+        """The executable path the core's notes name (None: it names none);
+        raises :class:`CoreFormatError` for a file that is not a readable core."""
+        return executable_path_in_core(open_core(core))
+
+    @staticmethod
+    def core_executable(core: str | Path) -> tuple[str | None, str | None]:
+        """(path, Go build ID) of the executable the core names: the path as
+        :meth:`executable_in_core` finds it, the build ID from the core's copy
+        of that file's first page (the kernel dumps it; the Go linker puts
+        its build ID note there), None when the core holds no such page.
+        Raises :class:`CoreFormatError` for a file that is not a readable core."""
+        core_file = open_core(core)
+        named = executable_path_in_core(core_file)
+        first = next((f for f in core_file.files if f.path == named and f.offset == 0), None)
+        if first is None:
+            return named, None
+        try:
+            page = AddressSpace(core_file, None).read(first.start, _PAGE)
+        except DapcoreError:
+            return named, None
+        return named, go_build_id_in_page(page)
+
+    @staticmethod
+    def executable_build_id(path: str | Path) -> str | None:
+        """The Go build ID of the executable ``path`` (None: it has none);
+        raises :class:`dapcore.errors.ExecutableError` when ``path`` is not
+        an ELF executable."""
+        exe = Executable(path)
+        try:
+            return exe.go_build_id
+        finally:
+            exe.close()
+
+    def check_readable(self, program: str | None = None) -> None:
+        """Read now what every later question needs (the line tables, the
+        runtime's layout), so that a core dapcore cannot read fails at once
+        with the reason (for a program built by a Go release older than
+        dapcore reads: that release first; ``program``: the executable's
+        name in that message, by default its path)."""
+        try:
+            _ = self.proc.pclntab, self.proc.layout
+        except DapcoreError as exc:
+            name = program if program is not None else self.executable_path
+            raise explain(name, self.proc.go_version, exc) from exc
+
+    # -- what the core is ----------------------------------------------------
+
+    @property
+    def executable_path(self) -> str:
+        return str(self.proc.exe.path)
+
+    @property
+    def go_version(self) -> str:
+        return self.proc.go_version
+
+    @property
+    def has_dwarf(self) -> bool:
+        return bool(self.proc.exe.has_dwarf)
+
+    @property
+    def bias(self) -> int:
+        """Load bias of a position-independent executable (0 otherwise)."""
+        return self.proc.bias
+
+    @property
+    def main_module(self) -> str | None:
+        """The main module's path from the build info (None when not recorded)."""
+        return main_module(self.proc)
+
+    @property
+    def build_settings(self) -> dict[str, str]:
+        """The build settings of the build info (``-gcflags``, ``GOARCH`` …)."""
+        return self.proc.buildinfo.settings
+
+    @property
+    def has_go_version(self) -> bool:
+        """Whether the build info names the Go release."""
+        return bool(self.proc.buildinfo.go_version)
+
+    def mapped_files(self) -> list[MappedFile]:
+        return [MappedFile(f.path, f.start) for f in self.proc.core.files]
+
+    @property
+    def core_signal(self) -> int:
+        """The signal the core was written on (0: none recorded)."""
+        ct = self.proc.core.crashing_thread
+        return ct.signal if ct is not None else 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the engine found damaged so far (grows as stacks are read)."""
+        return self.proc.warnings
+
+    # -- goroutines and stacks -----------------------------------------------
+
+    @property
+    def goroutines(self) -> list[Goroutine]:
+        return self.proc.goroutines
+
+    @property
+    def crashed_goroutine(self) -> Goroutine | None:
+        return self.proc.crashed_goroutine
+
+    def default_goid(self) -> int:
+        g = self.proc.crashed_goroutine
+        if g is not None:
+            return g.goid
+        if not self.proc.goroutines:
+            raise CoreFormatError(
+                f"the core {self.proc.core.path} holds no goroutine (runtime.allgs is empty or "
+                "unreadable): its memory is damaged")
+        return self.proc.goroutines[0].goid
+
+    @cached_property
+    def _by_goid(self) -> dict[int, Goroutine]:
+        """Goroutines by id (the first one, as ``Process.goroutine`` finds it):
+        ``bt -a`` looks every goroutine up."""
+        out: dict[int, Goroutine] = {}
+        for g in self.proc.goroutines:
+            out.setdefault(g.goid, g)
+        return out
+
+    def goroutine(self, goid: int) -> Goroutine:
+        """Goroutine ``goid`` (the first one of that id); :class:`DapcoreError`
+        when the core holds none."""
+        g = self._by_goid.get(goid)
+        if g is None:
+            raise DapcoreError(f"no goroutine {goid} in the core")
+        return g
+
+    def frame(self, goid: int, index: int) -> FrameRef:
+        """Frame ``index`` of goroutine ``goid``, as the value model names it."""
+        return FrameRef(self.proc, goid, self.stack(self.goroutine(goid)), index)
 
     @cached_property
     def unwinder(self) -> Unwinder:
         return Unwinder(self.proc)
 
-    @cached_property
-    def crash(self) -> Crash:
-        return analyse(self.proc)
-
-    def stack(self, g: Goroutine) -> Stack:
+    def stack(self, g: Goroutine, keep: bool = True) -> Stack:
+        """``g``'s stack. ``keep=False``: a stack not unwound yet is not kept
+        (listing 100,000 goroutines needs their top frames only; keeping
+        every stack would take hundreds of MB)."""
         st = self._stacks.get(g.goid)
         if st is None:
-            st = self._stacks[g.goid] = self._unwind(g)
+            st = self._unwind(g)
+            if keep:
+                self._stacks[g.goid] = st
         return st
 
     def _unwind(self, g: Goroutine) -> Stack:
@@ -73,154 +275,153 @@ class Engine:
         return StackFindings("goroutine stacks with a return address that does not follow a "
                              "call")
 
-    def default_goid(self) -> int:
-        g = self.proc.crashed_goroutine
-        if g is not None:
-            return g.goid
-        if not self.proc.goroutines:
-            raise CoreFormatError(
-                f"the core {self.proc.core.path} holds no goroutine (runtime.allgs is empty or "
-                "unreadable): its memory is damaged")
-        return self.proc.goroutines[0].goid
+    def goroutine_name(self, g: Goroutine) -> str | None:
+        """The function ``g``'s ``go`` statement named (the runtime's name for it)."""
+        return goroutine_name(self.proc, g)
+
+    def created_by(self, g: Goroutine) -> CreatedBy | None:
+        """Where ``go`` started ``g`` (none for goroutine 1 and runtime-made gs)."""
+        return created_by(self.proc, g)
+
+    def panic_messages(self, g: Goroutine) -> list[str]:
+        """The messages of ``g``'s panics, innermost first (none without a panic)."""
+        if not g.panic_ptr:
+            return []
+        return [p.message for p in read_panics(self.proc, g.panic_ptr)]
+
+    # -- the crash -----------------------------------------------------------
 
     @cached_property
-    def _by_goid(self) -> dict[int, Goroutine]:
-        """Goroutines by id (the first one, as ``Process.goroutine`` finds it):
-        ``bt -a`` looks every goroutine up."""
-        out: dict[int, Goroutine] = {}
-        for g in self.proc.goroutines:
-            out.setdefault(g.goid, g)
-        return out
+    def crash(self) -> Crash:
+        return analyse(self.proc)
 
-    def _g(self, goid: int) -> Goroutine:
-        g = self._by_goid.get(goid)
-        if g is None:
-            raise DapcoreError(f"no goroutine {goid} in the core")
-        return g
-
-    # -- JSON ----------------------------------------------------------------
-
-    def goroutine_json(self, g: Goroutine, frames: bool = True) -> dict[str, Any]:
-        cb = created_by(self.proc, g)
-        out: dict[str, Any] = {
-            "id": g.goid,
-            "status": g.status_text,
-            "waitReason": g.wait_reason if g.status == 4 else None,
-            "thread": g.thread,
-            "crashed": g.crashed,
-            "system": g.system,
-            "lockedToThread": g.locked_to_thread,
-            "labels": g.labels,
-            "startFunction": goroutine_name(self.proc, g),
-            "createdBy": None if cb is None else {
-                "function": cb.function, "file": cb.file, "line": cb.line,
-                "goroutine": cb.goroutine},
-        }
-        if g.panic_ptr:
-            out["panics"] = [p.message for p in read_panics(self.proc, g.panic_ptr)]
-        if frames:
-            st = self.stack(g)
-            out["frames"] = [
-                {"function": f.function, "file": f.file, "line": f.line, "pc": f.pc, "sp": f.sp,
-                 "inlined": f.inlined}
-                for f in st.frames
-            ]
-            if st.error:
-                out["stackError"] = st.error
-        return out
-
-    def goroutines_json(self, frames: bool = True, ids: list[int] | None = None) -> dict[str, Any]:
-        gs = self.proc.goroutines if ids is None else [self._g(i) for i in ids]
-        return {"goroutines": [self.goroutine_json(g, frames) for g in gs],
-                "crash": self.crash_json()["crash"]}
-
-    def crash_json(self) -> dict[str, Any]:
-        c = self.crash
-        sig = c.signal or c.fatal_signal
-        return {"crash": {"kind": c.kind, "message": c.header(),
-                          "signal": sig.name if sig else None, "goroutine": c.goroutine}}
-
-    # -- text ----------------------------------------------------------------
-
-    def goroutines_text(self) -> str:
-        """One line per goroutine: ``Goroutine 6 [chan receive] main.worker
-        at FILE:LINE`` — its name (the function its ``go`` statement named),
-        then where it is: its top user frame (``in FUNCTION`` when that is
-        another function), for a goroutine without one (the runtime's) the
-        frame of its own function."""
-        module = main_module(self.proc)
-        lines = []
-        for n, g in enumerate(self.proc.goroutines):
-            if not n & 1023:
-                check_cancelled()  # the DAP console's 'goroutines' on a big core
-            # Only the top frame is needed: a stack not unwound yet is not
-            # kept (100,000 goroutines' frames would be hundreds of MB).
-            st = self._stacks.get(g.goid) or self._unwind(g)
-            name = goroutine_name(self.proc, g)
-            parts = [f"{'*' if g.crashed else ' '} Goroutine {g.goid} [{g.status_text}]",
-                     name or "?"]
-            where = _where(st.frames, name, module)
-            if where is not None:
-                if where.function != name:
-                    parts.append(f"in {print_name(where.function)}")
-                parts.append(f"at {where.file}:{where.line}")
-            if g.thread:
-                parts.append(f"(thread {g.thread})")
-            if g.system:
-                parts.append("(system)")
-            lines.append(" ".join(parts))
-        lines.append(f"[{len(self.proc.goroutines)} goroutines]")
-        return "\n".join(lines)
+    def printed_frames(self, g: Goroutine) -> list[Frame]:
+        """``g``'s frames as the runtime's own traceback of the crash printed
+        them (the crash handler's frames above them left out)."""
+        return printed_frames(self.stack(g).frames, self.crash, g.crashed)
 
     def landing_frame(self, goid: int) -> int:
         """The frame an editor lands on for goroutine ``goid``
         (:func:`dapcore.goruntime.userframe.landing_frame`)."""
-        g = self._g(goid)
+        g = self.goroutine(goid)
         return landing_frame(self.stack(g).frames, self.crash, g.crashed, main_module(self.proc))
 
-    def frame_line(self, goid: int, index: int) -> str:
-        """``frame 3: main.store at /x/main.go:81`` (as ``bt`` numbers frames)."""
-        frames = self.stack(self._g(goid)).frames
-        if not 0 <= index < len(frames):
-            return f"frame {index}"
-        f = frames[index]
-        inl = " (inlined)" if f.inlined else ""
-        where = f"{f.file}:{f.line}" if f.file and f.file != "?" else f"{f.pc:#x}"
-        return f"frame {index}: {print_name(f.function)}{inl} at {where}"
+    @staticmethod
+    def traceback_header(g: Goroutine) -> str:
+        """``goroutine 1 [running]:``, as the runtime prints it."""
+        return header(g)
 
-    def bt_text(self, ids: list[int]) -> str:
-        out = []
-        for goid in ids:
-            check_cancelled()
-            g = self._g(goid)
-            out.append(header(g))
-            st = self.stack(g)
-            for i, f in enumerate(st.frames):
-                name = print_name(f.function)
-                out.append(f"{i:3d}  {f.pc:#018x} in {name}{' (inlined)' if f.inlined else ''}")
-                out.append(f"     at {f.file}:{f.line}")
-            if st.error:
-                out.append(f"     ({st.error})")
-            out.append("")
-        return "\n".join(out)
+    @staticmethod
+    def traceback_frame(f: Frame) -> str:
+        """One frame as the runtime's traceback prints it (two lines)."""
+        return format_frame(f)
 
-    def crash_text(self) -> str:
-        c = self.crash
-        out = [c.header(), ""]
-        g = self.proc.crashed_goroutine
-        if g is not None:
-            out.append(header(g))
-            for f in printed_frames(self.stack(g).frames, c, True):
-                out.append(format_frame(f))
-        return "\n".join(out)
+    @staticmethod
+    def signal_name(signo: int) -> str:
+        return _signal_name(signo)
 
+    # -- Go names ------------------------------------------------------------
 
-def _where(frames: list[Frame], name: str | None, module: str | None) -> Frame | None:
-    """The frame ``dapcore goroutines`` locates a goroutine by: its top user
-    frame, else the frame of the function it was started for, else its
-    first own frame."""
-    i = top_user_frame(frames, module)
-    if i is not None:
-        return frames[i]
-    own = [f for f in frames if f.stack == "goroutine"]
-    return next((f for f in own if f.function == name), own[0] if own else None)
+    @staticmethod
+    def print_name(function: str) -> str:
+        """A function's name as the runtime prints it (``main.(*T).m``)."""
+        return print_name(function)
+
+    @staticmethod
+    def package_of(function: str) -> str:
+        """``github.com/a/b.(*T).M`` → ``github.com/a/b``."""
+        return package_of(function)
+
+    @staticmethod
+    def is_user_function(function: str, module: str | None) -> bool:
+        """Whether the user wrote ``function`` (``module``: the main module's path)."""
+        return is_user_function(function, module)
+
+    @staticmethod
+    def top_user_frame(frames: list[Frame], module: str | None) -> int | None:
+        """Index of the innermost user frame of the goroutine's own stack, or None."""
+        return top_user_frame(frames, module)
+
+    # -- values --------------------------------------------------------------
+
+    def frame_values(self, goid: int, index: int, ctx: ValueContext
+                     ) -> list[tuple[str, Value]]:
+        """Arguments and locals of frame ``index`` of goroutine ``goid``, as
+        (kind, value) with kind ``"param"`` or ``"local"``."""
+        return list(frame_values(self.frame(goid, index), ctx))
+
+    def package_globals(self, package: str, ctx: ValueContext) -> list[Value]:
+        """The package variables of ``package``."""
+        return list(package_globals(self.proc, package, ctx))
+
+    def registers(self, goid: int, index: int) -> list[tuple[str, str]]:
+        """(name, text) of the registers known in frame ``index`` (none when
+        they are not known there)."""
+        return frame_register_values(self.proc, self.stack(self.goroutine(goid)), index)
+
+    def evaluate(self, goid: int, index: int, text: str, ctx: ValueContext) -> Value:
+        """A Go expression's value in frame ``index`` of goroutine ``goid``;
+        a name the expression parser refuses (``net/http.DefaultClient``) is
+        still looked up as a variable name."""
+        return evaluate_or_lookup(self.frame(goid, index), text, ctx)
+
+    def locals_output(self, goid: int, index: int, as_json: bool) -> Any:
+        """The CLI's ``locals``: text (``name = value`` lines) or JSON data."""
+        return locals_output(self.frame(goid, index), as_json)
+
+    def print_output(self, goid: int, index: int, text: str, as_json: bool) -> Any:
+        """The CLI's ``print EXPR``: text or JSON data."""
+        return print_output(self.frame(goid, index), text, as_json)
+
+    def disassembler(self, detail: bool = False) -> Any:
+        """A disassembler for the core's architecture (capstone's ``Cs``)."""
+        return self.proc.arch.disassembler(detail)
+
+    # -- code and sources ----------------------------------------------------
+
+    def function_at(self, pc: int) -> Code | None:
+        """The Go function whose code holds run-time ``pc`` (None outside Go text)."""
+        f = self.proc.pclntab.func_at(pc - self.proc.bias)
+        if f is None:
+            return None
+        return Code(f.name, f.entry + self.proc.bias, f.end + self.proc.bias)
+
+    def line_at(self, pc: int) -> tuple[str, int]:
+        """File and line of run-time ``pc`` (no inlining); ("?", 0) when unknown."""
+        tab = self.proc.pclntab
+        f = tab.func_at(pc - self.proc.bias)
+        if f is None:
+            return "?", 0
+        return tab.line_at(f, pc - self.proc.bias)
+
+    def function_line(self, name: str) -> tuple[str, int] | None:
+        """File and line of the entry of the function named ``name`` (None: no such function)."""
+        tab = self.proc.pclntab
+        f = tab.func_by_name(name)
+        if f is None:
+            return None
+        return tab.line_at(f, f.entry)
+
+    @staticmethod
+    def open_regular(path: str, follow_link: bool = True) -> BinaryIO:
+        """``path`` opened for binary reading when it is a regular file (never
+        blocks; ``follow_link=False``: not through a symbolic link at the last
+        step): :func:`dapcore.elf.files.open_regular`."""
+        return open_regular(path, follow_link)
+
+    def read_memory(self, addr: int, size: int) -> bytes:
+        """``size`` bytes of the process at ``addr``; raises
+        :class:`dapcore.errors.UnreadableMemory` (saying from where) when
+        they are not all in the core or the executable."""
+        return self.proc.memory.read(addr, size)
+
+    def source_files(self) -> set[str]:
+        """Every file name in the line tables' file table (Go ≥ 1.16 layouts;
+        empty for older ones)."""
+        tab = self.proc.pclntab
+        hdr = getattr(tab, "_hdr", None)
+        data = getattr(tab, "_mm", None)
+        if hdr is None or data is None or tab.version == "1.2" or not hdr.filetab:
+            return set()
+        raw = bytes(data[hdr.filetab:hdr.pctab])
+        return {s.decode("utf-8", "replace") for s in raw.split(b"\0") if s}

@@ -186,8 +186,8 @@ def test_goroutines_are_named_by_their_go_statement(
     assert any("runtime.bgsweep at " in ln and "mgcsweep.go:" in ln for ln in system)
 
 
-@pytest.mark.parametrize("command", ["dap", "demo", "goroutines", "bt", "crash", "locals",
-                                     "print"])
+@pytest.mark.parametrize("command", ["dap", "demo", "executable", "goroutines", "bt", "crash",
+                                     "locals", "print"])
 def test_every_command_describes_itself(command: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -208,3 +208,26 @@ def test_project_metadata_has_home_page_and_authors() -> None:
     assert project["authors"] == [{"name": "dapcore developers"}]
     for key in ("Homepage", "Repository", "Issues"):
         assert project["urls"][key].startswith("https://github.com/dapcore/dapcore")
+
+
+@pytest.mark.parametrize("spec", SPECS[:1], ids=ids[:1])
+def test_executable_names_the_program_and_its_build(spec: FixtureSpec, fixture: Fixture,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    """``dapcore executable CORE`` (what the VS Code extension asks): the
+    executable the core names with the Go build ID of the core's copy, and
+    the executables next to the core, the same build first."""
+    from dapcore.elf.executable import Executable
+
+    build_id = Executable(fixture.binary).go_build_id
+    core = tmp_path / "core"
+    core.symlink_to(fixture.core)
+    (tmp_path / "prog").symlink_to(fixture.binary)
+    (tmp_path / "notes.txt").write_text("x")
+    code, out, _ = run(capsys, "executable", str(core))
+    doc = json.loads(out)
+    assert code == 0 and doc["core"]["named"] and doc["core"]["goBuildId"] == build_id
+    assert [(c["path"], c["match"]) for c in doc["nextTo"]] == [(str(tmp_path / "prog"), True)]
+    code, out, _ = run(capsys, "executable", str(tmp_path / "notes.txt"))
+    assert code == 0 and json.loads(out) == {
+        "core": None, "nextTo": [dict(doc["nextTo"][0], match=False)]}

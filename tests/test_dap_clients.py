@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from dapcore.dap.stack import is_runtime
+from dapcore.goruntime.userframe import is_user_function
 from tests.dap.harness import NVIM_INIT, REPO, VSCODE_INIT, Client
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -52,7 +52,7 @@ def crash_line(fx: Fixture) -> tuple[int, Frame]:
     g = tb.goroutines[0]
     if g.id == 0:  # a SIGQUIT that landed on an idle thread: main's goroutine is shown
         g = next(x for x in tb.goroutines if x.id == 1)
-    user = next(f for f in g.frames if isinstance(f, Frame) and not is_runtime(f.function, "zoo"))
+    user = next(f for f in g.frames if isinstance(f, Frame) and is_user_function(f.function, "zoo"))
     return g.id, user
 
 

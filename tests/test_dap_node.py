@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dapcore.dap.stack import is_runtime
+from dapcore.goruntime.userframe import is_user_function
 from tests.dap.harness import REPO
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -47,7 +47,7 @@ def test_debugclient_session(spec: FixtureSpec, fixture: Fixture) -> None:
     tb = parse_traceback(fixture.stderr_text())
     crashed = tb.goroutines[0]
     user = next(f for f in crashed.frames
-                if isinstance(f, Frame) and not is_runtime(f.function, "zoo"))
+                if isinstance(f, Frame) and is_user_function(f.function, "zoo"))
     env = dict(os.environ, NODE_PATH=str(_node_modules()), DAPCORE_REPO=str(REPO),
                DAPCORE_PYTHON=sys.executable, DAPCORE_BINARY=str(fixture.binary),
                DAPCORE_CORE=str(fixture.core),

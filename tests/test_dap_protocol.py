@@ -14,8 +14,10 @@ from typing import Any
 import anyio
 import pytest
 
+from dapcore.dap.errorids import ErrorId
 from dapcore.dap.framing import FrameError, FrameParser, encode
-from dapcore.dap.session import Session
+from dapcore.dap.session import HANDLERS, Session
+from dapcore.dap.state import State
 from tests.dap.harness import REPO, Client, frame
 
 # -- framing (unit) ------------------------------------------------------------
@@ -130,10 +132,12 @@ def test_bad_requests_get_error_responses() -> None:
              "must be a boolean"),
             ("setBreakpoints", {"source": "x.go"}, "must be an object"),
         ]
+        ids = {"unknown request": ErrorId.UNKNOWN_REQUEST, "launch": ErrorId.NO_CORE}
         for command, args, needle in bad:
             seq = c.send(command, args, check_schema=False)
             r = c.response(seq)
             assert not r["success"] and needle in r["message"], (command, args, r)
+            assert r["body"]["error"]["id"] == ids.get(needle, ErrorId.BAD_ARGUMENTS), r
             answered(c)
         # Not an object as arguments; not a request; no seq at all.
         seq = c.next_seq()
@@ -188,11 +192,11 @@ def test_tcp_listen_port_zero() -> None:
 def test_cancel_and_answers_while_a_slow_request_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[dict[str, Any]] = []
 
-    async def slow_threads(self: Session, args: dict[str, Any]) -> Any:
-        await self.engine(time.sleep, 3)
+    async def slow_threads(self: State, args: dict[str, Any]) -> Any:
+        await self.run(time.sleep, 3)
         raise AssertionError("not cancelled")
 
-    monkeypatch.setattr(Session, "on_threads", slow_threads)
+    monkeypatch.setitem(HANDLERS, "threads", slow_threads)
 
     async def main() -> float:
         async def send(msg: dict[str, Any]) -> None:
@@ -215,20 +219,18 @@ def test_cancel_and_answers_while_a_slow_request_runs(monkeypatch: pytest.Monkey
     assert [(r["request_seq"], r["success"]) for r in responses] == [
         (2, True), (3, True), (1, False)]
     assert responses[-1]["message"] == "cancelled"
+    assert responses[-1]["body"]["error"]["id"] == ErrorId.CANCELLED
 
 
 def test_a_core_that_cannot_be_read_ends_the_session_with_the_reason() -> None:
-    from dapcore.dap.session import LaunchConfig
+    from dapcore.dap.config import LaunchConfig
     from dapcore.errors import UnreadableMemory
     from tests.dap.harness import validate
 
-    class Proc:
+    class Rep:
         @property
         def goroutines(self) -> list[Any]:
             raise UnreadableMemory(0x1000, 8)
-
-    class Rep:
-        proc = Proc()
 
     sent: list[dict[str, Any]] = []
 
@@ -237,7 +239,7 @@ def test_a_core_that_cannot_be_read_ends_the_session_with_the_reason() -> None:
             sent.append(msg)
 
         session = Session(send, lambda: None)
-        session.report = Rep()
+        session.engine = Rep()  # type: ignore[assignment]
         session.config = LaunchConfig(program="p", core="c", cwd="/")
         await session.handle({"seq": 1, "type": "request", "command": "configurationDone"})
         await session.handle({"seq": 2, "type": "request", "command": "threads"})

@@ -111,10 +111,9 @@ def line_table_dir(fx: Fixture) -> str:
     """The directory the fixture's main package was compiled in, as its line
     tables name it (``zoo`` for a -trimpath build: a relative name, so that
     nothing outside the test's own directories can match it)."""
-    from dapcore.dap.source import line_table_files
     from dapcore.engine import Engine
 
-    names = line_table_files(Engine.open(fx.binary, fx.core))
+    names = Engine.open(fx.binary, fx.core).source_files()
     main = next(n for n in sorted(names) if n == "zoo/main.go" or n.endswith("/zoo/main.go"))
     return main.rsplit("/", 1)[0]
 

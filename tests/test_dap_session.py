@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from dapcore.dap.stack import is_runtime
+from dapcore.dap.errorids import ErrorId
+from dapcore.goruntime.userframe import is_user_function
 from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -66,7 +67,7 @@ def oracle(fx: Fixture) -> Any:
 
 def first_user_frame(frames: list[Any], main_module: str | None) -> Frame:
     return next(f for f in frames
-                if isinstance(f, Frame) and not is_runtime(f.function, main_module))
+                if isinstance(f, Frame) and is_user_function(f.function, main_module))
 
 
 def frame_function(f: dict[str, Any]) -> str:
@@ -214,6 +215,7 @@ def test_nvim_dap_style_session(spec: FixtureSpec, fixture: Fixture) -> None:
             mark = c.mark()
             r = c.request(command, {"threadId": tid})
             assert not r["success"] and r["message"] == "a core file cannot be resumed"
+            assert r["body"]["error"]["id"] == ErrorId.CANNOT_RESUME
             again = c.event("stopped", start=mark)
             assert again["body"]["threadId"] == tid and again["body"]["allThreadsStopped"]
         c.ok("disconnect", {"terminateDebuggee": True})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections import defaultdict
 from typing import Any
 
@@ -488,29 +487,6 @@ def test_repl_speaks_delve(spec: FixtureSpec, fixture: Fixture) -> None:
             r = d.evaluate(bad, top, "repl")
             assert r["success"] is False and "usage" in r["message"], bad
         d.done()
-
-
-@pytest.mark.parametrize("spec", LATEST, ids=_ids(LATEST))
-def test_identifier_fallback_without_the_evaluator(spec: FixtureSpec, fixture: Fixture,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without :mod:`dapcore.goexpr.evaluator` (it cannot be imported), plain
-    names are still evaluated; anything else is refused with a message."""
-    from dapcore.dap.args import RequestError
-    from dapcore.dap.variables import Variables
-    from dapcore.engine import Engine
-
-    monkeypatch.setitem(sys.modules, "dapcore.goexpr.evaluator", None)  # import fails
-    rep = Engine.open(fixture.binary, fixture.core)
-    g = rep.proc.crashed_goroutine
-    assert g is not None
-    index = next(i for i, f in enumerate(rep.stack(g).frames)
-                 if f.function == "main.valuesComposite")
-    vs = Variables(rep, None, None)
-    body = vs.evaluate(g.goid, index, "origin", False)
-    assert body["result"] == "main.ValPoint {X: 7, Y: -8}" and body["namedVariables"] == 2
-    assert vs.evaluate(g.goid, index, "small", False)["indexedVariables"] == 3
-    with pytest.raises(RequestError, match="only variable names"):
-        vs.evaluate(g.goid, index, "origin.X + 1", False)
 
 
 CLOSURES = [make_spec("1.21", "default", "values"), *VALUES]

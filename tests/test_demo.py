@@ -74,6 +74,7 @@ def test_bundled_files_open_and_match(tmp_path: Path) -> None:
     """The compressed binary carries the recorded Go build ID; the server's
     engine opens it with the core (identity check included); its line table
     names the bundled sources."""
+    from dapcore import render
     from dapcore.engine import Engine
 
     binary = tmp_path / "demo"
@@ -82,7 +83,7 @@ def test_bundled_files_open_and_match(tmp_path: Path) -> None:
     core.write_bytes(lzma.decompress((DEMO / MANIFEST["core"]).read_bytes()))
     assert Executable(binary).go_build_id == MANIFEST["buildID"]
     report = Engine.open(str(binary), str(core))
-    assert "assignment to entry in nil map" in report.crash_text()
+    assert "assignment to entry in nil map" in render.crash_text(report)
     files = {fr.file for g in report.proc.goroutines for fr in report.stack(g).frames}
     for name in MANIFEST["sources"]:
         assert f"{MANIFEST['sourceDir']}/{name}" in files
@@ -163,11 +164,12 @@ def test_demo_without_local_sources(tmp_path: Path) -> None:
 
 def _crash_text() -> str:
     """``dapcore crash`` on the bundled files: the runtime-style traceback."""
+    from dapcore import render
     from dapcore.demo import unpack
     from dapcore.engine import Engine
 
     binary, core, _, _ = unpack()
-    return Engine.open(binary, core).crash_text()
+    return render.crash_text(Engine.open(binary, core))
 
 
 def test_demo_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:

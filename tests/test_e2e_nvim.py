@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from dapcore.dap.stack import is_runtime
+from dapcore.goruntime.userframe import is_user_function
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Frame, Goroutine, parse_traceback
@@ -190,7 +190,7 @@ def user_frame(g: Goroutine) -> Frame:
     """The goroutine's first frame the user wrote, as the runtime printed it
     (the derivation of tests/test_dap_node.py, cgo's generated wrappers left out)."""
     return next(f for f in g.frames
-                if isinstance(f, Frame) and not is_runtime(f.function, MAIN_MODULE)
+                if isinstance(f, Frame) and is_user_function(f.function, MAIN_MODULE)
                 and not is_cgo_generated(f.function))
 
 
@@ -439,7 +439,7 @@ def test_nvim_dap_snapshot_pause(spec: FixtureSpec, fixture: Fixture, nvim_dap: 
     printed = {g.id for g in stack.goroutines} - {facts["dumperGoroutine"]}
     assert printed <= goids, why
     extra = [t["name"] for t in first["threads"] if thread_goid(t["name"]) not in printed]
-    assert all(is_runtime(n.split()[2], MAIN_MODULE) for n in extra), why
+    assert all(not is_user_function(n.split()[2], MAIN_MODULE) for n in extra), why
     check_landing(result, want, source_line(want.file or "", want.line))
     assert first["diagnostics"] == [], why  # no exception to show
     check_locals(result, "snapshot")

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from dapcore.dap.stack import is_runtime
+from dapcore.goruntime.userframe import is_user_function
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.factory.paths import cache_root
@@ -230,7 +230,7 @@ def _user_frame(fixture: Fixture) -> Frame:
     runtime's own traceback, that is not the runtime's."""
     tb = parse_traceback(fixture.stderr_text())
     return next(f for f in tb.goroutines[0].frames
-                if isinstance(f, Frame) and not is_runtime(f.function, "zoo"))
+                if isinstance(f, Frame) and is_user_function(f.function, "zoo"))
 
 
 def _locals(fixture: Fixture, frame: Frame) -> list[dict[str, Any]]:

@@ -43,12 +43,24 @@ LAYERS: list[tuple[str, ...]] = [
 RANK = {name: n for n, names in enumerate(LAYERS) for name in names}
 
 # What the DAP front end may import besides itself: the facade, the value
-# model it renders, and the base.
-DAP_MAY_IMPORT = ("engine", "govalues", "errors", "cancellation")
+# model it renders, the runtime-style text the console prints (render, which
+# reads the core only through the facade), and the base.
+DAP_MAY_IMPORT = ("engine", "govalues", "render", "errors", "cancellation")
 
 # Imports inside function bodies, each with the reason it is deferred.
 # (importer, imported): reason. Nothing else may import lazily.
+_STARTUP = "start-up: an editor waits for the answer to 'initialize' (issue #16)"
+_ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opened, "
+           "not before the server answers 'initialize' or the CLI parses its arguments")
+_VALUES = "the value model (and pyelftools under it): loaded once a core is open"
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
+    ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
+    ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
+    ("dapcore.cli", "dapcore.dap.server"): "anyio: only 'dapcore dap' needs the server",
+    ("dapcore.cli", "dapcore.engine"): _ENGINE,
+    ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,
+    ("dapcore.dap.state", "dapcore.dap.variables"): _VALUES,
+    ("dapcore.dap.inspection", "dapcore.dap.repl"): _VALUES,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

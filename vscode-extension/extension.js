@@ -4,7 +4,7 @@
 //
 // This file: activation, the debug configuration provider and the commands.
 // interpreter.js finds the Python that runs dapcore and checks it, adapter.js
-// runs the debug adapter, elfcore.js reads the executable a core names.
+// runs the debug adapter, coreinfo.js asks dapcore which executable a core names.
 
 const vscode = require('vscode');
 const fs = require('fs');
@@ -12,9 +12,7 @@ const path = require('path');
 
 const { findPython, pythonExtensionInterpreter, checkDapcore } = require('./interpreter');
 const { ADAPTER_ARGS, adapterCwd, ChildDebugAdapter, DescriptorFactory } = require('./adapter');
-const {
-  coreExecutableInfo, executableNamedInCore, goBuildIdOfExecutable, executablesNextTo,
-} = require('./elfcore');
+const { coreExecutableInfo } = require('./coreinfo');
 
 const DEBUG_TYPE = 'gocore';
 
@@ -39,26 +37,33 @@ async function pickCoreFile() {
   return picked && picked.length > 0 ? picked[0].fsPath : undefined;
 }
 
+/** What dapcore says about the executable of `corePath` (coreinfo.js), run
+ *  with the interpreter and working directory the adapter would use. */
+async function coreInfo(corePath, config = {}, folder = undefined) {
+  const { python } = await findPython(config, folder);
+  return coreExecutableInfo(python, corePath, { cwd: adapterCwd(config), env: process.env });
+}
+
 /** Asks for the executable of `corePath`, proposing existing files only:
  *  the executable the core names when it exists, then executables next to
  *  the core (the core's Go build ID first, then newest first), then a file
  *  dialog. Resolves to `null` when the executable the core names is chosen
  *  (the server opens it: `program` stays unset), to a path when another one
  *  is, undefined when cancelled. */
-async function pickProgram(corePath) {
-  const info = coreExecutableInfo(corePath) || {};
+async function pickProgram(corePath, config = {}, folder = undefined) {
+  const info = await coreInfo(corePath, config, folder);
   const named = info.named;
   const namedExists = Boolean(named && isFile(named));
   const missing = named && !namedExists ? `the core names ${named}, which does not exist here` : '';
   const items = [];
   if (namedExists) {
-    const id = info.goBuildId && goBuildIdOfExecutable(named);
+    const id = info.goBuildId && info.namedGoBuildId;
     const rebuilt = Boolean(id && id !== info.goBuildId);
     items.push({ label: named, value: null, rebuilt,
       description: rebuilt ? 'named in the core · a different Go build (rebuilt since?)'
         : info.goBuildId && id ? 'named in the core · same Go build ID' : 'named in the core' });
   }
-  for (const c of executablesNextTo(corePath, info.goBuildId)) {
+  for (const c of info.nextTo) {
     if (namedExists && path.resolve(c.path) === path.resolve(named)) continue;
     const modified = new Date(c.mtimeMs).toISOString().slice(0, 16).replace('T', ' ');
     const build = c.match ? 'same Go build ID as the core'
@@ -104,7 +109,7 @@ async function interactiveConfiguration(folder, base = {}) {
     coreFilePath: core,
   };
   if (!config.program) {
-    const program = await pickProgram(core);
+    const program = await pickProgram(core, config, folder);
     if (program === undefined) return undefined;
     if (program) config.program = program;
   }
@@ -137,9 +142,9 @@ class ConfigurationProvider {
   async resolveDebugConfigurationWithSubstitutedVariables(folder, config) {
     if (!config.coreFilePath) return undefined; // the pick was cancelled
     if (!config.program) {
-      const named = executableNamedInCore(config.coreFilePath);
+      const { named } = await coreInfo(config.coreFilePath, config, folder);
       if (!named || !fs.existsSync(named)) {
-        const program = await pickProgram(config.coreFilePath);
+        const program = await pickProgram(config.coreFilePath, config, folder);
         if (!program) return undefined;
         return { ...config, program };
       }
@@ -178,10 +183,8 @@ module.exports = {
   checkDapcore,
   DescriptorFactory,
   ConfigurationProvider,
-  executableNamedInCore,
   coreExecutableInfo,
-  goBuildIdOfExecutable,
-  executablesNextTo,
+  coreInfo,
   adapterCwd,
   ChildDebugAdapter,
   ADAPTER_ARGS,

@@ -2,14 +2,25 @@
 crashing line.
 
 Modules: ``framing`` (Content-Length framing, bad input as values),
-``server`` (anyio; stdio or ``--listen HOST:PORT``), ``session`` (state and
-request handlers), ``launch`` (arguments, opening the files), ``handles``
-(int32 id tables), ``threads``, ``stack`` + ``frames`` (which frames are
-shown, folded, de-emphasised), ``exceptions`` (stopped event, exceptionInfo,
-summary), ``source`` (where the binary's files are here, and which may be
-served), ``disasm`` (annotated disassembly when a file is missing),
-``memory`` (readMemory, disassemble), ``repl`` (debug-console commands),
-``variables`` (the seam for values).
+``server`` (anyio; stdio or ``--listen HOST:PORT``), ``session`` (decoding,
+dispatching and answering requests), ``state`` (what the handlers share:
+the session's typed state, sending, the engine in a worker thread), the
+handlers ``lifecycle`` (initialize, launch, configurationDone, the stop,
+disconnect …) and ``inspection`` (threads, stackTrace, scopes, variables,
+evaluate, source, modules, memory …), ``config`` (the launch arguments),
+``launch`` (opening the files), ``errorids`` (the numbers of error
+messages), ``args`` (checked arguments), ``handles`` (int32 id tables),
+``threads``, ``stack`` + ``frames`` (which frames are shown, folded,
+de-emphasised), ``exceptions`` (stopped event, exceptionInfo, summary),
+``source`` (where the binary's files are here, and which may be served),
+``disasm`` (annotated disassembly when a file is missing), ``memory``
+(readMemory, disassemble), ``repl`` (debug-console commands),
+``variables`` (scopes, variables, evaluate: the seam for values), and
+``client`` (a DAP client: ``dapcore demo``, the benchmarks and the tests).
+
+The handlers reach the core only through :class:`dapcore.engine.Engine`
+(and the value model); the engine itself is imported when a launch opens
+a core, not when the server starts.
 
 Launch/attach attributes (Delve's names; unknown ones are ignored):
 ``program`` (optional when the core names an existing executable),

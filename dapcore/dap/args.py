@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from dapcore.dap.errorids import ErrorId
+
 T = TypeVar("T")
 
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean", dict: "an object",
@@ -12,12 +14,20 @@ _TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean", dict: "an 
 
 
 class RequestError(Exception):
-    """A request that cannot be answered; the message goes to the user."""
+    """A request that cannot be answered; the message goes to the user,
+    numbered ``error_id`` (:class:`dapcore.dap.errorids.ErrorId`)."""
 
-    def __init__(self, message: str, *, show_user: bool = True) -> None:
+    def __init__(self, message: str, *, show_user: bool = True,
+                 error_id: ErrorId = ErrorId.REQUEST_FAILED) -> None:
         super().__init__(message)
         self.message = message
         self.show_user = show_user
+        self.error_id = error_id
+
+
+def bad_argument(message: str) -> RequestError:
+    """A :class:`RequestError` for arguments the request cannot take."""
+    return RequestError(message, error_id=ErrorId.BAD_ARGUMENTS)
 
 
 def arguments(msg: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +35,7 @@ def arguments(msg: dict[str, Any]) -> dict[str, Any]:
     if args is None:
         return {}
     if not isinstance(args, dict):
-        raise RequestError("'arguments' must be an object")
+        raise bad_argument("'arguments' must be an object")
     _check_text(args)
     return args
 
@@ -46,7 +56,7 @@ def _check_text(args: dict[str, Any]) -> None:
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise RequestError("the arguments hold text that is not valid Unicode (a lone "
+                raise bad_argument("the arguments hold text that is not valid Unicode (a lone "
                                    "UTF-16 surrogate such as \\ud800)") from None
 
 
@@ -58,7 +68,7 @@ def _is(value: Any, kind: type) -> bool:
 
 def required(args: dict[str, Any], name: str, kind: type[T]) -> T:
     if name not in args or args[name] is None:
-        raise RequestError(f"argument '{name}' is required")
+        raise bad_argument(f"argument '{name}' is required")
     return optional(args, name, kind, None)  # type: ignore[return-value]
 
 
@@ -67,7 +77,7 @@ def optional(args: dict[str, Any], name: str, kind: type[T], default: T | None) 
     if value is None:
         return default
     if not _is(value, kind):
-        raise RequestError(f"argument '{name}' must be {_TYPE_NAMES.get(kind, kind.__name__)}, "
+        raise bad_argument(f"argument '{name}' must be {_TYPE_NAMES.get(kind, kind.__name__)}, "
                            f"not {type(value).__name__}")
     return value  # type: ignore[no-any-return]
 
@@ -75,5 +85,5 @@ def optional(args: dict[str, Any], name: str, kind: type[T], default: T | None) 
 def non_negative(args: dict[str, Any], name: str, default: int | None) -> int | None:
     value = optional(args, name, int, default)
     if value is not None and value < 0:
-        raise RequestError(f"argument '{name}' must not be negative")
+        raise bad_argument(f"argument '{name}' must not be negative")
     return value

@@ -4,18 +4,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.errors import DapcoreError
-from dapcore.goruntime.process import Process
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
 
 
-@dataclass(slots=True)
-class Listing:
+class Listing(NamedTuple):
     """Text of one function's disassembly and the listing line of each pc."""
 
     text: str
-    line_of_pc: dict[int, int] = field(default_factory=dict)  # run-time pc → 1-based line
+    line_of_pc: dict[int, int]  # run-time pc → 1-based line
 
     def line_for(self, pc: int) -> int:
         """The listing line of the instruction holding ``pc`` (or the nearest before)."""
@@ -28,28 +29,26 @@ class Listing:
         return best
 
 
-def listing(proc: Process, pc: int) -> Listing | None:
+def listing(engine: Engine, pc: int) -> Listing | None:
     """The disassembly of the function holding run-time ``pc`` (None: no function)."""
-    tab = proc.pclntab
-    f = tab.func_at(pc - proc.bias)
+    f = engine.function_at(pc)
     if f is None:
         return None
-    start = f.entry + proc.bias
+    start = f.start
     try:
-        code = proc.memory.read(start, f.end - f.entry)
+        code = engine.read_memory(start, f.end - f.start)
     except DapcoreError as exc:
-        return Listing(f"// {f.name}: the code is not readable ({exc})\n")
-    cs = proc.arch.disassembler(False)
+        return Listing(f"// {f.name}: the code is not readable ({exc})\n", {})
+    cs = engine.disassembler()
     out = [f"// {f.name}: source file not found on this machine; disassembly follows",
            f"// {start:#x} … {start + len(code):#x}", ""]
-    result = Listing("")
+    line_of_pc: dict[int, int] = {}
     last: tuple[str, int] | None = None
     for insn in cs.disasm(code, start):
-        file, line = tab.line_at(f, insn.address - proc.bias)
+        file, line = engine.line_at(insn.address)
         if (file, line) != last:
             out.append(f"// {os.path.basename(file)}:{line}")
             last = (file, line)
-        result.line_of_pc[insn.address] = len(out) + 1
+        line_of_pc[insn.address] = len(out) + 1
         out.append(f"{insn.address:#x}\t{insn.mnemonic}\t{insn.op_str}".rstrip())
-    result.text = "\n".join(out) + "\n"
-    return result
+    return Listing("\n".join(out) + "\n", line_of_pc)

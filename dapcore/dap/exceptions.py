@@ -3,12 +3,12 @@ the one-paragraph summary."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dapcore.engine import Engine
-from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, signal_name
-from dapcore.goruntime.goroutines import Goroutine
-from dapcore.goruntime.traceback import created_by, format_frame, header, printed_frames
+from dapcore.render import traceback_text
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine, Goroutine
 
 
 def first_line(report: Engine) -> str:
@@ -18,29 +18,17 @@ def first_line(report: Engine) -> str:
 
 
 def is_exception(report: Engine) -> bool:
-    return report.crash.kind != SNAPSHOT
+    return report.crash.kind != report.SNAPSHOT
 
 
 def exception_id(report: Engine) -> str:
     c = report.crash
-    if c.kind in (PANIC, FATAL):
+    if c.kind in (report.PANIC, report.FATAL):
         return c.kind
-    if c.kind == SIGNAL:
+    if c.kind == report.SIGNAL:
         sig = c.fatal_signal or c.signal
         return sig.name if sig is not None else "signal"
     return c.kind
-
-
-def runtime_traceback(report: Engine, g: Goroutine) -> str:
-    """The goroutine's stack as the runtime printed it in the crash."""
-    out = [header(g)]
-    frames = report.stack(g).frames
-    out.extend(format_frame(f) for f in printed_frames(frames, report.crash, g.crashed))
-    cb = created_by(report.proc, g)
-    if cb is not None:
-        where = f" in goroutine {cb.goroutine}" if cb.goroutine else ""
-        out.append(f"created by {cb.function}{where}\n\t{cb.file}:{cb.line} +{cb.offset:#x}")
-    return "\n".join(out)
 
 
 def exception_info(report: Engine, g: Goroutine | None) -> dict[str, Any]:
@@ -52,7 +40,7 @@ def exception_info(report: Engine, g: Goroutine | None) -> dict[str, Any]:
         details["typeName"] = type_name
         details["fullTypeName"] = type_name
     if g is not None:
-        details["stackTrace"] = runtime_traceback(report, g)
+        details["stackTrace"] = traceback_text(report, g)
     return {"exceptionId": exception_id(report), "description": first_line(report),
             "breakMode": "always", "details": details}
 
@@ -75,13 +63,12 @@ def _panic_type(report: Engine, g: Goroutine | None, type_name: str | None) -> s
 
 def summary(report: Engine, core: str) -> str:
     """One paragraph for the debug console."""
-    proc = report.proc
     c = report.crash
     sig = c.signal or c.fatal_signal
-    ct = proc.core.crashing_thread
-    core_sig = ct.signal if ct is not None else 0
-    parts = [f"Opened core {core} of {proc.exe.path} ({proc.go_version or 'unknown Go version'})."]
-    if c.kind == SNAPSHOT:
+    core_sig = report.core_signal
+    parts = [f"Opened core {core} of {report.executable_path} "
+             f"({report.go_version or 'unknown Go version'})."]
+    if c.kind == report.SNAPSHOT:
         parts.append("The process was snapshotted while running (no crash).")
     else:
         why = f"It died with {first_line(report)}"
@@ -89,13 +76,13 @@ def summary(report: Engine, core: str) -> str:
             why += f" ({sig.name})"
         parts.append(why + ".")
     if core_sig:
-        parts.append(f"The core was written on {signal_name(core_sig)}.")
-    n = len(proc.goroutines)
+        parts.append(f"The core was written on {report.signal_name(core_sig)}.")
+    n = len(report.goroutines)
     parts.append(f"{n} goroutine{'s' if n != 1 else ''}")
     if c.goroutine is not None:
         parts[-1] += f"; goroutine {c.goroutine} crashed."
     else:
         parts[-1] += "."
-    for w in proc.warnings:
+    for w in report.warnings:
         parts.append(f"Warning: {w}.")
     return " ".join(parts) + "\n"

@@ -6,22 +6,20 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from dapcore.dap.stack import is_runtime, shown_frames
-from dapcore.gobin.pclntab import print_name
 
 if TYPE_CHECKING:
-    from dapcore.dap.session import Session
-    from dapcore.engine import Engine
-    from dapcore.goruntime.goroutines import Goroutine
-    from dapcore.goruntime.unwind import Frame
+    from dapcore.dap.state import State
+    from dapcore.engine import Engine, Frame, Goroutine
 
 
-def _source(session: Session, rep: Engine, f: Frame) -> tuple[dict[str, Any] | None, int]:
+def _source(session: State, rep: Engine, f: Frame) -> tuple[dict[str, Any] | None, int]:
     """The frame's source and line: the local file, else the disassembly of
     the function (a ``sourceReference``), else none."""
     line = f.line
     if not f.file or f.file == "?":
         return None, 0
-    local = session.sources.local(f.file)
+    sources = session.source_map()
+    local = sources.local(f.file)
     if local is not None:
         src: dict[str, Any] = {"name": os.path.basename(f.file), "path": local}
     else:
@@ -29,11 +27,11 @@ def _source(session: Session, rep: Engine, f: Frame) -> tuple[dict[str, Any] | N
         lst = session.listing(rep, entry)
         if lst is None:
             return None, 0
-        src = {"name": f"{os.path.basename(f.file)} ({print_name(f.function)} disassembly)",
+        src = {"name": f"{os.path.basename(f.file)} ({rep.print_name(f.function)} disassembly)",
                "sourceReference": session.listings.id_of(entry),
                "origin": f"{f.file} not found on this machine: disassembly"}
         line = lst.line_for(f.pc if f.trap else f.pc - 1)  # the call, not the return address
-    if is_runtime(f.function, session.sources.main_module):
+    if is_runtime(rep, f.function, sources.main_module):
         src["presentationHint"] = "deemphasize"
     return src, line
 
@@ -52,34 +50,35 @@ def _short_path(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-def stack_trace(session: Session, rep: Engine, g: Goroutine, start: int,
+def stack_trace(session: State, rep: Engine, g: Goroutine, start: int,
                 levels: int) -> dict[str, Any]:
+    """The ``stackTrace`` body: frames ``start`` … (``levels`` of them; 0: all)."""
     config = session.config
     assert config is not None
     shown = shown_frames(rep, g, config.show_crash_frames)
     stack = rep.stack(g)
     line_base = 0 if session.client.get("linesStartAt1") is False else 1
     col = 0 if session.client.get("columnsStartAt1") is False else 1
-    main = session.sources.main_module
+    main = session.source_map().main_module
     # Clients land on the first frame with a source (nvim-dap whatever the
     # hints, VS Code the first not de-emphasised one): the runtime frames
     # above the first user frame (panic, gopark, sigpanic …) carry their
     # place in their name instead, unless showCrashFrames asks for all.
     first_user = None if config.show_crash_frames else next(
         (i for i, s in enumerate(shown)
-         if s.frame is not None and not is_runtime(s.frame.function, main)), None)
+         if s.frame is not None and not is_runtime(rep, s.frame.function, main)), None)
     entries: list[dict[str, Any]] = []
     for pos, s in enumerate(shown):
         if s.frame is None:
             f0 = s.folded[0]
-            entries.append({"id": session.frames.id_of((g.goid, -1)), "name": s.label,
+            entries.append({"id": session.frames.id_of((g.goid, -1)), "name": s.label(rep),
                             "line": 0, "column": 0, "presentationHint": "label",
                             "instructionPointerReference": f"{f0.pc:#x}"})
             continue
         f = s.frame
         entry: dict[str, Any] = {
             "id": session.frames.id_of((g.goid, s.index)),
-            "name": print_name(f.function) + (" (inlined)" if f.inlined else ""),
+            "name": rep.print_name(f.function) + (" (inlined)" if f.inlined else ""),
             "line": 0, "column": 0,
             "instructionPointerReference": f"{f.pc:#x}",
         }

@@ -33,9 +33,6 @@ class HandleTable(Generic[K]):
             return self._keys[hid - 1]
         return None
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
 
 class GoroutineIds:
     """Thread ids for goroutines: the goroutine id itself wherever it fits

@@ -1,4 +1,5 @@
-"""``launch``/``attach`` arguments (Delve's names) and opening the files."""
+"""``launch``/``attach``: opening the files the arguments name
+(:mod:`dapcore.dap.config`) with the engine."""
 
 from __future__ import annotations
 
@@ -7,44 +8,20 @@ import os
 import stat
 from typing import TYPE_CHECKING, Any
 
-from dapcore.dap.args import RequestError, non_negative, optional, required
-from dapcore.errors import DapcoreError
+from dapcore.dap.args import RequestError
+from dapcore.dap.config import LaunchConfig, parse_launch
+from dapcore.dap.errorids import ErrorId
+from dapcore.errors import CoreFormatError, DapcoreError, ExecutableError
 
 log = logging.getLogger("dapcore.dap")
 
 if TYPE_CHECKING:
-    from dapcore.dap.session import LaunchConfig, Session
+    from dapcore.dap.state import State
     from dapcore.engine import Engine
 
 
-def parse(args: dict[str, Any]) -> LaunchConfig:
-    """Check the arguments; unknown attributes (``mode``, ``dlvFlags`` …) are ignored."""
-    from dapcore.dap.session import LaunchConfig, resolve
-
-    cwd = optional(args, "cwd", str, None) or os.getcwd()
-    cwd = resolve(os.getcwd(), cwd)
-    core = required(args, "coreFilePath", str)
-    program = optional(args, "program", str, None) or ""
-    subs: list[tuple[str, str]] = []
-    for item in optional(args, "substitutePath", list, []) or []:
-        if (not isinstance(item, dict) or not isinstance(item.get("from"), str)
-                or not isinstance(item.get("to"), str)):
-            raise RequestError("argument 'substitutePath' must be a list of {\"from\": …, "
-                               "\"to\": …} objects with string values")
-        subs.append((item["from"], item["to"]))
-    return LaunchConfig(
-        program=resolve(cwd, program) if program else "",
-        core=resolve(cwd, core),
-        cwd=cwd,
-        substitute=subs,
-        hide_system=bool(optional(args, "hideSystemGoroutines", bool, False)),
-        stack_depth=non_negative(args, "stackTraceDepth", None),
-        show_registers=bool(optional(args, "showRegisters", bool, False)),
-        show_globals=bool(optional(args, "showGlobalVariables", bool, False)),
-        max_string_len=non_negative(args, "maxStringLen", None),
-        max_array_values=non_negative(args, "maxArrayValues", None),
-        show_crash_frames=bool(optional(args, "showCrashFrames", bool, False)),
-    )
+def _refused(message: str) -> RequestError:
+    return RequestError(message, error_id=ErrorId.LAUNCH_FAILED)
 
 
 _NOT_USABLE = {
@@ -62,42 +39,41 @@ def _check_file(path: str, what: str, remote: bool) -> None:
     except (OSError, ValueError):
         st = None
     if remote and (st is None or not stat.S_ISREG(st.st_mode) or not os.access(path, os.R_OK)):
-        raise RequestError(f"the {what} {path} {_NOT_USABLE[what]}")
+        raise _refused(f"the {what} {path} {_NOT_USABLE[what]}")
     if st is None:
-        raise RequestError(f"the {what} {path} does not exist")
+        raise _refused(f"the {what} {path} does not exist")
     if not stat.S_ISREG(st.st_mode):
-        raise RequestError(f"the {what} {path} is not a regular file")
+        raise _refused(f"the {what} {path} is not a regular file")
     if not os.access(path, os.R_OK):
-        raise RequestError(f"the {what} {path} cannot be read (permission denied)")
+        raise _refused(f"the {what} {path} cannot be read (permission denied)")
 
 
 def _open(config: LaunchConfig, remote: bool = False) -> Engine:
-    from dapcore.elf.core import open_core as read_core
+    # The engine is heavy (pyelftools, the Go runtime's readers): the server
+    # imports it here, when a launch opens a core, not before it answers
+    # 'initialize'.
     from dapcore.engine import Engine
-    from dapcore.errors import CoreFormatError, ExecutableError
-    from dapcore.gobin.identity import executable_path_in_core
-    from dapcore.gobin.releases import explain
 
     _check_file(config.core, "core file", remote)
     if not config.program:
         try:
-            named = executable_path_in_core(read_core(config.core))
+            named = Engine.executable_in_core(config.core)
         except CoreFormatError as exc:
             if remote:
                 log.info("launch refused: %s", exc)
-                raise RequestError(f"the core file {config.core} {_NOT_USABLE['core file']}"
+                raise _refused(f"the core file {config.core} {_NOT_USABLE['core file']}"
                                    ) from None
             raise
         if named is None:
-            raise RequestError(f"the core {config.core} names no executable: set 'program'")
+            raise _refused(f"the core {config.core} names no executable: set 'program'")
         if remote:
             try:
                 _check_file(named, "program", remote)
             except RequestError:
-                raise RequestError(f"the core {config.core} names no executable that can be "
+                raise _refused(f"the core {config.core} names no executable that can be "
                                    "opened here: set 'program'") from None
         elif not os.path.isfile(named):
-            raise RequestError(f"the core {config.core} was produced by {named}, which does "
+            raise _refused(f"the core {config.core} was produced by {named}, which does "
                                "not exist here: set 'program' to a copy of that executable")
         config.program = named
     _check_file(config.program, "program", remote)
@@ -109,25 +85,21 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
         log.info("launch refused: %s", exc)
         what = "core file" if isinstance(exc, CoreFormatError) else "program"
         path = config.core if what == "core file" else config.program
-        raise RequestError(f"the {what} {path} {_NOT_USABLE[what]}") from None
+        raise _refused(f"the {what} {path} {_NOT_USABLE[what]}") from None
     except DapcoreError:
         raise
     except (OSError, ValueError) as exc:
         if remote:
             log.info("launch refused: %s", exc)
-            raise RequestError(f"cannot open {config.program} with {config.core}") from None
-        raise RequestError(f"cannot open {config.program} with {config.core}: {exc}") from exc
-    proc = report.proc
-    try:
-        # What every later request needs, read now so that a core dapcore
-        # cannot read fails the launch (and ends the session) with the reason.
-        _ = proc.pclntab, proc.layout
-    except DapcoreError as exc:
-        raise explain(config.program, proc.go_version, exc) from exc
+            raise _refused(f"cannot open {config.program} with {config.core}") from None
+        raise _refused(f"cannot open {config.program} with {config.core}: {exc}") from exc
+    # What every later request needs, read now so that a core dapcore
+    # cannot read fails the launch (and ends the session) with the reason.
+    report.check_readable(config.program)
     return report
 
 
-async def open_core(session: Session, args: dict[str, Any]) -> tuple[LaunchConfig, Engine]:
-    config = parse(args)
-    report = await session.engine(_open, config, session.remote)
+async def open_core(session: State, args: dict[str, Any]) -> tuple[LaunchConfig, Engine]:
+    config = parse_launch(args)
+    report = await session.run(_open, config, session.remote)
     return config, report

@@ -1,7 +1,7 @@
 """Debug-console commands for people who know ``dlv``: ``goroutines``,
 ``goroutine [N [CMD]]``, ``bt [N]``, ``frame N [EXPR]``, ``up``/``down``,
 ``print``/``p EXPR``, ``locals``, ``args``, ``crash``, ``help``. Anything else
-typed in the console is a Go expression (see :meth:`Session.on_evaluate`).
+typed in the console is a Go expression (see :func:`dapcore.dap.inspection.on_evaluate`).
 
 ``frame N`` numbers frames as ``dapcore bt`` does: 0 is the innermost frame
 of the goroutine, every frame counted (inlined ones and the runtime's
@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dapcore.dap.args import RequestError
-from dapcore.dap.exceptions import runtime_traceback
+from dapcore.dap.errorids import ErrorId
+from dapcore.govalues.summary import text_of
+from dapcore.render import crash_text, frame_line, goroutines_text, traceback_text
 
 if TYPE_CHECKING:
-    from dapcore.dap.session import Session
+    from dapcore.dap.state import State
     from dapcore.engine import Engine
 
 HELP = """dapcore debug console commands (Delve's names):
@@ -61,7 +63,7 @@ def is_command(line: str) -> bool:
     return not words or words[0] in COMMANDS
 
 
-def run_command(session: Session, rep: Engine, line: str,
+def run_command(session: State, rep: Engine, line: str,
                 where: tuple[int, int] | None = None, selected: int | None = None
                 ) -> str | Evaluate:
     """One console command; ``where`` is (goid, frame index) of the frame
@@ -73,7 +75,7 @@ def run_command(session: Session, rep: Engine, line: str,
     return _run(session, rep, line.strip(), cur, selected, switch=True)
 
 
-def _current(session: Session, rep: Engine, where: tuple[int, int] | None,
+def _current(session: State, rep: Engine, where: tuple[int, int] | None,
              selected: int | None) -> tuple[int, int]:
     """The frame console commands work in: the one chosen with ``frame``/
     ``goroutine`` while the client's selection has not changed since, else
@@ -85,13 +87,13 @@ def _current(session: Session, rep: Engine, where: tuple[int, int] | None,
     return session.default_frame(rep)
 
 
-def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
+def _run(session: State, rep: Engine, line: str, cur: tuple[int, int],
          selected: int | None, switch: bool) -> str | Evaluate:
     words = line.split()
     cmd, rest = words[0], words[1:]
     goid, index = cur
     if cmd in ("goroutines", "grs"):
-        return rep.goroutines_text()
+        return goroutines_text(rep)
     if cmd in ("print", "p"):
         expr = line.split(None, 1)[1] if rest else ""
         if not expr.strip():
@@ -102,29 +104,30 @@ def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
             if not rest[0].isdigit():
                 raise RequestError("usage: bt [GOROUTINE-ID]")
             goid = int(rest[0])
-        return runtime_traceback(rep, rep._g(goid))
+        return traceback_text(rep, rep.goroutine(goid))
     if cmd == "crash":
-        return rep.crash_text()
+        return crash_text(rep)
     if cmd in ("locals", "args"):
         return _locals(session, rep, goid, index, arguments=cmd == "args")
     if cmd in ("goroutine", "gr"):
         if not rest:
-            return f"goroutine {goid} [{rep._g(goid).status_text}], {rep.frame_line(goid, index)}"
+            return (f"goroutine {goid} [{rep.goroutine(goid).status_text}], "
+                    f"{frame_line(rep, goid, index)}")
         if not rest[0].isdigit():
             raise RequestError("usage: goroutine [ID [COMMAND]]")
         new = int(rest[0])
-        g = rep._g(new)
+        g = rep.goroutine(new)
         target = (new, rep.landing_frame(new))
         if len(rest) > 1:
             return _run(session, rep, line.split(None, 2)[2], target, selected, switch=False)
         if switch:
             session.repl_frame = (target, selected)
-        return f"goroutine {new} [{g.status_text}], {rep.frame_line(*target)}"
+        return f"goroutine {new} [{g.status_text}], {frame_line(rep, *target)}"
     if cmd in ("frame", "up", "down"):
-        frames = rep.stack(rep._g(goid)).frames
+        frames = rep.stack(rep.goroutine(goid)).frames
         if cmd == "frame":
             if not rest:
-                return rep.frame_line(goid, index)
+                return frame_line(rep, goid, index)
             if not rest[0].isdigit():
                 raise RequestError("usage: frame N [EXPRESSION]")
             new = int(rest[0])
@@ -144,21 +147,18 @@ def _run(session: Session, rep: Engine, line: str, cur: tuple[int, int],
             return Evaluate(goid, new, expr)
         if switch:
             session.repl_frame = ((goid, new), selected)
-        return rep.frame_line(goid, new)
-    raise RequestError(f"unknown command {cmd!r} (type 'help')")
+        return frame_line(rep, goid, new)
+    raise RequestError(f"unknown command {cmd!r} (type 'help')",
+                       error_id=ErrorId.EVALUATION_FAILED)
 
 
-def _locals(session: Session, rep: Engine, goid: int, index: int, arguments: bool) -> str:
-    from dapcore.govalues.frame import FrameRef, frame_values
-    from dapcore.govalues.summary import text_of
-
-    vs = session._variables()
+def _locals(session: State, rep: Engine, goid: int, index: int, arguments: bool) -> str:
+    vs = session.variables()
     why = vs.no_dwarf()
     if why is not None:
-        raise RequestError(why)
+        raise RequestError(why, error_id=ErrorId.CORE_UNREADABLE)
     lines = []
-    for kind, v in frame_values(FrameRef(rep.proc, goid, rep.stack(rep._g(goid)), index),
-                                vs.ctx):
+    for kind, v in rep.frame_values(goid, index, vs.ctx):
         if (kind == "param") == arguments:
             lines.append(f"{v.name} = {text_of(v)}")
     what = "arguments" if arguments else "locals"

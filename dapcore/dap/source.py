@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
-from dapcore.elf.files import open_regular
-from dapcore.engine import Engine
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
 
 _RUNTIME_SUFFIX = "/src/runtime/proc.go"
 
@@ -46,17 +48,6 @@ def local_goroots(version: str) -> list[Path]:
     return out
 
 
-def line_table_files(report: Engine) -> set[str]:
-    """Every file name in the pclntab's file table (Go ≥ 1.16 layouts)."""
-    tab = report.proc.pclntab
-    hdr = getattr(tab, "_hdr", None)
-    data = getattr(tab, "_mm", None)
-    if hdr is None or data is None or tab.version == "1.2" or not hdr.filetab:
-        return set()
-    raw = bytes(data[hdr.filetab:hdr.pctab])
-    return {s.decode("utf-8", "replace") for s in raw.split(b"\0") if s}
-
-
 class SourceMap:
     """Maps the binary's file names to readable local files."""
 
@@ -67,17 +58,15 @@ class SourceMap:
         self._cache: dict[str, str | None] = {}
         self._known: set[str] | None = None
         self._served: dict[str, str] = {}  # local path → the binary's name
-        bi = report.proc.buildinfo
-        self.main_module = bi.main.path if bi.main is not None and bi.main.path else None
+        self.main_module = report.main_module
         self.goroot = self._binary_goroot()
-        self.local_goroots = local_goroots(report.proc.go_version) if bi.go_version else []
+        self.local_goroots = local_goroots(report.go_version) if report.has_go_version else []
 
     def _binary_goroot(self) -> str | None:
-        tab = self.report.proc.pclntab
-        f = tab.func_by_name("runtime.main")
-        if f is None:
+        where = self.report.function_line("runtime.main")
+        if where is None:
             return None
-        file, _ = tab.line_at(f, f.entry)
+        file = where[0]
         if file.endswith(_RUNTIME_SUFFIX):
             return file[: -len(_RUNTIME_SUFFIX)]
         if file == "runtime/proc.go":
@@ -86,7 +75,7 @@ class SourceMap:
 
     def known(self, name: str) -> bool:
         if self._known is None:
-            self._known = line_table_files(self.report)
+            self._known = self.report.source_files()
         return name in self._known or name in self._cache
 
     def candidates(self, name: str) -> list[tuple[str, str]]:
@@ -150,7 +139,7 @@ class SourceMap:
             return None
         if local is None:
             return None
-        return _read_regular(local)
+        return _read_regular(local, self.report.open_regular)
 
 
 # Files a Go binary's line tables name: Go and assembly sources (cgo's C
@@ -178,11 +167,12 @@ def _checked(candidate: str, tail: str) -> str | None:
     return real
 
 
-def _read_regular(path: str) -> str | None:
+def _read_regular(path: str, open_regular: Callable[[str, bool], BinaryIO]) -> str | None:
     """The text of the regular file ``path`` (no link followed at the last
-    step, no special file, at most :data:`MAX_SOURCE` bytes)."""
+    step, no special file, at most :data:`MAX_SOURCE` bytes), opened with
+    :meth:`dapcore.engine.Engine.open_regular`."""
     try:
-        with open_regular(path, follow_link=False) as f:
+        with open_regular(path, False) as f:  # follow_link=False
             if os.fstat(f.fileno()).st_size > MAX_SOURCE:
                 return None
             return f.read(MAX_SOURCE).decode("utf-8", "replace")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from dapcore.engine import Engine
-from dapcore.gobin.pclntab import print_name
-from dapcore.goruntime.goroutines import Goroutine
-from dapcore.goruntime.traceback import printed_frames
-from dapcore.goruntime.unwind import Frame
-from dapcore.goruntime.userframe import is_user_function
+if TYPE_CHECKING:
+    from dapcore.engine import Engine, Frame, Goroutine
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
+class Shown(NamedTuple):
     """One entry of the stack as DAP shows it: a real frame, or the label that
     stands for the crash handler's frames folded away."""
 
@@ -21,10 +16,10 @@ class Shown:
     frame: Frame | None
     folded: tuple[Frame, ...] = ()
 
-    @property
-    def label(self) -> str:
+    def label(self, engine: Engine) -> str:
         n = len(self.folded)
-        first, last = print_name(self.folded[0].function), print_name(self.folded[-1].function)
+        first = engine.print_name(self.folded[0].function)
+        last = engine.print_name(self.folded[-1].function)
         span = first if n == 1 else f"{first} … {last}"
         return f"[{n} crash-handling runtime frame{'s' if n != 1 else ''}: {span}]"
 
@@ -37,8 +32,7 @@ def shown_frames(report: Engine, g: Goroutine, show_all: bool) -> list[Shown]:
     frames = report.stack(g).frames
     if show_all or not frames:
         return [Shown(i, f) for i, f in enumerate(frames)]
-    crash = report.crash
-    printed = printed_frames(frames, crash, g.crashed)
+    printed = report.printed_frames(g)
     skip = len(frames) - len(printed)
     out: list[Shown] = []
     if skip > 0:
@@ -47,8 +41,8 @@ def shown_frames(report: Engine, g: Goroutine, show_all: bool) -> list[Shown]:
     return out
 
 
-def is_runtime(function: str, main_module: str | None) -> bool:
+def is_runtime(engine: Engine, function: str, main_module: str | None) -> bool:
     """True for the Go runtime, the standard library and compiler-made
     functions: frames the user did not write, shown de-emphasised (the
     engine's rule, :func:`dapcore.goruntime.userframe.is_user_function`)."""
-    return not is_user_function(function, main_module)
+    return not engine.is_user_function(function, main_module)

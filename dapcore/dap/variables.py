@@ -28,25 +28,24 @@ Every method here runs in the engine thread (one at a time).
 
 from __future__ import annotations
 
-import importlib
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dapcore.cancellation import check as check_cancelled
 from dapcore.dap.args import RequestError
+from dapcore.dap.errorids import ErrorId
 from dapcore.dap.handles import HandleTable
 from dapcore.dap.stack import is_runtime
 from dapcore.errors import DapcoreError
-from dapcore.gobin.pclntab import package_of
 from dapcore.govalues.children import child_count, children, is_indexed
 from dapcore.govalues.summary import string_text, text_of
+from dapcore.govalues.values import ValueConfig, ValueContext
 
 if TYPE_CHECKING:
-    from dapcore.dap.session import LaunchConfig
-    from dapcore.engine import Engine
-    from dapcore.govalues.values import Value, ValueContext
+    from dapcore.dap.config import LaunchConfig
+    from dapcore.engine import Engine, Stack
+    from dapcore.govalues.values import Value
 
 __all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
 
@@ -54,8 +53,6 @@ __all__ = ["Variables", "child_counts", "full_text", "memory_reference"]
 # disassemble's 100,000 instructions): a client asking for 2^31 children of a
 # 100,000-element slice gets this many and an entry saying so.
 MAX_VARIABLES = 5_000
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 @dataclass(slots=True)
@@ -86,7 +83,6 @@ class Variables:
     @property
     def ctx(self) -> ValueContext:
         if self._ctx is None:
-            from dapcore.govalues.values import ValueConfig, ValueContext
 
             vc = ValueConfig()
             if self.config is not None:
@@ -103,34 +99,34 @@ class Variables:
         """Whether ``function`` was compiled with optimizations (see the module
         docstring for the rule)."""
         if self._noopt is None:
-            flags = self.report.proc.buildinfo.settings.get("-gcflags", "")
+            flags = self.report.build_settings.get("-gcflags", "")
             words = flags.replace("=", " ").replace('"', " ").split()
             noopt = "-N" in words and "-l" in words
             self._noopt = (noopt, noopt and "all=" in flags)
         noopt, everywhere = self._noopt
         if not noopt:
             return True
-        return not everywhere and is_runtime(function, self.main_module)
+        return not everywhere and is_runtime(self.report, function, self.main_module)
 
     def no_dwarf(self) -> str | None:
         """Why no variable can be read (None: they can)."""
-        exe = self.report.proc.exe
-        if exe.has_dwarf:
+        if self.report.has_dwarf:
             return None
-        return (f"{os.path.basename(str(exe.path))} has no DWARF debug information "
+        return (f"{os.path.basename(self.report.executable_path)} has no DWARF debug information "
                 "(stripped, or linked with -ldflags=-w): variables cannot be read")
 
     # -- scopes --------------------------------------------------------------------
 
     def scopes(self, goid: int, index: int) -> list[dict[str, Any]]:
-        g = self.report._g(goid)
+        g = self.report.goroutine(goid)
         stack = self.report.stack(g)
         if index == -1:  # the label standing for the crash handler's folded frames
             return self._register_scope(goid, 0, stack)
         if index < 0:  # the label saying where unwinding stopped
             return []
         if index >= len(stack.frames):
-            raise RequestError(f"goroutine {goid} has no frame {index}")
+            raise RequestError(f"goroutine {goid} has no frame {index}",
+                               error_id=ErrorId.NOT_FOUND)
         function = stack.frames[index].function
         show_globals = bool(self.config and self.config.show_globals)
         name = "Locals (optimized)" if self.optimized(function) else "Locals"
@@ -138,18 +134,16 @@ class Variables:
                 "variablesReference": self._scope_ref(goid, index, "locals"),
                 "expensive": False}]
         if self.no_dwarf() is None:
-            out.append({"name": f"Globals (package {package_of(function)})",
+            out.append({"name": f"Globals (package {self.report.package_of(function)})",
                         "variablesReference": self._scope_ref(goid, index, "globals"),
                         "expensive": not show_globals})
         return out + self._register_scope(goid, index, stack)
 
-    def _register_scope(self, goid: int, index: int, stack: Any) -> list[dict[str, Any]]:
-        from dapcore.govalues.frameregs import frame_register_values
-
+    def _register_scope(self, goid: int, index: int, stack: Stack) -> list[dict[str, Any]]:
         if not stack.frames:
             return []
         try:
-            regs = frame_register_values(self.report.proc, stack, index)
+            regs = self.report.registers(goid, index)
         except DapcoreError:
             regs = []
         if not regs:
@@ -175,24 +169,15 @@ class Variables:
         if why is not None and scope.kind != "registers":
             out = [("(no variables)", why)]
         elif scope.kind == "locals":
-            from dapcore.govalues.frame import FrameRef, frame_values
-
             try:
-                ref_ = FrameRef(rep.proc, scope.goid, rep.stack(rep._g(scope.goid)),
-                                scope.index)
-                out = [v for _, v in frame_values(ref_, self.ctx)]
+                out = [v for _, v in rep.frame_values(scope.goid, scope.index, self.ctx)]
             except DapcoreError as exc:
                 out = [("(no variables)", str(exc))]
         elif scope.kind == "globals":
-            from dapcore.govalues.pkgvars import package_globals
-
-            function = rep.stack(rep._g(scope.goid)).frames[scope.index].function
-            out = list(package_globals(rep.proc, package_of(function), self.ctx))
+            function = rep.stack(rep.goroutine(scope.goid)).frames[scope.index].function
+            out = list(rep.package_globals(rep.package_of(function), self.ctx))
         else:
-            from dapcore.govalues.frameregs import frame_register_values
-
-            out = list(frame_register_values(rep.proc, rep.stack(rep._g(scope.goid)),
-                                             scope.index))
+            out = list(rep.registers(scope.goid, scope.index))
         self._scope_values[ref] = out
         return out
 
@@ -203,7 +188,7 @@ class Variables:
         scope = self._scopes.get(ref)
         value = self._values.get(ref)
         if scope is None and value is None:
-            raise RequestError(f"no variables for reference {ref}")
+            raise RequestError(f"no variables for reference {ref}", error_id=ErrorId.NOT_FOUND)
         if scope is not None and (scope.kind == "registers" or self.no_dwarf() is not None):
             if filter_ == "indexed":
                 return []
@@ -294,7 +279,7 @@ class Variables:
         """The ``evaluate`` response body for a Go expression."""
         why = self.no_dwarf()
         if why is not None:
-            raise RequestError(why)
+            raise RequestError(why, error_id=ErrorId.CORE_UNREADABLE)
         v = self.evaluate_value(goid, index, expression)
         shown = expansion(v)
         ref = self.value_ref(goid, index, v, shown)
@@ -306,31 +291,14 @@ class Variables:
         return body
 
     def evaluate_value(self, goid: int, index: int, expression: str) -> Value:
-        """Evaluate with :mod:`dapcore.goexpr.evaluator`; without it (not there, or
-        not implemented) a plain identifier is still looked up."""
-        from dapcore.govalues.frame import FrameRef, lookup
-
+        """Evaluate a Go expression (:meth:`dapcore.engine.Engine.evaluate`)."""
         text = expression.strip()
         if not text:
-            raise RequestError("nothing to evaluate")
+            raise RequestError("nothing to evaluate", error_id=ErrorId.EVALUATION_FAILED)
         if index < 0:
             raise RequestError("this entry of the stack is not a frame: select a frame with "
-                               "source to evaluate there")
-        ref = FrameRef(self.report.proc, goid, self.report.stack(self.report._g(goid)), index)
-        try:
-            importlib.import_module("dapcore.goexpr.evaluator")
-            expr_frame: Any = importlib.import_module("dapcore.goexpr.frame")
-        except (ImportError, NotImplementedError):
-            expr_frame = None
-        if expr_frame is not None:
-            try:
-                # a name the expression parser refuses (net/http.DefaultClient) is looked up
-                return expr_frame.evaluate_or_lookup(ref, text, self.ctx)
-            except NotImplementedError:
-                pass
-        if not _IDENT.match(text):
-            raise RequestError("only variable names can be evaluated in this build of dapcore")
-        return lookup(ref, text, self.ctx)
+                               "source to evaluate there", error_id=ErrorId.EVALUATION_FAILED)
+        return self.report.evaluate(goid, index, text, self.ctx)
 
 
 def _capped_note(next_start: int) -> dict[str, Any]:

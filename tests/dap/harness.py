@@ -1,10 +1,8 @@
-"""A headless DAP client for tests: runs ``python -m dapcore`` over stdio (or
-talks to a TCP server), sends requests, collects responses and events with
-timeouts, and validates every message in both directions against the
-official DAP JSON schema (shipped in debugpy's wheel).
-
-Its framing code is deliberately separate from the server's so that a bug
-in one cannot hide a bug in the other.
+"""The tests' DAP client: the shared one (:mod:`dapcore.dap.client`: runs
+``python -m dapcore`` over stdio or talks to a TCP server, collects
+responses and events with timeouts), validating every message in both
+directions against the official DAP JSON schema (shipped in debugpy's
+wheel); and what the real clients send in ``initialize``.
 """
 
 from __future__ import annotations
@@ -14,13 +12,14 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from dapcore.dap import client as dap_client
+from dapcore.dap.client import encode
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TIMEOUT = 20.0
@@ -94,25 +93,19 @@ NVIM_INIT = {"clientID": "neovim", "clientName": "neovim", "adapterID": "nvim-da
 
 
 def frame(msg: dict[str, Any]) -> bytes:
-    body = json.dumps(msg).encode()
-    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    return encode(msg)
 
 
-class Client:
-    """A DAP client over a byte pipe (a subprocess's stdio or a socket)."""
+class Client(dap_client.Client):
+    """The shared client (:class:`dapcore.dap.client.Client`), validating
+    every message in both directions against the DAP schema (problems are
+    collected in ``problems``); a wait that gets no answer fails the test."""
 
     def __init__(self, proc: subprocess.Popen[bytes] | None = None,
                  sock: socket.socket | None = None, validate_messages: bool = True) -> None:
-        self.proc = proc
-        self.sock = sock
         self.validate = validate_messages
-        self.messages: list[dict[str, Any]] = []
         self.problems: list[str] = []
-        self._seq = 0
-        self._cv = threading.Condition()
-        self._eof = False
-        self._reader = threading.Thread(target=self._read_loop, daemon=True)
-        self._reader.start()
+        super().__init__(proc, sock, timeout=DEFAULT_TIMEOUT)
 
     # -- starting ------------------------------------------------------------
 
@@ -125,98 +118,34 @@ class Client:
         return cls(proc=proc, validate_messages=validate_messages)
 
     @classmethod
-    def connect(cls, host: str, port: int, validate_messages: bool = True) -> Client:
-        sock = socket.create_connection((host, port), timeout=DEFAULT_TIMEOUT)
+    def connect(cls, host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
+                validate_messages: bool = True) -> Client:
+        sock = socket.create_connection((host, port), timeout=timeout)
         sock.settimeout(None)
         return cls(sock=sock, validate_messages=validate_messages)
 
-    # -- raw IO --------------------------------------------------------------
-
-    def _recv(self) -> bytes:
-        if self.sock is not None:
+    def _received(self, msg: dict[str, Any]) -> None:
+        if self.validate:
             try:
-                return self.sock.recv(65536)
-            except OSError:
-                return b""
-        assert self.proc is not None and self.proc.stdout is not None
-        return os.read(self.proc.stdout.fileno(), 65536)
-
-    def send_bytes(self, data: bytes) -> None:
-        if self.sock is not None:
-            self.sock.sendall(data)
-        else:
-            assert self.proc is not None and self.proc.stdin is not None
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-
-    def _read_loop(self) -> None:
-        buf = b""
-        while True:
-            data = self._recv()
-            if not data:
-                break
-            buf += data
-            while True:
-                end = buf.find(b"\r\n\r\n")
-                if end < 0:
-                    break
-                headers = dict(line.split(b":", 1) for line in buf[:end].split(b"\r\n"))
-                length = int(headers[b"Content-Length"].strip())
-                if len(buf) < end + 4 + length:
-                    break
-                body = buf[end + 4:end + 4 + length]
-                buf = buf[end + 4 + length:]
-                msg = json.loads(body)
-                if self.validate:
-                    try:
-                        validate(msg)
-                    except AssertionError as exc:
-                        self.problems.append(str(exc))
-                with self._cv:
-                    self.messages.append(msg)
-                    self._cv.notify_all()
-        with self._cv:
-            self._eof = True
-            self._cv.notify_all()
+                validate(msg)
+            except AssertionError as exc:
+                self.problems.append(str(exc))
 
     # -- requests ------------------------------------------------------------
 
     def send(self, command: str, arguments: dict[str, Any] | None = None,
              check_schema: bool = True) -> int:
-        self._seq += 1
-        msg: dict[str, Any] = {"seq": self._seq, "type": "request", "command": command}
+        msg: dict[str, Any] = {"seq": self.next_seq(), "type": "request", "command": command}
         if arguments is not None:
             msg["arguments"] = arguments
         if self.validate and check_schema:
             validate(msg)
-        self.send_bytes(frame(msg))
-        return self._seq
+        self.send_message(msg)
+        return int(msg["seq"])
 
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def wait_for(self, pred: Any, timeout: float = DEFAULT_TIMEOUT, start: int = 0,
-                 what: str = "message") -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while True:
-                for m in self.messages[start:]:
-                    if pred(m):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    raise DapTimeout(f"no {what} within {timeout}s; got "
-                                     f"{[_short(m) for m in self.messages]}{self._stderr()}")
-                self._cv.wait(left)
-
-    def response(self, seq: int, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        return self.wait_for(lambda m: m.get("type") == "response" and m.get("request_seq") == seq,
-                             timeout, what=f"response to {seq}")
-
-    def request(self, command: str, arguments: dict[str, Any] | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        return self.response(self.send(command, arguments), timeout)
+    def _no_answer(self, what: str, timeout: float, eof: bool) -> Exception:
+        return DapTimeout(f"no {what} within {timeout}s; got "
+                          f"{[_short(m) for m in self.messages]}")
 
     def ok(self, command: str, arguments: dict[str, Any] | None = None,
            timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
@@ -225,53 +154,12 @@ class Client:
         assert r["success"], f"{command} failed: {r.get('message')}"
         return r.get("body") or {}
 
-    def mark(self) -> int:
-        with self._cv:
-            return len(self.messages)
-
-    def event(self, name: str, start: int = 0, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        return self.wait_for(lambda m: m.get("type") == "event" and m.get("event") == name,
-                             timeout, start, what=f"{name} event")
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        with self._cv:
-            return [m for m in self.messages if m.get("type") == "event" and m.get("event") == name]
-
-    def _stderr(self) -> str:
-        return ""
-
-    # -- ending --------------------------------------------------------------
-
-    def close(self, timeout: float = 10.0) -> int | None:
-        if self.sock is not None:
-            self.sock.close()
-            return None
-        assert self.proc is not None
-        try:
-            if self.proc.stdin:
-                self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-
     def stderr_text(self) -> str:
         assert self.proc is not None and self.proc.stderr is not None
         return self.proc.stderr.read().decode(errors="replace")
 
     def __enter__(self) -> Client:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if self.sock is not None:
-            self.sock.close()
 
 
 def _short(m: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 'use strict';
 // The executable named in a real Go core (the factory's demo core, unpacked
-// by tests/test_vscode_extension.py into GOCORE_TEST_CORE).
+// by tests/test_vscode_extension.py into GOCORE_TEST_CORE), as dapcore (run
+// with GOCORE_TEST_PYTHON) reads it.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
@@ -13,26 +14,37 @@ const ext = require('../extension');
 const state = vscode.__state;
 const core = process.env.GOCORE_TEST_CORE;
 const named = process.env.GOCORE_TEST_CORE_EXECUTABLE;
+const python = process.env.GOCORE_TEST_PYTHON;
 
-test.beforeEach(() => state.reset());
-
-test('a real core: the executable it names', { skip: !core && 'GOCORE_TEST_CORE unset' }, () => {
-  assert.equal(ext.executableNamedInCore(core), named);
+// the interpreter the extension runs dapcore with (as the setting gives it)
+test.beforeEach(() => {
+  state.reset();
+  if (python) state.settings['gocore.pythonPath'] = python;
 });
 
-test('not a core: nothing named', () => {
+async function namedIn(file) {
+  return (await ext.coreExecutableInfo(python, file)).named;
+}
+
+test('a real core: the executable it names', { skip: !(core && python) && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, async () => {
+  assert.equal(await namedIn(core), named);
+});
+
+test('not a core: nothing named', { skip: !python && 'GOCORE_TEST_PYTHON unset' }, async () => {
   const f = path.join(os.tmpdir(), `gocore-elf-${process.pid}`);
   fs.writeFileSync(f, Buffer.from('\x7fELF\x02\x01\x01' + '\0'.repeat(100), 'binary'));
   try {
-    assert.equal(ext.executableNamedInCore(f), undefined);
-    assert.equal(ext.executableNamedInCore('/no/such/core'), undefined);
-    assert.equal(ext.executableNamedInCore(__filename), undefined);
+    assert.equal(await namedIn(f), undefined);
+    assert.equal(await namedIn('/no/such/core'), undefined);
+    assert.equal(await namedIn(__filename), undefined);
+    // no dapcore to ask: nothing named either
+    assert.deepEqual(await ext.coreExecutableInfo('/no/such/python', core || f), { nextTo: [] });
   } finally {
     fs.unlinkSync(f);
   }
 });
 
-test('a core naming an existing executable: proposed, program left unset', { skip: !core && 'GOCORE_TEST_CORE unset' }, async () => {
+test('a core naming an existing executable: proposed, program left unset', { skip: !(core && python) && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, async () => {
   const provider = new ext.ConfigurationProvider();
   const folder = { uri: vscode.Uri.file('/ws') };
   if (fs.existsSync(named)) {
@@ -63,7 +75,6 @@ test('a core naming an existing executable: proposed, program left unset', { ski
 // The demo's executable (dapcore/demo/demo.xz), unpacked next to a link to
 // the demo core: what "Open Core File…" proposes when the path the core
 // names does not exist here.
-const python = process.env.GOCORE_TEST_PYTHON;
 const demoXz = path.join(__dirname, '..', '..', 'dapcore', 'demo', 'demo.xz');
 
 function coreDirWithExecutables() {
@@ -89,31 +100,33 @@ function coreDirWithExecutables() {
 const withDemo = core && python && fs.existsSync(demoXz) && fs.existsSync('/bin/true');
 
 test('the Go build ID: the core\'s copy of the first page and the executable\'s note agree',
-  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, () => {
-    const { dir, link, exe } = coreDirWithExecutables();
+  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, async () => {
+    const { dir, link, exe, other } = coreDirWithExecutables();
     try {
-      const info = ext.coreExecutableInfo(link);
+      const info = await ext.coreExecutableInfo(python, link);
       assert.equal(info.named, named);
       assert.match(info.goBuildId, /^[\w-]+\/[\w-]+\/[\w-]+\/[\w-]+$/);
-      assert.equal(ext.goBuildIdOfExecutable(exe), info.goBuildId);
-      assert.equal(ext.goBuildIdOfExecutable('/bin/true'), undefined);
-      assert.equal(ext.goBuildIdOfExecutable(__filename), undefined);
+      const byPath = Object.fromEntries(info.nextTo.map((c) => [c.path, c]));
+      assert.equal(byPath[exe].goBuildId, info.goBuildId);
+      assert.equal(byPath[other].goBuildId, null); // a copy of /bin/true: no Go build ID
+      assert.equal(path.join(dir, 'run.sh') in byPath, false); // not an ELF file
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
 test('executables next to the core: same Go build first, then newest; no scripts, files or the core',
-  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, () => {
+  { skip: !withDemo && 'GOCORE_TEST_CORE/GOCORE_TEST_PYTHON unset' }, async () => {
     const { dir, link, exe, other } = coreDirWithExecutables();
     try {
-      const info = ext.coreExecutableInfo(link);
-      const found = ext.executablesNextTo(link, info.goBuildId);
+      const found = (await ext.coreExecutableInfo(python, link)).nextTo;
       assert.deepEqual(found.map((c) => c.path), [exe, other]);
       assert.equal(found[0].match, true);
       assert.equal(found[1].match, false);
-      // without a build ID to compare: newest first
-      assert.deepEqual(ext.executablesNextTo(link, undefined).map((c) => c.path), [other, exe]);
+      // without a build ID to compare (not a core): newest first
+      const notCore = path.join(dir, 'notes.txt');
+      assert.deepEqual((await ext.coreExecutableInfo(python, notCore)).nextTo.map((c) => c.path),
+        [other, exe]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -148,7 +161,7 @@ test('Open Core File…: the core names a missing path → existing executables 
     }
   });
 
-test('the executable the core names, when it exists, comes first', async () => {
+test('the executable the core names, when it exists, comes first', { skip: !python && 'GOCORE_TEST_PYTHON unset' }, async () => {
   // a fake core naming an existing file: built in memory (ELF64 core with
   // NT_FILE and auxv notes), its directory holding another executable
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocore-fake-'));
@@ -158,7 +171,7 @@ test('the executable the core names, when it exists, comes first', async () => {
     fs.chmodSync(exe, 0o755);
     const fake = path.join(dir, 'core');
     fs.writeFileSync(fake, fakeCore(exe, 0x400000n, 0x401000n, 0x400100n));
-    assert.equal(ext.executableNamedInCore(fake), exe);
+    assert.equal(await namedIn(fake), exe);
     state.quickPickAnswers.push((items) => items[0]);
     assert.equal(await ext.pickProgram(fake), null);
     const { items, options } = state.quickPickCalls[0];
@@ -170,8 +183,9 @@ test('the executable the core names, when it exists, comes first', async () => {
   }
 });
 
-/** A minimal little-endian ELF64 core: one PT_NOTE with NT_FILE (one
- *  mapping of `file` at [start, end)) and NT_AUXV (AT_ENTRY = entry). */
+/** A minimal little-endian x86-64 core: one PT_NOTE with NT_PRSTATUS (one
+ *  thread, registers zero), NT_FILE (one mapping of `file` at [start, end))
+ *  and NT_AUXV (AT_ENTRY = entry). */
 function fakeCore(file, start, end, entry) {
   const note = (type, desc) => {
     const name = Buffer.from('CORE\0\0\0\0');
@@ -192,7 +206,8 @@ function fakeCore(file, start, end, entry) {
   const auxv = Buffer.alloc(32);
   auxv.writeBigUInt64LE(9n, 0);
   auxv.writeBigUInt64LE(entry, 8);
-  const notes = Buffer.concat([note(0x46494c45, ntFile), note(6, auxv)]);
+  const prstatus = Buffer.alloc(336); // struct elf_prstatus on x86-64
+  const notes = Buffer.concat([note(1, prstatus), note(0x46494c45, ntFile), note(6, auxv)]);
   const eh = Buffer.alloc(64);
   eh.writeUInt32BE(0x7f454c46, 0);
   eh[4] = 2; eh[5] = 1; eh[6] = 1;

@@ -34,9 +34,9 @@ test('debugger contribution: type, label, language', () => {
 });
 
 test('configurationAttributes describe every launch attribute the server reads', () => {
-  const launchPy = fs.readFileSync(
-    path.join(__dirname, '..', '..', 'dapcore', 'dap', 'launch.py'), 'utf8');
-  const parse = launchPy.slice(launchPy.indexOf('def parse('), launchPy.indexOf('def _check_file'));
+  const configPy = fs.readFileSync(
+    path.join(__dirname, '..', '..', 'dapcore', 'dap', 'config.py'), 'utf8');
+  const parse = configPy.slice(configPy.indexOf('def parse_launch('), configPy.indexOf('def resolve('));
   const read = new Set();
   for (const m of parse.matchAll(/(?:optional|required|non_negative)\(args, "(\w+)"/g)) read.add(m[1]);
   assert.ok(read.size >= 11, `found only ${[...read]}`);

@@ -1,0 +1,215 @@
+"""Looking at the core: ``threads``, ``stackTrace``, ``exceptionInfo``,
+``scopes``, ``variables``, ``evaluate``, ``source``, ``modules``,
+``loadedSources``, ``readMemory``, ``disassemble``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dapcore.cancellation import check as check_cancelled
+from dapcore.dap.args import RequestError, bad_argument, non_negative, optional, required
+from dapcore.dap.errorids import ErrorId
+from dapcore.dap.exceptions import exception_info
+from dapcore.dap.frames import stack_trace
+from dapcore.dap.memory import disassemble, parse_reference, read_memory
+from dapcore.dap.state import Handler, Reply, State
+from dapcore.dap.threads import thread_name
+
+
+async def on_threads(s: State, args: dict[str, Any]) -> Reply:
+    if s.engine is None and s.launching is None:
+        return Reply({"threads": []})  # asked before any launch: nothing to list yet
+    rep = await s.loaded()
+
+    def build() -> list[dict[str, Any]]:
+        out = []
+        for n, (tid, g) in enumerate(s.thread_ids(rep)):
+            if not n % 1024:
+                check_cancelled()
+            out.append({"id": tid, "name": thread_name(rep, g)})
+        return out
+    return Reply({"threads": await s.run(build)})
+
+
+async def on_stackTrace(s: State, args: dict[str, Any]) -> Reply:
+    tid = required(args, "threadId", int)
+    start = non_negative(args, "startFrame", 0) or 0
+    levels = non_negative(args, "levels", 0) or 0
+    optional(args, "format", dict, None)
+    rep = await s.loaded()
+    g = s.goroutine(tid)
+    return Reply(await s.run(stack_trace, s, rep, g, start, levels))
+
+
+async def on_exceptionInfo(s: State, args: dict[str, Any]) -> Reply:
+    tid = required(args, "threadId", int)
+    rep = await s.loaded()
+    g = s.goroutine(tid)
+    return Reply(await s.run(exception_info, rep, g))
+
+
+async def on_scopes(s: State, args: dict[str, Any]) -> Reply:
+    fid = required(args, "frameId", int)
+    await s.loaded()
+    goid, index = s.frame_key(fid)
+    vs = s.variables()
+    return Reply({"scopes": await s.run(vs.scopes, goid, index)})
+
+
+async def on_variables(s: State, args: dict[str, Any]) -> Reply:
+    ref = required(args, "variablesReference", int)
+    start = non_negative(args, "start", 0) or 0
+    count = non_negative(args, "count", 0) or 0
+    filter_ = optional(args, "filter", str, None)
+    if filter_ not in (None, "indexed", "named"):
+        raise bad_argument("argument 'filter' must be \"indexed\" or \"named\"")
+    fmt = optional(args, "format", dict, None) or {}
+    await s.loaded()
+    vs = s.variables()
+    values = await s.run(vs.variables, ref, start, count, filter_, fmt.get("hex") is True)
+    return Reply({"variables": values})
+
+
+async def on_source(s: State, args: dict[str, Any]) -> Reply:
+    source = optional(args, "source", dict, None) or {}
+    ref = optional(args, "sourceReference", int, 0) or 0
+    ref = source.get("sourceReference") or ref
+    path = source.get("path")
+    rep = await s.core()
+    if isinstance(ref, int) and ref > 0:
+        entry = s.listings.key_of(ref)
+        lst = await s.run(s.listing, rep, entry) if entry else None
+        if lst is None:
+            raise RequestError(f"source not available: no source reference {ref}",
+                               error_id=ErrorId.NOT_FOUND)
+        return Reply({"content": lst.text, "mimeType": "text/x-asm"})
+    if not isinstance(path, str) or not path:
+        raise bad_argument("source not available: no path given")
+    text = await s.run(s.source_map().read, path)
+    if text is None:
+        raise RequestError(f"source not available: {path} is not a readable file of "
+                           "this program", error_id=ErrorId.NOT_FOUND)
+    return Reply({"content": text, "mimeType": "text/x-go" if path.endswith(".go")
+                  else "text/plain"})
+
+
+async def on_evaluate(s: State, args: dict[str, Any]) -> Reply:
+    """Go expressions (:mod:`dapcore.goexpr.evaluator`) in the contexts watch,
+    hover, repl, clipboard and variables; in the repl also the commands of
+    :mod:`dapcore.dap.repl` (``goroutines``, ``bt``, ``frame N``, …)."""
+    expression = required(args, "expression", str)
+    context = optional(args, "context", str, None)
+    fid = optional(args, "frameId", int, None)
+    fmt = optional(args, "format", dict, None) or {}
+    rep = await s.loaded()
+    vs = s.variables()
+    where = s.frame_key(fid) if fid is not None else None
+    if context == "repl":
+        # The console's commands and values: loaded with the first evaluate
+        # (the value model is heavy), not before 'initialize'.
+        from dapcore.dap.repl import is_command, run_command
+
+        if is_command(expression):
+            done = await s.run(run_command, s, rep, expression.strip(), where, fid)
+            if isinstance(done, str):
+                return Reply({"result": done, "variablesReference": 0})
+            where, expression = (done.goid, done.index), done.expression
+        elif s.repl_frame is not None and (where is None or fid == s.repl_frame[1]):
+            where = s.repl_frame[0]
+        else:
+            s.repl_frame = None  # the user selected another frame since 'frame N'
+    if where is None:
+        where = await s.run(s.default_frame, rep)
+    body = await s.run(vs.evaluate, where[0], where[1], expression, fmt.get("hex") is True)
+    return Reply(body)
+
+
+async def on_modules(s: State, args: dict[str, Any]) -> Reply:
+    non_negative(args, "startModule", 0)
+    non_negative(args, "moduleCount", 0)
+    rep = await s.core()
+
+    def build() -> list[dict[str, Any]]:
+        exe = rep.executable_path
+        mods: list[dict[str, Any]] = [{
+            "id": 1, "name": os.path.basename(exe), "path": exe,
+            "version": rep.go_version or "unknown", "isUserCode": True,
+            "symbolStatus": "DWARF" if rep.has_dwarf else "line tables only (no DWARF)",
+            "addressRange": f"{rep.bias:#x}" if rep.bias else "0x0"}]
+        seen = {exe}
+        for f in rep.mapped_files():
+            if f.path in seen or not f.path.startswith("/") or "(deleted)" in f.path:
+                continue
+            seen.add(f.path)
+            mods.append({"id": len(mods) + 1, "name": os.path.basename(f.path),
+                         "path": f.path, "isUserCode": False,
+                         "addressRange": f"{f.start:#x}"})
+        return mods
+    mods = await s.run(build)
+    return Reply({"modules": mods, "totalModules": len(mods)})
+
+
+async def on_loadedSources(s: State, args: dict[str, Any]) -> Reply:
+    rep = await s.core()
+    sources = s.source_map()
+
+    def build() -> list[dict[str, Any]]:
+        out = []
+        for name in sorted(rep.source_files()):
+            if name.startswith("<") or name == "?":
+                continue
+            local = sources.local(name)
+            src: dict[str, Any] = {"name": os.path.basename(name), "path": local or name}
+            if local is None:
+                src["origin"] = "not found on this machine"
+            out.append(src)
+        return out
+    return Reply({"sources": await s.run(build)})
+
+
+def _address(ref: str, offset: int) -> int:
+    try:
+        return parse_reference(ref) + offset
+    except ValueError as exc:
+        raise bad_argument(str(exc)) from None
+
+
+async def on_readMemory(s: State, args: dict[str, Any]) -> Reply:
+    ref = required(args, "memoryReference", str)
+    offset = optional(args, "offset", int, 0) or 0
+    count = non_negative(args, "count", None)
+    if count is None:
+        raise bad_argument("argument 'count' is required")
+    rep = await s.core()
+    addr = _address(ref, offset)
+    return Reply(await s.run(read_memory, rep, addr, count))
+
+
+async def on_disassemble(s: State, args: dict[str, Any]) -> Reply:
+    ref = required(args, "memoryReference", str)
+    offset = optional(args, "offset", int, 0) or 0
+    ioff = optional(args, "instructionOffset", int, 0) or 0
+    count = non_negative(args, "instructionCount", None)
+    if count is None:
+        raise bad_argument("argument 'instructionCount' is required")
+    resolve_symbols = bool(optional(args, "resolveSymbols", bool, True))
+    rep = await s.core()
+    addr = _address(ref, offset)
+    insns = await s.run(disassemble, rep, addr, ioff, min(count, 100000), resolve_symbols)
+    return Reply({"instructions": insns})
+
+
+HANDLERS: dict[str, Handler] = {
+    "threads": on_threads,
+    "stackTrace": on_stackTrace,
+    "exceptionInfo": on_exceptionInfo,
+    "scopes": on_scopes,
+    "variables": on_variables,
+    "source": on_source,
+    "evaluate": on_evaluate,
+    "modules": on_modules,
+    "loadedSources": on_loadedSources,
+    "readMemory": on_readMemory,
+    "disassemble": on_disassemble,
+}

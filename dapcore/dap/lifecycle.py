@@ -1,0 +1,211 @@
+"""The session's life: ``initialize``, ``launch``/``attach``,
+``configurationDone`` (then the one ``stopped`` event), ``disconnect``,
+``terminate``, ``cancel``; and what a core cannot do (resume, breakpoints)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from dapcore.dap import exceptions
+from dapcore.dap.args import RequestError, optional, required
+from dapcore.dap.errorids import ErrorId
+from dapcore.dap.launch import open_core
+from dapcore.dap.source import SourceMap
+from dapcore.dap.state import Handler, Reply, State
+from dapcore.errors import DapcoreError
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
+
+log = logging.getLogger("dapcore.dap")
+
+CANNOT_RESUME = "a core file cannot be resumed"
+BREAKPOINT_REASON = ("breakpoints never trigger in a core dump: it is a snapshot of a process "
+                     "that is no longer running")
+
+CAPABILITIES: dict[str, Any] = {
+    "supportsConfigurationDoneRequest": True,
+    "supportsExceptionInfoRequest": True,
+    "supportsCancelRequest": True,
+    "supportsTerminateRequest": True,
+    "supportsDelayedStackTraceLoading": True,
+    "supportsModulesRequest": True,
+    "supportsLoadedSourcesRequest": True,
+    "supportsReadMemoryRequest": True,
+    "supportsDisassembleRequest": True,
+    "supportsEvaluateForHovers": True,
+    "supportsValueFormattingOptions": True,
+    "supportsClipboardContext": True,
+}
+
+# Requests that would run the process: answered with an error (and the
+# stopped event again, so that clients show the stop they still are in).
+RESUME = ("continue", "next", "stepIn", "stepOut", "pause", "reverseContinue", "stepBack",
+          "goto", "restartFrame")
+
+
+async def on_initialize(s: State, args: dict[str, Any]) -> Reply:
+    optional(args, "adapterID", str, None)
+    s.client = args
+
+    async def then() -> None:
+        await s.event("initialized")
+    return Reply(dict(CAPABILITIES), then)
+
+
+async def on_launch(s: State, args: dict[str, Any]) -> Reply:
+    if s.engine is not None:
+        raise RequestError("a core is already open in this session",
+                           error_id=ErrorId.LAUNCH_FAILED)
+    if s.launching is not None and not s.launching.is_set():
+        raise RequestError("a launch is already in progress in this session",
+                           error_id=ErrorId.LAUNCH_FAILED)
+    s.launching = anyio.Event()  # a failed launch may be retried
+    s.launch_error = None
+    try:
+        config, engine = await open_core(s, args)
+        sources = await s.run(SourceMap, engine, config.substitute, config.cwd)
+    except BaseException as exc:
+        if isinstance(exc, RequestError):
+            s.launch_error = exc.message
+        elif isinstance(exc, DapcoreError):
+            s.launch_error = str(exc)
+        else:  # a bug, or the launch was cancelled
+            s.launch_error = "the launch did not complete"
+        s.launch_failed = True  # the error response is followed by 'terminated'
+        raise
+    else:
+        s.config, s.engine, s.sources = config, engine, sources
+    finally:
+        s.launching.set()
+    return Reply(None, lambda: maybe_stop(s))
+
+
+async def on_configurationDone(s: State, args: dict[str, Any]) -> Reply:
+    s.configured = True
+    return Reply(None, lambda: maybe_stop(s))
+
+
+async def maybe_stop(s: State) -> None:
+    """Once configured and launched: the summary, then the one ``stopped``
+    event (or, for a core without goroutines, why not and ``terminated``)."""
+    if not s.configured or s.engine is None or s.stop_claimed:
+        return
+    s.stop_claimed = True  # one stopped event only, whoever gets here first
+    try:
+        rep = await s.loaded()
+        body = await s.run(_stopped_body, s, rep)
+    except Exception as exc:
+        if not isinstance(exc, DapcoreError | RequestError):
+            log.exception("reading the core")
+        why = exc.message if isinstance(exc, RequestError) else str(exc)
+        # Nothing to show without goroutines: end the session, saying why once.
+        core = s.config.core if s.config else "the core"
+        await s.output(f"dapcore cannot read {core}: {why}\n", "important")
+        await s.event("terminated")
+        return
+    assert s.config is not None
+    summary = await s.run(exceptions.summary, rep, s.config.core)
+    s.warned.update(_warning_kind(w) for w in rep.warnings)  # in the summary
+    await s.output(summary)
+    s.stopped_body = body
+    await s.event("stopped", body)
+
+
+async def new_warnings(s: State) -> None:
+    """Tell the user what the engine found damaged since the last time
+    (stacks are read on demand, so damage shows up as they are): one
+    ``output`` event per kind of warning, the first time it appears."""
+    for w in list(s.need_core().warnings):
+        kind = _warning_kind(w)
+        if kind not in s.warned:
+            s.warned.add(kind)
+            await s.output(f"dapcore: warning: {w}\n", "stderr")
+
+
+def _stopped_body(s: State, rep: Engine) -> dict[str, Any]:
+    text = exceptions.first_line(rep)
+    body: dict[str, Any] = {
+        "reason": "exception" if exceptions.is_exception(rep) else "pause",
+        "description": text, "text": text, "allThreadsStopped": True}
+    goid = rep.crash.goroutine
+    if goid is None and rep.goroutines:
+        goid = rep.default_goid()
+    if goid is not None:
+        s.thread_ids(rep)
+        body["threadId"] = s.threads.id_of(goid)
+    return body
+
+
+def _warning_kind(text: str) -> str:
+    """What a warning is about, without the goroutines it lists (the same
+    warning grows as more damaged stacks are read)."""
+    return text.split(" (", 1)[0]
+
+
+async def on_disconnect(s: State, args: dict[str, Any]) -> Reply:
+    optional(args, "terminateDebuggee", bool, None)
+    optional(args, "restart", bool, None)
+
+    async def then() -> None:
+        s.closed = True
+        s.cancel_all()
+        s.close()
+    return Reply(None, then)
+
+
+async def on_terminate(s: State, args: dict[str, Any]) -> Reply:
+    async def then() -> None:
+        await s.event("terminated")
+    return Reply(None, then)
+
+
+async def on_cancel(s: State, args: dict[str, Any]) -> Reply:
+    rid = optional(args, "requestId", int, None)
+    optional(args, "progressId", str, None)
+    if rid is not None and rid in s.pending:
+        s.pending[rid].cancel()
+    return Reply()
+
+
+async def on_resume(s: State, args: dict[str, Any]) -> Reply:
+    await s.core()
+    raise RequestError(CANNOT_RESUME, error_id=ErrorId.CANNOT_RESUME)
+
+
+async def on_setBreakpoints(s: State, args: dict[str, Any]) -> Reply:
+    required(args, "source", dict)
+    bps = optional(args, "breakpoints", list, []) or []
+    lines = optional(args, "lines", list, []) or []
+    wanted = [b.get("line") if isinstance(b, dict) else None for b in bps] or list(lines)
+    out = []
+    for line in wanted:
+        bp: dict[str, Any] = {"verified": False, "message": BREAKPOINT_REASON,
+                              "reason": "failed"}
+        if isinstance(line, int) and not isinstance(line, bool):
+            bp["line"] = line
+        out.append(bp)
+    return Reply({"breakpoints": out})
+
+
+async def on_setExceptionBreakpoints(s: State, args: dict[str, Any]) -> Reply:
+    filters = optional(args, "filters", list, []) or []
+    return Reply({"breakpoints": [{"verified": False, "message": BREAKPOINT_REASON,
+                                   "reason": "failed"} for _ in filters]})
+
+
+HANDLERS: dict[str, Handler] = {
+    "initialize": on_initialize,
+    "launch": on_launch,
+    "attach": on_launch,
+    "configurationDone": on_configurationDone,
+    "disconnect": on_disconnect,
+    "terminate": on_terminate,
+    "cancel": on_cancel,
+    "setBreakpoints": on_setBreakpoints,
+    "setExceptionBreakpoints": on_setExceptionBreakpoints,
+    **{command: on_resume for command in RESUME},
+}
