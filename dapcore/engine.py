@@ -26,8 +26,7 @@ from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
 from dapcore.elf.memory import AddressSpace
 from dapcore.errors import CoreFormatError, DapcoreError
-from dapcore.gobin.identity import _go_build_id as go_build_id_in_page
-from dapcore.gobin.identity import executable_path_in_core
+from dapcore.gobin.identity import executable_path_in_core, go_build_id_in_page
 from dapcore.gobin.pclntab import print_name
 from dapcore.gobin.releases import explain
 from dapcore.goexpr.frame import evaluate_or_lookup, locals_output, print_output

@@ -37,7 +37,7 @@ def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
     base = next((f.start for f in core.files if f.path == ran and f.offset == 0),
                 seg0 + memory.bias)
     page = memory._core_bytes(base, _PAGE) if exe.segments else None
-    theirs = _go_build_id(page) if page is not None else None
+    theirs = go_build_id_in_page(page) if page is not None else None
     ours = printable(exe.go_build_id) if exe.go_build_id else None
     ids = (f"; the core's executable has Go build ID {theirs}, {exe.path.name} has {ours}"
            if theirs and ours and theirs != ours else "")
@@ -63,7 +63,7 @@ def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
                 raise mismatch("the code at the entry point differs")
 
 
-def _go_build_id(page: bytes) -> str | None:
+def go_build_id_in_page(page: bytes) -> str | None:
     m = _GO_NOTE.search(page)
     return m.group(1).decode() if m else None
 

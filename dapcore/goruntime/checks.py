@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from itertools import pairwise
 from typing import Protocol
 
+from dapcore.arch import Arch
 from dapcore.elf.core import NT_FILE, PT_LOAD, PT_NOTE, CoreFile
 from dapcore.errors import UnreadableMemory
 from dapcore.gobin.pclntab import PCLnTab
@@ -39,9 +40,11 @@ class CheckedProcess(ProcessView, Protocol):
 
     core: CoreFile
     bias: int
+    arch: Arch
 
     @property
     def pclntab(self) -> PCLnTab: ...
+
 
 # Goroutines named per kind of problem before "and N more".
 _LISTED = 4
@@ -336,8 +339,9 @@ def check_threads(proc: CheckedProcess, ms: list[M]) -> None:
     for t in proc.core.threads:
         regs = t.registers
         sp, pc = regs.sp, regs.pc
-        if sp % 8:  # every push, call and frame on amd64 moves SP by 8s
-            found.add("threads whose stack pointer is not 8-byte aligned",
+        align = proc.arch.ptr_size  # every push, call and frame moves SP by whole words
+        if sp % align:
+            found.add(f"threads whose stack pointer is not {align}-byte aligned",
                       f"thread {t.lwp}: sp {sp:#x}")
         if not _mapped(proc, pc) or not _mapped(proc, sp):
             found.add("threads whose pc or stack pointer is outside the process's memory",

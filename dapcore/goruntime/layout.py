@@ -54,7 +54,7 @@ from typing import Literal
 
 # The DWARF reader lives in dapcore.dwarf; the private names are the ones
 # this module (and its tests) have always used.
-from dapcore.arch import Arch, lookup, named
+from dapcore.arch import Arch, lookup, machine_text, named
 from dapcore.dwarf.constants import AT_BYTE_SIZE as _AT_BYTE_SIZE
 from dapcore.dwarf.constants import AT_CONST_VALUE as _AT_CONST_VALUE
 from dapcore.dwarf.constants import AT_COUNT as _AT_COUNT
@@ -532,8 +532,7 @@ def minor_of(go_version: str) -> str:
 
 
 def _arch(exe: Executable) -> str:
-    return {"EM_X86_64": "amd64", "EM_AARCH64": "arm64", "EM_386": "386"}.get(
-        exe.machine, str(exe.machine))
+    return machine_text(exe.machine)
 
 
 def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) -> Layout:
