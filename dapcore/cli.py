@@ -240,6 +240,6 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
             print(f"dapcore: goroutine {goid}, {render.frame_line(report, goid, frame)}",
                   file=sys.stderr)
         if args.command == "locals":
-            return report.locals_output(goid, frame, args.json)
-        return report.print_output(goid, frame, args.name, args.json)
+            return render.locals_output(report, goid, frame, args.json)
+        return render.print_output(report, goid, frame, args.name, args.json)
     return render.crash_json(report) if args.json else render.crash_text(report)

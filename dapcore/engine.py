@@ -10,8 +10,11 @@ layers below it; the types they name (:class:`Goroutine`, :class:`Frame`,
 :class:`Stack`, :class:`Crash`, :class:`CreatedBy`, :class:`Code`) are
 re-exported here.
 
-Importing this module imports the whole engine (pyelftools and all): the
-DAP server imports it when a launch opens a core, not when it starts.
+Importing this module imports the engine up to the runtime's state
+(pyelftools and all): the DAP server imports it when a launch opens a core,
+not when it starts. The value model and the expression evaluator (about
+40 ms more of imports) load with the first value asked for, so that
+opening a core and unwinding its stacks do not pay for them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.gobin.identity import executable_path_in_core, go_build_id_in_page
 from dapcore.gobin.pclntab import print_name
 from dapcore.gobin.releases import explain
-from dapcore.goexpr.frame import evaluate_or_lookup, locals_output, print_output
 from dapcore.goruntime.checks import StackFindings
 from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analyse, read_panics
 from dapcore.goruntime.crash import signal_name as _signal_name
@@ -51,11 +53,9 @@ from dapcore.goruntime.userframe import (
     package_of,
     top_user_frame,
 )
-from dapcore.govalues.frame import FrameRef, frame_values
-from dapcore.govalues.frameregs import frame_register_values
-from dapcore.govalues.pkgvars import package_globals
 
 if TYPE_CHECKING:
+    from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
 __all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
@@ -232,6 +232,9 @@ class Engine:
 
     def frame(self, goid: int, index: int) -> FrameRef:
         """Frame ``index`` of goroutine ``goid``, as the value model names it."""
+        # the value model: loaded on first use (module docstring)
+        from dapcore.govalues.frame import FrameRef
+
         return FrameRef(self.proc, goid, self.stack(self.goroutine(goid)), index)
 
     @cached_property
@@ -343,34 +346,41 @@ class Engine:
 
     # -- values --------------------------------------------------------------
 
-    def frame_values(self, goid: int, index: int, ctx: ValueContext
+    def frame_values(self, goid: int, index: int, ctx: ValueContext | None = None
                      ) -> list[tuple[str, Value]]:
         """Arguments and locals of frame ``index`` of goroutine ``goid``, as
         (kind, value) with kind ``"param"`` or ``"local"``."""
+        # the value model: loaded on first use (module docstring)
+        from dapcore.govalues.frame import frame_values
+
         return list(frame_values(self.frame(goid, index), ctx))
 
     def package_globals(self, package: str, ctx: ValueContext) -> list[Value]:
         """The package variables of ``package``."""
+        # the value model: loaded on first use (module docstring)
+        from dapcore.govalues.pkgvars import package_globals
+
         return list(package_globals(self.proc, package, ctx))
 
     def registers(self, goid: int, index: int) -> list[tuple[str, str]]:
         """(name, text) of the registers known in frame ``index`` (none when
         they are not known there)."""
+        # the value model: loaded on first use (module docstring)
+        from dapcore.govalues.frameregs import frame_register_values
+
         return frame_register_values(self.proc, self.stack(self.goroutine(goid)), index)
 
-    def evaluate(self, goid: int, index: int, text: str, ctx: ValueContext) -> Value:
+    def evaluate(self, goid: int, index: int, text: str, ctx: ValueContext | None = None
+                 ) -> Value:
         """A Go expression's value in frame ``index`` of goroutine ``goid``;
         a name the expression parser refuses (``net/http.DefaultClient``) is
-        still looked up as a variable name."""
+        still looked up as a variable name. A syntax error raises
+        :class:`dapcore.goexpr.lexer.ParseError` (its ``caret(text)`` points
+        at the column)."""
+        # the evaluator: loaded on first use (module docstring)
+        from dapcore.goexpr.frame import evaluate_or_lookup
+
         return evaluate_or_lookup(self.frame(goid, index), text, ctx)
-
-    def locals_output(self, goid: int, index: int, as_json: bool) -> Any:
-        """The CLI's ``locals``: text (``name = value`` lines) or JSON data."""
-        return locals_output(self.frame(goid, index), as_json)
-
-    def print_output(self, goid: int, index: int, text: str, as_json: bool) -> Any:
-        """The CLI's ``print EXPR``: text or JSON data."""
-        return print_output(self.frame(goid, index), text, as_json)
 
     def disassembler(self, detail: bool = False) -> Any:
         """A disassembler for the core's architecture (capstone's ``Cs``)."""

@@ -1,5 +1,6 @@
-"""What the front ends print: the command line's text and JSON, and the
-texts the DAP debug console shows (``goroutines``, ``bt``, ``crash``).
+"""What the front ends print: the command line's text and JSON (values
+too: ``dapcore locals``, ``dapcore print``), and the texts the DAP debug
+console shows (``goroutines``, ``bt``, ``crash``).
 
 Every function takes an :class:`dapcore.engine.Engine` and reads the core
 through it only (this module imports no engine code, so the DAP server can
@@ -11,12 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dapcore.cancellation import check as check_cancelled
+from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
     from dapcore.engine import Engine, Frame, Goroutine
+    from dapcore.govalues.values import Value
 
 __all__ = ["bt_text", "crash_json", "crash_text", "frame_line", "goroutine_json",
-           "goroutines_json", "goroutines_text", "traceback_text"]
+           "goroutines_json", "goroutines_text", "locals_output", "print_output",
+           "traceback_text", "value_json"]
 
 
 # -- JSON ----------------------------------------------------------------------
@@ -163,3 +167,50 @@ def traceback_text(engine: Engine, g: Goroutine) -> str:
         where = f" in goroutine {cb.goroutine}" if cb.goroutine else ""
         out.append(f"created by {cb.function}{where}\n\t{cb.file}:{cb.line} +{cb.offset:#x}")
     return "\n".join(out)
+
+
+# -- values --------------------------------------------------------------------
+
+
+def value_json(v: Value, kind: str | None = None, depth: int = 1) -> dict[str, Any]:
+    """``{name, kind?, type, value, children?}``; children one level deep."""
+    # The value model loads on the first value shown (the goroutine and
+    # stack commands do not pay for it).
+    from dapcore.govalues.children import child_count, children
+    from dapcore.govalues.summary import text_of
+
+    out: dict[str, Any] = {"name": v.name}
+    if kind is not None:
+        out["kind"] = kind
+    out["type"] = v.type_name
+    out["value"] = text_of(v)
+    if depth > 0 and v.error is None and child_count(v):
+        out["children"] = [value_json(c, None, depth - 1)
+                           for c in children(v, 0, v.ctx.config.max_array_values)]
+    return out
+
+
+def locals_output(engine: Engine, goid: int, index: int, as_json: bool) -> Any:
+    """``dapcore locals``: the parameters and locals of frame ``index`` of
+    goroutine ``goid``, as ``name = value`` lines or JSON data."""
+    from dapcore.govalues.summary import text_of  # see value_json
+
+    values = engine.frame_values(goid, index)
+    if as_json:
+        return [value_json(v, kind) for kind, v in values]
+    return "\n".join(f"{v.name} = {text_of(v)}" for _, v in values) or "(no locals)"
+
+
+def print_output(engine: Engine, goid: int, index: int, text: str, as_json: bool) -> Any:
+    """``dapcore print``: an expression's value in a frame, as text or JSON
+    data; a syntax error names the column."""
+    from dapcore.govalues.summary import text_of  # see value_json
+
+    try:
+        v = engine.evaluate(goid, index, text)
+    except DapcoreError as exc:
+        caret = getattr(exc, "caret", None)  # a syntax error (goexpr's ParseError)
+        if caret is None:
+            raise
+        raise DapcoreError(f"{exc}\n{caret(text)}") from None
+    return value_json(v) if as_json else text_of(v)

@@ -53,6 +53,8 @@ _STARTUP = "start-up: an editor waits for the answer to 'initialize' (issue #16)
 _ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opened, "
            "not before the server answers 'initialize' or the CLI parses its arguments")
 _VALUES = "the value model (and pyelftools under it): loaded once a core is open"
+_ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loaded with the "
+                   "first value asked for, not to open a core and unwind its stacks")
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
@@ -60,6 +62,12 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.cli", "dapcore.engine"): _ENGINE,
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,
     ("dapcore.dap.state", "dapcore.dap.variables"): _VALUES,
+    ("dapcore.engine", "dapcore.govalues.frame"): _ON_FIRST_VALUE,
+    ("dapcore.engine", "dapcore.govalues.frameregs"): _ON_FIRST_VALUE,
+    ("dapcore.engine", "dapcore.govalues.pkgvars"): _ON_FIRST_VALUE,
+    ("dapcore.engine", "dapcore.goexpr.frame"): _ON_FIRST_VALUE,
+    ("dapcore.render", "dapcore.govalues.children"): _ON_FIRST_VALUE,
+    ("dapcore.render", "dapcore.govalues.summary"): _ON_FIRST_VALUE,
     ("dapcore.dap.inspection", "dapcore.dap.repl"): _VALUES,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",

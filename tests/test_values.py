@@ -589,9 +589,8 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     are): every frame's locals read exactly as from the original."""
     import subprocess
 
-    from dapcore.goexpr.frame import locals_output
     from dapcore.goruntime.process import Process
-    from dapcore.govalues.frame import FrameRef
+    from dapcore.render import locals_output
 
     zdebug = tmp_path / "zoo-zdebug"
     subprocess.run(["objcopy", "--compress-debug-sections=zlib-gnu", str(fixture.binary),
@@ -607,9 +606,7 @@ def test_legacy_zdebug_sections(spec: FixtureSpec, fixture: Fixture, tmp_path: P
     for i, f in enumerate(frames):
         if not f.function.startswith("main.values"):
             continue
-        assert locals_output(FrameRef(legacy.proc, goid, legacy.stack(legacy.proc.goroutine(goid)),
-                                      i), True) == locals_output(
-            FrameRef(original.proc, goid, original.stack(original.proc.goroutine(goid)), i), True)
+        assert locals_output(legacy, goid, i, True) == locals_output(original, goid, i, True)
         compared += 1
     assert compared >= 5
 
