@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore import __version__, render
 from dapcore.dap.options import add_arguments
-from dapcore.demo import main as demo_main
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -138,6 +137,8 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     if args.command == "demo":
+        from dapcore.demo import main as demo_main  # a DAP client: subprocess, sockets
+
         return demo_main()
     if args.command == "dap":
         from dapcore.dap.server import run  # anyio: only the server needs it

@@ -60,6 +60,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
     ("dapcore.cli", "dapcore.dap.server"): "anyio: only 'dapcore dap' needs the server",
     ("dapcore.cli", "dapcore.engine"): _ENGINE,
+    ("dapcore.cli", "dapcore.demo"): "a DAP client (subprocess, sockets, hashing): only "
+                                     "'dapcore demo' needs it",
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,
     ("dapcore.dap.state", "dapcore.dap.variables"): _VALUES,
     ("dapcore.engine", "dapcore.govalues.frame"): _ON_FIRST_VALUE,
