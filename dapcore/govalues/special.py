@@ -4,7 +4,6 @@ hasMonotonic, the year-1885 epoch of the wall seconds) and
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 
 from dapcore.govalues.composite import elements, fields
@@ -39,9 +38,17 @@ class GoTime:
     def unix_nano(self) -> int:
         return self.unix_sec * 1_000_000_000 + self.nsec
 
-    def _local(self) -> _dt.datetime:
-        epoch = _dt.datetime(1970, 1, 1)
-        return epoch + _dt.timedelta(seconds=self.unix_sec + self.offset)
+    def _local(self) -> tuple[int, int, int, int, int, int]:
+        """(year, month, day, hour, minute, second) at the zone's offset: any
+        instant a Go ``time.Time`` can hold (Python's ``datetime`` stops at
+        year 9999)."""
+        days, sec = divmod(self.unix_sec + self.offset, _SECS_PER_DAY)
+        return (*_civil(days), sec // 3600, sec // 60 % 60, sec % 60)
+
+    def _date_time(self, sep: str) -> str:
+        y, mo, d, h, mi, s = self._local()
+        year = f"-{-y:04d}" if y < 0 else f"{y:04d}"  # as Go's Format writes "2006"
+        return f"{year}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}"
 
     def _offset_text(self, colon: bool) -> str:
         sign = "-" if self.offset < 0 else "+"
@@ -49,16 +56,29 @@ class GoTime:
         return f"{sign}{o // 3600:02d}{':' if colon else ''}{o // 60 % 60:02d}"
 
     def rfc3339nano(self) -> str:
-        d = self._local()
         frac = f".{self.nsec:09d}".rstrip("0") if self.nsec else ""
         z = "Z" if self.offset == 0 else self._offset_text(True)
-        return f"{d:%Y-%m-%dT%H:%M:%S}{frac}{z}"
+        return f"{self._date_time('T')}{frac}{z}"
 
     def string(self) -> str:
         """``Time.String()`` without the monotonic reading."""
-        d = self._local()
         frac = f".{self.nsec:09d}".rstrip("0") if self.nsec else ""
-        return f"{d:%Y-%m-%d %H:%M:%S}{frac} {self._offset_text(False)} {self.zone}"
+        return f"{self._date_time(' ')}{frac} {self._offset_text(False)} {self.zone}"
+
+
+def _civil(days: int) -> tuple[int, int, int]:
+    """(year, month, day) in the proleptic Gregorian calendar of the day
+    ``days`` after 1970-01-01 (negative: before), for any year: counted in
+    400-year eras of 146,097 days, years starting in March so that the leap
+    day ends them."""
+    days += 719_468  # from 0000-03-01
+    era, doe = divmod(days, 146_097)
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return era * 400 + yoe + (month <= 2), month, day
 
 
 def _field(v: Value, name: str) -> Value:
