@@ -5,6 +5,7 @@ messages; ``dapcore print`` with expressions."""
 from __future__ import annotations
 
 import json
+import struct
 from functools import cache
 from typing import Any
 
@@ -284,6 +285,51 @@ def test_arithmetic_and_conversions(spec: FixtureSpec, fixture: Fixture) -> None
     assert "not defined" in fr.error(SC, "label - label")
     assert "not defined" in fr.error(SC, "!count")
     assert "not defined" in fr.error(SC, "yes < no")
+
+
+# -- numeric builtins: real, imag, complex, min, max ------------------------------------
+
+
+def _float_text(text: str) -> float:
+    return float(text.replace("+Inf", "inf").replace("-Inf", "-inf"))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_numeric_builtins(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Against the program's own values (values.json) and Go's typing rules:
+    they are computed from the core, not called."""
+    fr = _fr(fixture)
+    for name, part_type in (("c64", "float32"), ("c128", "float64")):
+        want = fr.want(SC, name)
+        for part in ("real", "imag"):
+            v = fr.ev(SC, f"{part}({name})")
+            assert v.type_name == part_type
+            assert _num(v) == _float_text(want[part]), (name, part)
+    z = fr.ev(SC, "complex(f32, 0.5)")
+    assert z.type_name == "complex64"
+    f32 = struct.unpack("<f", struct.pack("<f", float(fr.want(SC, "f32"))))[0]
+    assert _num(z) == complex(f32, 0.5)  # f32's float32 value, exactly
+    assert fr.ev(SC, "complex(f64, f64)").type_name == "complex128"
+    assert fr.text(SC, "complex(1, 2)") == "(1+2i)" and fr.text(SC, "real(2+3i)") == "2"
+    assert fr.text(SC, "imag(5)") == "0"
+    count, i8 = fr.want(SC, "count"), fr.want(SC, "i8")
+    assert _num(fr.ev(SC, "min(count, 3, -7)")) == min(count, 3, -7)
+    assert _num(fr.ev(SC, "max(count, 3, -7)")) == max(count, 3, -7)
+    m = fr.ev(SC, "max(i8, -100)")
+    assert m.type_name == "int8" and _num(m) == max(i8, -100)
+    assert fr.text(SC, "min(f64, nan)") == "NaN"  # a NaN operand wins
+    assert fr.text(SC, "max(label, \"zzz\")") == '"zzz"'
+    assert fr.text(SC, "min(label, \"zzz\")") == '"paràm"'
+    assert fr.text(SC, "min(1, 2.5)") == "1" and fr.text(SC, "max(\"a\", \"b\")") == '"b"'
+    assert fr.text(SC, "min(0.0, -0.0)") == "0"  # constants have no negative zero
+    assert fr.error(SC, "real(f64)") == \
+        "invalid argument: f64 (variable of type float64) not of complex type"
+    assert "mismatched types int (previous argument) and int8" in fr.error(SC, "min(count, i8)")
+    assert "mismatched types float32" in fr.error(SC, "complex(f32, f64)")
+    assert fr.error(SC, "min()") == "not enough arguments in call to min"
+    assert fr.error(SC, "real(c64, c64)") == "too many arguments in call to real"
+    assert "cannot be ordered" in fr.error(SC, "max(c64, c64)")
+    assert "function calls are not possible" not in fr.error(SC, "real(label)")
 
 
 # -- what cannot be done on a core -------------------------------------------------------

@@ -5,8 +5,9 @@ model (:mod:`dapcore.govalues.values`), looking names up in the scope
 ``names`` (:class:`dapcore.govalues.frame.FrameNames`; evaluating text in a
 frame is :func:`dapcore.goexpr.frame.evaluate`): identifiers (the frame's
 variables, then package variables), field selection through pointers with
-embedded fields promoted, indexing and slicing, ``*p``, ``&x``, ``len``,
-``cap``, type assertions (to interface types by the method sets of the
+embedded fields promoted, indexing and slicing, ``*p``, ``&x``, the
+builtins ``len``, ``cap``, ``real``, ``imag``, ``complex``, ``min`` and
+``max``, type assertions (to interface types by the method sets of the
 runtime type descriptors, :mod:`dapcore.govalues.methods`), conversions
 (numeric ``T(x)``, ``(*T)(0xaddr)``), arithmetic and comparisons with
 Go's rules (untyped constants, integer wrap-around of sized types,
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from dapcore.errors import DapcoreError
 from dapcore.goexpr import parser as ast
 from dapcore.goexpr.access import Access
+from dapcore.goexpr.builtins import Builtins
 from dapcore.goexpr.conversions import Conversions
 from dapcore.goexpr.operands import Const, Constant, EvalError
 from dapcore.goexpr.operators import Operators
@@ -39,9 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["Constant", "EvalError", "evaluate_node"]
 
 
-class _Eval(Access, Operators, Conversions):
+class _Eval(Access, Operators, Builtins, Conversions):
     """The evaluator: one part per concern (:mod:`dapcore.goexpr.access`,
-    :mod:`dapcore.goexpr.operators`, :mod:`dapcore.goexpr.conversions`) on
+    :mod:`dapcore.goexpr.operators`, :mod:`dapcore.goexpr.builtins`,
+    :mod:`dapcore.goexpr.conversions`) on
     the common part (:mod:`dapcore.goexpr.evalbase`)."""
 
 
