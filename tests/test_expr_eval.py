@@ -243,6 +243,28 @@ def test_interfaces(spec: FixtureSpec, fixture: Fixture) -> None:
     assert "mismatched types interface {} and error" in fr.error(IF, "nilAny == nilErr")
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_fields_through_interfaces(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A field of an interface's dynamic value, as Delve finds it (the
+    interface unwrapped, a pointer followed): against values.json."""
+    fr = _fr(fixture)
+    err = fr.want(IF, "customErr")
+    assert err["dynamicType"] == "*main.ValErr"
+    fields = {f["name"]: f["value"] for f in err["value"]["elem"]["fields"]}
+    assert _num(fr.ev(IF, "customErr.Code")) == fields["Code"]
+    assert fr.text(IF, "customErr.Msg") == f'"{fields["Msg"]["string"]}"'
+    assert fr.ev(IF, "customErr.Code").path == "customErr.Code"
+    point = {f["name"]: f["value"] for f in fr.want(IF, "anyStruct")["value"]["fields"]}
+    assert _num(fr.ev(IF, "anyStruct.X")) == point["X"] and _num(fr.ev(IF, "anyStruct.Y")) == \
+        point["Y"]
+    assert _num(fr.ev(IF, "anyStruct.X + anyStruct.Y")) == point["X"] + point["Y"]
+    assert fr.error(IF, "nilErr.Code") == "nilErr is a nil error: it has no field Code"
+    assert fr.error(IF, "stringer.X") == \
+        "stringer (fmt.Stringer holding main.ValCelsius) has no field X"
+    assert fr.error(IF, "customErr.Nope") == \
+        "customErr (error holding *main.ValErr) has no field Nope"
+
+
 # -- conversions, arithmetic, comparison ------------------------------------------------
 
 

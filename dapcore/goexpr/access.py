@@ -49,16 +49,26 @@ class Access(EvalBase):
 
     def field(self, base: Value, sel: str, e: ast.Expr) -> Value:
         v = self.ok(base, e.x if isinstance(e, ast.Selector) else e)
+        what = f"type {base.type_name}"
+        if v.kind == "interface":
+            # Through the interface to its dynamic value, as Delve does
+            # (err.Code on an error holding a *main.ValErr).
+            dyn = dynamic_value(v)
+            if dyn is None:
+                raise EvalError(f"{src(e.x if isinstance(e, ast.Selector) else e)} is a nil "
+                                f"{base.type_name}: it has no field {sel}")
+            v = self.ok(dyn, e.x if isinstance(e, ast.Selector) else e)
+            what = f"{base.type_name} holding {dyn.type_name}"
         if v.kind == "ptr":
             target = self.deref(v, e.x if isinstance(e, ast.Selector) else e)
             if target.type is not None and target.kind == "struct":
                 v = target
         x = e.x if isinstance(e, ast.Selector) else e
         if v.kind != "struct" or v.type is None:
-            raise EvalError(f"{src(x)} (type {base.type_name}) has no field {sel}")
+            raise EvalError(f"{src(x)} ({what}) has no field {sel}")
         found = self.find_field(v, sel)
         if found is None:
-            raise EvalError(f"{src(x)} (type {base.type_name}) has no field {sel}")
+            raise EvalError(f"{src(x)} ({what}) has no field {sel}")
         found.path = str(e)
         return found
 
