@@ -265,6 +265,27 @@ def test_fields_through_interfaces(spec: FixtureSpec, fixture: Fixture) -> None:
         "customErr (error holding *main.ValErr) has no field Nope"
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_channel_internals(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A channel's runtime.hchan fields, as Delve shows them, against the
+    program's own record of its channels (values.json): the queue read
+    from the ring buffer starting at recvx is the queue the program left."""
+    fr = _fr(fixture)
+    for name in ("ring", "closedCh"):
+        want = fr.want(IF, name)
+        assert _num(fr.ev(IF, f"{name}.qcount")) == want["len"] == len(want["elems"])
+        assert _num(fr.ev(IF, f"{name}.dataqsiz")) == want["cap"]
+        assert _num(fr.ev(IF, f"{name}.closed")) == int(want["closed"])
+        assert _num(fr.ev(IF, f"len({name}.buf)")) == want["cap"]
+        recvx = _num(fr.ev(IF, f"{name}.recvx"))
+        got = [fr.ev(IF, f"{name}.buf[{(recvx + i) % want['cap']}]") for i in range(want["len"])]
+        elems = [e if isinstance(e, int) else e["string"] for e in want["elems"]]
+        assert [_num(v) if v.kind != "string" else text_of(v).strip('"') for v in got] == elems
+    assert fr.ev(IF, "ring.dataqsiz").path == "ring.dataqsiz"
+    assert fr.error(IF, "nilCh.qcount") == "nilCh is a nil channel: it has no field qcount"
+    assert fr.error(IF, "ring.nope") == "ring (type chan int) has no field nope"
+
+
 # -- conversions, arithmetic, comparison ------------------------------------------------
 
 

@@ -59,6 +59,8 @@ class Access(EvalBase):
                                 f"{base.type_name}: it has no field {sel}")
             v = self.ok(dyn, e.x if isinstance(e, ast.Selector) else e)
             what = f"{base.type_name} holding {dyn.type_name}"
+        if v.kind == "chan":
+            return self.chan_field(v, sel, e)
         if v.kind == "ptr":
             target = self.deref(v, e.x if isinstance(e, ast.Selector) else e)
             if target.type is not None and target.kind == "struct":
@@ -69,6 +71,34 @@ class Access(EvalBase):
         found = self.find_field(v, sel)
         if found is None:
             raise EvalError(f"{src(x)} ({what}) has no field {sel}")
+        found.path = str(e)
+        return found
+
+    def chan_field(self, ch: Value, sel: str, e: ast.Expr) -> Value:
+        """A field of the channel's ``runtime.hchan`` (``ch.qcount``,
+        ``ch.dataqsiz``, ``ch.closed``, ``ch.recvx`` …), as Delve shows
+        them; ``ch.buf`` is the ring buffer as an array of ``dataqsiz``
+        elements (``ch.buf[ch.recvx]`` is the next element received)."""
+        x = e.x if isinstance(e, ast.Selector) else e
+        ht = self.type_by_name("runtime.hchan")
+        if ht is None or ht.kind != "struct":
+            raise EvalError(f"{src(x)}: the runtime's channel type (runtime.hchan) is not in "
+                            "the DWARF")
+        addr = ch.word(0)
+        if not addr:
+            raise EvalError(f"{src(x)} is a nil channel: it has no field {sel}")
+        h = Value(self.ctx, src(x), ht, addr=addr, path=src(x))
+        found = self.find_field(h, sel)
+        if found is None:
+            raise EvalError(f"{src(x)} (type {ch.type_name}) has no field {sel}")
+        elem = ch.type.elem if ch.type is not None else None
+        if sel == "buf" and elem is not None:
+            size = self.find_field(h, "dataqsiz")
+            n = self.num(size) if size is not None else 0
+            assert isinstance(n, int)
+            arr = GoType(-1, f"[{n}]{elem.name}", "array", n * elem.size, length=n,
+                         _types=elem._types, _target=elem.offset)  # an array's element
+            return Value(self.ctx, str(e), arr, addr=found.word(0), path=str(e))
         found.path = str(e)
         return found
 
