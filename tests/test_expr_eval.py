@@ -286,6 +286,26 @@ def test_channel_internals(spec: FixtureSpec, fixture: Fixture) -> None:
     assert fr.error(IF, "ring.nope") == "ring (type chan int) has no field nope"
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_functions_as_values(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A function named as a value shows its name, as Delve shows it: the
+    same name the program recorded for the func variables it stored them in
+    (values.json)."""
+    fr = _fr(fixture)
+    for var, text in (("mainFn", "main.valuesManhattan"), ("mainFn", "valuesManhattan"),
+                      ("named", "strconv.Itoa")):
+        want = fr.want(IF, var)["function"]
+        assert fr.text(IF, var) == want
+        v = fr.ev(IF, text)
+        assert text_of(v) == want and v.kind == "func" and children(v) == []
+    assert fr.text(IF, "valuesManhattan == nil") == "false"
+    assert fr.text(IF, "nil != strconv.Itoa") == "true"
+    assert fr.error(IF, "main.nopeFunc") == "could not find symbol value for main.nopeFunc"
+    for text in ("*main.valuesManhattan", "&strconv.Itoa", "len(valuesManhattan)",
+                 "valuesManhattan.X", "valuesManhattan[0]", "valuesManhattan + 1"):
+        assert isinstance(fr.error(IF, text), str)  # refused with a message, never a bug
+
+
 # -- conversions, arithmetic, comparison ------------------------------------------------
 
 

@@ -42,7 +42,7 @@ class Access(EvalBase):
         return self.field(base, e.sel, e)
 
     def package_var(self, name: str, shown: str) -> Value:
-        g = self.names.package_var(name)
+        g = self.names.package_var(name) or self.function_value(name, shown)
         if g is None:
             raise EvalError(f"could not find symbol value for {shown}")
         return g

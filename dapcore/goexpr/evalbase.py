@@ -14,6 +14,7 @@ from dapcore.goexpr.operands import (
     MAX_STRING,
     Const,
     EvalError,
+    FunctionValue,
     Operand,
     encode,
     size_of,
@@ -108,7 +109,15 @@ class EvalBase(Evaluator[Operand]):
             return Const("bool", e.name == "true")
         if e.name == "nil":
             return Const("nil", None)
+        fn = self.function_value(e.name, str(e))
+        if fn is not None:
+            return fn
         raise EvalError(f"could not find symbol value for {e.name}")
+
+    def function_value(self, name: str, path: str) -> FunctionValue | None:
+        """The Go function ``name`` as a value (shown by its name), or None."""
+        found = self.names.function(name)
+        return None if found is None else FunctionValue(self.ctx, path, *found)
 
     def visit_basic_lit(self, e: ast.BasicLit) -> Operand:
         k = e.kind

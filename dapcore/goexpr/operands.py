@@ -91,6 +91,35 @@ class Constant(SyntheticValue):
         raise LocationError("a constant has no bytes")
 
 
+class FunctionValue(SyntheticValue):
+    """A Go function named as a value (``main.f``, ``strconv.Itoa``): shown
+    by its name, as Delve shows it; its code starts at ``entry``."""
+
+    __slots__ = ("entry", "function")
+
+    def __init__(self, ctx: ValueContext, path: str, function: str, entry: int) -> None:
+        super().__init__(ctx, path, None, path=path)
+        self.function = function
+        self.entry = entry
+
+    @property
+    def kind(self) -> str:
+        return "func"
+
+    @property
+    def type_name(self) -> str:
+        return "func"
+
+    def own_text(self, depth: int, hex_: bool) -> str:
+        return self.function
+
+    def number(self) -> int | float | complex | bool:
+        raise TypeError("a function is not a number")
+
+    def raw(self) -> bytes:
+        raise LocationError("a function named as a value has no bytes in the core")
+
+
 def const_text(c: Const) -> str:
     v = c.value
     if c.kind == "bool":

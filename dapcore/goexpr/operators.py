@@ -18,6 +18,7 @@ from dapcore.goexpr.operands import (
     Const,
     Constant,
     EvalError,
+    FunctionValue,
     Operand,
     compare_op,
     describe,
@@ -224,6 +225,8 @@ class Operators(EvalBase):
         return Const("bool", compare_op(op, a, b))
 
     def is_nil(self, v: Value) -> bool:
+        if isinstance(v, FunctionValue):
+            return False  # a function named as a value is never nil
         if isinstance(v, Asserted):
             v = v.source
         return v.word(0) == 0

@@ -123,3 +123,14 @@ class FrameNames:
                 g.path = name
                 return g
         return None
+
+    def function(self, name: str) -> tuple[str, int] | None:
+        """(full name, run-time entry PC) of the Go function ``name``
+        (``pkg.F``, or a bare name in the frame's package, then in
+        ``main``), or None: a function named as a value (``main.f``)."""
+        proc = self.ref.proc
+        for c in dict.fromkeys(_candidates(self.ref, name)):
+            f = proc.pclntab.func_by_name(c)
+            if f is not None:
+                return f.name, f.entry + proc.bias
+        return None
