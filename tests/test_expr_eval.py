@@ -306,6 +306,25 @@ def test_functions_as_values(spec: FixtureSpec, fixture: Fixture) -> None:
         assert isinstance(fr.error(IF, text), str)  # refused with a message, never a bug
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_reinterpreting_memory(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Pointer ↔ uintptr ↔ unsafe.Pointer, as Delve allows them: the address
+    the program recorded for ``guard`` (values.json), and its fields read
+    back through the casts."""
+    fr = _fr(fixture)
+    guard = fr.want(IF, "guard")
+    addr = int(guard["addr"], 16)
+    hits = next(f["value"] for f in guard["elem"]["fields"] if f["name"] == "hits")
+    for text in ("uintptr(unsafe.Pointer(guard))", "uintptr(guard)"):
+        v = fr.ev(IF, text)
+        assert v.type_name == "uintptr" and _num(v) == addr, text
+    back = "(*main.ValGuarded)(uintptr(unsafe.Pointer(guard)))"
+    assert _num(fr.ev(IF, f"{back}.hits")) == hits
+    assert _num(fr.ev(IF, f"(*main.ValGuarded)({addr:#x}).hits")) == hits
+    assert fr.text(IF, "uintptr(guard) == uintptr(unsafe.Pointer(guard))") == "true"
+    assert _num(fr.ev(IF, "uint8(uintptr(guard))")) == addr & 0xFF
+
+
 # -- conversions, arithmetic, comparison ------------------------------------------------
 
 

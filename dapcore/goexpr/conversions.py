@@ -107,6 +107,9 @@ class Conversions(EvalBase):
                 raise EvalError(f"cannot convert {src(arg)} (variable of type {x.type_name}) "
                                 f"to type {t.name}")
             return self.make(t, addr, path)
+        if k in INT_BITS and isinstance(x, Value) and x.kind in ("ptr", "unsafe.Pointer"):
+            # uintptr(unsafe.Pointer(p)), and as Delve allows, uintptr(&x)
+            return self.make(t, wrap(self.ok(x, arg).word(0), k), path)
         if isinstance(x, Const):
             if x.kind == "int" and k == "string":
                 raise EvalError(f"conversion of integers to {t.name} is not supported")
