@@ -325,6 +325,33 @@ def test_reinterpreting_memory(spec: FixtureSpec, fixture: Fixture) -> None:
     assert _num(fr.ev(IF, "uint8(uintptr(guard))")) == addr & 0xFF
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_string_byte_rune_conversions(spec: FixtureSpec, fixture: Fixture) -> None:
+    """string(b), []byte(s), []rune(s), string(r) with Go's rules, against
+    the program's own slices (values.json) and Python's UTF-8 (one U+FFFD
+    per byte that starts no valid sequence, as Go decodes)."""
+    fr = _fr(fixture)
+    bs, rs, bad = fr.want(SC, "bs"), fr.want(SC, "rs"), fr.want(SC, "badBytes")
+    text = bytes(bs["elems"]).decode()
+    assert fr.ev(SC, "string(bs)").string_bytes()[0] == bytes(bs["elems"])
+    assert fr.ev(SC, "string(rs)").string_bytes()[0] == "".join(map(chr, rs["elems"])).encode()
+    assert _num(fr.ev(SC, "len(string(rs))")) == len("".join(map(chr, rs["elems"])).encode())
+    b = fr.ev(SC, "[]byte(string(bs))")
+    assert b.type_name == "[]uint8" and [_num(c) for c in children(b, 0, 100)] == bs["elems"]
+    r = fr.ev(SC, "[]rune(string(bs))")
+    assert [_num(c) for c in children(r, 0, 100)] == [ord(c) for c in text]
+    assert _num(fr.ev(SC, "len([]rune(string(rs)))")) == rs["len"]
+    assert [_num(c) for c in children(fr.ev(SC, "[]rune(string(badBytes))"), 0, 10)] == \
+        [ord(c) for c in bytes(bad["elems"]).decode("utf-8", "replace")]
+    assert fr.text(SC, f"string(rs[{len(rs['elems']) - 1}])") == f'"{chr(rs["elems"][-1])}"'
+    assert fr.text(SC, "string(bs[0])") == f'"{chr(bs["elems"][0])}"'
+    assert fr.text(SC, "string(65)") == '"A"' and fr.text(SC, "string(-1)") == '"\ufffd"'
+    assert fr.text(SC, "string([]byte(label)) == label") == "true"
+    assert fr.text(SC, '[]byte("abc")[1]') == "98"
+    assert fr.error(SC, "string(f64)") == \
+        "cannot convert f64 (variable of type float64) to type string"
+
+
 # -- conversions, arithmetic, comparison ------------------------------------------------
 
 

@@ -91,6 +91,9 @@ class Conversions(EvalBase):
         x = self.evaluate(arg)
         k = t.kind
         path = str(e)
+        made = self.text_convert(t, x, arg, path)
+        if made is not None:
+            return made
         if k in ("ptr", "unsafe.Pointer"):
             if isinstance(x, Const):
                 if x.kind == "nil":

@@ -210,6 +210,11 @@ class EvalBase(Evaluator[Operand]):
 
     # -- what the parts ask of each other -------------------------------------------
 
+    def text_convert(self, t: GoType, x: Operand, arg: ast.Expr, path: str) -> Value | None:
+        """``T(x)`` between strings, bytes, runes and code points, or None
+        for any other conversion (textconv)."""
+        raise NotImplementedError
+
     def convert_const(self, c: Const, t: GoType | None, e: ast.Expr,
                       whole: ast.Expr | None = None) -> Operand:
         """The untyped constant ``c`` as a value of type ``t`` (operators)."""

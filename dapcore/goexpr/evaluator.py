@@ -33,6 +33,7 @@ from dapcore.goexpr.builtins import Builtins
 from dapcore.goexpr.conversions import Conversions
 from dapcore.goexpr.operands import Const, Constant, EvalError
 from dapcore.goexpr.operators import Operators
+from dapcore.goexpr.textconv import TextConversions
 from dapcore.govalues.values import Value
 
 if TYPE_CHECKING:
@@ -41,10 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["Constant", "EvalError", "evaluate_node"]
 
 
-class _Eval(Access, Operators, Builtins, Conversions):
+class _Eval(Access, Operators, Builtins, TextConversions, Conversions):
     """The evaluator: one part per concern (:mod:`dapcore.goexpr.access`,
     :mod:`dapcore.goexpr.operators`, :mod:`dapcore.goexpr.builtins`,
-    :mod:`dapcore.goexpr.conversions`) on
+    :mod:`dapcore.goexpr.textconv`, :mod:`dapcore.goexpr.conversions`) on
     the common part (:mod:`dapcore.goexpr.evalbase`)."""
 
 
