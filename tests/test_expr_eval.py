@@ -298,6 +298,16 @@ def test_functions_as_values(spec: FixtureSpec, fixture: Fixture) -> None:
         assert fr.text(IF, var) == want
         v = fr.ev(IF, text)
         assert text_of(v) == want and v.kind == "func" and children(v) == []
+    # method values, through interfaces too: the method of the dynamic type
+    # the program recorded, named as Go names methods
+    for var, method in (("customErr", "Error"), ("stringer", "String")):
+        dyn = fr.want(IF, var)["dynamicType"]
+        pkg, _, typ = dyn.lstrip("*").partition(".")
+        want = f"{pkg}.(*{typ}).{method}" if dyn.startswith("*") else f"{pkg}.{typ}.{method}"
+        v = fr.ev(IF, f"{var}.{method}")
+        assert text_of(v) == want and v.kind == "func", var
+    assert fr.error(IF, "customErr.Nope") == \
+        "customErr (error holding *main.ValErr) has no field Nope"
     assert fr.text(IF, "valuesManhattan == nil") == "false"
     assert fr.text(IF, "nil != strconv.Itoa") == "true"
     assert fr.error(IF, "main.nopeFunc") == "could not find symbol value for main.nopeFunc"

@@ -14,6 +14,7 @@ from dapcore.goexpr.operands import (
     Asserted,
     Const,
     EvalError,
+    FunctionValue,
     Operand,
     is_numeric_kind,
     src,
@@ -61,18 +62,41 @@ class Access(EvalBase):
             what = f"{base.type_name} holding {dyn.type_name}"
         if v.kind == "chan":
             return self.chan_field(v, sel, e)
+        holder = v  # the value whose type's methods a method value names
         if v.kind == "ptr":
             target = self.deref(v, e.x if isinstance(e, ast.Selector) else e)
             if target.type is not None and target.kind == "struct":
                 v = target
         x = e.x if isinstance(e, ast.Selector) else e
-        if v.kind != "struct" or v.type is None:
-            raise EvalError(f"{src(x)} ({what}) has no field {sel}")
-        found = self.find_field(v, sel)
+        found = self.find_field(v, sel) if v.kind == "struct" and v.type is not None else None
         if found is None:
+            method = self.method_value(holder, sel, str(e))
+            if method is not None:
+                return method
             raise EvalError(f"{src(x)} ({what}) has no field {sel}")
         found.path = str(e)
         return found
+
+    def method_value(self, v: Value, sel: str, path: str) -> FunctionValue | None:
+        """``x.M`` as a method value, shown by the method's name
+        (``main.(*T).M`` or ``main.T.M``), as Delve shows it; None when the
+        type of ``v`` (or its pointer's target) has no such method."""
+        name = v.type_name
+        pointer = name.startswith("*")
+        base = name[1:] if pointer else name
+        slash = base.rfind("/")
+        dot = base.find(".", slash + 1)
+        if dot < 0:
+            return None
+        pkg, typ = base[:dot], base[dot + 1:]
+        candidates = [f"{pkg}.(*{typ}).{sel}", f"{pkg}.{typ}.{sel}"]
+        if not pointer:
+            candidates.reverse()
+        for c in candidates:
+            fn = self.function_value(c, path)
+            if fn is not None:
+                return fn
+        return None
 
     def chan_field(self, ch: Value, sel: str, e: ast.Expr) -> Value:
         """A field of the channel's ``runtime.hchan`` (``ch.qcount``,
