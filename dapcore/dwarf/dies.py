@@ -30,7 +30,7 @@ from dapcore.dwarf.constants import (
     AT_STR_OFFSETS_BASE,
 )
 from dapcore.dwarf.leb128 import sleb, uleb
-from dapcore.dwarf.sections import DwarfError, Sections
+from dapcore.dwarf.sections import DwarfError, Sections, initial_length
 from dapcore.errors import UnsupportedError
 
 __all__ = ["Abbrev", "Die", "DieReader", "Plan", "Unit"]
@@ -187,11 +187,7 @@ def read_units(info: bytes, order: str, exe_name: str) -> list[Unit]:
     units: list[Unit] = []
     pos = 0
     while pos + 11 <= len(info):
-        (length,) = struct.unpack_from(order + "I", info, pos)
-        offsize, hdr = 4, pos + 4
-        if length == 0xFFFFFFFF:
-            (length,) = struct.unpack_from(order + "Q", info, hdr)
-            offsize, hdr = 8, hdr + 8
+        length, offsize, hdr = initial_length(info, pos, order)
         end = hdr + length
         (version,) = struct.unpack_from(order + "H", info, hdr)
         p = hdr + 2

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dapcore.dwarf.constants import AT_DECL_FILE, AT_STMT_LIST
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.leb128 import uleb
-from dapcore.dwarf.sections import DwarfError, Sections
+from dapcore.dwarf.sections import DwarfError, Sections, initial_length
 
 __all__ = ["LineFiles"]
 
@@ -58,10 +58,7 @@ def _line_files(sections: Sections, offset: int) -> list[str]:
     """The file names of the line-table header at ``offset`` of ``.debug_line``."""
     buf = sections.need("line")
     o = sections.order
-    (length,) = struct.unpack_from(o + "I", buf, offset)
-    offsize, pos = 4, offset + 4
-    if length == 0xFFFFFFFF:
-        offsize, pos = 8, pos + 8
+    _, offsize, pos = initial_length(buf, offset, o)
     (version,) = struct.unpack_from(o + "H", buf, pos)
     pos += 2
     if version >= 5:

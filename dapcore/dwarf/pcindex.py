@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import bisect
-import struct
 
 from dapcore.dwarf.constants import (
     TAG_COMPILE_UNIT,
@@ -26,7 +25,7 @@ from dapcore.dwarf.constants import (
 )
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.lists import Lists
-from dapcore.dwarf.sections import DwarfError, Sections
+from dapcore.dwarf.sections import DwarfError, Sections, initial_length
 
 __all__ = ["PCIndex", "read_aranges"]
 
@@ -42,11 +41,7 @@ def read_aranges(sections: Sections) -> dict[int, list[tuple[int, int]]]:
     o, endian, pos = sections.order, sections.endian, 0
     try:
         while pos + 12 <= len(buf):
-            (length,) = struct.unpack_from(o + "I", buf, pos)
-            offsize, hdr = 4, pos + 4
-            if length == 0xFFFFFFFF:
-                (length,) = struct.unpack_from(o + "Q", buf, hdr)
-                offsize, hdr = 8, hdr + 8
+            length, offsize, hdr = initial_length(buf, pos, o)
             end = hdr + length
             p = hdr + 2  # version
             info_off = int.from_bytes(buf[p:p + offsize], endian)

@@ -13,7 +13,18 @@ import zlib
 from dapcore.elf.executable import Executable
 from dapcore.errors import DapcoreError, UnsupportedError
 
-__all__ = ["DwarfError", "Sections", "debug_section"]
+__all__ = ["DwarfError", "Sections", "debug_section", "initial_length"]
+
+def initial_length(buf: bytes, pos: int, order: str) -> tuple[int, int, int]:
+    """(unit length, offset size 4 or 8, where the unit's header starts) of
+    the DWARF initial length at ``pos``: 32-bit, or ``0xffffffff`` and then
+    64-bit. Raises :class:`struct.error` past the end of ``buf``."""
+    (length,) = struct.unpack_from(order + "I", buf, pos)
+    if length == 0xFFFFFFFF:
+        (length,) = struct.unpack_from(order + "Q", buf, pos + 4)
+        return length, 8, pos + 12
+    return length, 4, pos + 4
+
 
 _SHF_COMPRESSED = 0x800
 _ELFCOMPRESS_ZLIB = 1
