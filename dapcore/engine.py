@@ -427,10 +427,4 @@ class Engine:
     def source_files(self) -> set[str]:
         """Every file name in the line tables' file table (Go ≥ 1.16 layouts;
         empty for older ones)."""
-        tab = self.proc.pclntab
-        hdr = getattr(tab, "_hdr", None)
-        data = getattr(tab, "_mm", None)
-        if hdr is None or data is None or tab.version == "1.2" or not hdr.filetab:
-            return set()
-        raw = bytes(data[hdr.filetab:hdr.pctab])
-        return {s.decode("utf-8", "replace") for s in raw.split(b"\0") if s}
+        return self.proc.pclntab.file_names()

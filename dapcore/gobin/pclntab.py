@@ -298,6 +298,15 @@ class PCLnTab:
 
     # -- functions ----------------------------------------------------------------
 
+    def file_names(self) -> set[str]:
+        """Every file name in the file table (Go ≥ 1.16 layouts; empty for
+        the go1.2 layout, whose file table is per function)."""
+        hdr = self._hdr
+        if self.version == "1.2" or not hdr.filetab:
+            return set()
+        raw = bytes(self._mm[hdr.filetab:hdr.pctab])
+        return {s.decode("utf-8", "replace") for s in raw.split(b"\0") if s}
+
     def funcs(self) -> Iterator[Func]:
         for i in range(self.nfunc):
             yield self._func(i)
