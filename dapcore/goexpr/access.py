@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from dapcore.errors import DapcoreError, UnreadableMemory
+from dapcore.gobin.pclntab import package_of
 from dapcore.goexpr import parser as ast
 from dapcore.goexpr.evalbase import EvalBase
 from dapcore.goexpr.operands import (
@@ -84,11 +85,10 @@ class Access(EvalBase):
         name = v.type_name
         pointer = name.startswith("*")
         base = name[1:] if pointer else name
-        slash = base.rfind("/")
-        dot = base.find(".", slash + 1)
-        if dot < 0:
+        pkg = package_of(base)
+        if pkg == base:  # a type without a package (int, a func type…)
             return None
-        pkg, typ = base[:dot], base[dot + 1:]
+        typ = base[len(pkg) + 1:]
         candidates = [f"{pkg}.(*{typ}).{sel}", f"{pkg}.{typ}.{sel}"]
         if not pointer:
             candidates.reverse()
