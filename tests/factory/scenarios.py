@@ -45,6 +45,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("snapshot", "zoo", SNAPSHOT, side_files=("facts.json", "stack.txt")),
         Scenario("many", "zoo", CRASH, ("10000",)),
         Scenario("values", "zoo", CRASH, side_files=("facts.json", "values.json")),
+        Scenario("exprs", "zoo", CRASH, side_files=("facts.json", "exprs.json")),
         Scenario("inflight", "zoo", CRASH),
         Scenario("partial", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("cgocrash", "zoocgo", CRASH),

@@ -1,0 +1,115 @@
+"""Every expression of the ``exprs`` fixture (tests/fixtures/zoo/scenario_exprs.go),
+evaluated in the frame that stopped at ``runtime.Breakpoint()``, against what
+the program computed in Go (``exprs.json``): the value in expect.go's encoding,
+the type as ``%T`` prints it, and, where the program wrote one, the display
+text. On every release of the matrix, optimized and not."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from dapcore.dwarf.location import LocationError
+from dapcore.engine import Engine
+from dapcore.errors import DapcoreError
+from dapcore.goexpr.frame import evaluate
+from dapcore.govalues.frame import FrameRef
+from dapcore.govalues.summary import text_of
+from dapcore.govalues.values import Value
+from tests.factory import Fixture, FixtureSpec, full_matrix
+from tests.test_values import _drop_errors, _first_diff, canon
+
+EXPRS = [s for s in full_matrix() if s.variant.dwarf and s.scenario.name == "exprs"
+         and s.variant.name in ("default", "noopt")]
+IDS = [s.id for s in EXPRS]
+
+
+class Stop:
+    """The core's frame of main.exprsFrame, and what the program wrote."""
+
+    def __init__(self, binary: str, core: str, side: str) -> None:
+        self.engine = Engine.open(binary, core)
+        g = self.engine.proc.crashed_goroutine
+        assert g is not None
+        self.goid = g.goid
+        self.stack = self.engine.stack(g)
+        doc = json.loads((__import__("pathlib").Path(side) / "exprs.json").read_text())
+        self.entries: list[dict[str, Any]] = doc["exprs"]
+        names = [f.function for f in self.stack.frames]
+        self.index = names.index(doc["function"])
+
+    def ev(self, text: str) -> Value:
+        ref = FrameRef(self.engine.proc, self.goid, self.stack, self.index)
+        return evaluate(ref, text)
+
+    def error(self, text: str) -> str:
+        with pytest.raises(DapcoreError) as info:
+            self.ev(text)
+        return str(info.value)
+
+
+@cache
+def _stop(binary: str, core: str, side: str) -> Stop:
+    return Stop(binary, core, side)
+
+
+def stop_of(fixture: Fixture) -> Stop:
+    return _stop(str(fixture.binary), str(fixture.core), str(fixture.directory))
+
+
+def _go_unix_nano(x: Any) -> Any:
+    """``x`` with each time's ``unixNano`` as Go's ``UnixNano`` gives it: int64
+    arithmetic that wraps for times more than 292 years from 1970."""
+    if isinstance(x, dict):
+        out = {k: _go_unix_nano(v) for k, v in x.items()}
+        if isinstance(out.get("unixNano"), int) and "time" in out:
+            n = out["unixNano"] & ((1 << 64) - 1)
+            out["unixNano"] = n - (1 << 64) if n >> 63 else n
+        return out
+    if isinstance(x, list):
+        return [_go_unix_nano(v) for v in x]
+    return x
+
+
+# Why a local may be missing at the breakpoint in an optimized build.
+_LOCAL_GONE = ("optimized out", "could not find symbol value")
+
+
+def check(stop: Stop, entry: dict[str, Any], optimized: bool) -> str | None:
+    """What is wrong with one expression's result, or None."""
+    expr = entry["expr"]
+    try:
+        v = stop.ev(expr)
+    except DapcoreError as exc:
+        if optimized and entry.get("local") and any(w in str(exc) for w in _LOCAL_GONE):
+            print(f"{expr}: {exc} (a local of an optimized build)")
+            return None
+        return f"{expr}: refused: {exc}"
+    if entry.get("type") and v.type_name != entry["type"]:
+        return f"{expr}: type {v.type_name!r}, want {entry['type']!r}"
+    if "value" in entry:
+        try:
+            got = _go_unix_nano(canon(v))
+        except LocationError as exc:  # a piece of the variable has no location
+            if optimized and entry.get("local") and "optimized out" in str(exc):
+                print(f"{expr}: {exc} (part of a local of an optimized build)")
+                return None
+            raise
+        want = _drop_errors(entry["value"])
+        if got != want:
+            return f"{expr}: {_first_diff(got, want)}"
+    if entry.get("text") and text_of(v) != entry["text"]:
+        return f"{expr}: shows {text_of(v)!r}, want {entry['text']!r}"
+    return None
+
+
+@pytest.mark.parametrize("spec", EXPRS, ids=IDS)
+def test_every_expression_equals_the_program(spec: FixtureSpec, fixture: Fixture) -> None:
+    stop = stop_of(fixture)
+    assert len(stop.entries) >= 100
+    optimized = spec.variant.name != "noopt"
+    problems = [p for p in (check(stop, e, optimized) for e in stop.entries) if p]
+    assert not problems, f"{len(problems)} of {len(stop.entries)}:\n" + "\n".join(problems)
