@@ -573,6 +573,14 @@ def test_builtin_and_conversion_disambiguation() -> None:
     assert callee_type(parse("f(x, y)")) is None  # type: ignore[arg-type]
     assert callee_type(parse("f(1)(x)")) is None  # type: ignore[arg-type]
     assert expr_as_type(parse("*pkg.T")) == PointerType(N("T", "pkg"))
+    # Delve's quoted type names: a whole name in quotes
+    quoted = parse('(*"struct { a int }")(p)')
+    assert isinstance(quoted, Call)
+    assert callee_type(quoted) == PointerType(N("struct { a int }"))
+    assert str(quoted) == '(*"struct { a int }")(p)'
+    assert str(parse('(*"internal/runtime/maps.Map")(p).used')) == \
+        '(*"internal/runtime/maps.Map")(p).used'
+    assert str(parse("x.(data)")) == "x.(data)"
     call = parse("runtime.GC()")
     assert isinstance(call, Call)
     assert f"{CALLS_IMPOSSIBLE}: {call.func}" == (

@@ -16,6 +16,7 @@ from dapcore.dwarf.location import LocationError
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
 from dapcore.goexpr.frame import evaluate
+from dapcore.goexpr.operands import FunctionValue
 from dapcore.govalues.frame import FrameRef
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
@@ -90,7 +91,10 @@ def check(stop: Stop, entry: dict[str, Any], optimized: bool) -> str | None:
         return f"{expr}: refused: {exc}"
     if entry.get("type") and v.type_name != entry["type"]:
         return f"{expr}: type {v.type_name!r}, want {entry['type']!r}"
-    if "value" in entry:
+    if "value" in entry and isinstance(v, FunctionValue):  # named, not read from memory
+        if {"function": v.function} != entry["value"]:
+            return f"{expr}: function {v.function}, want {entry['value']}"
+    elif "value" in entry:
         try:
             got = _go_unix_nano(canon(v))
         except LocationError as exc:  # a piece of the variable has no location
@@ -113,3 +117,50 @@ def test_every_expression_equals_the_program(spec: FixtureSpec, fixture: Fixture
     optimized = spec.variant.name != "noopt"
     problems = [p for p in (check(stop, e, optimized) for e in stop.entries) if p]
     assert not problems, f"{len(problems)} of {len(stop.entries)}:\n" + "\n".join(problems)
+
+
+REFUSALS = [s for s in EXPRS if s.toolchain.minor in ("1.19", "1.27") and s.variant.name == "default"]
+
+
+@pytest.mark.parametrize("spec", REFUSALS, ids=[s.id for s in REFUSALS])
+def test_refusals_say_what_to_do(spec: FixtureSpec, fixture: Fixture) -> None:
+    stop = stop_of(fixture)
+    calls = "function calls are not possible on a core file"
+    assert stop.error("exDouble(2)") == f"{calls}: exDouble"
+    assert stop.error("strconv.Itoa(2)") == f"{calls}: strconv.Itoa"
+    assert stop.error("exErrIface.Error()") == (
+        f"{calls}: exErrIface.Error (nothing runs on a core file: read exErrIface's fields "
+        "instead, or exErrIface.(data) for the value an interface holds)")
+    assert stop.error("new(int)") == f"{calls}: new (new allocates memory, which a core file " \
+        "cannot do)"
+    assert stop.error("main.ExPoint") == (
+        "main.ExPoint is a type, not a value: convert to it, main.ExPoint(x), or read memory "
+        "as one, *(*main.ExPoint)(address)")
+    assert stop.error("exNilAny.(data)") == "exNilAny is a nil interface: it holds no data"
+    assert stop.error("exBytes == exBytes") == (
+        "invalid operation: exBytes (variable of type []uint8): a slice can only be compared "
+        "to nil")
+    assert stop.error("exI + exText") == \
+        "invalid operation: exI + exText (mismatched types int and string)"
+    assert stop.error('(*"struct { Z int }")(exRectAddr)') == \
+        "could not find type struct { Z int }"
+    assert stop.error("(*nosuch.T)(exRectAddr)") == "could not find type nosuch.T"
+    assert stop.error("exAny.(main.ExPoint)") == \
+        "interface conversion: interface {} is main.ExRect, not main.ExPoint"
+    assert stop.error("exAny.Nope") == "exAny (interface {} holding main.ExRect) has no field Nope"
+
+
+@pytest.mark.parametrize("spec", REFUSALS, ids=[s.id for s in REFUSALS])
+def test_short_and_quoted_type_names(spec: FixtureSpec, fixture: Fixture) -> None:
+    stop = stop_of(fixture)
+    v = stop.ev('(*"main.ExRect")(exRectAddr)')
+    assert v.type_name == "*main.ExRect"
+    assert stop.ev('(*"main.ExRect")(exRectAddr)').expression == \
+        '(*"main.ExRect")(exRectAddr)'
+    # runtime-internal types by their package's last path element
+    hchan = stop.ev("(*runtime.hchan)(*(*uintptr)(unsafe.Pointer(&exChBuf))).qcount")
+    assert hchan.number() == 2
+    assert stop.ev("exFn").type_name == "func(int) int"
+    assert stop.ev("main.exSetGlobals").type_name == "func()"
+    assert stop.ev("exErrIface.Error").type_name == "func() string"
+    assert text_of(stop.ev("exErrIface.Error")) == "main.(*ExErr).Error"

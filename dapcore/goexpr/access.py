@@ -46,7 +46,7 @@ class Access(EvalBase):
     def package_var(self, name: str, shown: str) -> Value:
         g = self.names.package_var(name) or self.function_value(name, shown)
         if g is None:
-            raise EvalError(f"could not find symbol value for {shown}")
+            raise self.not_found(name, shown)
         return g
 
     def field(self, base: Value, sel: str, e: ast.Expr) -> Value:
@@ -93,7 +93,7 @@ class Access(EvalBase):
         if not pointer:
             candidates.reverse()
         for c in candidates:
-            fn = self.function_value(c, path)
+            fn = self.function_value(c, path, bound=True)
             if fn is not None:
                 return fn
         return None

@@ -12,7 +12,6 @@ from dapcore.errors import UnreadableMemory
 from dapcore.goexpr import parser as ast
 from dapcore.goexpr.evalbase import EvalBase
 from dapcore.goexpr.operands import (
-    COMPLEXES,
     FLOATS,
     INT_BITS,
     Asserted,
@@ -36,6 +35,15 @@ from dapcore.govalues.values import Value
 __all__ = ["Conversions"]
 
 
+_ALLOCATING = ("new", "make", "append")
+
+
+def _quoted(t: ast.TypeExpr) -> bool:
+    while isinstance(t, ast.PointerType):
+        t = t.elem
+    return isinstance(t, ast.TypeName) and ast.is_quoted_name(t)
+
+
 class Conversions(EvalBase):
     """Builtins, conversions and type assertions."""
 
@@ -45,10 +53,24 @@ class Conversions(EvalBase):
             return self.builtin(b, e)
         t = ast.callee_type(e)
         if t is not None:
-            gt = self.resolve_type(t, quiet=True)
+            # a name in quotes can only be a type: say when there is none
+            gt = self.resolve_type(t, quiet=not _quoted(t))
             if gt is not None:
                 return self.convert(gt, e.args[0], e)
-        raise EvalError(f"{CALLS_IMPOSSIBLE}: {e.func}")
+        raise EvalError(f"{CALLS_IMPOSSIBLE}: {e.func}{self.call_hint(e)}")
+
+    def call_hint(self, e: ast.Call) -> str:
+        """What to do instead of a call, where there is something to do."""
+        f = e.func
+        if isinstance(f, ast.Ident) and f.name in _ALLOCATING:
+            return f" ({f.name} allocates memory, which a core file cannot do)"
+        if not isinstance(f, ast.Selector):
+            return ""
+        names = ast.dotted_name(f)
+        if names is not None and self.variable(names[0]) is None:
+            return ""  # pkg.F
+        return (f" (nothing runs on a core file: read {f.x}'s fields instead, or "
+                f"{f.x}.(data) for the value an interface holds)")
 
     def builtin(self, name: str, e: ast.Call) -> Operand:
         arg = e.args[0]
@@ -148,10 +170,8 @@ class Conversions(EvalBase):
                     raise EvalError(f"cannot convert {src(arg)} (variable of type "
                                     f"{x.type_name}) to type {t.name}")
                 return self.make(t, float(n), path)
-            if x.kind not in COMPLEXES:
-                raise EvalError(f"cannot convert {src(arg)} (variable of type {x.type_name}) "
-                                f"to type {t.name}")
-            return self.make(t, n, path)
+            # complex128(f): Go refuses it for a variable; Delve gives f+0i
+            return self.make(t, complex(n), path)
         if k == x.kind and k in ("bool", "string", "struct", "slice", "map", "chan", "func",
                                  "array") and x.type is not None and t.size == x.type.size:
             if k == "struct" and [f.name for f in t.fields] != [f.name
@@ -173,6 +193,8 @@ class Conversions(EvalBase):
         if isinstance(x, Asserted):  # the interface it was asserted from holds the same
             x = x.source
         t = self.resolve_type(e.type, quiet=True)
+        if t is None and e.type == ast.TypeName("data"):
+            return self.interface_data(x, e)
         if t is not None and t.kind == "interface":
             return self.assert_interface(x, t, e)
         have = dynamic_type_name(x)
@@ -183,6 +205,16 @@ class Conversions(EvalBase):
         dyn = dynamic_value(x)
         if dyn is None or dyn.type is None:
             raise EvalError(f"{e}: no DWARF type for {have}")
+        dyn.name = dyn.path = str(e)
+        return dyn
+
+    def interface_data(self, x: Value, e: ast.TypeAssert) -> Value:
+        """Delve's ``x.(data)``: the interface's dynamic value, whatever its type."""
+        if dynamic_type_name(x) is None:
+            raise EvalError(f"{src(e.x)} is a nil interface: it holds no data")
+        dyn = dynamic_value(x)
+        if dyn is None or dyn.type is None:
+            raise EvalError(f"{e}: no DWARF type for {dynamic_type_name(x)}")
         dyn.name = dyn.path = str(e)
         return dyn
 

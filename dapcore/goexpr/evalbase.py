@@ -21,6 +21,7 @@ from dapcore.goexpr.operands import (
     src,
 )
 from dapcore.goexpr.parser import Evaluator, parse
+from dapcore.govalues.funcs import function_signature
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import Value
 
@@ -112,12 +113,27 @@ class EvalBase(Evaluator[Operand]):
         fn = self.function_value(e.name, str(e))
         if fn is not None:
             return fn
-        raise EvalError(f"could not find symbol value for {e.name}")
+        raise self.not_found(e.name, e.name)
 
-    def function_value(self, name: str, path: str) -> FunctionValue | None:
-        """The Go function ``name`` as a value (shown by its name), or None."""
+    def not_found(self, name: str, shown: str) -> EvalError:
+        """The error for a name that is no variable or function: Delve's
+        words, or what to write when the name is a type."""
+        t = self.type_by_name(name)
+        if t is not None:
+            return EvalError(f"{shown} is a type, not a value: convert to it, {shown}(x), "
+                             f"or read memory as one, *(*{shown})(address)")
+        return EvalError(f"could not find symbol value for {shown}")
+
+    def function_value(self, name: str, path: str, bound: bool = False) -> FunctionValue | None:
+        """The Go function ``name`` as a value (shown by its name), or None;
+        ``bound``: a method value (its type leaves the receiver out)."""
         found = self.names.function(name)
-        return None if found is None else FunctionValue(self.ctx, path, *found)
+        if found is None:
+            return None
+        sig = function_signature(self.ctx, found[1], bound)
+        t = self.type_by_name(sig) if sig is not None else None
+        return FunctionValue(self.ctx, path, *found, signature=sig,
+                             t=t if t is not None and t.kind == "func" else None)
 
     def visit_basic_lit(self, e: ast.BasicLit) -> Operand:
         k = e.kind
@@ -152,7 +168,16 @@ class EvalBase(Evaluator[Operand]):
             raise
 
     def named(self, name: str) -> GoType:
+        """The type ``name``; ``pkg.T`` may leave out the package's path
+        (``maps.Map``, ``http.Client``) where only one package fits."""
         t = self.type_by_name(name)
+        if t is None and not name.startswith('"'):
+            full = self.ctx.types.full_names(name)
+            if len(full) > 1:
+                raise EvalError(f"{name} is ambiguous: it may be {', '.join(sorted(full))}; "
+                                f"name one in quotes, as \"{sorted(full)[0]}\"")
+            if full:
+                t = self.type_by_name(full[0])
         if t is None:
             raise EvalError(f"could not find type {name}")
         return t
@@ -176,7 +201,9 @@ class EvalBase(Evaluator[Operand]):
         return self.pointer_to(elem)
 
     def visit_slice_type(self, t: ast.SliceType) -> Any:
-        return self.named(f"[]{self.named_of(t.elem)}")
+        elem = self.resolve_type(t.elem)
+        assert elem is not None
+        return self.slice_of(elem)  # []T even when the program never names it
 
     def visit_array_type(self, t: ast.ArrayType) -> Any:
         return self.named(f"[{t.len}]{self.named_of(t.elem)}")

@@ -95,12 +95,14 @@ class FunctionValue(SyntheticValue):
     """A Go function named as a value (``main.f``, ``strconv.Itoa``): shown
     by its name, as Delve shows it; its code starts at ``entry``."""
 
-    __slots__ = ("entry", "function")
+    __slots__ = ("entry", "function", "signature")
 
-    def __init__(self, ctx: ValueContext, path: str, function: str, entry: int) -> None:
-        super().__init__(ctx, path, None, path=path)
+    def __init__(self, ctx: ValueContext, path: str, function: str, entry: int,
+                 signature: str | None = None, t: GoType | None = None) -> None:
+        super().__init__(ctx, path, t, path=path)
         self.function = function
         self.entry = entry
+        self.signature = signature  # its Go type's name, func(int) int
 
     @property
     def kind(self) -> str:
@@ -108,7 +110,7 @@ class FunctionValue(SyntheticValue):
 
     @property
     def type_name(self) -> str:
-        return "func"
+        return self.signature or "func"
 
     def own_text(self, depth: int, hex_: bool) -> str:
         return self.function

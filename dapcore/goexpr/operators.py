@@ -239,6 +239,9 @@ class Operators(EvalBase):
             return self.string_of(x)
         if x.kind in ("bool", "ptr", "unsafe.Pointer", "chan") or is_numeric_kind(x.kind):
             return self.num(x)
+        if x.kind in ("slice", "map", "func"):
+            raise EvalError(f"invalid operation: {x.path} (variable of type {x.type_name}): "
+                            f"a {x.kind} can only be compared to nil")
         raise EvalError(f"{x.path} (type {x.type_name}) cannot be an operand here")
 
     def const_pair(self, e: ast.Binary, x: Const, y: Const) -> tuple[Any, Any]:

@@ -448,6 +448,16 @@ class Evaluator(Generic[R]):
 # syntactic helpers for the evaluator
 
 
+def is_quoted_name(t: TypeName) -> bool:
+    """Whether ``t`` is a whole type name in quotes (``"struct { a int }"``,
+    ``"internal/runtime/maps.Map"``): one that is no identifier nor
+    ``pkg.Name``."""
+    if t.pkg is not None or t.args:
+        return False
+    head, _, tail = t.name.partition(".")
+    return not (head.isidentifier() and (not tail or tail.isidentifier()))
+
+
 def dotted_name(e: Expr) -> tuple[str, ...] | None:
     """``a.b.c`` → ``("a", "b", "c")``; ``"x/y".V`` → ``("x/y", "V")``; else None."""
     parts: list[str] = []
@@ -485,6 +495,8 @@ def expr_as_type(e: Expr) -> TypeExpr | None:
     PointerType, ``G[int]`` → TypeName("G", args=…). None if it cannot be one."""
     if isinstance(e, Ident):
         return TypeName(e.name)
+    if isinstance(e, BasicLit) and e.kind is LitKind.STRING:
+        return TypeName(str(e.value))  # Delve's quoted name: (*"struct { a int }")(p)
     if isinstance(e, Unary) and e.op == "*":
         elem = expr_as_type(e.x)
         return PointerType(elem) if elem is not None else None
@@ -1007,6 +1019,8 @@ def _fmt_conversion(e: Conversion) -> str:
 
 
 def _fmt_type_name(t: TypeName) -> str:
+    if is_quoted_name(t):
+        return quote_string(t.name)
     s = t.name
     if t.pkg is not None:
         pkg = t.pkg if t.pkg.isidentifier() else quote_string(t.pkg)

@@ -31,6 +31,8 @@ class TextConversions(EvalBase):
 
     def text_convert(self, t: GoType, x: Operand, arg: ast.Expr, path: str) -> Value | None:
         if t.kind == "string":
+            if isinstance(x, Const) and x.kind == "string" and t.name != "string":
+                return self._string(t, bytes(x.value), path)  # main.Name("x") is a main.Name
             data = self._to_string(x, arg)
             if data is None:
                 return None

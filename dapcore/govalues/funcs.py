@@ -4,13 +4,15 @@ variables, read from the closure object at the offsets
 
 from __future__ import annotations
 
+from dapcore.dwarf.constants import AT_TYPE, AT_VARIABLE_PARAMETER, TAG_FORMAL_PARAMETER
 from dapcore.dwarf.dies import Die
+from dapcore.dwarf.sections import DwarfError
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.closures import Capture
 from dapcore.govalues.paths import name_expression
 from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["closure_captures", "closure_layout", "func_text"]
+__all__ = ["closure_captures", "closure_layout", "func_text", "function_signature"]
 
 
 def func_text(v: Value) -> str:
@@ -21,6 +23,34 @@ def func_text(v: Value) -> str:
     pc = v.ctx.mem.ptr(fv)
     name = v.ctx.func_name(pc)
     return name if name is not None else f"func at {pc:#x}"
+
+
+def function_signature(ctx: ValueContext, entry: int, bound: bool = False) -> str | None:
+    """The Go type of the function whose code starts at ``entry`` (a run-time
+    PC) as ``%T`` prints it, ``func(int) int``, from its DWARF parameters;
+    ``bound``: of its method value, without the receiver. None without DWARF
+    for it. A variadic function's last parameter reads as a slice: the
+    DWARF of a function does not say it is variadic."""
+    try:
+        sub = ctx.reader.dwarf.subprogram_at(entry - ctx.reader.bias)
+        if sub is None:
+            return None
+        ins: list[str] = []
+        outs: list[str] = []
+        for c in ctx.reader.dwarf.children(sub):
+            typ = c.int_attr(AT_TYPE)
+            if c.tag != TAG_FORMAL_PARAMETER or typ is None:
+                continue
+            name = ctx.types.type_at(typ).name
+            (outs if c.attrs.get(AT_VARIABLE_PARAMETER) else ins).append(name)
+    except (DwarfError, UnreadableMemory, ValueError):
+        return None
+    if bound:
+        ins = ins[1:]
+    sig = f"func({', '.join(ins)})"
+    if len(outs) == 1:
+        return f"{sig} {outs[0]}"
+    return f"{sig} ({', '.join(outs)})" if outs else sig
 
 
 def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
