@@ -119,7 +119,8 @@ def test_every_expression_equals_the_program(spec: FixtureSpec, fixture: Fixture
     assert not problems, f"{len(problems)} of {len(stop.entries)}:\n" + "\n".join(problems)
 
 
-REFUSALS = [s for s in EXPRS if s.toolchain.minor in ("1.19", "1.27") and s.variant.name == "default"]
+REFUSALS = [s for s in EXPRS
+            if s.toolchain.minor in ("1.19", "1.27") and s.variant.name == "default"]
 
 
 @pytest.mark.parametrize("spec", REFUSALS, ids=[s.id for s in REFUSALS])
