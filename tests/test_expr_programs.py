@@ -165,3 +165,58 @@ def test_short_and_quoted_type_names(spec: FixtureSpec, fixture: Fixture) -> Non
     assert stop.ev("main.exSetGlobals").type_name == "func()"
     assert stop.ev("exErrIface.Error").type_name == "func() string"
     assert text_of(stop.ev("exErrIface.Error")) == "main.(*ExErr).Error"
+
+
+# What the fuzzer puts around, into and after the program's expressions.
+_WRAPS = ("*{}", "&{}", "len({})", "cap({})", "{}.(data)", "{}[0]", "{}[1:]", "{}[:2]",
+          "{}.X", "{}.buf[0]", "({}).qcount", "-{}", "!{}", "^{}", "{} + 1", "{} == nil",
+          "{} < {}", "string({})", "[]byte({})", "[]rune({})", "uintptr({})",
+          "(*main.ExRect)({})", "*(*int)(unsafe.Pointer({}))", "{}.(error)",
+          "{}.(main.ExShape)", "complex({}, {})", "min({}, 1)", "max({}, {})", "real({})",
+          "{}[{}]", "(*\"struct {{ A int; B string }}\")({})", "{}.Next.Next.Val",
+          "main.ExString({})", "int8({})", "float32({})", "{}[64:]", "{} / 0", "{} << 70")
+_NOISE = list("()[]{}*&.,:+-<>=!^\"'0123456789abcXY _") + ["nil", "data", "0x", "1e400"]
+
+
+def _fuzz_cases(entries: list[dict[str, Any]], rng: Any) -> list[str]:
+    exprs = [e["expr"] for e in entries]
+    out = [w.format(*(rng.choice(exprs) for _ in range(w.count("{}"))))
+           for w in _WRAPS for _ in range(6)]
+    for _ in range(1000):
+        s = list(rng.choice(exprs))
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(s) + 1)
+            if rng.random() < 0.5 and pos < len(s):
+                del s[pos]
+            else:
+                s.insert(pos, rng.choice(_NOISE))
+        out.append("".join(s))
+    return out
+
+
+FUZZED = [s for s in EXPRS if s.id in ("go1.19-default-exprs", "go1.27-noopt-exprs")]
+
+
+@pytest.mark.parametrize("spec", FUZZED, ids=[s.id for s in FUZZED])
+def test_no_expression_gives_an_internal_error(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Mutations of the program's expressions, and the expressions inside one
+    another: each evaluates, or is refused with a message; the result's text
+    and first children read without an exception other than dapcore's own."""
+    import random
+
+    from dapcore.govalues.children import children
+    stop = stop_of(fixture)
+    answered = refused = 0
+    for text in _fuzz_cases(stop.entries, random.Random(13)):
+        try:
+            v = stop.ev(text)
+            text_of(v)
+            for c in children(v, 0, 3):
+                text_of(c)
+            answered += 1
+        except DapcoreError:
+            refused += 1
+        except Exception as exc:  # noqa: BLE001 - what the test is looking for
+            pytest.fail(f"{text!r}: {type(exc).__name__}: {exc}")
+    print(f"\n{spec.id}: {answered} answered, {refused} refused")
+    assert answered >= 50 and refused >= 500
