@@ -2,7 +2,8 @@
 evaluated in the frame that stopped at ``runtime.Breakpoint()``, against what
 the program computed in Go (``exprs.json``): the value in expect.go's encoding,
 the type as ``%T`` prints it, and, where the program wrote one, the display
-text. On every release of the matrix, optimized and not."""
+text. On every release of the matrix and every variant with DWARF (optimized
+or not, PIE, -trimpath, static)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ from dapcore.govalues.values import Value
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.test_values import _drop_errors, _first_diff, canon
 
-EXPRS = [s for s in full_matrix() if s.variant.dwarf and s.scenario.name == "exprs"
-         and s.variant.name in ("default", "noopt")]
+EXPRS = [s for s in full_matrix() if s.variant.dwarf and s.scenario.name == "exprs"]
 IDS = [s.id for s in EXPRS]
 
 
