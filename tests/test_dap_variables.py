@@ -509,3 +509,39 @@ def test_closure_value_shows_its_captures(spec: FixtureSpec, fixture: Fixture) -
                 "hits": "42", "tag": '"captured-by-value"'}
             assert not any("evaluateName" in k for k in kids)  # no Go expression for them
         d.done()
+
+
+EXPRS = [make_spec("1.27", "default", "exprs"), make_spec("1.19", "default", "exprs")]
+
+
+@pytest.mark.parametrize("spec", EXPRS, ids=_ids(EXPRS))
+def test_delve_expressions_in_a_session(spec: FixtureSpec, fixture: Fixture) -> None:
+    """What a Delve user types, through evaluate in each context, on the core
+    stopped at runtime.Breakpoint (the exprs fixture): the answer, its
+    children, and their evaluateNames evaluating to the same again."""
+    with Client.spawn() as c:
+        d = Dap(c, fixture)
+        assert d.focused()["name"] == "main.exprsStop"
+        frame = d.frame("main.exprsFrame")
+        for context in ("watch", "hover", "repl", "clipboard"):
+            assert d.value("exErrIface.Code", frame, context)["result"] == "404"
+        data = d.value("exAny.(data)", frame)
+        assert data["type"] == "main.ExRect" and data["result"].startswith("main.ExRect {W: 5")
+        kids = d.variables(data["variablesReference"])
+        assert [k["name"] for k in kids] == ["W", "H", "Corner"]
+        for k in kids:
+            assert d.value(k["evaluateName"], frame)["result"] == k["value"]
+        assert d.value("exErrIface.Error", frame)["result"] == "main.(*ExErr).Error"
+        assert d.value("exErrIface.Error", frame)["type"] == "func() string"
+        assert d.value("string(exBytes)", frame)["result"] == '"bytes\\x00ok"'
+        assert d.value("complex128(exF)", frame)["result"] == "(2.75+0i)"
+        assert d.value('main.ExString("test")', frame)["type"] == "main.ExString"
+        assert d.value("max(exF, 1.5, -3)", frame)["result"] == "2.75"
+        assert d.value('(*"struct { A int; B string }")(uintptr(&exAB)).B', frame)["result"] \
+            == '"bee"'
+        assert d.value("exTimes[0]", frame)["result"] == "300000-01-01 00:00:00 +0000 UTC"
+        r = d.value("p exChBuf.buf[1]", frame, "repl")
+        assert r["result"] == "20"
+        r = d.evaluate("exErrIface.Error()", frame)
+        assert r["success"] is False and "exErrIface.(data)" in r["message"]
+        d.done()

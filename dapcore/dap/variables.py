@@ -284,7 +284,7 @@ class Variables:
         shown = expansion(v)
         ref = self.value_ref(goid, index, v, shown)
         body: dict[str, Any] = {"result": full_text(v, shown, hex_), "variablesReference": ref}
-        if v.type is not None:
+        if v.type is not None or v.kind == "func":  # a function named as a value too
             body["type"] = v.type_name
         body.update(child_counts(shown, ref))
         body.update(memory_reference(v))
