@@ -359,6 +359,9 @@ def test_closure_captured_variables(spec: FixtureSpec, fixture: Fixture) -> None
         assert text_of(v) == "main.valuesIfaces.func1"
         kids = {c.name: text_of(c) for c in children(v)}
         assert kids == {"hits": "42", "tag": '"captured-by-value"'}, kids
+        # their names name them only in the closure's frames: no expression
+        # here, nor for anything under them (a string's bytes would be tag[0])
+        assert all(c.expression is None for c in children(v))
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))

@@ -9,7 +9,6 @@ from dapcore.dwarf.dies import Die
 from dapcore.dwarf.sections import DwarfError
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.closures import Capture
-from dapcore.govalues.paths import name_expression
 from dapcore.govalues.values import Value, ValueContext
 
 __all__ = ["closure_captures", "closure_layout", "func_text", "function_signature"]
@@ -62,8 +61,9 @@ def closure_layout(ctx: ValueContext, sub: Die) -> list[Capture] | None:
 
 def closure_captures(v: Value) -> list[Value]:
     """A closure's captured variables, read from the funcval (see
-    :func:`closure_layout`), their paths and expressions their names (which
-    name them in the closure's frames, not where the func value is)."""
+    :func:`closure_layout`), their paths their names. They have no Go
+    expression where the func value is (their names name them only in the
+    closure's own frames), and so neither have their children."""
     fv = v.word(0)
     if not fv:
         return []
@@ -83,9 +83,8 @@ def closure_captures(v: Value) -> list[Value]:
             except UnreadableMemory as exc:
                 out.append(Value(ctx, cap.name, cap.type, error=f"unreadable {exc.addr:#x}"))
                 continue
-            out.append(Value(ctx, cap.name, cap.type, addr=target, path=cap.name,
-                             expression=name_expression(cap.name)))
+            out.append(Value(ctx, cap.name, cap.type, addr=target, path=cap.name))
         else:
-            out.append(Value(ctx, cap.name, cap.type, addr=fv + cap.offset, path=cap.name,
-                             expression=name_expression(cap.name)))
+            out.append(Value(ctx, cap.name, cap.type, addr=fv + cap.offset,
+                             path=cap.name))
     return out
