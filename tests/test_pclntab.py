@@ -29,7 +29,7 @@ from elftools.elf.elffile import ELFFile
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin.inline import PCDATA_INLTREEINDEX
-from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, print_name
+from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, package_of, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Elision, Frame, Traceback, parse_traceback
@@ -503,3 +503,12 @@ def test_offsets_out_of_the_section_are_a_clear_error(spec: FixtureSpec, fixture
     assert "internal error" not in r.stderr
     assert r.returncode == 1, (r.returncode, r.stderr[-2000:])
     assert ".gopclntab) are damaged" in r.stderr, r.stderr
+
+
+def test_package_of_a_function_name() -> None:
+    assert package_of("main.f") == "main"
+    assert package_of("github.com/a/b.(*T).M") == "github.com/a/b"
+    assert package_of("net/http.(*Client).Do.func1") == "net/http"
+    assert package_of("main.Map[example.com/x.T].Get") == "main"
+    assert package_of("example.com/m/p.G[go.shape.struct { a/b.T }]") == "example.com/m/p"
+    assert package_of("gofunc") == "gofunc"

@@ -686,8 +686,10 @@ def package_of(function: str) -> str:
     """The import path of the package a function belongs to, from its
     symbol name: ``github.com/a/b.(*T).M`` → ``github.com/a/b``, ``main.f``
     → ``main`` (the name up to the first dot after its last slash; the
-    whole name when there is none)."""
-    slash = function.rfind("/")
+    whole name when there is none). Slashes inside a generic function's
+    type arguments (``main.Map[example.com/x.T]``) do not count."""
+    bracket = function.find("[")
+    slash = function.rfind("/", 0, bracket if bracket >= 0 else len(function))
     dot = function.find(".", slash + 1)
     return function if dot < 0 else function[:dot]
 
