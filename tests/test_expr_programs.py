@@ -18,6 +18,7 @@ from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
 from dapcore.goexpr.frame import evaluate
 from dapcore.goexpr.operands import FunctionValue
+from dapcore.govalues.children import children
 from dapcore.govalues.frame import FrameRef
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
@@ -220,3 +221,84 @@ def test_no_expression_gives_an_internal_error(spec: FixtureSpec, fixture: Fixtu
             pytest.fail(f"{text!r}: {type(exc).__name__}: {exc}")
     print(f"\n{spec.id}: {answered} answered, {refused} refused")
     assert answered >= 50 and refused >= 500
+# Composite literals Go refuses, in its compiler's words; and the ones dapcore
+# cannot make, said so (never a Python exception).
+LITERAL_ERRORS = [
+    ("main.ExPoint{Z: 1}", "unknown field Z in struct literal of type main.ExPoint"),
+    ("exStructMap[main.ExPoint{Z: 1}]", "unknown field Z in struct literal of type main.ExPoint"),
+    ("main.ExPoint{1}", "too few values in struct literal of type main.ExPoint"),
+    ("main.ExPoint{1, 2, 3}", "too many values in struct literal of type main.ExPoint"),
+    ("main.ExPoint{X: 1, 2}", "mixture of field:value and value elements in struct literal"),
+    ("main.ExPoint{1, Y: 2}", "mixture of field:value and value elements in struct literal"),
+    ("main.ExPoint{X: 1, X: 2}", "duplicate field name X in struct literal"),
+    ("main.ExPoint{1 + 1: 2}", "invalid field name 1 + 1 in struct literal"),
+    ('main.ExPoint{"a", 2}',
+     'cannot use "a" (untyped string constant) as int value in struct literal'),
+    ("main.ExPoint{exF, 2}",
+     "cannot use exF (variable of type float64) as int value in struct literal"),
+    ("main.ExPoint{1.5, 2}",
+     "cannot use 1.5 (untyped float constant) as int value in struct literal (truncated)"),
+    ("main.ExKey{N: 300}",
+     "cannot use 300 (untyped int constant) as int8 value in struct literal (overflows)"),
+    ("main.ExKey{Pt: {1, 2}}", "missing type in composite literal {1, 2}"),
+    ("[2]main.ExPoint{{1}, {1, 2}}", "too few values in struct literal of type main.ExPoint"),
+    ("[2]int{{1}, 2}", "invalid composite literal type int"),
+    ("[2]int{1, 2, 3}", "index 2 is out of bounds (>= 2)"),
+    ("[2]int{5: 1}", "invalid argument: index 5 out of bounds [0:2]"),
+    ("[2]int{exI: 1}", "index exI must be integer constant"),
+    ("[2]int{-1: 1}", "invalid argument: index -1 (constant of type int) must not be negative"),
+    ("[]int{1: 1, 1: 2}", "duplicate index 1 in array or slice literal"),
+    ("[]int{exText}",
+     "cannot use exText (variable of type string) as int value in array or slice literal"),
+    ("exStructMap[main.ExRect{}]",
+     "cannot use main.ExRect{} (value of type main.ExRect) as main.ExPoint value in map index"),
+    ("exStructMap[main.ExPoint{7, 7}]", "key main.ExPoint{7, 7} not found in exStructMap"),
+    ("exI{}", "exI is not a type"),
+    ("main.NoSuchType{}", "could not find type main.NoSuchType"),
+    ('map[string]int{"a": 1}', "map literals are not supported in expressions "
+     "(map[string]int): a map cannot be made on a core"),
+    ("main.ExHolder{exAny, \"x\"}",
+     "cannot use exAny (variable of type interface {}) as main.ExShape value in struct "
+     "literal: making an interface value is not supported in expressions"),
+    ("main.ExHolder{ExShape: main.ExRect{}}",
+     "cannot use main.ExRect{} (variable of type main.ExRect) as main.ExShape value in "
+     "struct literal: making an interface value is not supported in expressions"),
+    ("[1099511627776]int{}",
+     "a composite literal of type [1099511627776]int (8796093022208 bytes) is too large"),
+    ("[]int{1099511627776: 1}",
+     "a composite literal of type [1099511627777]int (8796093022216 bytes) is too large"),
+    ("&main.ExPoint{}",
+     "invalid operation: cannot take address of main.ExPoint{} (value not in memory)"),
+    ("(main.ExPoint){}", "cannot parenthesize type in composite literal at column 15"),
+]
+
+
+@pytest.mark.parametrize("spec", EXPRS[:1] + EXPRS[-1:], ids=IDS[:1] + IDS[-1:])
+def test_composite_literal_errors(spec: FixtureSpec, fixture: Fixture) -> None:
+    stop = stop_of(fixture)
+    wrong = [f"{text}: {got!r}, want {want!r}" for text, want in LITERAL_ERRORS
+             if (got := stop.error(text)) not in (want, f"{text}: {want}")]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("spec", EXPRS[:1] + EXPRS[-1:], ids=IDS[:1] + IDS[-1:])
+def test_composite_literal_values(spec: FixtureSpec, fixture: Fixture) -> None:
+    """A literal alone is a value like any: shown, expanded, its parts named
+    by expressions that evaluate to them."""
+    stop = stop_of(fixture)
+    v = stop.ev('main.ExAB{B: "bee", A: exI}')
+    assert text_of(v) == 'main.ExAB {A: -7, B: "bee"}' and v.type_name == "main.ExAB"
+    assert v.expression == 'main.ExAB{B: "bee", A: exI}'
+    kids = children(v)
+    assert [k.expression for k in kids] == ['main.ExAB{B: "bee", A: exI}.A',
+                                            'main.ExAB{B: "bee", A: exI}.B']
+    assert [text_of(stop.ev(k.expression)) for k in kids] == ["-7", '"bee"']
+    nested = stop.ev("[2]main.ExRect{1: {W: 2, Corner: main.ExPoint{Y: exJ}}}")
+    assert text_of(nested) == ("[2]main.ExRect [main.ExRect {W: 0, H: 0, Corner: main.ExPoint "
+                               "{…}}, main.ExRect {W: 2, H: 0, Corner: main.ExPoint {…}}]")
+    assert text_of(stop.ev("[2]main.ExRect{1: {W: 2, Corner: main.ExPoint{Y: exJ}}}[1]"
+                           ".Corner")) == "main.ExPoint {X: 0, Y: 12}"
+    s = stop.ev('[]string{2: "c", 0: exText}')
+    assert text_of(s) == '[]string len: 3, cap: 3, ["héllo, 世界", "", "c"]'
+    assert text_of(stop.ev("main.ExPoint{} == main.ExPoint{0, 0}")) == "true"
+    assert text_of(stop.ev("struct{}{}")) == "struct {} {}"

@@ -245,8 +245,12 @@ class Access(EvalBase):
                 raise EvalError(f"{exc} in map index") from None
         if isinstance(key, Const):
             return key.value
-        if key.type_name != kt.name and key.kind != kt.kind:
-            raise EvalError(f"cannot use {src(e)} (variable of type {key.type_name}) as "
+        if kt.kind == "interface" and key.kind != "interface" and key.type is not None:
+            # a concrete key of a map[any]V: as the interface holding it
+            return (key.type_name, self.key_of(key, key.type, e))
+        if key.type_name != kt.name and (key.kind != kt.kind or key.kind in ("struct", "array")):
+            what = "value" if isinstance(e, ast.CompositeLit) else "variable"
+            raise EvalError(f"cannot use {src(e)} ({what} of type {key.type_name}) as "
                             f"{kt.name} value in map index")
         k = key.kind
         if k == "string":

@@ -9,7 +9,8 @@ embedded fields promoted, indexing and slicing, ``*p``, ``&x``, the
 builtins ``len``, ``cap``, ``real``, ``imag``, ``complex``, ``min`` and
 ``max``, type assertions (to interface types by the method sets of the
 runtime type descriptors, :mod:`dapcore.govalues.methods`), conversions
-(numeric ``T(x)``, ``(*T)(0xaddr)``), arithmetic and comparisons with
+(numeric ``T(x)``, ``(*T)(0xaddr)``), composite literals
+(``main.P{X: 1}``, ``[2]int{5, 6}``, as map keys too), arithmetic and comparisons with
 Go's rules (untyped constants, integer wrap-around of sized types,
 mismatched types refused). Nothing is executed and nothing is written:
 function calls, channel receives and assignments are refused with a
@@ -30,6 +31,7 @@ from dapcore.errors import DapcoreError
 from dapcore.goexpr import parser as ast
 from dapcore.goexpr.access import Access
 from dapcore.goexpr.builtins import Builtins
+from dapcore.goexpr.composite import CompositeLiterals
 from dapcore.goexpr.conversions import Conversions
 from dapcore.goexpr.operands import Const, Constant, EvalError
 from dapcore.goexpr.operators import Operators
@@ -42,11 +44,12 @@ if TYPE_CHECKING:
 __all__ = ["Constant", "EvalError", "evaluate_node"]
 
 
-class _Eval(Access, Operators, Builtins, TextConversions, Conversions):
+class _Eval(Access, Operators, Builtins, TextConversions, Conversions, CompositeLiterals):
     """The evaluator: one part per concern (:mod:`dapcore.goexpr.access`,
     :mod:`dapcore.goexpr.operators`, :mod:`dapcore.goexpr.builtins`,
-    :mod:`dapcore.goexpr.textconv`, :mod:`dapcore.goexpr.conversions`) on
-    the common part (:mod:`dapcore.goexpr.evalbase`)."""
+    :mod:`dapcore.goexpr.textconv`, :mod:`dapcore.goexpr.conversions`,
+    :mod:`dapcore.goexpr.composite`) on the common part
+    (:mod:`dapcore.goexpr.evalbase`)."""
 
 
 def evaluate_node(node: ast.Expr, names: FrameNames) -> Value:

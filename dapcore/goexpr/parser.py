@@ -19,6 +19,11 @@ Grammar (after the Go specification's expression grammar, restricted):
     Operand    = identifier | literal | "(" Expr ")"
                | "(" Type ")" "(" Expr [","] ")"          -> Conversion
                | TypeLit "(" Expr [","] ")"               -> Conversion
+               | LitType LitValue                         -> CompositeLit
+    LitType    = TypeName [TypeArgs] | "[" Len "]" Type | "[" "..." "]" Type
+               | "[" "]" Type | "map" "[" Type "]" Type | "struct" "{" "}" .
+    LitValue   = "{" [Element {"," Element} [","]] "}" .
+    Element    = [(Expr | LitValue) ":"] (Expr | LitValue)  -> KeyValue if keyed
     Type       = TypeName [TypeArgs] | "*" Type | "[" "]" Type | "[" Len "]" Type
                | "map" "[" Type "]" Type | "chan" ["<-"] Type | "<-" "chan" Type
                | "func" "(" [Types] ")" [Type | "(" Types ")"]
@@ -47,8 +52,15 @@ Decisions an evaluator must know about:
   evaluator reports "X is not a type" or :data:`CALLS_IMPOSSIBLE`.
 * Literals keep their source text (``BasicLit.raw``) and print it back, so
   ``0x1F`` stays ``0x1F`` in evaluateName.
-* ``x.(type)``, composite literals, function literals, assignments and ``++``
-  are parse errors.
+* A composite literal's type is syntactic, as in Go: after a primary
+  expression, ``{`` starts one only when that expression can be read as a
+  type name (``T``, ``pkg.T``, ``G[int]``; :func:`expr_as_type`), not
+  parenthesized (``(T){}`` is refused, as Go refuses it). Whether ``T``
+  names a type (and not a variable) is the evaluator's to say. A literal
+  inside another may leave its type out (``[]T{{1, 2}}``, ``{1, 2}`` has
+  ``type`` None); ``[...]T{…}`` is an :class:`ArrayType` whose ``len`` is
+  None, written only in a composite literal.
+* ``x.(type)``, function literals, assignments and ``++`` are parse errors.
 """
 
 from __future__ import annotations
@@ -75,6 +87,7 @@ __all__ = [
     "Call",
     "ChanDir",
     "ChanType",
+    "CompositeLit",
     "Conversion",
     "Evaluator",
     "Expr",
@@ -82,6 +95,7 @@ __all__ = [
     "Ident",
     "Index",
     "InterfaceType",
+    "KeyValue",
     "LitKind",
     "MapType",
     "Node",
@@ -274,6 +288,27 @@ class Conversion(Expr):
 
 
 @dataclass(slots=True, frozen=True)
+class KeyValue(Node):
+    """``key: value``, an element of a composite literal: the key is a field
+    name (an :class:`Ident`), an array index, or a map key."""
+
+    key: Expr
+    value: Expr
+
+
+@dataclass(slots=True, frozen=True)
+class CompositeLit(Expr):
+    """``T{elts}``; ``type`` is None for a literal inside another that takes
+    its type from there (``{1, 2}`` in ``[]main.P{{1, 2}}``)."""
+
+    type: TypeExpr | None
+    elts: tuple[Expr | KeyValue, ...] = ()
+
+    def accept(self, v: Evaluator[R]) -> R:
+        return v.visit_composite_lit(self)
+
+
+@dataclass(slots=True, frozen=True)
 class TypeName(TypeExpr):
     """``name``, ``pkg.name`` or ``"path/to/pkg".name``; ``args`` for generics."""
 
@@ -303,7 +338,7 @@ class SliceType(TypeExpr):
 
 @dataclass(slots=True, frozen=True)
 class ArrayType(TypeExpr):
-    len: Expr  # an INT BasicLit or a (constant's) name
+    len: Expr | None  # an INT BasicLit or a (constant's) name; None: [...]T{…}
     elem: TypeExpr
 
     def accept(self, v: Evaluator[R]) -> R:
@@ -414,6 +449,11 @@ class Evaluator(Generic[R]):
         raise NotImplementedError
 
     def visit_conversion(self, e: Conversion) -> R:
+        raise NotImplementedError
+
+    def visit_composite_lit(self, e: CompositeLit) -> R:
+        """``T{…}``: a value of type ``T`` (elements without a type, ``{…}``,
+        take theirs from ``T``)."""
         raise NotImplementedError
 
     def visit_type_name(self, t: TypeName) -> R:
@@ -613,9 +653,9 @@ class _Parser:
         return self.primary()
 
     def primary(self) -> Expr:
+        parenthesized = self.is_op("(")
         x = self.operand()
         while True:
-            t = self.tok
             if self.is_op("."):
                 self.advance()
                 if self.is_op("("):
@@ -632,9 +672,43 @@ class _Parser:
             elif self.is_op("("):
                 x = self.call(x)
             elif self.is_op("{"):
-                raise ParseError("composite literals are not supported", t.column)
+                x = self.composite_after(x, parenthesized)
             else:
                 return x
+            parenthesized = False
+
+    def composite_after(self, x: Expr, parenthesized: bool) -> CompositeLit:
+        """``x{…}``: a composite literal if ``x`` reads as a type name."""
+        typ = expr_as_type(x)
+        if typ is None or isinstance(typ, PointerType):
+            raise ParseError(f"invalid composite literal type {x}", self.tok.column)
+        if parenthesized:
+            raise ParseError("cannot parenthesize type in composite literal", self.tok.column)
+        return self.literal_value(typ)
+
+    def literal_value(self, typ: TypeExpr | None) -> CompositeLit:
+        """``{elements}`` after the literal's type (None: an element's literal
+        whose type is its container's)."""
+        self.enter()
+        try:
+            self.advance()  # {
+            elts: list[Expr | KeyValue] = []
+            while not self.is_op("}"):
+                x: Expr | KeyValue = self.element()
+                if self.is_op(":"):
+                    self.advance()
+                    x = KeyValue(x, self.element())
+                elts.append(x)
+                if not self.is_op(","):
+                    break
+                self.advance()
+            self.expect("}")
+        finally:
+            self.depth -= 1
+        return CompositeLit(typ, tuple(elts))
+
+    def element(self) -> Expr:
+        return self.literal_value(None) if self.is_op("{") else self.expr()
 
     def index_or_slice(self, x: Expr) -> Expr:
         self.advance()  # [
@@ -676,10 +750,18 @@ class _Parser:
         self.expect(")")
         return Call(func, tuple(args), ellipsis)
 
-    def conversion_args(self, typ: TypeExpr, at: Token) -> Conversion:
+    def conversion_args(self, typ: TypeExpr, at: Token,
+                        parenthesized: bool = False) -> Conversion | CompositeLit:
+        """``T(x)``, or ``T{…}`` when a ``{`` follows the type."""
         if self.is_op("{"):
-            what = "function" if isinstance(typ, FuncType) else "composite"
-            raise ParseError(f"{what} literals are not supported", self.tok.column)
+            if isinstance(typ, FuncType):
+                raise ParseError("function literals are not supported", self.tok.column)
+            if parenthesized:
+                raise ParseError("cannot parenthesize type in composite literal",
+                                 self.tok.column)
+            if isinstance(typ, ChanType | InterfaceType | PointerType):
+                raise ParseError(f"invalid composite literal type {typ}", at.column)
+            return self.literal_value(typ)
         if not self.is_op("("):
             raise ParseError(f"type {typ} is not an expression", at.column)
         self.advance()
@@ -706,6 +788,13 @@ class _Parser:
             return BasicLit(_LIT_KINDS[t.kind], t.value, t.text)
         if self.is_op("("):
             return self.paren()
+        if self.is_op("[") and self.is_op("...", self.peek()) and self.is_op("]", self.peek(2)):
+            self.i += 3  # [...]T{…}: an array as long as its literal
+            typ = ArrayType(None, self.type_())
+            if not self.is_op("{"):
+                raise ParseError("invalid use of [...] array (outside a composite literal)",
+                                 t.column)
+            return self.literal_value(typ)
         if self.starts_type_literal():
             return self.conversion_args(self.type_(), t)
         raise self.unexpected()
@@ -723,7 +812,7 @@ class _Parser:
         if self.starts_type_literal():
             typ = self.type_()
             self.expect(")")
-            return self.conversion_args(typ, open_tok)
+            return self.conversion_args(typ, open_tok, parenthesized=True)
         if self.is_op("*"):
             # (*T)(x) is a conversion, (*p) a dereference: try the type first.
             saved = (self.i, self.depth)
@@ -1018,6 +1107,11 @@ def _fmt_conversion(e: Conversion) -> str:
     return f"{typ}({_fmt(e.x, 0)})"
 
 
+def _fmt_composite(e: CompositeLit) -> str:
+    elts = ", ".join(_fmt(x, 0) for x in e.elts)
+    return f"{'' if e.type is None else e.type}{{{elts}}}"
+
+
 def _fmt_type_name(t: TypeName) -> str:
     if is_quoted_name(t):
         return quote_string(t.name)
@@ -1060,10 +1154,12 @@ _FORMATTERS: dict[type, Callable[..., str]] = {
     Call: _fmt_call,
     TypeAssert: lambda e: f"{_fmt_operand(e.x)}.({e.type})",
     Conversion: _fmt_conversion,
+    CompositeLit: _fmt_composite,
+    KeyValue: lambda e: f"{_fmt(e.key, 0)}: {_fmt(e.value, 0)}",
     TypeName: _fmt_type_name,
     PointerType: lambda t: f"*{t.elem}",
     SliceType: lambda t: f"[]{t.elem}",
-    ArrayType: lambda t: f"[{_fmt(t.len, 0)}]{t.elem}",
+    ArrayType: lambda t: f"[{'...' if t.len is None else _fmt(t.len, 0)}]{t.elem}",
     MapType: lambda t: f"map[{t.key}]{t.value}",
     ChanType: _fmt_chan,
     FuncType: _fmt_func,
