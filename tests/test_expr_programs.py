@@ -16,6 +16,7 @@ from dapcore.dwarf.location import LocationError
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
 from dapcore.goexpr.frame import evaluate
+from dapcore.govalues.children import children
 from dapcore.govalues.frame import FrameRef
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
@@ -113,3 +114,18 @@ def test_every_expression_equals_the_program(spec: FixtureSpec, fixture: Fixture
     optimized = spec.variant.name != "noopt"
     problems = [p for p in (check(stop, e, optimized) for e in stop.entries) if p]
     assert not problems, f"{len(problems)} of {len(stop.entries)}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("spec", EXPRS, ids=IDS)
+def test_elements_under_a_dereference_are_parenthesised(spec: FixtureSpec,
+                                                        fixture: Fixture) -> None:
+    """A slice's or a map's entries reached through ``*p`` are ``(*p)[i]``,
+    not ``*p[i]`` (which is ``*(p[i])`` in Go), and evaluate to themselves."""
+    stop = stop_of(fixture)
+    for base in ("*&exBytes", "*&exBigMap"):
+        kids = children(stop.ev(base), 0, 3)
+        assert len(kids) == 3
+        for c in kids:
+            assert c.expression_path.startswith("(*&ex") and c.expression == c.expression_path
+            assert text_of(stop.ev(c.expression)) == text_of(c)
+    assert children(stop.ev("*&exBytes"), 1, 1)[0].expression == "(*&exBytes)[1]"
