@@ -16,7 +16,7 @@ from dapcore.dwarf.location import LocationError
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError
 from dapcore.goexpr.frame import evaluate
-from dapcore.govalues.children import children
+from dapcore.govalues.children import child_count, children
 from dapcore.govalues.frame import FrameRef
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import Value
@@ -129,3 +129,26 @@ def test_elements_under_a_dereference_are_parenthesised(spec: FixtureSpec,
             assert c.expression_path.startswith("(*&ex") and c.expression == c.expression_path
             assert text_of(stop.ev(c.expression)) == text_of(c)
     assert children(stop.ev("*&exBytes"), 1, 1)[0].expression == "(*&exBytes)[1]"
+
+
+@pytest.mark.parametrize("spec", EXPRS, ids=IDS)
+def test_a_cast_pointer_shows_its_address_and_has_its_target_as_child(
+        spec: FixtureSpec, fixture: Fixture) -> None:
+    """``(*T)(addr)`` shows ``(*T)(0x…)`` as Delve does; expanding it gives
+    the target, which reads as ``*(*T)(addr)``; a pointer variable keeps
+    its display; ``(*T)(0)`` is nil."""
+    stop = stop_of(fixture)
+    p = stop.ev("(*main.ExRect)(exRectAddr)")
+    addr = stop.ev("exRectAddr").number()
+    assert isinstance(addr, int)
+    assert text_of(p) == f"(*main.ExRect)({addr:#x})"
+    assert child_count(p) == 1
+    (target,) = children(p)
+    assert target.addr == addr and target.type_name == "main.ExRect"
+    assert target.expression == "*(*main.ExRect)(exRectAddr)"
+    assert text_of(target) == text_of(stop.ev("exRect")) == text_of(stop.ev(target.expression))
+    assert text_of(stop.ev("(*main.ExRect)(exRectAddr).Corner")) == \
+        text_of(stop.ev("exRect.Corner"))
+    assert text_of(stop.ev("&exRect")).startswith("*main.ExRect {")
+    assert text_of(stop.ev("(*main.ExRect)(0)")) == "nil"
+    assert child_count(stop.ev("(*main.ExRect)(0)")) == 0
