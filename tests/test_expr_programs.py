@@ -152,3 +152,21 @@ def test_a_cast_pointer_shows_its_address_and_has_its_target_as_child(
     assert text_of(stop.ev("&exRect")).startswith("*main.ExRect {")
     assert text_of(stop.ev("(*main.ExRect)(0)")) == "nil"
     assert child_count(stop.ev("(*main.ExRect)(0)")) == 0
+
+
+@pytest.mark.parametrize("spec", EXPRS, ids=IDS)
+def test_a_slice_with_a_nil_data_pointer_says_so(spec: FixtureSpec, fixture: Fixture) -> None:
+    """``exNilBase`` (data pointer 0, len 3, cap 3): its text says it has a
+    nil data pointer, it has no children, ``len``/``cap`` read its header,
+    and indexing or slicing into it is refused with the reason, not an
+    unreadable read at address 0."""
+    stop = stop_of(fixture)
+    v = stop.ev("exNilBase")
+    assert text_of(v) == "[]int len: 3, cap: 3, nil data pointer"
+    assert child_count(v) == 0 and children(v) == [] and children(v, 0, 3) == []
+    assert stop.ev("len(exNilBase)").number() == 3
+    assert stop.ev("cap(exNilBase)").number() == 3
+    for bad in ("exNilBase[0]", "exNilBase[1:]", "(*&exNilBase)[2]"):
+        assert "has a nil data pointer with length 3" in stop.error(bad)
+    assert "index out of range [3] with length 3" in stop.error("exNilBase[3]")
+    assert text_of(stop.ev("exNilBase[:0]")) == "[]int len: 0, cap: 3, []"

@@ -220,6 +220,8 @@ class Access(EvalBase):
         ptr, n, _ = x.slice_header()
         if not 0 <= i < n:
             raise EvalError(f"index out of range [{i}] with length {n}")
+        if not ptr:
+            raise EvalError(_nil_data(e.x, n))
         return Value(self.ctx, path, elem, addr=ptr + i * elem.size, path=path)
 
     def map_index(self, m: Value, e: ast.Index) -> Value:
@@ -322,6 +324,8 @@ class Access(EvalBase):
             raise EvalError(f"cannot slice {src(e.x)} (variable of type {x.type_name})")
         high = n if high_v is None else high_v
         self.check_bounds(low, high, max_v, cap, "capacity")
+        if not ptr and high > low:
+            raise EvalError(_nil_data(e.x, n))
         new_cap = (cap if max_v is None else max_v) - low
         data = (ptr + low * elem.size if new_cap else ptr).to_bytes(8, "little") \
             + (high - low).to_bytes(8, "little", signed=True) \
@@ -341,3 +345,8 @@ class Access(EvalBase):
             raise EvalError(f"slice bounds out of range [:{high}] with {what} {cap}")
         if low > high:
             raise EvalError(f"slice bounds out of range [{low}:{high}]")
+
+
+def _nil_data(x: ast.Expr, n: int) -> str:
+    """Why slice ``x`` of length ``n`` and no array cannot be indexed."""
+    return f"{src(x)} has a nil data pointer with length {n}: it has no elements to read"

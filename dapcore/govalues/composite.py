@@ -24,10 +24,13 @@ def fields(v: Value) -> list[Value]:
 
 
 def element_count(v: Value) -> int:
-    """The length of array or slice ``v``."""
+    """How many elements array or slice ``v`` shows: its length, none for a
+    slice with a length and a nil data pointer (a corrupted or half-built
+    header: there is no array to read)."""
     if v.kind == "array":
         return v.type.length or 0 if v.type is not None else 0
-    return max(v.slice_header()[1], 0)
+    ptr, n, _ = v.slice_header()
+    return max(n, 0) if ptr else 0
 
 
 def elements(v: Value, start: int, count: int) -> list[Value]:
@@ -47,7 +50,7 @@ def elements(v: Value, start: int, count: int) -> list[Value]:
                       expression=f"{e}[{i}]" if e is not None else None)
                 for i in range(start, end)]
     ptr, n, _ = v.slice_header()
-    end = min(n, start + count)
+    end = min(n, start + count) if ptr else 0
     base = operand(v.path)
     e = operand(v.expression) if v.expression is not None else None
     return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{base}[{i}]",
