@@ -211,6 +211,8 @@ def test_a_map_slice_is_a_window_of_its_listing(spec: FixtureSpec, fixture: Fixt
             assert isinstance(k, int) and 0 <= k < 100 and c.number() == k * k
             assert c.expression == f"{expr}[{k}]"
             assert stop.ev(c.expression).number() == k * k
+    small = _entries(children(stop.ev("exStructMap")))  # one group without a directory
+    assert _entries(children(stop.ev("exStructMap[1:]"))) == small[1:]
     outside = listing[0][0][1:-1]
     assert f"key {outside} not found in exBigMap[64:]" in stop.error(f"exBigMap[64:][{outside}]")
     assert stop.error("exBigMap[:200]") == "slice bounds out of range [:200] with length 100"
