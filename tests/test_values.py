@@ -28,7 +28,7 @@ from dapcore.govalues.format import format_float, quote_bytes
 from dapcore.govalues.frameregs import frame_register_values
 from dapcore.govalues.framevars import FrameVariables, frame_registers
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
-from dapcore.govalues.maps import map_len, map_pairs
+from dapcore.govalues.maps import MapWindow, map_len, map_pairs
 from dapcore.govalues.pkgvars import global_value, package_globals
 from dapcore.govalues.special import decode_time, mutex_state
 from dapcore.govalues.summary import as_text, text_of
@@ -342,6 +342,13 @@ def test_classic_map_caught_mid_growth(spec: FixtureSpec, fixture: Fixture) -> N
         assert isinstance(k, int) and k not in got
         got[k] = int(c.number())
     assert got == {i: -i for i in range(inserts)}
+    # A window of it (m[lo:] in an expression) skips entries in both bucket
+    # arrays by their tophash bytes: the same entries as the listing's.
+    listing = [c.name for c in children(v, 0, 100)]
+    for lo in (1, 8, 20, inserts - 3, inserts):
+        w = MapWindow(v, lo, inserts, f"growing[{lo}:]")
+        assert [c.name for c in children(w, 0, 100)] == listing[lo:]
+        assert [c.name for c in children(w, 2, 2)] == listing[lo + 2:lo + 4]
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))

@@ -1,6 +1,7 @@
 """Selectors, indexing and slicing: fields through pointers with embedded
 fields promoted, package variables, array/slice/string/map indexes, map
-keys compared as Go compares them, slice expressions."""
+keys compared as Go compares them, slice expressions (of a map too: a
+window of its entries, as in Delve)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from dapcore.goexpr.operands import (
     src,
 )
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
-from dapcore.govalues.maps import map_pairs
+from dapcore.govalues.maps import MapWindow, map_len, map_pairs
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import Value
 
@@ -220,6 +221,8 @@ class Access(EvalBase):
         ptr, n, _ = x.slice_header()
         if not 0 <= i < n:
             raise EvalError(f"index out of range [{i}] with length {n}")
+        if not ptr:
+            raise EvalError(_nil_data(e.x, n))
         return Value(self.ctx, path, elem, addr=ptr + i * elem.size, path=path)
 
     def map_index(self, m: Value, e: ast.Index) -> Value:
@@ -234,6 +237,9 @@ class Access(EvalBase):
                 v.name = v.path = str(e)
                 v.key = k
                 return v
+        if isinstance(m, MapWindow):
+            raise EvalError(f"key {src(e.index)} not found in {src(e.x)} (entries {m.lo} to "
+                            f"{m.hi} of the map)")
         raise EvalError(f"key {src(e.index)} not found in {src(e.x)}")
 
     def key_of(self, key: Operand, kt: GoType, e: ast.Expr) -> Any:
@@ -295,6 +301,8 @@ class Access(EvalBase):
                 and x.type.elem.kind == "array":
             x = self.deref(x, e.x)
             k = "array"
+        if k == "map":
+            return self.map_slice(x, low, high_v, max_v, e)
         assert x.type is not None or k not in ("array", "slice", "string")
         if k == "string":
             if max_v is not None:
@@ -326,11 +334,24 @@ class Access(EvalBase):
             raise EvalError(f"cannot slice {src(e.x)} (variable of type {x.type_name})")
         high = n if high_v is None else high_v
         self.check_bounds(low, high, max_v, cap, "capacity")
+        if not ptr and high > low:
+            raise EvalError(_nil_data(e.x, n))
         new_cap = (cap if max_v is None else max_v) - low
         data = (ptr + low * elem.size if new_cap else ptr).to_bytes(8, "little") \
             + (high - low).to_bytes(8, "little", signed=True) \
             + new_cap.to_bytes(8, "little", signed=True)
         return Value(self.ctx, path, st, data=data, path=path)
+
+    def map_slice(self, m: Value, low: int, high: int | None, mx: int | None,
+                  e: ast.Slice) -> Value:
+        """``m[lo:hi]`` of a map, as Delve gives it: entries ``lo`` … ``hi``
+        in the order the map's entries are listed (its Variables view)."""
+        if mx is not None:
+            raise EvalError(f"invalid operation: 3-index slice of map {src(e.x)}")
+        n = map_len(m)
+        high = n if high is None else high
+        self.check_bounds(low, high, None, n, "length")
+        return MapWindow(m, low, high, str(e))
 
     def check_bounds(self, low: int, high: int, mx: int | None, cap: int, what: str) -> None:
         if mx is not None:
@@ -345,3 +366,8 @@ class Access(EvalBase):
             raise EvalError(f"slice bounds out of range [:{high}] with {what} {cap}")
         if low > high:
             raise EvalError(f"slice bounds out of range [{low}:{high}]")
+
+
+def _nil_data(x: ast.Expr, n: int) -> str:
+    """Why slice ``x`` of length ``n`` and no array cannot be indexed."""
+    return f"{src(x)} has a nil data pointer with length {n}: it has no elements to read"

@@ -15,9 +15,11 @@ from dapcore.goexpr.operands import (
     FLOATS,
     INT_BITS,
     Asserted,
+    CastPointer,
     Const,
     EvalError,
     Operand,
+    encode,
     fits,
     is_numeric_kind,
     same_type_name,
@@ -131,6 +133,8 @@ class Conversions(EvalBase):
             else:
                 raise EvalError(f"cannot convert {src(arg)} (variable of type {x.type_name}) "
                                 f"to type {t.name}")
+            if k == "ptr":
+                return CastPointer(self.ctx, path, t, data=encode(k, addr), path=path)
             return self.make(t, addr, path)
         if k in INT_BITS and isinstance(x, Value) and x.kind in ("ptr", "unsafe.Pointer"):
             # uintptr(unsafe.Pointer(p)), and as Delve allows, uintptr(&x)

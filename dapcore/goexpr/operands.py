@@ -1,8 +1,10 @@
 """The operands of the expression evaluator (:mod:`dapcore.goexpr.evaluator`):
 values of the value model, untyped constants (:class:`Const`, and
 :class:`Constant` when one is a result), interfaces made up by a type
-assertion (:class:`Asserted`), and Go's arithmetic on them (integer
-wrap-around of sized types, float32 rounding, division by zero)."""
+assertion (:class:`Asserted`), pointers made by a conversion
+(:class:`CastPointer`, shown by their address), and Go's arithmetic on
+them (integer wrap-around of sized types, float32 rounding, division by
+zero)."""
 
 from __future__ import annotations
 
@@ -14,15 +16,16 @@ from typing import Any
 from dapcore.dwarf.location import LocationError
 from dapcore.errors import DapcoreError
 from dapcore.goexpr import parser as ast
+from dapcore.govalues.composite import target
 from dapcore.govalues.format import format_complex, format_float, quote_bytes, quote_rune
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import SyntheticValue, Value, ValueContext
 
-__all__ = ["COMPLEXES", "FLOATS", "INT_BITS", "MAX_STRING", "NILABLE", "Asserted", "Const",
-           "Constant", "EvalError", "Operand", "compare_op", "describe", "encode", "fits",
-           "float_op", "int_op", "is_numeric_kind", "same_type_name", "size_of", "src",
-           "wrap"]
+__all__ = ["COMPLEXES", "FLOATS", "INT_BITS", "MAX_STRING", "NILABLE", "Asserted",
+           "CastPointer", "Const", "Constant", "EvalError", "Operand", "compare_op", "describe",
+           "encode", "fits", "float_op", "int_op", "is_numeric_kind", "same_type_name",
+           "size_of", "src", "wrap"]
 
 INT_BITS = {"int": (64, True), "int8": (8, True), "int16": (16, True), "int32": (32, True),
              "int64": (64, True), "uint": (64, False), "uint8": (8, False),
@@ -240,6 +243,21 @@ class Asserted(SyntheticValue):
 
     def own_children(self) -> list[Value]:
         return [self.dyn]
+
+
+class CastPointer(SyntheticValue):
+    """A pointer made by a conversion in an expression (``(*T)(0xc000012345)``,
+    ``(*T)(unsafe.Pointer(x))``): shown as Delve shows it, ``(*T)(0x…)``,
+    its target one expansion away (its one child, as for other pointers)."""
+
+    __slots__ = ()
+
+    def own_text(self, depth: int, hex_: bool) -> str:
+        p = self.word(0)
+        return f"({self.type_name})({p:#x})" if p else "nil"
+
+    def own_children(self) -> list[Value]:
+        return target(self)
 
 
 def same_type_name(have: str, want: str, t: GoType | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dapcore.govalues.paths import operand
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import Value
 
@@ -86,7 +87,7 @@ def queued(v: Value, st: ChanState) -> list[Value]:
     for i in range(n):
         slot = (st.recvx + i) % st.dataqsiz
         out.append(Value(v.ctx, f"[{i}]", elem, addr=st.buf + slot * elem.size,
-                     path=f"{v.path}[{i}]", visited=v.visited))
+                     path=f"{operand(v.path)}[{i}]", visited=v.visited))
     return out
 
 

@@ -19,7 +19,7 @@ from dapcore.govalues.composite import element_count, elements, fields, target
 from dapcore.govalues.funcs import closure_captures
 from dapcore.govalues.ifaces import dynamic_value
 from dapcore.govalues.maps import map_len, map_page
-from dapcore.govalues.paths import key_expression
+from dapcore.govalues.paths import key_expression, operand
 from dapcore.govalues.summary import text_of
 from dapcore.govalues.values import SyntheticValue, Value
 
@@ -98,9 +98,9 @@ def _map_entries(v: Value, start: int, count: int, hex_: bool) -> list[Value]:
     for k, val in pairs:
         kt = text_of(k, 1, hex_)
         val.name = f"[{kt}]"
-        val.path = f"{v.path}[{kt}]"
+        val.path = f"{operand(v.path)}[{kt}]"
         if v.expression is not None and key_expression(k.kind, k.type_name, kt):
-            val.expression = f"{v.expression}[{kt}]"
+            val.expression = f"{operand(v.expression)}[{kt}]"
         val.key = k
         out.append(val)
     if exc is not None:

@@ -4,7 +4,7 @@ target."""
 
 from __future__ import annotations
 
-from dapcore.govalues.paths import field_expression
+from dapcore.govalues.paths import field_expression, operand
 from dapcore.govalues.values import Value
 
 __all__ = ["element_count", "elements", "fields", "target"]
@@ -14,8 +14,8 @@ def fields(v: Value) -> list[Value]:
     """The fields of struct ``v``, in declaration order (built once per value)."""
     if v.children_cache is None:
         t = v.type
-        base = _operand(v.path)
-        e = _operand(v.expression) if v.expression is not None else None
+        base = operand(v.path)
+        e = operand(v.expression) if v.expression is not None else None
         v.children_cache = [
             v.sub(f.name, f.type, f.offset, f"{base}.{f.name}", f.embedded,
                   field_expression(e, f.name) if e is not None else None)
@@ -23,16 +23,14 @@ def fields(v: Value) -> list[Value]:
     return v.children_cache
 
 
-def _operand(path: str) -> str:
-    """``path`` as the operand of a selector or index (``(*p)``)."""
-    return f"({path})" if path.startswith("*") else path
-
-
 def element_count(v: Value) -> int:
-    """The length of array or slice ``v``."""
+    """How many elements array or slice ``v`` shows: its length, none for a
+    slice with a length and a nil data pointer (a corrupted or half-built
+    header: there is no array to read)."""
     if v.kind == "array":
         return v.type.length or 0 if v.type is not None else 0
-    return max(v.slice_header()[1], 0)
+    ptr, n, _ = v.slice_header()
+    return max(n, 0) if ptr else 0
 
 
 def elements(v: Value, start: int, count: int) -> list[Value]:
@@ -46,15 +44,16 @@ def elements(v: Value, start: int, count: int) -> list[Value]:
     if v.kind == "array":
         n = v.type.length or 0 if v.type is not None else 0
         end = min(n, start + count)
-        base = _operand(v.path)
-        e = _operand(v.expression) if v.expression is not None else None
+        base = operand(v.path)
+        e = operand(v.expression) if v.expression is not None else None
         return [v.sub(f"[{i}]", elem, i * elem.size, f"{base}[{i}]",
                       expression=f"{e}[{i}]" if e is not None else None)
                 for i in range(start, end)]
     ptr, n, _ = v.slice_header()
-    end = min(n, start + count)
-    e = v.expression
-    return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{v.path}[{i}]",
+    end = min(n, start + count) if ptr else 0
+    base = operand(v.path)
+    e = operand(v.expression) if v.expression is not None else None
+    return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{base}[{i}]",
                  f"{e}[{i}]" if e is not None else None)
             for i in range(start, end)]
 

@@ -7,12 +7,13 @@ map type (``hash<K,V>``/``bucket<K,V>``; ``map<K,V>``/``table<K,V>``/
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 
 from dapcore.errors import UnreadableMemory
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import Value
 
-__all__ = ["map_len", "map_page", "map_pairs"]
+__all__ = ["MapWindow", "map_len", "map_page", "map_pairs"]
 
 _BUCKET = 8  # abi.MapBucketCount / abi.SwissMapGroupSlots
 _MIN_TOPHASH = 5  # tophash: 0,1 empty; 2..4 evacuated (runtime/map.go)
@@ -30,6 +31,9 @@ def _header(v: Value) -> tuple[int, GoType] | None:
 
 
 def map_len(v: Value) -> int:
+    """How many entries map ``v`` has (a window: how many it shows)."""
+    if isinstance(v, MapWindow):
+        return v.hi - v.lo
     h = _header(v)
     if h is None:
         return 0
@@ -47,7 +51,8 @@ def _field_off(t: GoType, name: str) -> int:
     return f.offset
 
 
-def _pairs_classic(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]:
+def _pairs_classic(v: Value, p: int, rep: GoType, skip: int
+                   ) -> Iterator[tuple[Value, Value]]:
     ctx = v.ctx
     mem = ctx.mem
     hdr = mem.read(p, rep.size)
@@ -67,6 +72,7 @@ def _pairs_classic(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value
     vind = vt.kind == "ptr" and mval is not None and mval.kind != "ptr"
 
     def chain(addr: int, skip_evacuated: bool) -> Iterator[tuple[Value, Value]]:
+        nonlocal skip
         seen = 0
         while addr and seen < 1 << 20:
             seen += 1
@@ -75,6 +81,9 @@ def _pairs_classic(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value
                 return  # evacuated: its entries are in the new buckets
             for i in range(_BUCKET):
                 if raw[i] < _MIN_TOPHASH:
+                    continue
+                if skip:  # counted, not built
+                    skip -= 1
                     continue
                 ko = keys.offset + i * kt.size
                 vo = vals.offset + i * vt.size
@@ -99,7 +108,7 @@ def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,
     return Value(v.ctx, name, want or st, addr=addr, data=raw, visited=v.visited)
 
 
-def _pairs_swiss(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]:
+def _pairs_swiss(v: Value, p: int, rep: GoType, skip: int) -> Iterator[tuple[Value, Value]]:
     mem = v.ctx.mem
     hdr = mem.read(p, rep.size)
     dir_ptr = int.from_bytes(hdr[_field_off(rep, "dirPtr"):][:8], "little")
@@ -124,10 +133,20 @@ def _pairs_swiss(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]
     vind = ef.type.kind == "ptr" and mval is not None and mval.kind != "ptr"
 
     def group(addr: int) -> Iterator[tuple[Value, Value]]:
+        nonlocal skip
+        if skip:  # the control word alone says how many slots are full
+            ctrl = mem.read(addr + ctrl_f.offset, 8)
+            full = sum(1 for c in ctrl if not c & _CTRL_EMPTY)
+            if full <= skip:
+                skip -= full
+                return
         raw = mem.read(addr, group_t.size)
         ctrl = raw[ctrl_f.offset:ctrl_f.offset + 8]
         for i in range(_BUCKET):
             if ctrl[i] & _CTRL_EMPTY:
+                continue
+            if skip:
+                skip -= 1
                 continue
             base = slots_f.offset + i * slot_t.size
             ko, eo = base + kf.offset, base + ef.offset
@@ -155,27 +174,54 @@ def _pairs_swiss(v: Value, p: int, rep: GoType) -> Iterator[tuple[Value, Value]]
             yield from group(data + gi * group_t.size)
 
 
-def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
-    """Every (key, value) of a map, in storage order."""
+class MapWindow(Value):
+    """Entries ``lo`` … ``hi`` of a map, in the order its entries are listed
+    (:func:`map_pairs`): what ``m[lo:hi]`` gives in an expression, as in
+    Delve. A map value of the map's type whose length, entries and pages
+    are the window's (:func:`map_len`, :func:`map_pairs`, :func:`map_page`)."""
+
+    __slots__ = ("hi", "lo")
+
+    def __init__(self, m: Value, lo: int, hi: int, path: str) -> None:
+        super().__init__(m.ctx, path, m.type, data=m.raw(), path=path, visited=m.visited)
+        base = m.lo if isinstance(m, MapWindow) else 0
+        self.lo, self.hi = base + lo, base + hi
+
+
+def _all_pairs(v: Value, skip: int = 0) -> Iterator[tuple[Value, Value]]:
+    """The map's entries from the ``skip``-th on (those before it are
+    counted, not built)."""
     h = _header(v)
     if h is None:
         return iter(())
     p, rep = h
     if v.type is not None and v.type.map_impl == "classic":
-        return _pairs_classic(v, p, rep)
-    return _pairs_swiss(v, p, rep)
+        return _pairs_classic(v, p, rep, skip)
+    return _pairs_swiss(v, p, rep, skip)
+
+
+def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
+    """Every (key, value) of a map (of a window: its own), in storage order."""
+    if isinstance(v, MapWindow):
+        return islice(_all_pairs(v, v.lo), v.hi - v.lo)
+    return _all_pairs(v)
 
 
 def map_page(v: Value, start: int, count: int
              ) -> tuple[list[tuple[Value, Value]], UnreadableMemory | None]:
-    """(key, value) pairs ``start`` … ``start+count`` of map ``v``, and the
-    error that cut the walk short (the pairs before it are kept).
+    """(key, value) pairs ``start`` … ``start+count`` of map ``v`` (of a
+    window: of its own entries), and the error that cut the walk short
+    (the pairs before it are kept). The entries before ``start`` are
+    counted, not built.
 
     Pages are usually asked for in order (0, 1000, 2000 …): the iteration
     where the previous page of the same map stopped is kept in the value
     context and resumed, so each page costs its own entries only (a core
     never changes, so the storage order is stable)."""
     out: list[tuple[Value, Value]] = []
+    if isinstance(v, MapWindow):  # the same entries of the whole map
+        count = min(count, v.hi - v.lo - start)
+        start += v.lo
     if count <= 0:
         return out, None
     h = _header(v)
@@ -185,7 +231,7 @@ def map_page(v: Value, start: int, count: int
     if saved is not None and saved[0] <= start:
         i, pairs = saved
     else:
-        i, pairs = 0, map_pairs(v)
+        i, pairs = start, _all_pairs(v, start)
     try:
         for pair in pairs:
             if i >= start:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["field_expression", "key_expression", "name_expression", "type_expression"]
+__all__ = ["field_expression", "key_expression", "name_expression", "operand",
+           "type_expression"]
 
 _KEYWORDS = frozenset((
     "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
@@ -51,6 +52,13 @@ def name_expression(name: str) -> str | None:
     if len(parts) > 2 or not all(p.isidentifier() and p not in _KEYWORDS for p in parts):
         return None
     return name
+
+
+def operand(path: str) -> str:
+    """``path`` (or an expression) as the operand of a selector, index or
+    slice: a dereference in parentheses (``(*p)[0]``, ``(*p).X``), since
+    ``*p[0]`` is ``*(p[0])`` in Go."""
+    return f"({path})" if path.startswith("*") else path
 
 
 def field_expression(base: str, field: str) -> str | None:

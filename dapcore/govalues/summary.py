@@ -100,6 +100,8 @@ def _slice(v: Value, depth: int, hex_: bool) -> str:
     ptr, n, cap = v.slice_header()
     if not ptr and not n:
         return f"{tn} nil" if not cap else f"{tn} len: 0, cap: {cap}, []"
+    if not ptr:
+        return f"{tn} len: {n}, cap: {cap}, nil data pointer"
     elem = v.type.elem if v.type is not None else None
     if elem is not None and elem.kind == "uint8" and n >= 0:
         data = v.ctx.mem.read(ptr, min(n, 256)) if n else b""
