@@ -431,3 +431,22 @@ def test_the_end_of_a_map_of_100000_entries(spec: FixtureSpec, fixture: Fixture)
     assert [(k.number(), v.number()) for k, v in tail] == \
         [(c.key.number() if c.key else None, c.number()) for c in kids]
     assert all(c.number() == 3 * (c.key.number() if c.key else -1) for c in kids)
+
+
+@pytest.mark.parametrize("spec", REFUSALS, ids=[s.id for s in REFUSALS])
+def test_map_entries_with_composite_keys_have_expressions(spec: FixtureSpec,
+                                                          fixture: Fixture) -> None:
+    """An entry of a map whose keys are structs or arrays has an expression
+    (a composite literal key) that evaluates to the same entry."""
+    stop = stop_of(fixture)
+    checked = 0
+    for name in ("exStructMap", "exArrMap", "exKeyMap"):
+        m = stop.ev(name)
+        for entry in children(m):
+            assert entry.expression is not None, entry.path
+            again = stop.ev(entry.expression)
+            assert text_of(again) == text_of(entry), entry.expression
+            checked += 1
+    assert checked >= 4
+    assert {e.expression for e in children(stop.ev("exArrMap"))} == {
+        "exArrMap[[2]int{5, 6}]"}

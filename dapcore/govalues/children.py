@@ -18,6 +18,7 @@ from dapcore.govalues.chans import chan_children
 from dapcore.govalues.composite import element_count, elements, fields, target
 from dapcore.govalues.funcs import closure_captures
 from dapcore.govalues.ifaces import dynamic_value
+from dapcore.govalues.keytext import key_literal
 from dapcore.govalues.maps import map_len, map_page
 from dapcore.govalues.paths import key_expression, operand
 from dapcore.govalues.summary import text_of
@@ -99,8 +100,10 @@ def _map_entries(v: Value, start: int, count: int, hex_: bool) -> list[Value]:
         kt = text_of(k, 1, hex_)
         val.name = f"[{kt}]"
         val.path = f"{operand(v.path)}[{kt}]"
-        if v.expression is not None and key_expression(k.kind, k.type_name, kt):
-            val.expression = f"{operand(v.expression)}[{kt}]"
+        if v.expression is not None:
+            key = kt if key_expression(k.kind, k.type_name, kt) else key_literal(k)
+            if key is not None:
+                val.expression = f"{operand(v.expression)}[{key}]"
         val.key = k
         out.append(val)
     if exc is not None:
