@@ -532,9 +532,11 @@ def test_location_fit() -> None:
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))
 def test_no_location_describes_more_than_its_type(spec: FixtureSpec,
                                                   fixture: Fixture) -> None:
-    """Go 1.19 to 1.21 write some pieces twice (``rs []int32`` as four
-    8-byte pieces, the first two the same): as the DWARF has them they add up
-    to more than the type, as the variables give them never."""
+    """Go 1.19 to 1.21 write some pieces twice (seen: ``rs []int32`` as four
+    8-byte pieces, the first two the same; ``fail error`` and ``box any``
+    likewise; which variables get them changes with the rest of the
+    package): as the DWARF has them they add up to more than the type, as
+    the variables give them never."""
     from dapcore.dwarf.location import Context, evaluate
 
     fr = _frames(fixture)
@@ -552,7 +554,7 @@ def test_no_location_describes_more_than_its_type(spec: FixtureSpec,
             if raw is not None and raw > v.type.size:
                 doubled.append(v.name)
     if _minor(spec) in (19, 21):
-        assert "rs" in doubled, doubled
+        assert doubled, "no doubled pieces: the test checks nothing"
     elif _minor(spec) >= 22:
         assert doubled == []
 
