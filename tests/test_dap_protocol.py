@@ -156,6 +156,24 @@ def test_bad_requests_get_error_responses() -> None:
         assert c.problems == []
 
 
+def test_error_format_is_the_message_as_it_is() -> None:
+    """``body.error.format`` is what VS Code and nvim-dap show (``showUser``):
+    the message with its braces as they are (a Go type such as
+    ``struct { Z int }``, a path), never escaped to ``{{``: the protocol has
+    no escape, and the clients substitute only the ``variables`` sent."""
+    with Client.spawn() as c:
+        c.ok("initialize", {"adapterID": "gocore"})
+        for command, args in (("launch", {"coreFilePath": "/nonexistent/{core}/x"}),
+                              ("fr{ob}nicate", {})):
+            r = c.response(c.send(command, args, check_schema=False))
+            assert not r["success"] and "{" in r["message"], r
+            assert r["body"]["error"]["format"] == r["message"], r
+            assert "{{" not in r["message"] and "variables" not in r["body"]["error"], r
+            answered(c)
+        c.ok("disconnect")
+        assert c.close() == 0
+
+
 def test_stdout_carries_protocol_only_and_eof_ends() -> None:
     with Client.spawn("--log", os.devnull) as c:
         c.ok("initialize", {"adapterID": "gocore"})

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from dapcore.dap.errorids import ErrorId
 from tests.dap.harness import Client, start_session
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -544,4 +545,32 @@ def test_delve_expressions_in_a_session(spec: FixtureSpec, fixture: Fixture) -> 
         assert r["result"] == "20"
         r = d.evaluate("exErrIface.Error()", frame)
         assert r["success"] is False and "exErrIface.(data)" in r["message"]
+        d.done()
+
+
+@pytest.mark.parametrize("spec", EXPRS[:1], ids=_ids(EXPRS[:1]))
+def test_refused_expressions_are_shown_where_they_were_typed(spec: FixtureSpec,
+                                                            fixture: Fixture) -> None:
+    """The console, a watch and a hover show an evaluation's error in place:
+    no ``showUser`` (VS Code would also raise a notification for each refused
+    console line, and for each failing watch at every stop); copying a value
+    has no other place to say why it failed."""
+    with Client.spawn() as c:
+        d = Dap(c, fixture)
+        frame = d.frame("main.exprsFrame")
+        for expression in ("exErrIface.Error()", "nosuch", '(*"struct { Z int }")(exRectAddr)',
+                           "goroutine 999999 p exI"):
+            for context in ("repl", "watch", "hover", "clipboard", None):
+                if context != "repl" and expression.startswith("goroutine "):
+                    continue
+                args = {"expression": expression, "frameId": frame["id"]}
+                if context is not None:
+                    args["context"] = context
+                r = c.request("evaluate", args)
+                assert r["success"] is False, (expression, context, r)
+                error = r["body"]["error"]
+                assert error["format"] == r["message"], r
+                assert error["showUser"] is (context not in ("repl", "watch", "hover")), (
+                    expression, context, r)
+                assert error["id"] == ErrorId.EVALUATION_FAILED, r
         d.done()

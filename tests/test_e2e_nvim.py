@@ -11,7 +11,11 @@ diagnostic, scopes, variables) → the test's own ``threads``/``scopes``/
 user sees (buffer, cursor line, threads, the focused frame, its variables,
 notifications) and what the adapter sent (every response and event, taken
 from nvim-dap's listeners) as JSON, which these tests check against the Go
-runtime's own traceback of the crash.
+runtime's own traceback of the crash. On the ``exprs`` core the driver also
+moves up a frame (``dap.up()``) and evaluates expressions through nvim-dap's
+REPL (``require('dap.repl').execute``) and hover widget
+(``require('dap.ui.widgets').hover``), recording the ``evaluate`` responses
+and what the REPL buffer and the hover window show.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import pytest
 
 from dapcore.goruntime.userframe import is_user_function
+from tests.e2e_exprs import CALLS_REFUSED, check_answer, exprs_entries
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Frame, Goroutine, parse_traceback
@@ -47,6 +52,7 @@ CRASHES = [make_spec("1.27", "default", s) for s in CRASH_SCENARIOS]
 CRASHES.append(make_spec("1.19", "default", "nilmap"))
 SNAPSHOT = make_spec("1.27", "default", "snapshot")
 SERVER = make_spec("1.27", "default", "nilmap")
+EXPRS = make_spec("1.27", "default", "exprs")
 
 # Variables of the function the user lands in (from the zoo's sources): its
 # parameters, which DWARF keeps even in optimized builds (the value may be
@@ -122,7 +128,8 @@ def nvim_dap(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_session(fixture: Fixture, dap_dir: Path, work: Path, mode: str = "executable",
                 timeout_ms: int = 20000, program: Path | None = None,
-                expect_failure: bool = False) -> dict[str, Any]:
+                expect_failure: bool = False,
+                exprs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the driver in a fresh headless Neovim; its JSON results, with
     ``nvim`` (exit status, stderr, seconds) and ``log`` (nvim-dap's log) added."""
     work.mkdir(parents=True, exist_ok=True)
@@ -132,6 +139,7 @@ def run_session(fixture: Fixture, dap_dir: Path, work: Path, mode: str = "execut
         "dap_dir": str(dap_dir), "python": sys.executable, "mode": mode,
         "program": str(program or fixture.binary), "core": str(fixture.core), "out": str(out),
         "timeout_ms": timeout_ms, "expect_failure": expect_failure,
+        **({"exprs": exprs} if exprs else {}),
     }))
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for name in ("CONFIG", "DATA", "STATE", "CACHE"):
@@ -489,3 +497,104 @@ def test_nvim_dap_failed_launch_ends_the_session(spec: FixtureSpec, fixture: Fix
     procs = [p for p in result["processes"] if p.get("pid")]
     assert len(procs) == 1 and procs[0].get("t_exit") is not None, why
     assert procs[0]["exit_code"] == 0 and not procs[0].get("exit_signal"), why
+
+
+# --- expressions, as a user types them -----------------------------------------------------
+
+# Typed into nvim-dap's REPL; the first three are also hovered.
+REPL_EXPRS = ["exErrIface.Code", "exAny.(data)", "exAny.W", "string(exBytes)", "exErrIface.Error",
+              '(*"struct { A int; B string }")(uintptr(&exAB)).B', "exChBuf.buf[1]",
+              "max(exF, 1.5, -3)", "exTimes[0]", "exErrIface.Error()",
+              '(*"struct { Z int }")(exRectAddr)']
+# Refused, with the message the user must read.
+REFUSED = {"exErrIface.Error()": CALLS_REFUSED,
+           '(*"struct { Z int }")(exRectAddr)': "could not find type struct { Z int }"}
+HOVER_EXPRS = ["exErrIface.Code", "exAny.(data)", "exErrIface.Error()"]
+
+
+@pytest.mark.parametrize("spec", [EXPRS], ids=[EXPRS.id])
+def test_nvim_dap_delve_expressions(spec: FixtureSpec, fixture: Fixture, nvim_dap: Path,
+                                   tmp_path: Path) -> None:
+    """The core stopped at runtime.Breakpoint() in main.exprsStop: the user
+    moves up to main.exprsFrame (``dap.up()``), types Delve's expressions
+    into nvim-dap's REPL and hovers some with nvim-dap's widget. nvim-dap
+    sends ``evaluate`` (context "repl", "hover") for the frame chosen; the
+    answers, as nvim-dap received and showed them, are the values the Go
+    program computed (exprs.json); a call is refused with the reason shown."""
+    entries = exprs_entries(fixture)
+    tb = parse_traceback(fixture.stderr_text())
+    frame_line = next(f.line for f in tb.goroutines[0].frames
+                      if isinstance(f, Frame) and f.function == "main.exprsFrame")
+    result = run_session(fixture, nvim_dap, tmp_path, exprs={
+        "frame": "main.exprsFrame", "repl": REPL_EXPRS, "hover": HOVER_EXPRS})
+    why = explain(result)
+    check_session(result)
+    ex = result.get("exprs")
+    assert ex, "the driver evaluated nothing" + why
+    why += f"\nexprs: {json.dumps(ex, indent=1)[:6000]}"
+
+    # nvim-dap landed on exprsStop (runtime.Breakpoint has no source); one
+    # dap.up() is main.exprsFrame, and nvim-dap shows its line.
+    assert ex["start_frame"] == "main.exprsStop", why
+    assert [u["name"] for u in ex["up"]] == ["main.exprsFrame"], why
+    frame = ex["frame"]
+    assert frame["name"] == "main.exprsFrame" and frame["line"] == frame_line, why
+    assert Path(ex["buffer"]).name == "scenario_exprs.go" and ex["cursor_line"] == frame_line, why
+
+    # What nvim-dap sent and what came back: one evaluate per expression, in
+    # the chosen frame, context "repl" for the REPL and "hover" for the widget.
+    evals = responses(result, "evaluate")
+    assert [(r["request"]["expression"], r["request"]["context"]) for r in evals] == [
+        *((e, "repl") for e in REPL_EXPRS), *((e, "hover") for e in HOVER_EXPRS)], why
+    assert all(r["request"]["frameId"] == frame["id"] for r in evals), why
+    for r in evals:
+        expr = r["request"]["expression"]
+        if expr in REFUSED:
+            assert r.get("error") is not None and REFUSED[expr] in r["error"], why
+            # what nvim-dap shows of it (body.error.format) is that message
+            assert r["shown_error"] == r["error"], why
+            continue
+        assert r.get("error") is None, f"{expr}: {r['error']}" + why
+        check_answer(expr, r["body"]["result"], r["body"].get("type"), entries, why)
+    data = next(r["body"] for r in evals if r["request"]["expression"] == "exAny.(data)")
+    assert data["variablesReference"] > 0, why  # expandable in the REPL
+
+    # The REPL buffer: the prompt line, then the answer nvim-dap received
+    # (or the refusal's message); a value with children lists them under
+    # it (nvim-dap sorts them by name).
+    sent = {(r["request"]["expression"], r["request"]["context"]): r for r in evals}
+    children = {r["request"]["variablesReference"]: r["body"]["variables"]
+                for r in responses(result, "variables") if r.get("error") is None}
+    assert [e["expr"] for e in ex["repl"]] == REPL_EXPRS, why
+    for shown in ex["repl"]:
+        expr, lines = shown["expr"], shown["lines"]
+        assert lines and lines[0] == f"dap> {expr}", why
+        r = sent[(expr, "repl")]
+        if r.get("error") is not None:
+            assert lines[1:] == [r["error"]], f"{expr}: the REPL shows {lines[1:]}" + why
+            assert REFUSED[expr] in lines[1], why
+            continue
+        assert lines[1] == r["body"]["result"], f"{expr}: the REPL shows {lines[1:]}" + why
+        kids = children.get(r["body"]["variablesReference"], [])
+        assert sorted(lines[2:]) == sorted(f"  {k['name']}: {k['value']}" for k in kids), why
+    repl_data = next(e["lines"] for e in ex["repl"] if e["expr"] == "exAny.(data)")
+    assert sorted(repl_data[2:]) == ["  Corner: main.ExPoint {X: 7, Y: 8}", "  H: 6", "  W: 5"], why
+    assert "exErrIface.(data)" in sent[("exErrIface.Error()", "repl")]["error"], why
+    # The hover window: the answer, or nvim-dap's "Error evaluating" with the reason.
+    assert [h["expr"] for h in ex["hover"]] == HOVER_EXPRS, why
+    for shown in ex["hover"]:
+        expr, lines = shown["expr"], shown["lines"]
+        assert shown["float"], why
+        r = sent[(expr, "hover")]
+        if r.get("error") is not None:
+            assert lines == [f"Error evaluating '{expr}':", "", r["error"]], why
+            assert REFUSED[expr] in lines[2], why
+        else:
+            assert lines[0] == r["body"]["result"], f"{expr}: the hover shows {lines}" + why
+            kids = children.get(r["body"]["variablesReference"], [])
+            assert sorted(lines[1:]) == sorted(f"  {k['name']}: {k['value']}" for k in kids), why
+    # the hover says what the REPL said
+    assert [h["lines"][0] for h in ex["hover"][:2]] == [
+        sent[(e, "repl")]["body"]["result"] for e in HOVER_EXPRS[:2]], why
+
+    check_ending(result, "executable")

@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from dapcore.goruntime.userframe import is_user_function
+from tests.e2e_exprs import CALLS_REFUSED, check_answer, exprs_entries
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.factory.paths import cache_root
@@ -45,6 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 NILMAP = make_spec("1.27", "default", "nilmap")
 SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic")]
+EXPRS = make_spec("1.27", "default", "exprs")
 
 
 # ------------------------------------------------------------ the tools
@@ -424,3 +426,66 @@ def test_adapter_dying_early_shows_its_stderr(spec: FixtureSpec, fixture: Fixtur
     assert "RuntimeError: simulated adapter start-up failure (e2e test)" in console, console
     assert "exited with code 7" in console, console
     assert not after["debugToolbar"], "the session did not end"
+
+
+# Typed into the Debug Console, as a Delve user would; the refused call last.
+CONSOLE_EXPRS = ["exErrIface.Code", "exAny.(data)", "string(exBytes)", "exChBuf.buf[1]",
+                 '(*"struct { A int; B string }")(uintptr(&exAB)).B', "exTimes[0]",
+                 "exErrIface.Error()", '(*"struct { Z int }")(exRectAddr)']
+REFUSED = {"exErrIface.Error()": CALLS_REFUSED,
+           '(*"struct { Z int }")(exRectAddr)': "could not find type struct { Z int }"}
+WATCH_EXPR = "exAny.W"
+
+
+@pytest.mark.parametrize("spec", [EXPRS], ids=[EXPRS.id])
+def test_delve_expressions_in_the_debug_console(spec: FixtureSpec, fixture: Fixture,
+                                                tools: dict[str, Path], code_server: CodeServer,
+                                                tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
+    """F5 on the core stopped at runtime.Breakpoint() in main.exprsStop; the
+    user clicks main.exprsFrame in CALL STACK, types Delve's expressions into
+    the Debug Console and adds a watch: the console shows the values the Go
+    program computed (exprs.json), and the refused call's reason, with no
+    error notification."""
+    entries = exprs_entries(fixture)
+    tb = parse_traceback(fixture.stderr_text())
+    frame_line = next(f.line for f in tb.goroutines[0].frames
+                      if isinstance(f, Frame) and f.function == "main.exprsFrame")
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary),
+                               "coreFilePath": str(fixture.core), "cwd": "${workspaceFolder}"})
+    result = _drive(tools, code_server, ws, "exprs", _artifacts(request),
+                    frame="main.exprsFrame", frameLine=frame_line, exprs=CONSOLE_EXPRS,
+                    watch=WATCH_EXPR)
+    why = f"\nconsole: {json.dumps(result.get('console'), indent=1)[:6000]}"
+    # the frame the user clicked is the one shown, and the one evaluated in
+    chosen = result["frameChosen"]
+    assert chosen["statusLine"] == frame_line, chosen
+    selected = [r for r in chosen["callStack"] if r["kind"] == "frame" and r["selected"]]
+    assert len(selected) == 1 and "main.exprsFrame" in selected[0]["text"], selected
+    shown = [r["text"] for r in chosen["variables"]]
+    assert "seed = 6" in shown, shown  # exprsFrame(exOpaque(6)): its locals are shown
+    assert [c["expr"] for c in result["console"]] == CONSOLE_EXPRS, why
+    for answer in result["console"]:
+        expr, rows = answer["expr"], answer["rows"]
+        assert answer["typed"] == expr, why  # the input held what was typed
+        assert rows[0]["text"] == expr, why  # the console echoes the input
+        shown = rows[1]["text"]
+        assert rows[1]["error"] is (expr in REFUSED), why  # red for a refusal only
+        if expr in REFUSED:
+            assert REFUSED[expr] in shown, why
+            continue
+        check_answer(expr, shown, None, entries, why)
+        if expr == "exAny.(data)":
+            assert rows[1]["expanded"] == "false", why  # expandable, collapsed
+    # the watch: "expr = value"
+    assert "watchError" not in result, (result.get("watchError"), result.get("watch"))
+    row = next(r for r in result["watch"]["rows"] if r["text"].startswith(WATCH_EXPR))
+    assert row["text"].startswith(f"{WATCH_EXPR} = "), result["watch"]
+    check_answer(WATCH_EXPR, row["text"].split(" = ", 1)[1], None, entries, why)
+    assert "exErrIface.(data)" in result["console"][CONSOLE_EXPRS.index(
+        "exErrIface.Error()")]["rows"][1]["text"], why  # what to read instead
+    # refusals and answers stay in the console: no notification, no dialog
+    assert result["toastsSeen"] == [], result["toastsSeen"]
+    assert result["dialogsSeen"] == [], result["dialogsSeen"]
+    assert "stopError" not in result, (result.get("stopError"), result["afterStop"])

@@ -15,6 +15,7 @@ from dapcore.dap.frames import stack_trace
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.dap.threads import thread_name
+from dapcore.errors import DapcoreError
 
 
 async def on_threads(s: State, args: dict[str, Any]) -> Reply:
@@ -94,12 +95,34 @@ async def on_source(s: State, args: dict[str, Any]) -> Reply:
                   else "text/plain"})
 
 
+# Contexts whose client shows an evaluation's error where the answer would
+# be (the console's line, the watch's row, the hover): ``showUser`` would add
+# a notification saying it again (VS Code does, for each refused console line,
+# each failing watch at every stop). As Delve's adapter does.
+SHOWN_IN_PLACE = ("repl", "watch", "hover")
+
+
 async def on_evaluate(s: State, args: dict[str, Any]) -> Reply:
     """Go expressions (:mod:`dapcore.goexpr.evaluator`) in the contexts watch,
     hover, repl, clipboard and variables; in the repl also the commands of
     :mod:`dapcore.dap.repl` (``goroutines``, ``bt``, ``frame N``, …)."""
     expression = required(args, "expression", str)
     context = optional(args, "context", str, None)
+    try:
+        return await _evaluate(s, args, expression, context)
+    except DapcoreError as exc:
+        if context not in SHOWN_IN_PLACE:
+            raise
+        raise RequestError(str(exc), show_user=False,
+                           error_id=ErrorId.EVALUATION_FAILED) from exc
+    except RequestError as exc:
+        if context not in SHOWN_IN_PLACE:
+            raise
+        raise RequestError(exc.message, show_user=False, error_id=exc.error_id) from exc
+
+
+async def _evaluate(s: State, args: dict[str, Any], expression: str,
+                    context: str | None) -> Reply:
     fid = optional(args, "frameId", int, None)
     fmt = optional(args, "format", dict, None) or {}
     rep = await s.loaded()

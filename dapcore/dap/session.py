@@ -44,12 +44,17 @@ class Session(State):
 
     async def fail(self, req_seq: int, command: str, message: str, show: bool = True,
                    error_id: ErrorId = ErrorId.REQUEST_FAILED) -> None:
-        """An error response; ``body.error`` is the message numbered ``error_id``."""
+        """An error response; ``body.error`` is the message numbered ``error_id``.
+
+        ``format`` is the message as it is: the protocol defines ``{name}``
+        for the ``variables`` it sends (none here) and no escape, and the
+        clients show it verbatim (VS Code replaces only names found in
+        ``variables``; nvim-dap shows ``format`` when ``showUser``), so an
+        escaped ``{{`` would reach the user doubled (``struct {{ Z int }}``)."""
         await self.send({"type": "response", "request_seq": req_seq, "success": False,
                          "command": command, "message": message,
-                         "body": {"error": {"id": int(error_id),
-                                            "format": message.replace("{", "{{")
-                                            .replace("}", "}}"), "showUser": show}}})
+                         "body": {"error": {"id": int(error_id), "format": message,
+                                            "showUser": show}}})
 
     async def report_frame_error(self, err: FrameError) -> None:
         log.warning("bad input: %s", err.message)

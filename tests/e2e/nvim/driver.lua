@@ -10,7 +10,12 @@
 --   "program", "core": the fixture's files,
 --   "out": where the results go,
 --   "timeout_ms": the limit of each wait,
---   "expect_failure": true for a launch dapcore must refuse (optional)
+--   "expect_failure": true for a launch dapcore must refuse (optional),
+--   "exprs": expressions to evaluate after the stop (optional): {
+--     "frame": the function to move to first, with dap.up() as a user does,
+--     "repl": typed into nvim-dap's REPL (require('dap.repl').execute),
+--     "hover": shown with require('dap.ui.widgets').hover
+--   }
 -- }
 --
 -- The script never raises out of its main body: every failure becomes an
@@ -142,6 +147,114 @@ local function raw(v)
   return plain(v)
 end
 
+-- The lines of a buffer, or nil when it is gone.
+local function buf_lines(buf)
+  if not buf or not vim.api.nvim_buf_is_valid(buf) then
+    return nil
+  end
+  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+-- nvim-dap's REPL buffer ('[dap-repl-N]', a prompt buffer).
+local function repl_buffer()
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b):match('%[dap%-repl%-%d+%]$') then
+      return b
+    end
+  end
+  return nil
+end
+
+-- Focus a window showing a source file (not the REPL, not a float), as a
+-- user's cursor is before hovering.
+local function focus_source_window()
+  for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local b = vim.api.nvim_win_get_buf(w)
+    if vim.api.nvim_win_get_config(w).relative == '' and vim.bo[b].buftype == '' then
+      vim.api.nvim_set_current_win(w)
+      return w
+    end
+  end
+  return nil
+end
+
+-- What a user does after the stop: move up to the frame wanted (dap.up(),
+-- nvim-dap's own frame switching), type expressions into nvim-dap's REPL
+-- and hover others with nvim-dap's widget; what nvim-dap sent and received
+-- is in out.responses (command "evaluate"), what it showed in out.exprs.
+local function evaluate_exprs(dap, session, view_settled, count)
+  local spec = input.exprs
+  local res = { start_frame = session.current_frame and session.current_frame.name, up = {},
+                repl = {}, hover = {} }
+  out.exprs = res
+  for _ = 1, 10 do
+    if not session.current_frame or session.current_frame.name == spec.frame then
+      break
+    end
+    dap.up()
+    local frame = session.current_frame
+    table.insert(res.up, { name = frame and frame.name, id = frame and frame.id,
+                           line = frame and frame.line })
+    wait_for('the scopes of the frame dap.up() moved to', function() return view_settled(session) end)
+  end
+  res.frame = plain(session.current_frame)
+  -- nvim-dap jumps to the frame's line: where the cursor is now
+  vim.wait(200, function() return false end, 10)
+  res.buffer = vim.api.nvim_buf_get_name(0)
+  res.cursor_line = vim.api.nvim_win_get_cursor(0)[1]
+  step('frame-chosen')
+
+  local repl = require('dap.repl')
+  repl.open()
+  for _, text in ipairs(spec.repl or {}) do
+    local before = count(out.responses, 'evaluate')
+    local buf = repl_buffer()
+    local first = buf and (#buf_lines(buf) - 1) or 0 -- the prompt line is the last one
+    repl.execute(text)
+    buf = buf or repl_buffer()
+    local answered = wait_for('the evaluate response to ' .. text, function()
+      return count(out.responses, 'evaluate') > before
+    end)
+    -- the REPL appends the answer (a value with children after fetching them)
+    if answered then
+      wait_for('the REPL to show the answer to ' .. text, function()
+        local lines = buf_lines(buf) or {}
+        return #lines - 1 > first + 1
+      end, 5000)
+      vim.wait(100, function() return false end, 10)
+    end
+    local lines = buf_lines(buf) or {}
+    table.insert(res.repl, { expr = text, lines = vim.list_slice(lines, first + 1, #lines - 1) })
+  end
+  res.repl_buffer = buf_lines(repl_buffer())
+  step('repl')
+
+  local widgets = require('dap.ui.widgets')
+  for _, text in ipairs(spec.hover or {}) do
+    focus_source_window()
+    local before = count(out.responses, 'evaluate')
+    local ok, view = pcall(widgets.hover, function() return text end)
+    if not ok then
+      fail('widgets.hover(' .. text .. '): ' .. tostring(view))
+    else
+      wait_for('the evaluate response to the hover of ' .. text, function()
+        return count(out.responses, 'evaluate') > before
+      end)
+      wait_for('the hover window to show ' .. text, function()
+        local lines = buf_lines(view.buf) or {}
+        return #lines > 1 or (lines[1] or '') ~= ''
+      end, 5000)
+      vim.wait(100, function() return false end, 10)
+      table.insert(res.hover, { expr = text, lines = buf_lines(view.buf),
+                                float = view.win and vim.api.nvim_win_is_valid(view.win)
+                                  and vim.api.nvim_win_get_config(view.win).relative ~= '' })
+      pcall(view.close)
+    end
+  end
+  focus_source_window()
+  step('hover')
+end
+
 local function run()
   vim.opt.rtp:prepend(input.dap_dir)
   -- What a plugin manager does at startup: nvim-dap's plugin file defines
@@ -168,7 +281,7 @@ local function run()
   -- What the adapter really sent, recorded before nvim-dap acts on it.
   local commands = {
     'initialize', 'launch', 'configurationDone', 'threads', 'stackTrace', 'scopes',
-    'variables', 'exceptionInfo', 'continue', 'disconnect', 'terminate', 'source',
+    'variables', 'exceptionInfo', 'continue', 'disconnect', 'terminate', 'source', 'evaluate',
   }
   for _, command in ipairs(commands) do
     dap.listeners.before[command]['dapcore-e2e'] = function(_, err, response, request)
@@ -177,6 +290,8 @@ local function run()
         t = now_ms(),
         request = raw(request),
         error = err and (err.message or tostring(err)) or nil,
+        -- what nvim-dap shows of an error (body.error.format when showUser)
+        shown_error = err and tostring(err) or nil,
         body = raw(response),
       })
     end
@@ -342,15 +457,25 @@ local function run()
   wait_for('the test\'s own scopes/variables requests', function() return done end)
   step('own-requests')
 
+  if input.exprs and input.exprs ~= vim.NIL then
+    evaluate_exprs(dap, session, view_settled, count)
+  end
+
   -- Continue: a core cannot run; the adapter refuses and stops again.
   local stopped_before = stopped_handled
   local continues_before = count(out.responses, 'continue')
+  local traces_before = count(out.responses, 'stackTrace')
   dap.continue()
   wait_for('the continue response', function() return count(out.responses, 'continue') > continues_before end)
   local restopped = wait_for('a stopped event after continue', function()
     return stopped_handled > stopped_before
   end, 5000)
   if restopped then
+    -- nvim-dap handles the event in a coroutine: the frames it asks for
+    -- come after it (until then the frame the user chose is still current)
+    wait_for('the stack trace nvim-dap asks for after the stopped event', function()
+      return count(out.responses, 'stackTrace') > traces_before
+    end, 5000)
     wait_for('the stopped view after continue', function()
       return session.stopped_thread_id ~= nil and view_settled(session)
     end, 5000)

@@ -12,6 +12,9 @@
 //               from the proposals, the stopped view, Stop.
 //   adapterDies F5 where the adapter process dies at once: the Debug
 //               Console shows its stderr and exit code, the session ends.
+//   exprs       F5, then the frame config.frame clicked in CALL STACK, each of
+//               config.exprs typed into the Debug Console's input (what the
+//               console shows for each), config.watch added in WATCH, Stop.
 const fs = require('fs');
 const path = require('path');
 const puppeteer = require('puppeteer-core');
@@ -319,6 +322,175 @@ async function scenarioAdapterDies(page) {
   await shot(page, 'adapter-died');
 }
 
+/** The Debug Console's rows and the WATCH view's, as the user reads them. */
+function consoleRows() {
+  const visible = (el) => {
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const read = (sel) => [...document.querySelectorAll(sel)].filter(visible)
+    .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+    .map((r) => ({
+      text: r.innerText.replace(/\s+/g, ' ').trim(),
+      label: r.getAttribute('aria-label') || '',
+      expanded: r.getAttribute('aria-expanded'),
+      error: Boolean(r.querySelector('.error')), // shown as an error (red)
+    }));
+  return { repl: read('.repl .monaco-list-row'), watch: read('.debug-watch .monaco-list-row') };
+}
+
+/** Clicks the visible element matching `sel` whose text contains `text`. */
+async function clickRow(page, sel, text) {
+  const box = await page.evaluate((sel, text) => {
+    for (const el of document.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && el.innerText.includes(text)) {
+        return { x: r.x + Math.min(r.width / 2, 80), y: r.y + r.height / 2 };
+      }
+    }
+    return null;
+  }, sel, text);
+  if (!box) throw new Error(`no ${sel} showing ${text}`);
+  await page.mouse.click(box.x, box.y);
+}
+
+/** Types an expression into the Debug Console's input and presses Enter;
+ *  returns the rows the console added for it (the echo, then the answer). */
+async function typeInConsole(page, expr) {
+  const before = (await page.evaluate(consoleRows)).repl.length;
+  const input = await page.evaluate(() => {
+    const el = document.querySelector('.repl .repl-input-wrapper .monaco-editor .view-lines');
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { x: r.x + 20, y: r.y + r.height / 2 };
+  });
+  if (!input) throw new Error('no Debug Console input');
+  await page.mouse.click(input.x, input.y);
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  // sendCharacter inserts the text as it is (no auto-closed brackets or quotes)
+  await page.keyboard.sendCharacter(expr);
+  const typed = await page.evaluate(() => {
+    const el = document.querySelector('.repl .repl-input-wrapper .monaco-editor .view-lines');
+    return el ? el.innerText.replace(/\u00a0/g, ' ') : null;
+  });
+  await page.keyboard.press('Enter');
+  let rows = [];
+  const end = Date.now() + 15000;
+  for (;;) {
+    const all = (await page.evaluate(consoleRows)).repl;
+    const at = all.map((r) => r.text).lastIndexOf(expr);
+    rows = at >= 0 ? all.slice(at) : [];
+    if (rows.length >= 2 && all.length > before) break;
+    if (Date.now() > end) {
+      const err = new Error(`the Debug Console did not answer ${expr}`);
+      err.snapshot = { typed, repl: all };
+      throw err;
+    }
+    await sleep(150);
+  }
+  await sleep(400); // a late row (an expandable value's twistie) and toasts
+  const all = (await page.evaluate(consoleRows)).repl;
+  const at = all.map((r) => r.text).lastIndexOf(expr);
+  const s = await look(page);
+  return { expr, typed, rows: at >= 0 ? all.slice(at) : rows, toasts: s.toasts };
+}
+
+/** "Add Expression" in the WATCH view, the expression typed, Enter. */
+async function addWatch(page, expr) {
+  // the WATCH section's header: expand it if it is collapsed
+  const header = await page.evaluate(() => {
+    for (const h of document.querySelectorAll('.pane-header')) {
+      if (/^\s*watch\b/i.test(h.innerText)) {
+        return { expanded: h.getAttribute('aria-expanded'), text: h.innerText };
+      }
+    }
+    return null;
+  });
+  if (!header) throw new Error('no WATCH section');
+  if (header.expanded !== 'true') {
+    await clickRow(page, '.pane-header', 'WATCH');
+    await sleep(500);
+  }
+  const clicked = await page.evaluate(() => {
+    for (const h of document.querySelectorAll('.pane-header')) {
+      if (!/^\s*watch\b/i.test(h.innerText)) continue;
+      const add = [...h.querySelectorAll('.action-label')].find((a) =>
+        /add expression/i.test(a.getAttribute('aria-label') || a.title || ''));
+      if (add) {
+        add.click();
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!clicked) throw new Error('no "Add Expression" action in WATCH');
+  await sleep(500); // the watch's input box opens
+  await page.keyboard.sendCharacter(expr);
+  await page.keyboard.press('Enter');
+  const end = Date.now() + 15000;
+  for (;;) {
+    const rows = (await page.evaluate(consoleRows)).watch;
+    const row = rows.find((r) => r.text.startsWith(`${expr} =`) || r.text.startsWith(`${expr}:`));
+    if (row && !/\.\.\.$/.test(row.text)) {
+      await sleep(400);
+      return { expr, rows: (await page.evaluate(consoleRows)).watch, toasts: (await look(page)).toasts };
+    }
+    if (Date.now() > end) {
+      const err = new Error(`WATCH did not show ${expr}`);
+      err.snapshot = { watch: rows };
+      throw err;
+    }
+    await sleep(150);
+  }
+}
+
+async function scenarioExprs(page) {
+  await startDebugging(page);
+  result.stopped = await waitStopped(page);
+  await shot(page, 'stopped');
+  result.toastsBeforeExprs = [...result.toastsSeen];
+  // the user picks the frame in CALL STACK
+  await clickRow(page, '.debug-call-stack .monaco-list-row', config.frame);
+  // (the line itself may sit under the editor's sticky scroll header: the
+  // cursor's line in the status bar is what says where the editor went)
+  result.frameChosen = await until(page, `the editor on ${config.frame}'s line, its locals`,
+    (s) => s.statusLine === config.frameLine && s.callStack.some((r) => r.kind === 'frame'
+      && r.selected && r.text.includes(config.frame)) && s.variables.length > 0, 15000);
+  note('frame chosen', { statusLine: result.frameChosen.statusLine });
+  // the Debug Console (Ctrl+Shift+Y focuses it)
+  await clickEditorArea(page);
+  await page.keyboard.down('Control');
+  await page.keyboard.down('Shift');
+  await page.keyboard.press('KeyY');
+  await page.keyboard.up('Shift');
+  await page.keyboard.up('Control');
+  await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+  result.console = [];
+  for (const expr of config.exprs) {
+    const answer = await typeInConsole(page, expr);
+    result.console.push(answer);
+    note('typed', { expr, rows: answer.rows.map((r) => r.text) });
+  }
+  await shot(page, 'console');
+  result.consoleAll = (await page.evaluate(consoleRows)).repl;
+  if (config.watch) {
+    try {
+      result.watch = await addWatch(page, config.watch);
+      note('watch', { rows: result.watch.rows.map((r) => r.text) });
+    } catch (err) {
+      result.watchError = err.message;
+      result.watch = err.snapshot || null;
+    }
+    await shot(page, 'watch');
+  }
+  result.toastsAfterExprs = (await look(page)).toasts;
+  await stop(page);
+}
+
 // ------------------------------------------------------------ main
 
 async function main() {
@@ -342,7 +514,8 @@ async function main() {
     await page.waitForSelector('.part.editor', { timeout: 30000 });
     await sleep(1500);
     note('workbench');
-    const run = { f5: scenarioF5, openCore: scenarioOpenCore, adapterDies: scenarioAdapterDies }[config.scenario];
+    const run = { f5: scenarioF5, openCore: scenarioOpenCore, adapterDies: scenarioAdapterDies,
+      exprs: scenarioExprs }[config.scenario];
     await run(page);
   } catch (err) {
     result.error = `${err.message}`;
