@@ -7,27 +7,25 @@ The rest of the engine reaches the instruction set only through the
 ``Arch`` of the open core (``proc.arch``): register roles (``arch.pc``,
 ``arch.sp`` …), the DWARF register map, the signal frame, the
 disassembler and the instruction facts. A new architecture is a new module
-here and one line in :data:`ARCHES`; arm64 (:mod:`dapcore.arch.arm64`) is
-known but not supported yet.
+here and one line in :data:`ARCHES` (:mod:`dapcore.arch.amd64`,
+:mod:`dapcore.arch.arm64`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dapcore.arch import arm64
 from dapcore.arch.amd64 import AMD64
+from dapcore.arch.arm64 import ARM64
 from dapcore.arch.descriptor import Arch
 from dapcore.arch.registers import Registers
 
 __all__ = ["ARCHES", "Arch", "Registers", "lookup", "machine_text", "named", "refusal"]
 
 # Supported architectures by ELF e_machine.
-ARCHES: Mapping[int, Arch] = {AMD64.elf_machine: AMD64}
+ARCHES: Mapping[int, Arch] = {a.elf_machine: a for a in (AMD64, ARM64)}
 # Known architectures not supported yet: e_machine → (GOARCH, pyelftools name).
-_NOT_YET: Mapping[int, tuple[str, str]] = {
-    arm64.ELF_MACHINE: (arm64.NAME, arm64.ELF_MACHINE_NAME),
-}
+_NOT_YET: Mapping[int, tuple[str, str]] = {}
 _BY_NAME: Mapping[str, int] = {
     **{a.elf_machine_name: m for m, a in ARCHES.items()},
     **{name: m for m, (_goarch, name) in _NOT_YET.items()},

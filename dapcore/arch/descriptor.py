@@ -18,12 +18,12 @@ __all__ = ["Arch", "CodeRefs", "EntryBlock", "Ref", "SignalContext", "Sym"]
 @dataclass(frozen=True, slots=True)
 class SignalContext:
     """Where the kernel's signal frame (linux) keeps the interrupted thread's
-    registers, relative to the ``ucontext`` the signal handler receives
-    (``runtime.sigtramp``'s CFA).
+    registers, relative to ``runtime.sigtramp``'s CFA (on amd64 the
+    ``ucontext`` the handler receives; on arm64 the ``siginfo`` before it).
 
     ``registers``: saved register name → offset, for the registers the
     DWARF numbers (contiguous, in the order they are saved); ``siginfo``:
-    offset of the ``siginfo`` that follows the ``ucontext`` in the frame."""
+    offset of the ``siginfo`` in the frame."""
 
     registers: Mapping[str, int]
     pc: int  # offset of the interrupted PC

@@ -15,10 +15,15 @@ injected call (``sigpanic``, ``asyncPreempt``), where it is the trapping
 instruction itself; lines are looked up at ``pc − 1`` otherwise.
 
 What is the instruction set's comes from the process's architecture
-(``proc.arch``): the signal frame's layout and whether a return address
-follows a call. The frame convention is the one of architectures that push
-the return address (it is read at CFA − 8); a link-register architecture is
-refused until its unwind is written (arm64: issue #14).
+(``proc.arch``): the signal frame's layout, whether a return address
+follows a call, and where the return address is. Where a call pushes it
+(amd64) it is at CFA − 8. Where it arrives in a link register (arm64), a
+function that makes a frame stores it at its SP, and the runtime's rules
+say when the register still holds it: in the innermost frame of a stack
+(a thread's registers, a signal frame, ``g.sched.lr``) until the function
+has made its frame, and in the function an injected call (``sigpanic``)
+interrupted, whose LR the signal handler saved on the stack
+(``runtime/traceback.go``).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dapcore.errors import UnreadableMemory, UnsupportedError
+from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
 
 if TYPE_CHECKING:
@@ -77,7 +82,7 @@ class Stack:
     # the first saved return address that follows no call instruction (read
     # from damaged memory), None when every one does
     suspect_pc: int | None = None
-    signal_contexts: list[int] = field(default_factory=list)  # ucontext addresses crossed
+    signal_contexts: list[int] = field(default_factory=list)  # sigtramp CFAs crossed
 
 
 @dataclass(slots=True)
@@ -87,6 +92,8 @@ class _State:
     trap: bool
     stack: str
     g: Goroutine | None  # the goroutine whose stack we are on (None: g0/gsignal)
+    lr: int = 0  # the link register where it is known (0: read it from the stack)
+    innermost: bool = False  # the first frame of a register set (thread, signal, sched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +123,8 @@ class Unwinder:
         self.bias = proc.bias
         self.mem = proc.memory
         self.arch = proc.arch
-        if not self.arch.return_address_on_stack:
-            raise UnsupportedError(f"unwinding {self.arch.name} stacks is not supported yet")
+        self.ra_on_stack = self.arch.return_address_on_stack
+        self.lr_name = self.arch.lr
         # Per run-time PC: what the loop needs about its function (None
         # outside Go code); per symbolised PC: its logical frames as Frame
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
@@ -135,12 +142,13 @@ class Unwinder:
         # is printed by the runtime from its saved sched, and so is it here.
         if m is not None and m.curg == g.addr and m.thread is not None and g.status == G_RUNNING:
             regs = m.thread.registers
-            start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g)
+            start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g,
+                           regs.lr or 0, True)
             return self._unwind(start, g, m)
         if g.status == G_SYSCALL and g.syscall_sp:
-            return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g), g,
-                                None)
-        return self._unwind(_State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g), g, None)
+            return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g,
+                                       0, True), g, None)
+        return self._unwind(self._sched_state(g), g, None)
 
     def thread_stack(self, m: M) -> Stack:
         """The stack of an M's thread from its registers (g0 or gsignal for
@@ -148,8 +156,15 @@ class Unwinder:
         assert m.thread is not None
         regs = m.thread.registers
         curg = self._g(m.curg) if m.curg else None
-        start = _State(regs.pc, regs.sp, True, self._which_stack(m, curg, regs.sp), curg)
+        start = _State(regs.pc, regs.sp, True, self._which_stack(m, curg, regs.sp), curg,
+                       regs.lr or 0, True)
         return self._unwind(start, curg, m)
+
+    @staticmethod
+    def _sched_state(g: Goroutine) -> _State:
+        """Where a parked goroutine resumes: ``g.sched`` (its LR too, where
+        one is kept: ``morestack`` saves the caller's there)."""
+        return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g, g.sched_lr or 0, True)
 
     def _g(self, addr: int) -> Goroutine | None:
         return next((g for g in self.proc.goroutines if g.addr == addr), None)
@@ -231,6 +246,8 @@ class Unwinder:
         # physical frame of every goroutine: what is rare (the end of a
         # stack, a switch of stacks, a signal frame) is in methods.
         pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
+        lr, inner = st.lr, st.innermost
+        ra_on_stack = self.ra_on_stack
         pc_info, pc_frames = self._pc_info, self._pc_frames
         mem = self.mem
         window = mem.ptr_size == _PTR
@@ -255,18 +272,25 @@ class Unwinder:
                                  else f"no Go function at pc {pc:#x}")
                     return out
                 pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
+                lr, inner = nxt.lr, nxt.innermost
                 switched = True
                 continue
             kind = info.kind
             spwrite = info.spwrite and not (start_in_syscall and not frames)
             # Switch from the system stack to the goroutine, as the runtime does.
+            # (On a link-register machine, systemstack at its prologue or
+            # epilogue has not switched yet: it unwinds normally.)
             if stack == G0_STACK and g is not None and not switched \
-                    and kind in ("morestack", "systemstack"):
+                    and kind in ("morestack", "systemstack") \
+                    and (ra_on_stack or kind == "morestack" or info.pcsp != 0):
                 switched = True
                 if kind == "morestack":
                     pc, sp, trap, stack, sg = g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g
+                    lr = g.sched_lr
                     continue
                 sp, stack, sg = g.sched_sp, GOROUTINE_STACK, g
+                spwrite = False
+            elif kind == "systemstack" and not ra_on_stack and info.pcsp == 0:
                 spwrite = False
             entry = info.entry
             if not (trap or info.after_call) and (frames or pc != entry):
@@ -274,7 +298,7 @@ class Unwinder:
                 # not run yet is parked at its entry)
                 if out.suspect_pc is None:
                     out.suspect_pc = pc
-            fp = sp + info.pcsp + _PTR
+            fp = sp + info.pcsp + _PTR if ra_on_stack else sp + info.pcsp
             sym_pc = pc if trap or pc == entry else pc - 1
             logical = pc_frames.get(sym_pc)
             if logical is None:
@@ -289,6 +313,7 @@ class Unwinder:
                     out.error = "cannot read the signal context"
                     return out
                 pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
+                lr, inner = nxt.lr, nxt.innermost
                 continue
             if info.topframe or spwrite:
                 # The end of the stack; or the SP was written directly, where
@@ -297,26 +322,49 @@ class Unwinder:
                 if nxt is None:
                     return out
                 pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
+                lr, inner = nxt.lr, nxt.innermost
                 switched = True
                 continue
-            at = fp - _PTR
-            if not (win_lo <= at and at + _PTR <= win_hi) and window \
-                    and stack == GOROUTINE_STACK and sg is not None:
-                win, win_lo, win_hi = self._window(at, sg)
-            if win_lo <= at and at + _PTR <= win_hi:
-                ret = _U64(win, at - win_lo)[0]
+            if ra_on_stack:
+                at = fp - _PTR
+            elif (inner and sp < fp) or lr == 0:
+                at = sp  # the function stored its LR at the bottom of its frame
             else:
-                try:
-                    ret = mem.ptr(at)
-                except UnreadableMemory as exc:
-                    out.error = str(exc)
-                    return out
+                at = -1  # the return address is still in the link register
+            if at < 0:
+                ret = lr
+            else:
+                if not (win_lo <= at and at + _PTR <= win_hi) and window \
+                        and stack == GOROUTINE_STACK and sg is not None:
+                    win, win_lo, win_hi = self._window(at, sg)
+                if win_lo <= at and at + _PTR <= win_hi:
+                    ret = _U64(win, at - win_lo)[0]
+                else:
+                    try:
+                        ret = mem.ptr(at)
+                    except UnreadableMemory as exc:
+                        out.error = str(exc)
+                        return out
             if ret == 0:
                 return out
             if fp <= sp and ret == pc:
                 out.error = f"stack does not progress at pc {pc:#x} sp {sp:#x}"
                 return out
-            pc, sp, trap = ret, fp, info.injected
+            pc, sp, trap, lr, inner = ret, fp, info.injected, 0, False
+            if info.injected and not ra_on_stack:
+                # The signal handler saved the interrupted function's LR on
+                # the stack before faking the call (16 bytes: StackAlign).
+                try:
+                    saved = mem.ptr(sp)
+                except UnreadableMemory as exc:
+                    out.error = str(exc)
+                    return out
+                sp += 16
+                below = self._info(pc)
+                if below is None:
+                    pc = saved
+                elif below.pcsp == 0:
+                    lr = saved
 
     def _resume(self, stack: str, g: Goroutine | None, switched: bool) -> _State | None:
         """Where the unwind goes on when it ends on a system stack: the
@@ -339,18 +387,20 @@ class Unwinder:
 
     def _resume_goroutine(self, g: Goroutine) -> _State:
         if g.syscall_sp:
-            return _State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g)
-        return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g)
+            return _State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g, 0, True)
+        return self._sched_state(g)
 
     def _signal_return(self, uc: int, g: Goroutine | None, m: M | None) -> _State | None:
         """The interrupted state a signal frame saved (``uc``: sigtramp's
         CFA, the kernel's ucontext); None when it cannot be read."""
         sig = self.arch.signal
+        lr_at = sig.registers.get(self.lr_name) if self.lr_name else None
         try:
             pc, sp = self.mem.u64(uc + sig.pc), self.mem.u64(uc + sig.sp)
+            lr = self.mem.u64(uc + lr_at) if lr_at is not None else 0
         except UnreadableMemory:
             return None
-        return _State(pc, sp, True, self._stack_of(sp, g, m), g)
+        return _State(pc, sp, True, self._stack_of(sp, g, m), g, lr, True)
 
     def _stack_of(self, sp: int, g: Goroutine | None, m: M | None) -> str:
         if g is not None and g.stack_lo <= sp < g.stack_hi:
