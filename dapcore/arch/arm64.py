@@ -15,10 +15,10 @@ the engine uses, gathered in the :data:`ARM64` descriptor.
 * instruction facts: a return address follows ``BL``/``BLR``, a thread in
   a system call stopped after ``SVC #0``; capstone's ARM64 disassembler.
 
-What reads Go's code with a disassembler for stripped binaries and for the
-places of closure captures (PC-relative references, a closure's entry
-block) is not written for arm64 yet: those answer "nothing found", and the
-engine says what it cannot tell.
+PC-relative references (ADRP pairs) for the globals of stripped binaries
+are read by :mod:`dapcore.arch.arm64_refs`. A closure's entry block is not
+run on arm64 yet (what places captures before Go 1.23): it answers
+"nothing found", and the engine says what it cannot tell.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dapcore.arch.arm64_refs import pc_relative_refs
 from dapcore.arch.decls import Decls, flat_fields, struct_layout
-from dapcore.arch.descriptor import Arch, CodeRefs, EntryBlock, SignalContext
+from dapcore.arch.descriptor import Arch, EntryBlock, SignalContext
 
 __all__ = [
     "ARM64",
@@ -146,12 +147,6 @@ def direct_call_target(mnemonic: str, op_str: str) -> int | None:
     if mnemonic == "bl" and op_str.startswith("#0x"):
         return int(op_str[1:], 16)
     return None
-
-
-def pc_relative_refs(code: bytes, entry: int, store_calls: frozenset[str],
-                     callee_at: Callable[[int], str | None]) -> CodeRefs:
-    """Not read on arm64 yet (ADRP pairs): no references found."""
-    return CodeRefs([], [])
 
 
 def closure_entry(code: bytes, entry: int, end: int,
