@@ -373,10 +373,17 @@ async function typeInConsole(page, expr) {
   await page.keyboard.press('Backspace');
   // sendCharacter inserts the text as it is (no auto-closed brackets or quotes)
   await page.keyboard.sendCharacter(expr);
-  const typed = await page.evaluate(() => {
+  // The editor renders what was inserted a moment later (long under load):
+  // wait until it shows the text before pressing Enter.
+  const inputText = () => page.evaluate(() => {
     const el = document.querySelector('.repl .repl-input-wrapper .monaco-editor .view-lines');
     return el ? el.innerText.replace(/\u00a0/g, ' ') : null;
   });
+  let typed = await inputText();
+  for (let waited = 0; typed !== expr && waited < 5000; waited += 100) {
+    await sleep(100);
+    typed = await inputText();
+  }
   await page.keyboard.press('Enter');
   let rows = [];
   const end = Date.now() + 15000;
