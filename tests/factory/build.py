@@ -36,6 +36,20 @@ class Build:
     build_id: str
 
 
+def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> str:
+    """What the binary depends on; amd64's keys are those from before GOARCH
+    was a dimension (no ``goarch`` part), so their caches stay valid."""
+    module, package = PROGRAMS[program]
+    native = goarch == "amd64"
+    parts: dict[str, object] = dict(
+        recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
+        variant=variant.name, flags=variant.flags, cgo=variant.cgo and native, program=program,
+    )
+    if not native:
+        parts["goarch"] = goarch
+    return digest(**parts)
+
+
 def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> Build:
     """The binary of ``program`` for this toolchain, variant and GOARCH,
     built unless the cache already holds one with the same key. amd64 is the
@@ -44,13 +58,7 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
     module, package = PROGRAMS[program]
     native = goarch == "amd64"
     cgo = variant.cgo and native
-    parts: dict[str, object] = dict(
-        recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
-        variant=variant.name, flags=variant.flags, cgo=cgo, program=program,
-    )
-    if not native:
-        parts["goarch"] = goarch
-    key = digest(**parts)
+    key = build_key(tc, variant, program, goarch)
     out_dir = (build_dir() if native else build_dir() / goarch) / f"go{tc.minor}" / variant.name
     binary = out_dir / program
     stamp = out_dir / f"{program}.json"
