@@ -212,12 +212,13 @@ def test_arm64_fixture_under_qemu(own_cache: Path, monkeypatch: pytest.MonkeyPat
     assert produce(ARM64_NILMAP).action == "cached"
     # The engine learns arm64: the cached core is checked once (without
     # support the engine refuses it: an error, not a re-capture).
-    monkeypatch.setattr(pipeline, "engine_refuses", lambda goarch: None)
-    monkeypatch.setattr(check, "engine_refuses", lambda goarch: None)
-    again = produce(ARM64_NILMAP)
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "engine_refuses", lambda goarch: None)
+        m.setattr(check, "engine_refuses", lambda goarch: None)
+        again = produce(ARM64_NILMAP)
     assert again.action == "checked" and again.recaptures == []
     assert again.fixture.meta["check"]["skipped"] is None
-    monkeypatch.undo()
+    assert again.fixture.directory.is_relative_to(own_cache)
 
     assert factory_main(["list", "--arch", "arm64", "-g", "1.27", "-v", "default",
                          "-s", "nilmap"]) == 0
