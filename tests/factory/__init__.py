@@ -9,8 +9,8 @@ itself. Results are cached by a hash of everything that shaped them.
 Command line: ``python -m tests.factory --help``.
 """
 
-from tests.factory.matrix import Fixture, FixtureSpec, full_matrix, select
+from tests.factory.matrix import Fixture, FixtureSpec, arm64_matrix, full_matrix, select
 from tests.factory.pipeline import Outcome, Produced, drop, ensure, ensure_all, produce
 
-__all__ = ["Fixture", "FixtureSpec", "Outcome", "Produced", "drop", "ensure", "ensure_all",
-           "full_matrix", "produce", "select"]
+__all__ = ["Fixture", "FixtureSpec", "Outcome", "Produced", "arm64_matrix", "drop", "ensure",
+           "ensure_all", "full_matrix", "produce", "select"]

@@ -10,16 +10,19 @@ import sys
 import time
 
 from tests.factory.capture import core_method
-from tests.factory.matrix import select
+from tests.factory.matrix import ARCHES, select
 from tests.factory.notices import listening
 from tests.factory.paths import cache_root
 from tests.factory.pipeline import drop, ensure_all
 from tests.factory.scenarios import SCENARIOS
-from tests.factory.toolchains import TOOLCHAINS, ToolchainError, ensure
+from tests.factory.toolchains import TOOLCHAINS, ToolchainError, ensure, ensure_qemu
 from tests.factory.variants import VARIANTS
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--arch", "-a", action="append", choices=ARCHES,
+                   help="GOARCH (repeatable); amd64 unless named, except with no filter at "
+                        "all, which means both matrices")
     p.add_argument("--go", "-g", action="append", help="Go release, e.g. 1.27 (repeatable)")
     p.add_argument("--variant", "-v", action="append", choices=sorted(VARIANTS))
     p.add_argument("--scenario", "-s", action="append", choices=sorted(SCENARIOS))
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ls = sub.add_parser("list", help="list fixtures and whether they are built")
     _filters(ls)
     ls.add_argument("--json", action="store_true")
-    sub.add_parser("toolchains", help="install and check every Go toolchain")
+    sub.add_parser("toolchains", help="install and check every Go toolchain and qemu (arm64)")
     sub.add_parser("du", help="disk used by the cache (cores are sparse)")
     args = ap.parse_args(argv)
 
@@ -55,15 +58,22 @@ def main(argv: list[str] | None = None) -> int:
             except ToolchainError as exc:
                 failed += 1
                 print(f"go{tc.version:<8} FAILED: {exc}")
+        try:
+            q = ensure_qemu()
+            print(f"{'qemu':<10} {q.binary} ({', '.join(q.version.splitlines())})")
+        except ToolchainError as exc:
+            failed += 1
+            print(f"{'qemu':<10} FAILED: {exc}")
         return 1 if failed else 0
 
     if args.cmd == "du":
         subprocess.run(["du", "-sh", *(str(p) for p in sorted(cache_root().iterdir()))])
         return 0
 
-    if args.cmd == "drop" and not (args.go or args.variant or args.scenario or args.all):
-        ap.error("drop: name fixtures with --go/--variant/--scenario, or pass --all")
-    specs = select(args.go, args.variant, args.scenario)
+    if args.cmd == "drop" and not (args.go or args.variant or args.scenario or args.arch
+                                   or args.all):
+        ap.error("drop: name fixtures with --arch/--go/--variant/--scenario, or pass --all")
+    specs = select(args.go, args.variant, args.scenario, args.arch)
     if args.cmd == "drop":
         for s in specs:
             print(f"{'dropped' if drop(s) else 'not cached'}  {s.id}")
@@ -75,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(rows, indent=2))
         else:
             for r in rows:
-                print(f"{'built' if r['built'] else '-----'}  {r['id']:<36} {r['directory']}")
+                print(f"{'built' if r['built'] else '-----'}  {r['id']:<42} {r['directory']}")
         return 0
 
-    print(f"{len(specs)} fixtures, cache {cache_root()}, cores by "
-          f"{args.core_method or core_method()}", flush=True)
+    how = args.core_method or core_method()
+    if any(s.arch != "amd64" for s in specs):
+        how += " (arm64: qemu)"
+    print(f"{len(specs)} fixtures, cache {cache_root()}, cores by {how}", flush=True)
     start = time.monotonic()
     with listening(lambda text: print(f"  {text}", flush=True)):
         outcomes = ensure_all(specs, jobs=args.jobs, method=args.core_method, progress=True,

@@ -36,15 +36,30 @@ class Build:
     build_id: str
 
 
-def build(tc: Toolchain, variant: Variant, program: str) -> Build:
-    """The binary of ``program`` for this toolchain and variant, built unless
-    the cache already holds one with the same key."""
+def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> str:
+    """What the binary depends on; amd64's keys are those from before GOARCH
+    was a dimension (no ``goarch`` part), so their caches stay valid."""
     module, package = PROGRAMS[program]
-    key = digest(
+    native = goarch == "amd64"
+    parts: dict[str, object] = dict(
         recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
-        variant=variant.name, flags=variant.flags, cgo=variant.cgo, program=program,
+        variant=variant.name, flags=variant.flags, cgo=variant.cgo and native, program=program,
     )
-    out_dir = build_dir() / f"go{tc.minor}" / variant.name
+    if not native:
+        parts["goarch"] = goarch
+    return digest(**parts)
+
+
+def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> Build:
+    """The binary of ``program`` for this toolchain, variant and GOARCH,
+    built unless the cache already holds one with the same key. amd64 is the
+    host's (keys and folders as before GOARCH was a dimension); arm64 is
+    cross-compiled with cgo off (no C cross compiler) into ``bin/arm64/``."""
+    module, package = PROGRAMS[program]
+    native = goarch == "amd64"
+    cgo = variant.cgo and native
+    key = build_key(tc, variant, program, goarch)
+    out_dir = (build_dir() if native else build_dir() / goarch) / f"go{tc.minor}" / variant.name
     binary = out_dir / program
     stamp = out_dir / f"{program}.json"
     with exclusive(out_dir / f"{program}.lock"):
@@ -54,10 +69,13 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
                 return Build(binary, key, info["command"], info["env"], info["goVersion"],
                              info["buildID"])
         toolchains.ensure(tc)
-        announce(f"compiling {program} with Go {tc.version} ({variant.name})")
+        arch = "" if native else f"{goarch}, "
+        announce(f"compiling {program} with Go {tc.version} ({arch}{variant.name})")
         out_dir.mkdir(parents=True, exist_ok=True)
         env = toolchains.go_env(tc)
-        env["CGO_ENABLED"] = "1" if variant.cgo else "0"
+        env["CGO_ENABLED"] = "1" if cgo else "0"
+        if not native:
+            env["GOARCH"] = goarch
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
                package]
@@ -72,8 +90,8 @@ def build(tc: Toolchain, variant: Variant, program: str) -> Build:
             [str(tc.go), "tool", "buildid", str(binary)], env=env, capture_output=True,
             text=True, check=False,
         ).stdout.strip()
-        result = Build(binary, key, cmd, {"CGO_ENABLED": env["CGO_ENABLED"]},
-                       tc.version, build_id)
+        recorded = {k: env[k] for k in ("CGO_ENABLED", "GOARCH") if k in env}
+        result = Build(binary, key, cmd, recorded, tc.version, build_id)
         stamp.write_text(json.dumps({
             "key": key, "command": cmd, "env": result.env, "goVersion": tc.version,
             "buildID": build_id,

