@@ -16,6 +16,7 @@ import pytest
 import dapcore
 from dapcore.arch import ARCHES, lookup, machine_text, named, refusal
 from dapcore.arch.amd64 import AMD64, SIGNAL_DECLS
+from dapcore.arch.arm64 import ARM64
 from dapcore.arch.decls import struct_layout
 from dapcore.elf.core import _PR_REG_OFFSET, NT_PRSTATUS, _prstatus, open_core
 from dapcore.elf.executable import Executable
@@ -173,11 +174,12 @@ def test_core_registers_round_trip(spec: FixtureSpec, fixture: Fixture) -> None:
 
 def test_registry() -> None:
     assert lookup(62) is AMD64 and lookup("EM_X86_64") is AMD64 and named("amd64") is AMD64
-    assert ARCHES == {62: AMD64}
-    assert lookup(_EM_AARCH64) is None and lookup("EM_AARCH64") is None and named("arm64") is None
-    assert refusal(_EM_AARCH64, "cores") == "arm64 cores are not supported yet"
+    assert lookup(_EM_AARCH64) is ARM64 and lookup("EM_AARCH64") is ARM64
+    assert named("arm64") is ARM64
+    assert ARCHES == {62: AMD64, _EM_AARCH64: ARM64}
     assert refusal(3, "cores") == "cores of ELF machine 3 are not supported"
     assert machine_text("EM_AARCH64") == "arm64" and machine_text(62) == "amd64"
+    assert machine_text(3) == "ELF machine 3"
 
 
 def _patched(src: Path, dst: Path, machine: int) -> Path:
@@ -189,9 +191,10 @@ def _patched(src: Path, dst: Path, machine: int) -> Path:
 
 
 @pytest.mark.parametrize("spec", [NILPTR], ids=lambda s: s.id)
-def test_arm64_cores_are_refused(spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -> None:
-    core = _patched(fixture.core, tmp_path / "core", _EM_AARCH64)
-    with pytest.raises(UnsupportedError, match="arm64 cores are not supported yet"):
+def test_cores_of_other_machines_are_refused(spec: FixtureSpec, fixture: Fixture,
+                                             tmp_path: Path) -> None:
+    core = _patched(fixture.core, tmp_path / "core", 8)  # MIPS
+    with pytest.raises(UnsupportedError, match="cores of ELF machine 8 are not supported"):
         open_core(core)
 
 

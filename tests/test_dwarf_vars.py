@@ -418,7 +418,7 @@ def test_go_types(spec: FixtureSpec, fixture: Fixture) -> None:
 def test_registers_only_where_known(spec: FixtureSpec, fixture: Fixture) -> None:
     """At main.valuesScalars' entry its parameters are in registers (Go's
     register ABI): with the registers given, each register piece holds that
-    register's value (xmm registers are 16 bytes); without them, the same
+    register's value (xmm and v registers are 16 bytes); without them, the same
     variables are unavailable because of the register, never read from
     anywhere else. (No fixture frame with known registers has DWARF
     variables: the top frames of a core are assembly.)"""
@@ -427,7 +427,8 @@ def test_registers_only_where_known(spec: FixtureSpec, fixture: Fixture) -> None
     f = rep.proc.pclntab.func_by_name("main.valuesScalars")
     assert f is not None
     pc = f.entry + rep.proc.bias
-    regs = {n: (0x0102030405060708 * (n + 1)) % (1 << 64) for n in range(33)}
+    arch = rep.proc.arch
+    regs = {n: (0x0102030405060708 * (n + 1)) % (1 << 64) for n in arch.dwarf_numbers.values()}
     known = reader.scope_variables(FrameScope(pc, 0x7000, 0, trap=True, entry=pc,
                                               registers=regs))
     unknown = reader.scope_variables(FrameScope(pc, 0x7000, 0, trap=True, entry=pc))
@@ -441,7 +442,7 @@ def test_registers_only_where_known(spec: FixtureSpec, fixture: Fixture) -> None
         for p in v.location.pieces:
             if p.kind == REGISTER:
                 assert p.register is not None
-                width = 16 if p.register >= 17 else 8
+                width = arch.dwarf_sizes.get(p.register, 8)  # xmm, v registers: 16
                 assert p.value == regs[p.register].to_bytes(width, "little"), v.name
         u = unknown.get(v.name)
         assert u is not None and not u.available, v.name

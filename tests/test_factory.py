@@ -164,17 +164,19 @@ ARM64_NILMAP = make_spec("1.27", "default", "nilmap", "arm64")
 
 
 def test_arm64_is_a_matrix_of_its_own() -> None:
-    """arm64 fixtures have their own ids and folders, are built by default
-    but stay out of full_matrix() (the engine's tests) for now; amd64's
-    ids and folders are as they were."""
+    """arm64 fixtures have their own ids and folders and are part of
+    full_matrix() (the engine's tests) after amd64's; amd64's ids and folders
+    are as they were."""
     full, arm = full_matrix(), arm64_matrix()
-    assert all("-arm64-" not in s.id and s.arch == "amd64" for s in full)
+    amd = [s for s in full if s.arch == "amd64"]
+    assert full == amd + arm
+    assert all("-arm64-" not in s.id for s in amd)
     assert all(s.id.startswith(f"go{s.toolchain.minor}-arm64-") for s in arm)
     assert NILMAP.id == "go1.27-default-nilmap"
     assert NILMAP.directory == fixture_dir() / "go1.27" / "default" / "nilmap"
     assert ARM64_NILMAP.id == "go1.27-arm64-default-nilmap"
     assert ARM64_NILMAP.directory == fixture_dir() / "arm64" / "go1.27" / "default" / "nilmap"
-    assert select() == full + arm
+    assert select() == full
     assert select(arch=["arm64"]) == arm
     assert select(go=["1.27"], scenario=["nilmap"], variant=["default"]) == [NILMAP]
     assert select(go=["1.27"], scenario=["nilmap"], variant=["default"],
@@ -193,32 +195,34 @@ def test_arm64_is_a_matrix_of_its_own() -> None:
 
 def test_arm64_fixture_under_qemu(own_cache: Path, monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """An arm64 capture: qemu's guest core kept, its own x86-64 core gone,
-    the check recorded as skipped until the engine reads arm64, then run
-    once; --arch on the command line."""
-    made = produce(ARM64_NILMAP)
-    assert made.action == "built" and made.warning is None
-    fx = made.fixture
+    """An arm64 capture: qemu's guest core kept, its own x86-64 core gone;
+    made while the engine did not read the architecture (as arm64 once was),
+    the check is recorded as skipped, then run once when it does; --arch on
+    the command line."""
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "engine_refuses", lambda goarch: "not read yet")
+        m.setattr(check, "engine_refuses", lambda goarch: "not read yet")
+        made = produce(ARM64_NILMAP)
+        assert made.action == "built" and made.warning is None
+        fx = made.fixture
+        meta = fx.meta
+        assert meta["check"]["skipped"] == "not read yet"
+        assert meta["check"]["agrees"] is None and meta["check"]["disagreements"] == []
+        assert produce(ARM64_NILMAP).action == "cached"
     assert fx.directory.is_relative_to(own_cache / "fixtures" / "arm64")
-    meta = fx.meta
     assert meta["coreMethod"] == "qemu" and meta["signal"] == "SIGABRT"
     assert meta["argv"][0].endswith("qemu-aarch64-static")
     assert any(v.startswith("qemu-user-static ") for v in meta["emulator"])
     assert meta["coreMachine"] == "EM_AARCH64"
-    assert meta["check"]["skipped"] == "dapcore's engine does not read arm64 cores yet"
-    assert meta["check"]["agrees"] is None and meta["check"]["disagreements"] == []
     assert not list(fx.directory.glob("qemu_*")) and not list(fx.directory.glob("core.*"))
     assert fx.core.stat().st_blocks * 512 < fx.core.stat().st_size  # sparse
-    assert produce(ARM64_NILMAP).action == "cached"
-    # The engine learns arm64: the cached core is checked once (without
-    # support the engine refuses it: an error, not a re-capture).
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "engine_refuses", lambda goarch: None)
-        m.setattr(check, "engine_refuses", lambda goarch: None)
-        again = produce(ARM64_NILMAP)
+    # The engine reads arm64: the cached core is checked once, and agrees.
+    again = produce(ARM64_NILMAP)
     assert again.action == "checked" and again.recaptures == []
     assert again.fixture.meta["check"]["skipped"] is None
+    assert again.fixture.meta["check"]["agrees"] is True
     assert again.fixture.directory.is_relative_to(own_cache)
+    assert produce(ARM64_NILMAP).action == "cached"
 
     assert factory_main(["list", "--arch", "arm64", "-g", "1.27", "-v", "default",
                          "-s", "nilmap"]) == 0

@@ -66,7 +66,7 @@ def test_core_is_an_elf_core_of_the_process(spec: FixtureSpec, fixture: Fixture)
     with fixture.core.open("rb") as f:
         elf = ELFFile(f)
         assert elf.header.e_type == "ET_CORE"
-        assert elf.header.e_machine == "EM_X86_64"
+        assert elf.header.e_machine == {"amd64": "EM_X86_64", "arm64": "EM_AARCH64"}[spec.arch]
         loads = [s for s in elf.iter_segments() if s.header.p_type == "PT_LOAD"]
         assert loads, "a core without memory segments"
         notes = [n for s in elf.iter_segments() if s.header.p_type == "PT_NOTE"

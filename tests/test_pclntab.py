@@ -3,9 +3,10 @@
 For every fixture, every physical frame the runtime printed is looked up in
 the binary's pclntab (never DWARF): the function (as the runtime prints its
 name), the inlined frames printed before it, file and line of each, the
-``+0x…`` offset from the entry, and the frame size (``fp − sp − 8`` on amd64
-is ``pcsp`` at the frame's pc: ``runtime/traceback.go`` sets ``frame.fp =
-frame.sp + funcspdelta(f, frame.pc)`` then adds the return address slot).
+``+0x…`` offset from the entry, and the frame size (``fp − sp − 8`` on amd64,
+``fp − sp`` on arm64, is ``pcsp`` at the frame's pc: ``runtime/traceback.go``
+sets ``frame.fp = frame.sp + funcspdelta(f, frame.pc)`` then adds the return
+address slot where a call pushes one).
 
 Which pc the runtime symbolised (``unwinder.symPC`` ≥ 1.21, ``tracepc`` in
 1.19's gentraceback): the frame's pc when the frame was interrupted (the
@@ -174,8 +175,9 @@ class Checker:
         sym = pc if trap or pc == f.entry else pc - 1
         self.compare(where, inl, fr, self.tab.frames_at(sym), cut)
         size = self.tab.pcsp(f, pc)
-        if fr.fp - fr.sp - PTR != size:
-            self.fail(where, f"fp − sp − 8 = {fr.fp - fr.sp - PTR} but pcsp = {size}")
+        slot = PTR if self.spec.arch == "amd64" else 0  # the pushed return address
+        if fr.fp - fr.sp - slot != size:
+            self.fail(where, f"fp − sp − {slot} = {fr.fp - fr.sp - slot} but pcsp = {size}")
         else:
             self.sizes += 1
         return self.tab.func_kind(f)

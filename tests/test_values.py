@@ -510,18 +510,22 @@ def test_package_globals(spec: FixtureSpec, fixture: Fixture) -> None:
 
 @pytest.mark.parametrize("spec", DEFAULT, ids=_ids(DEFAULT))
 def test_registers_where_known(spec: FixtureSpec, fixture: Fixture) -> None:
-    """The top frame of the crashing thread has every register, eflags
-    decoded; the frame a signal interrupted has the signal context's; a
-    plain caller frame has none."""
+    """The top frame of the crashing thread has every register, the flags
+    decoded (eflags, pstate); the frame a signal interrupted has the signal
+    context's; a plain caller frame has none."""
     fr = _fr(fixture)
     proc, stack = fr.report.proc, fr.stack
+    arch = proc.arch
     top = dict(frame_register_values(proc, stack, 0))
-    assert int(top["rip"], 16) == stack.frames[0].pc
-    assert re.fullmatch(r"0x[0-9a-f]+ \[[A-Z ]*\]", top["eflags"])
+    assert int(top[arch.pc], 16) == stack.frames[0].pc
+    assert arch.flags is not None
+    assert re.fullmatch(r"0x[0-9a-f]+ \[[A-Z ]*\]", top[arch.flags])
     after_signal = next(i for i, f in enumerate(stack.frames)
                         if i and stack.frames[i - 1].function == "runtime.sigtramp")
     regs = dict(frame_register_values(proc, stack, after_signal))
-    assert int(regs["rip"], 16) == stack.frames[after_signal].pc
+    assert int(regs[arch.pc], 16) == stack.frames[after_signal].pc
+    if arch.lr is not None:  # the interrupted function's return address, not yet saved
+        assert arch.lr in regs
     assert frame_register_values(proc, stack, fr.by_function["main.valuesComposite"]) == []
 
 

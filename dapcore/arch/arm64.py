@@ -91,8 +91,9 @@ def _signal_context() -> SignalContext:
     base = _SIGINFO_SIZE  # offsets from sigtramp's CFA: the ucontext follows the siginfo
     regs_at = fields["uc_mcontext.regs"]
     regs = {f"x{i}": base + regs_at + 8 * i for i in range(31)}
-    regs["sp"] = base + fields["uc_mcontext.sp"]
-    return SignalContext(regs, base + fields["uc_mcontext.pc"], regs["sp"], 0)
+    for name in ("sp", "pc", "pstate"):  # they follow x30: one read
+        regs[name] = base + fields[f"uc_mcontext.{name}"]
+    return SignalContext(regs, regs["pc"], regs["sp"], 0)
 
 
 # ---------------------------------------------------------------------------

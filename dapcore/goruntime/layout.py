@@ -572,19 +572,32 @@ def _tables() -> Mapping[str, Mapping[str, object]]:
     return TABLES
 
 
+def _arch_differences(goarch: str, minor: str) -> Mapping[str, tuple[str, int, dict[str, tuple]]]:
+    from dapcore.goruntime.layout_tables import ARCH_DIFFERENCES
+    return ARCH_DIFFERENCES.get(goarch, {}).get(minor, {})
+
+
+# Architectures with built-in layouts: amd64's tables, with arm64's differences.
+TABLE_ARCHES = ("amd64", "arm64")
+
+
 def table_layout(minor: str, go_version: str | None = None,
-                 exe: Executable | None = None) -> Layout:
-    """The built-in layout of a release (KeyError when there is none). With
-    ``exe``, wait reasons are the binary's own if its symbol table has them."""
+                 exe: Executable | None = None, goarch: str = "amd64") -> Layout:
+    """The built-in layout of a release on ``goarch`` (KeyError when there is
+    none). With ``exe``, wait reasons are the binary's own if its symbol
+    table has them."""
     t = _tables()[minor]
     raw_structs = t["structs"]
     assert isinstance(raw_structs, dict)
     structs: dict[str, Struct] = {}
-    for canonical, (name, size, fields) in raw_structs.items():
+    for canonical, (name, size, fields) in {**raw_structs,
+                                             **_arch_differences(goarch, minor)}.items():
         structs[canonical] = Struct(name, size, {
             path: Field(*spec) for path, spec in fields.items()
         })
-    structs.update(_signal_structs(named(str(t["arch"]))))
+    arch = named(goarch)
+    assert arch is not None
+    structs.update(_signal_structs(arch))
     reasons = _wait_reasons_symtab(exe) if exe is not None else None
     table_reasons = t["wait_reasons"]
     assert isinstance(table_reasons, tuple)
@@ -598,7 +611,7 @@ def _no_layout(exe: Executable, go_version: str, why: str) -> NoDwarf:
     known = sorted(_tables(), key=lambda m: tuple(int(x) for x in m.split(".")))
     return NoDwarf(
         f"{exe.path.name} is stripped (no DWARF debug information) and {why}; "
-        f"built-in layouts exist for linux/amd64 Go {', '.join(known)} only "
+        f"built-in layouts exist for linux/amd64 and linux/arm64 Go {', '.join(known)} only "
         "(Go 1.20 and releases before 1.19 cannot be built here, so they have none). "
         f"Rebuild without -ldflags=-s/-w to debug this Go {go_version} program.")
 
@@ -617,10 +630,10 @@ def load_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) -
             damaged = exc  # use a table, or say what is wrong with the DWARF
     minor = minor_of(go_version)
     arch = _arch(exe)
-    if damaged is not None and (arch != "amd64" or minor not in _tables()):
+    if damaged is not None and (arch not in TABLE_ARCHES or minor not in _tables()):
         raise damaged
-    if arch != "amd64":
+    if arch not in TABLE_ARCHES:
         raise _no_layout(exe, go_version, f"dapcore has no built-in layout for linux/{arch}")
     if minor not in _tables():
         raise _no_layout(exe, go_version, f"dapcore has no built-in layout for Go {minor}")
-    return table_layout(minor, go_version, exe)
+    return table_layout(minor, go_version, exe, arch)

@@ -233,10 +233,16 @@ def frame_scope(frames: Sequence[Frame], index: int,
 
 
 def frame_registers(proc: Process, stack: Stack, index: int) -> dict[int, int]:
-    """The registers known in ``stack.frames[index]`` (DWARF numbers): those
-    of the thread for the first physical frame when it starts at the
-    thread's PC, those of the signal context for the frame a signal
-    interrupted; empty for every other frame."""
+    """The registers known in ``stack.frames[index]`` by DWARF number (see
+    :func:`frame_register_names`)."""
+    return proc.arch.dwarf_numbered(frame_register_names(proc, stack, index))
+
+
+def frame_register_names(proc: Process, stack: Stack, index: int) -> dict[str, int]:
+    """The registers known in ``stack.frames[index]`` by name: those of the
+    thread for the first physical frame when it starts at the thread's PC,
+    those of the signal context for the frame a signal interrupted; empty
+    for every other frame."""
     frames = stack.frames
     f = frames[index]
     if not f.trap:
@@ -246,7 +252,7 @@ def frame_registers(proc: Process, stack: Stack, index: int) -> dict[int, int]:
         for m in proc.ms:
             t = m.thread
             if t is not None and t.registers.pc == f.pc and t.registers.sp == f.sp:
-                return proc.arch.dwarf_numbered(t.registers.values)
+                return dict(t.registers.values)
         return {}
     # The frame above a sigtramp frame: the interrupted registers are in the
     # signal frame's ucontext (see the architecture's SignalContext).
@@ -264,9 +270,9 @@ def frame_registers(proc: Process, stack: Stack, index: int) -> dict[int, int]:
     except UnreadableMemory:
         return {}
     values = {n: int.from_bytes(raw[off - lo:off - lo + 8], "little") for n, off in saved.items()}
-    if values[arch.pc] != f.pc or values[arch.sp] != f.sp:
+    if values.get(arch.pc) != f.pc or values.get(arch.sp) != f.sp:
         return {}
-    return arch.dwarf_numbered(values)
+    return values
 
 
 class VariableReader:

@@ -1,10 +1,8 @@
 """Which fixtures exist: architectures × Go versions × variants × scenarios.
 
-amd64 is the host's architecture and the standard matrix (:func:`full_matrix`,
-which the engine's tests iterate). arm64 fixtures are built for the same
-releases under qemu (:func:`arm64_matrix`); the factory builds them by
-default, but they join the engine's tests only once the engine reads arm64
-cores (issue #14)."""
+amd64 is the host's architecture; arm64 fixtures are built for the same
+releases under qemu (:func:`arm64_matrix`). The standard matrix
+(:func:`full_matrix`, which the engine's tests iterate) holds both."""
 
 from __future__ import annotations
 
@@ -108,17 +106,16 @@ def _variants(tc: Toolchain, arch: str) -> list[Variant]:
 
 
 def full_matrix() -> list[FixtureSpec]:
-    """The standard matrix: the default variant for every release, every
-    variant for :data:`ALL_VARIANT_RELEASES`; inapplicable combinations left
-    out (see :meth:`FixtureSpec.applicable`)."""
-    return _matrix(HOST_ARCH)
+    """The standard matrix, on amd64 then arm64: the default variant for
+    every release, every variant for :data:`ALL_VARIANT_RELEASES`;
+    inapplicable combinations left out (see :meth:`FixtureSpec.applicable`)."""
+    return _matrix(HOST_ARCH) + arm64_matrix()
 
 
 def arm64_matrix() -> list[FixtureSpec]:
-    """The arm64 fixtures: like :func:`full_matrix` with the variants of
+    """The arm64 fixtures: the amd64 matrix's releases with the variants of
     :data:`ARM64_VARIANTS`, without the cgo scenarios and the snapshot (see
-    :meth:`FixtureSpec.applicable`). Not part of :func:`full_matrix` until
-    the engine reads arm64 cores."""
+    :meth:`FixtureSpec.applicable`)."""
     return _matrix("arm64")
 
 
@@ -135,8 +132,8 @@ def _matrix(arch: str) -> list[FixtureSpec]:
 
 def every_matrix() -> list[FixtureSpec]:
     """What ``python -m tests.factory build`` builds without a filter: the
-    standard (amd64) matrix and the arm64 one."""
-    return full_matrix() + arm64_matrix()
+    standard matrix, both architectures."""
+    return full_matrix()
 
 
 def select(
