@@ -275,3 +275,45 @@ def test_the_amd64_module_is_the_only_one_naming_amd64_facts() -> None:
                 found.append(f"{path.relative_to(_PACKAGE)}:{node.lineno}")
     assert not found, found
 
+
+
+# ---------------------------------------------------------------------------
+# A closure's entry block
+
+
+def test_arm64_closure_entry_block() -> None:
+    """x26 followed through pair loads (both registers read before either is
+    written), an address into the object, a stack address in a register,
+    the pre- and post-index frame instructions and a call (after which a
+    value copied back from its slot is no longer evidence)."""
+    words = [
+        0xF9400B90,  # 0x1000 ldr x16, [x28, #0x10]     the stack check
+        0xEB3063FF,  # 0x1004 cmp sp, x16
+        0x54000189,  # 0x1008 b.ls #0x1038
+        0xF81C0FFE,  # 0x100c str x30, [sp, #-0x40]!    the frame
+        0xA9408740,  # 0x1010 ldp x0, x1, [x26, #8]
+        0xF9000FE1,  # 0x1014 str x1, [sp, #0x18]
+        0x91008344,  # 0x1018 add x4, x26, #0x20
+        0xA9401484,  # 0x101c ldp x4, x5, [x4]
+        0x910083FB,  # 0x1020 add x27, sp, #0x20
+        0xF9000364,  # 0x1024 str x4, [x27]
+        0x94000100,  # 0x1028 bl #0x1428
+        0xF9400FE0,  # 0x102c ldr x0, [sp, #0x18]
+        0xF84407FE,  # 0x1030 ldr x30, [sp], #0x40
+        0xD65F03C0,  # 0x1034 ret
+        0xAA1E03E3,  # 0x1038 mov x3, x30               morestack
+        0x94000200,  # 0x103c bl #0x183c
+        0x17FFFFF0,  # 0x1040 b #0x1000
+    ]
+    code = b"".join(w.to_bytes(4, "little") for w in words)
+    block = ARM64.closure_entry(code, 0x1000, 0x1044,
+                                lambda pc: 0x40 if 0x100c < pc <= 0x1030 else 0)
+    assert block is not None
+    assert (block.start, block.stop) == (0x100c, 0x1038)
+    assert block.regs_before[0x1014] == {"x26": ("clo",), "x0": ("field", 8, 8, True),
+                                         "x1": ("field", 16, 8, True)}
+    assert block.regs_before[0x1020]["x4"] == ("field", 0x20, 8, True)
+    assert block.regs_before[0x1020]["x5"] == ("field", 0x28, 8, True)
+    assert block.first_store[0x18 - 0x40] == ("field", 16, 8, True)
+    assert block.first_store[0x20 - 0x40] == ("field", 0x20, 8, True)
+    assert block.regs_before[0x1030] == {"x0": ("field", 16, 8, False)}

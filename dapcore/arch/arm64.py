@@ -16,19 +16,20 @@ the engine uses, gathered in the :data:`ARM64` descriptor.
   a system call stopped after ``SVC #0``; capstone's ARM64 disassembler.
 
 PC-relative references (ADRP pairs) for the globals of stripped binaries
-are read by :mod:`dapcore.arch.arm64_refs`. A closure's entry block is not
-run on arm64 yet (what places captures before Go 1.23): it answers
-"nothing found", and the engine says what it cannot tell.
+are read by :mod:`dapcore.arch.arm64_refs`; a closure's entry block (what
+places captures before Go 1.23, and tells those held by pointer) is run by
+:mod:`dapcore.arch.arm64_closure`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
+from dapcore.arch.arm64_closure import closure_entry
+from dapcore.arch.arm64_disasm import direct_call_target, disassembler
 from dapcore.arch.arm64_refs import pc_relative_refs
 from dapcore.arch.decls import Decls, flat_fields, struct_layout
-from dapcore.arch.descriptor import Arch, EntryBlock, SignalContext
+from dapcore.arch.descriptor import Arch, SignalContext
 
 __all__ = [
     "ARM64",
@@ -130,30 +131,6 @@ def follows_call(code: bytes) -> bool:
     if w is None:
         return False
     return w & 0xFC000000 == 0x94000000 or w & 0xFFFFFC1F == 0xD63F0000
-
-
-def disassembler(detail: bool = False) -> Any:
-    """A capstone disassembler for AArch64 (``detail``: operands decoded)."""
-    import capstone  # heavy (a few ms to import): only what disassembles pays it
-
-    cs = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
-    if detail:
-        cs.detail = True
-    return cs
-
-
-def direct_call_target(mnemonic: str, op_str: str) -> int | None:
-    """The target of ``bl #0x…`` as capstone's ``disasm_lite`` prints it
-    (None for any other instruction)."""
-    if mnemonic == "bl" and op_str.startswith("#0x"):
-        return int(op_str[1:], 16)
-    return None
-
-
-def closure_entry(code: bytes, entry: int, end: int,
-                  sp_delta: Callable[[int], int]) -> EntryBlock | None:
-    """Not read on arm64 yet: the closure's entry block is not run."""
-    return None
 
 
 ARM64 = Arch(

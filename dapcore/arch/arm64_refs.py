@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from dapcore.arch.arm64_disasm import disassembler
 from dapcore.arch.descriptor import CodeRefs, Ref
 
 __all__ = ["pc_relative_refs"]
@@ -50,8 +51,6 @@ def pc_relative_refs(code: bytes, entry: int, store_calls: frozenset[str],
                      callee_at: Callable[[int], str | None]) -> CodeRefs:
     """PC-relative references and atomic stores of the function whose
     ``code`` starts at link-time ``entry`` (see the module documentation)."""
-    from dapcore.arch.arm64 import disassembler
-
     cs = disassembler(False)
     refs: list[Ref] = []
     stores: list[tuple[int, int | None]] = []
