@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     python benchmarks/bench_engine.py [--runs 5] [--only a,b,…,i] [--json] [--keep-env]
+                                      [--arch amd64|arm64]
 
 Every figure runs a small Python program (or the ``dapcore`` CLI) in a new
 interpreter, so imports, opening the files and parsing them are counted; the
@@ -38,7 +39,8 @@ one request at a time, as an editor sends them; the phases of the session
 (each request's round trip) are printed in the notes.
 
 The fixtures (``bigpanic``, ``many``, ``many-100k``, ``values``, Go 1.27,
-default variant) are built through the fixture factory when missing. The exit status
+default variant; amd64, or arm64 with ``--arch arm64``) are built through
+the fixture factory when missing. The exit status
 is non-zero only on errors (a fixture that cannot be built, a child that
 fails, a result that does not match the program's facts); missed targets are
 reported, not failed.
@@ -524,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
     ap.add_argument("--only", default="", help="comma-separated figure keys, e.g. a,c")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    ap.add_argument("--arch", default="amd64", choices=("amd64", "arm64"),
+                    help="the fixtures' architecture (arm64: cores of qemu's guest)")
     ap.add_argument("--keep-env", action="store_true",
                     help="run the children in this environment unchanged (see child_env)")
     args = ap.parse_args(argv)
@@ -536,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     fixtures: dict[str, Fixture] = {}
     for name in sorted({f.scenario for f in figs}):
         try:
-            fixtures[name] = ensure(spec(GO, VARIANT, name))
+            fixtures[name] = ensure(spec(GO, VARIANT, name, args.arch))
         except Exception as exc:  # reported, and the exit status says it
             print(f"fixture go{GO}-{VARIANT}-{name}: {type(exc).__name__}: {exc}",
                   file=sys.stderr)

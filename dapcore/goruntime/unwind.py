@@ -95,6 +95,9 @@ class _State:
     lr: int = 0  # the link register where it is known (0: read it from the stack)
     innermost: bool = False  # the first frame of a register set (thread, signal, sched)
 
+    def unpack(self) -> tuple[int, int, bool, str, Goroutine | None, int, bool]:
+        return self.pc, self.sp, self.trap, self.stack, self.g, self.lr, self.innermost
+
 
 @dataclass(frozen=True, slots=True)
 class _PCInfo:
@@ -130,6 +133,8 @@ class Unwinder:
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
         self._pc_info: dict[int, _PCInfo | None] = {}
         self._pc_frames: dict[int, tuple[tuple[str, str, int, bool, str | None], ...]] = {}
+        # the window of a goroutine's stack the last return address was read from
+        self._win, self._win_lo, self._win_hi = b"", 0, 0
 
     # -- starting points ------------------------------------------------------
 
@@ -245,41 +250,31 @@ class Unwinder:
         # _State); the per-PC memos are read inline. This loop runs once per
         # physical frame of every goroutine: what is rare (the end of a
         # stack, a switch of stacks, a signal frame) is in methods.
-        pc, sp, trap, stack, sg = st.pc, st.sp, st.trap, st.stack, st.g
-        lr, inner = st.lr, st.innermost
+        pc, sp, trap, stack, sg, lr, inner = st.unpack()
         ra_on_stack = self.ra_on_stack
         pc_info, pc_frames = self._pc_info, self._pc_frames
-        mem = self.mem
-        window = mem.ptr_size == _PTR
-        win_lo = win_hi = 0
-        win = b""
+        read_ret = self._read_return_address
+        self._win, self._win_lo, self._win_hi = b"", 0, 0
         append = frames.append
         while True:
             if len(frames) >= MAX_FRAMES:
-                out.truncated = True
-                out.error = f"stopped after {MAX_FRAMES} frames"
-                return out
+                return _truncated(out)
             info = pc_info.get(pc, _MISSING)
-            if info is _MISSING:
-                info = self._info(pc)
+            info = self._info(pc) if info is _MISSING else info
             if info is None:
                 # Unknown code on a system stack (C, vdso): the goroutine
                 # itself is parked in its sched or syscall state.
                 nxt = self._resume(stack, g, switched)
                 if nxt is None:
-                    out.error = (f"unexpected return address {pc:#x}"
-                                 if frames and stack == GOROUTINE_STACK
-                                 else f"no Go function at pc {pc:#x}")
+                    out.error = _lost(pc, bool(frames) and stack == GOROUTINE_STACK)
                     return out
-                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
-                lr, inner = nxt.lr, nxt.innermost
+                pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
                 switched = True
                 continue
             kind = info.kind
             spwrite = info.spwrite and not (start_in_syscall and not frames)
-            # Switch from the system stack to the goroutine, as the runtime does.
-            # (On a link-register machine, systemstack at its prologue or
-            # epilogue has not switched yet: it unwinds normally.)
+            # Switch from the system stack to the goroutine, as the runtime does
+            # (not systemstack in its prologue or epilogue on an LR machine).
             if stack == G0_STACK and g is not None and not switched \
                     and kind in ("morestack", "systemstack") \
                     and (ra_on_stack or kind == "morestack" or info.pcsp != 0):
@@ -293,11 +288,10 @@ class Unwinder:
             elif kind == "systemstack" and not ra_on_stack and info.pcsp == 0:
                 spwrite = False
             entry = info.entry
-            if not (trap or info.after_call) and (frames or pc != entry):
-                # a return address that follows no call (a goroutine that has
-                # not run yet is parked at its entry)
-                if out.suspect_pc is None:
-                    out.suspect_pc = pc
+            # a return address that follows no call (a goroutine that has not
+            # run yet is parked at its entry)
+            if not (trap or info.after_call) and (frames or pc != entry) and out.suspect_pc is None:
+                out.suspect_pc = pc
             fp = sp + info.pcsp + _PTR if ra_on_stack else sp + info.pcsp
             sym_pc = pc if trap or pc == entry else pc - 1
             logical = pc_frames.get(sym_pc)
@@ -312,8 +306,7 @@ class Unwinder:
                 if nxt is None:
                     out.error = "cannot read the signal context"
                     return out
-                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
-                lr, inner = nxt.lr, nxt.innermost
+                pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
                 continue
             if info.topframe or spwrite:
                 # The end of the stack; or the SP was written directly, where
@@ -321,30 +314,21 @@ class Unwinder:
                 nxt = self._resume(stack, g, switched)
                 if nxt is None:
                     return out
-                pc, sp, trap, stack, sg = nxt.pc, nxt.sp, nxt.trap, nxt.stack, nxt.g
-                lr, inner = nxt.lr, nxt.innermost
+                pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
                 switched = True
                 continue
-            if ra_on_stack:
-                at = fp - _PTR
-            elif (inner and sp < fp) or lr == 0:
-                at = sp  # the function stored its LR at the bottom of its frame
-            else:
-                at = -1  # the return address is still in the link register
+            # Where the return address is: pushed by the call (CFA − 8); with a
+            # link register, stored at the bottom of the frame once it is made
+            # (-1: still in the link register).
+            at = fp - _PTR if ra_on_stack else sp if (inner and sp < fp) or lr == 0 else -1
             if at < 0:
                 ret = lr
             else:
-                if not (win_lo <= at and at + _PTR <= win_hi) and window \
-                        and stack == GOROUTINE_STACK and sg is not None:
-                    win, win_lo, win_hi = self._window(at, sg)
-                if win_lo <= at and at + _PTR <= win_hi:
-                    ret = _U64(win, at - win_lo)[0]
-                else:
-                    try:
-                        ret = mem.ptr(at)
-                    except UnreadableMemory as exc:
-                        out.error = str(exc)
-                        return out
+                try:
+                    ret = read_ret(at, stack, sg)
+                except UnreadableMemory as exc:
+                    out.error = str(exc)
+                    return out
             if ret == 0:
                 return out
             if fp <= sp and ret == pc:
@@ -352,19 +336,33 @@ class Unwinder:
                 return out
             pc, sp, trap, lr, inner = ret, fp, info.injected, 0, False
             if info.injected and not ra_on_stack:
-                # The signal handler saved the interrupted function's LR on
-                # the stack before faking the call (16 bytes: StackAlign).
                 try:
-                    saved = mem.ptr(sp)
+                    pc, sp, lr = self._below_injected(pc, sp)
                 except UnreadableMemory as exc:
                     out.error = str(exc)
                     return out
-                sp += 16
-                below = self._info(pc)
-                if below is None:
-                    pc = saved
-                elif below.pcsp == 0:
-                    lr = saved
+
+    def _read_return_address(self, at: int, stack: str, sg: Goroutine | None) -> int:
+        """The saved return address at ``at``: from the window of goroutine
+        ``sg``'s stack read last (read anew when ``at`` is outside it)."""
+        lo, hi = self._win_lo, self._win_hi
+        if not (lo <= at and at + _PTR <= hi) and stack == GOROUTINE_STACK \
+                and sg is not None and self.mem.ptr_size == _PTR:
+            self._win, self._win_lo, self._win_hi = self._window(at, sg)
+            lo, hi = self._win_lo, self._win_hi
+        if lo <= at and at + _PTR <= hi:
+            return _U64(self._win, at - lo)[0]
+        return self.mem.ptr(at)
+
+    def _below_injected(self, pc: int, sp: int) -> tuple[int, int, int]:
+        """(pc, sp, lr) of the function an injected call (``sigpanic``)
+        interrupted, on a link-register machine: the signal handler saved its
+        LR on the stack before faking the call (16 bytes: StackAlign)."""
+        saved = self.mem.ptr(sp)
+        below = self._info(pc)
+        if below is None:
+            return saved, sp + 16, 0
+        return pc, sp + 16, saved if below.pcsp == 0 else 0
 
     def _resume(self, stack: str, g: Goroutine | None, switched: bool) -> _State | None:
         """Where the unwind goes on when it ends on a system stack: the
@@ -408,3 +406,15 @@ class Unwinder:
         if m is not None:
             return self._which_stack(m, g, sp)
         return GOROUTINE_STACK
+
+
+def _truncated(out: Stack) -> Stack:
+    out.truncated = True
+    out.error = f"stopped after {MAX_FRAMES} frames"
+    return out
+
+
+def _lost(pc: int, on_goroutine_stack: bool) -> str:
+    """Why an unwind stops at ``pc``, which no Go function holds."""
+    return (f"unexpected return address {pc:#x}" if on_goroutine_stack
+            else f"no Go function at pc {pc:#x}")
