@@ -45,7 +45,8 @@ EXT = REPO / "vscode-extension"
 CHROMIUM = "/usr/bin/chromium"
 
 NILMAP = make_spec("1.27", "default", "nilmap")
-SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic")]
+SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic"),
+         make_spec("1.27", "default", "nilmap", "arm64")]  # an arm64 core, read here
 EXPRS = make_spec("1.27", "default", "exprs")
 
 
