@@ -133,8 +133,6 @@ class Unwinder:
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
         self._pc_info: dict[int, _PCInfo | None] = {}
         self._pc_frames: dict[int, tuple[tuple[str, str, int, bool, str | None], ...]] = {}
-        # the window of a goroutine's stack the last return address was read from
-        self._win, self._win_lo, self._win_hi = b"", 0, 0
 
     # -- starting points ------------------------------------------------------
 
@@ -253,8 +251,10 @@ class Unwinder:
         pc, sp, trap, stack, sg, lr, inner = st.unpack()
         ra_on_stack = self.ra_on_stack
         pc_info, pc_frames = self._pc_info, self._pc_frames
-        read_ret = self._read_return_address
-        self._win, self._win_lo, self._win_hi = b"", 0, 0
+        mem = self.mem
+        window = mem.ptr_size == _PTR
+        win_lo = win_hi = 0
+        win = b""
         append = frames.append
         while True:
             if len(frames) >= MAX_FRAMES:
@@ -300,22 +300,11 @@ class Unwinder:
             for function, file, line, inlined, fkind in logical:
                 append(Frame(function, file, line, pc, sp, fp, entry, inlined, stack, trap,
                              fkind))
-            if info.sigtramp:
-                out.signal_contexts.append(fp)
-                nxt = self._signal_return(fp, g, m)
-                if nxt is None:
-                    out.error = "cannot read the signal context"
-                    return out
-                pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
-                continue
-            if info.topframe or spwrite:
-                # The end of the stack; or the SP was written directly, where
-                # the runtime stops too. On a system stack the goroutine goes on.
-                nxt = self._resume(stack, g, switched)
+            if info.sigtramp or info.topframe or spwrite:
+                nxt, switched = self._jump(out, info.sigtramp, fp, stack, g, m, switched)
                 if nxt is None:
                     return out
                 pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
-                switched = True
                 continue
             # Where the return address is: pushed by the call (CFA − 8); with a
             # link register, stored at the bottom of the frame once it is made
@@ -324,11 +313,17 @@ class Unwinder:
             if at < 0:
                 ret = lr
             else:
-                try:
-                    ret = read_ret(at, stack, sg)
-                except UnreadableMemory as exc:
-                    out.error = str(exc)
-                    return out
+                if not (win_lo <= at and at + _PTR <= win_hi) and window \
+                        and stack == GOROUTINE_STACK and sg is not None:
+                    win, win_lo, win_hi = self._window(at, sg)
+                if win_lo <= at and at + _PTR <= win_hi:
+                    ret = _U64(win, at - win_lo)[0]
+                else:
+                    try:
+                        ret = mem.ptr(at)
+                    except UnreadableMemory as exc:
+                        out.error = str(exc)
+                        return out
             if ret == 0:
                 return out
             if fp <= sp and ret == pc:
@@ -342,17 +337,21 @@ class Unwinder:
                     out.error = str(exc)
                     return out
 
-    def _read_return_address(self, at: int, stack: str, sg: Goroutine | None) -> int:
-        """The saved return address at ``at``: from the window of goroutine
-        ``sg``'s stack read last (read anew when ``at`` is outside it)."""
-        lo, hi = self._win_lo, self._win_hi
-        if not (lo <= at and at + _PTR <= hi) and stack == GOROUTINE_STACK \
-                and sg is not None and self.mem.ptr_size == _PTR:
-            self._win, self._win_lo, self._win_hi = self._window(at, sg)
-            lo, hi = self._win_lo, self._win_hi
-        if lo <= at and at + _PTR <= hi:
-            return _U64(self._win, at - lo)[0]
-        return self.mem.ptr(at)
+    def _jump(self, out: Stack, sigtramp: bool, fp: int, stack: str, g: Goroutine | None,
+              m: M | None, switched: bool) -> tuple[_State | None, bool]:
+        """Where the unwind goes from a frame that is not returned from:
+        through a signal frame to the interrupted state; at the end of a
+        stack (a top frame, or one that wrote SP directly, where the runtime
+        stops too), to the goroutine's own state when on a system stack.
+        (None, …) when the unwind ends (``out.error`` set if it is cut short);
+        the new ``switched``."""
+        if sigtramp:
+            out.signal_contexts.append(fp)
+            nxt = self._signal_return(fp, g, m)
+            if nxt is None:
+                out.error = "cannot read the signal context"
+            return nxt, switched
+        return self._resume(stack, g, switched), True
 
     def _below_injected(self, pc: int, sp: int) -> tuple[int, int, int]:
         """(pc, sp, lr) of the function an injected call (``sigpanic``)
