@@ -52,7 +52,7 @@ CRASHES = [make_spec("1.27", "default", s) for s in CRASH_SCENARIOS]
 CRASHES.append(make_spec("1.19", "default", "nilmap"))
 # arm64 cores (qemu's guest, read on this amd64 machine): the same landing and locals
 CRASHES += [make_spec("1.27", "default", s, "arm64") for s in ("nilmap", "nilptr",
-                                                                  "goroutinepanic")]
+                                                                  "goroutinepanic", "cgocrash")]
 SNAPSHOT = make_spec("1.27", "default", "snapshot")
 SERVER = make_spec("1.27", "default", "nilmap")
 EXPRS = make_spec("1.27", "default", "exprs")

@@ -82,6 +82,9 @@ class Executable:
                         s.header.p_filesz, s.header.p_flags)
                 for s in self.elf.iter_segments() if s.header.p_type == "PT_LOAD"
             ]
+            self._dynamic = next(((s.header.p_offset, s.header.p_filesz)
+                                  for s in self.elf.iter_segments()
+                                  if s.header.p_type == "PT_DYNAMIC"), None)
             self.sections: dict[str, Section] = {}
             for s in self.elf.iter_sections():
                 h = s.header
@@ -121,6 +124,57 @@ class Executable:
                 body = bytes(self.data[seg.offset + start:seg.offset + start + head])
                 return body + bytes(size - head)
         raise UnreadableMemory(addr, size, f"not in a segment of {self.path.name}")
+
+    def read_pointer(self, addr: int) -> int:
+        """The pointer the loader puts at link-time ``addr``: a position-
+        independent executable's dynamic relocations (``R_*_RELATIVE``) give
+        it where the file holds none (GNU ld on arm64 leaves zeros there);
+        a link-time address (the caller adds the load bias)."""
+        rel = self.relative_relocations.get(addr)
+        if rel is not None:
+            return rel
+        return int.from_bytes(self.read_static(addr, self.ptr_size),
+                              "little" if self.little_endian else "big")
+
+    @cached_property
+    def relative_relocations(self) -> dict[int, int]:
+        """Link-time address → addend of the ``RELATIVE`` dynamic relocations
+        (``.rela.dyn``, 64-bit RELA: R_X86_64_RELATIVE 8, R_AARCH64_RELATIVE 1027)."""
+        if self.ptr_size != 8 or not self.little_endian:
+            return {}
+        sec = self.sections.get(".rela.dyn")
+        if sec is not None and sec.type != "SHT_NOBITS":
+            where: tuple[int, int] | None = (sec.offset, sec.size)
+        else:
+            where = self._rela_from_dynamic()  # no section headers
+        if where is None:
+            return {}
+        start, size = where
+        raw = self.data[start:start + size - size % 24]
+        out: dict[int, int] = {}
+        for off, info, addend in struct.iter_unpack("<QQq", raw):
+            if info & 0xFFFFFFFF in (8, 1027):
+                out[off] = addend & 0xFFFFFFFFFFFFFFFF
+        return out
+
+    def _rela_from_dynamic(self) -> tuple[int, int] | None:
+        """(file offset, size) of the RELA table PT_DYNAMIC names (DT_RELA,
+        DT_RELASZ), None without one."""
+        if self._dynamic is None:
+            return None
+        off, size = self._dynamic
+        tags: dict[int, int] = {}
+        for tag, val in struct.iter_unpack("<qQ", self.data[off:off + size - size % 16]):
+            if tag == 0:
+                break
+            tags.setdefault(tag, val)
+        rela, relasz = tags.get(7), tags.get(8)
+        if rela is None or relasz is None:
+            return None
+        for seg in self.segments:
+            if seg.vaddr <= rela and rela + relasz <= seg.vaddr + seg.filesz:
+                return seg.offset + rela - seg.vaddr, relasz
+        return None
 
     @property
     def has_symbols(self) -> bool:

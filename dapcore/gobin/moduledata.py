@@ -66,7 +66,16 @@ class StaticImage:
         if found is None or found[1] + size > len(found[0]):
             return self.exe.read_static(addr, size)  # bss, or raises UnreadableMemory
         buf, off = found
-        return bytes(buf[off:off + size])
+        raw = bytes(buf[off:off + size])
+        relocs = self.exe.relative_relocations  # a PIE's pointers the file leaves zero
+        if relocs and self.exe.ptr_size == 8:
+            out = bytearray(raw)
+            for a in range(addr - addr % 8, addr + size, 8):
+                v = relocs.get(a)
+                if v is not None and addr <= a and a + 8 <= addr + size:
+                    out[a - addr:a - addr + 8] = v.to_bytes(8, "little")
+            raw = bytes(out)
+        return raw
 
 
 def find_symbols(exe: Executable, names: list[str]) -> dict[str, int]:
@@ -124,6 +133,13 @@ def find_moduledata(exe: Executable, image: StaticImage, pclntab_addr: int, vers
         md = _decode(exe, image, symbol_addr, version, funcnametab_addr, pclntab_addr)
         if md is not None:
             return md
+    # A PIE whose pointers the linker left to relocations (GNU ld on arm64):
+    # the relocation that puts pclntab_addr somewhere is the candidate.
+    for addr, addend in exe.relative_relocations.items():
+        if addend == pclntab_addr and addr % ptr == 0:
+            md = _decode(exe, image, addr, version, funcnametab_addr, pclntab_addr)
+            if md is not None:
+                return md
     needle = struct.pack(fmt, pclntab_addr)
     data = exe.data
     for start, end, vaddr in _writable_regions(exe):

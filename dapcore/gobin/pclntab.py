@@ -604,11 +604,12 @@ _KIND_BY_NAME: dict[str, str] = {
 
 
 def _scan_for_header(exe: Executable, image: StaticImage) -> tuple[int, int, int] | None:
-    """Find a pcHeader in the non-executable PT_LOADs of a binary without
-    section headers or symbols: (address, file offset, bytes to segment end)."""
+    """Find a pcHeader in the PT_LOADs of a binary without section headers
+    or symbols, the non-executable ones first (GNU ld on arm64 puts read-only
+    data in the text segment): (address, file offset, bytes to segment end)."""
     order = "<" if exe.little_endian else ">"
-    for seg in exe.segments:
-        if seg.flags & 1 or not seg.filesz:
+    for seg in sorted(exe.segments, key=lambda s: s.flags & 1):
+        if not seg.filesz:
             continue
         start, end = seg.offset, seg.offset + seg.filesz
         for magic in MAGICS:

@@ -449,7 +449,7 @@ def _read_wait_reasons(exe: Executable, addr: int, count: int) -> list[str] | No
         out: list[str] = []
         for i in range(count):
             base = i * 2 * ptr
-            sptr = int.from_bytes(raw[base:base + ptr], "little" if exe.little_endian else "big")
+            sptr = exe.read_pointer(addr + base)  # relocated in a PIE
             slen = int.from_bytes(raw[base + ptr:base + 2 * ptr],
                                   "little" if exe.little_endian else "big")
             if slen > 4096:

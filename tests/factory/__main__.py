@@ -15,7 +15,13 @@ from tests.factory.notices import listening
 from tests.factory.paths import cache_root
 from tests.factory.pipeline import drop, ensure_all
 from tests.factory.scenarios import SCENARIOS
-from tests.factory.toolchains import TOOLCHAINS, ToolchainError, ensure, ensure_qemu
+from tests.factory.toolchains import (
+    TOOLCHAINS,
+    ToolchainError,
+    ensure,
+    ensure_cross_gcc,
+    ensure_qemu,
+)
 from tests.factory.variants import VARIANTS
 
 
@@ -45,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     ls = sub.add_parser("list", help="list fixtures and whether they are built")
     _filters(ls)
     ls.add_argument("--json", action="store_true")
-    sub.add_parser("toolchains", help="install and check every Go toolchain and qemu (arm64)")
+    sub.add_parser("toolchains", help="install and check every Go toolchain, qemu and the C cross "
+                   "compiler (arm64)")
     sub.add_parser("du", help="disk used by the cache (cores are sparse)")
     args = ap.parse_args(argv)
 
@@ -64,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         except ToolchainError as exc:
             failed += 1
             print(f"{'qemu':<10} FAILED: {exc}")
+        try:
+            print(f"{'arm64 cc':<10} {ensure_cross_gcc()}")
+        except ToolchainError as exc:
+            failed += 1
+            print(f"{'arm64 cc':<10} FAILED: {exc}")
         return 1 if failed else 0
 
     if args.cmd == "du":

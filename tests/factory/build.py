@@ -36,6 +36,10 @@ class Build:
     build_id: str
 
 
+# The program whose arm64 builds have cgo on (the cross compiler's one user).
+CGO_PROGRAM = "zoocgo"
+
+
 def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> str:
     """What the binary depends on; amd64's keys are those from before GOARCH
     was a dimension (no ``goarch`` part), so their caches stay valid."""
@@ -43,7 +47,8 @@ def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd6
     native = goarch == "amd64"
     parts: dict[str, object] = dict(
         recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
-        variant=variant.name, flags=variant.flags, cgo=variant.cgo and native, program=program,
+        variant=variant.name, flags=variant.flags,
+        cgo=variant.cgo and (native or program == CGO_PROGRAM), program=program,
     )
     if not native:
         parts["goarch"] = goarch
@@ -54,10 +59,11 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
     """The binary of ``program`` for this toolchain, variant and GOARCH,
     built unless the cache already holds one with the same key. amd64 is the
     host's (keys and folders as before GOARCH was a dimension); arm64 is
-    cross-compiled with cgo off (no C cross compiler) into ``bin/arm64/``."""
+    cross-compiled into ``bin/arm64/`` with cgo off, but for the cgo program
+    (zoocgo), which Debian's cross gcc compiles (:func:`toolchains.ensure_cross_gcc`)."""
     module, package = PROGRAMS[program]
     native = goarch == "amd64"
-    cgo = variant.cgo and native
+    cgo = variant.cgo and (native or program == CGO_PROGRAM)
     key = build_key(tc, variant, program, goarch)
     out_dir = (build_dir() if native else build_dir() / goarch) / f"go{tc.minor}" / variant.name
     binary = out_dir / program
@@ -76,6 +82,8 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
         env["CGO_ENABLED"] = "1" if cgo else "0"
         if not native:
             env["GOARCH"] = goarch
+            if cgo:
+                env["CC"] = str(toolchains.ensure_cross_gcc())
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
                package]

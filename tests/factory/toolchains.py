@@ -246,3 +246,69 @@ def _install_qemu(q: Qemu) -> None:
         raise ToolchainError(f"unpacking qemu-user-static failed: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# The arm64 C cross compiler for cgo programs (the zoocgo program): Debian's
+# cross gcc and its libraries, unpacked (not installed) under the cache, run
+# through a wrapper that points it at that sysroot.
+CROSS_GCC_PACKAGES = (
+    "gcc-12-aarch64-linux-gnu", "cpp-12-aarch64-linux-gnu", "binutils-aarch64-linux-gnu",
+    "libgcc-12-dev-arm64-cross", "libc6-dev-arm64-cross", "linux-libc-dev-arm64-cross",
+    "libc6-arm64-cross", "libgcc-s1-arm64-cross", "libasan8-arm64-cross",
+    "libatomic1-arm64-cross", "libgomp1-arm64-cross", "libhwasan0-arm64-cross",
+    "libitm1-arm64-cross", "liblsan0-arm64-cross", "libtsan2-arm64-cross",
+    "libubsan1-arm64-cross", "libstdc++6-arm64-cross",
+)
+
+
+def cross_gcc_root() -> Path:
+    return toolchain_dir() / "gcc-arm64"
+
+
+def _cross_gcc_ok(cc: Path) -> bool:
+    if not cc.exists():
+        return False
+    res = subprocess.run([str(cc), "--version"], capture_output=True, text=True, check=False)
+    return res.returncode == 0 and "aarch64-linux-gnu-gcc" in res.stdout
+
+
+def ensure_cross_gcc() -> Path:
+    """The ``CC`` for arm64 cgo builds (a wrapper script), unpacked from
+    Debian's cross gcc packages into the cache unless already there."""
+    root = cross_gcc_root()
+    cc = root / "cc"
+    with exclusive(toolchain_dir() / "gcc-arm64.lock"):
+        if not _cross_gcc_ok(cc):
+            _install_cross_gcc(root)
+    if not _cross_gcc_ok(cc):
+        raise ToolchainError(f"the arm64 cross compiler: unpacked, but {cc} does not run")
+    return cc
+
+
+def _install_cross_gcc(root: Path) -> None:
+    announce("installing the arm64 C cross compiler (Debian's gcc-12-aarch64-linux-gnu and "
+             "its libraries, unpacked into the cache)")
+    work = Path(tempfile.mkdtemp(prefix="gcc-arm64.", dir=toolchain_dir()))
+    try:
+        _apt_download(CROSS_GCC_PACKAGES, work)
+        staged = work / "root"
+        (staged / "sysroot").mkdir(parents=True)
+        for deb in sorted(work.glob("*.deb")):
+            res = subprocess.run(["dpkg-deb", "-x", str(deb), str(staged / "sysroot")],
+                                 capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                raise ToolchainError(f"dpkg-deb -x {deb.name} failed: {res.stderr.strip()}")
+        x = root / "sysroot"  # where it will be once moved into place
+        (staged / "cc").write_text(
+            "#!/bin/sh\n"
+            f"LD_LIBRARY_PATH={x}/usr/lib/x86_64-linux-gnu exec "
+            f"{x}/usr/bin/aarch64-linux-gnu-gcc-12 --sysroot={x} "
+            f"-B{x}/usr/lib/gcc-cross/aarch64-linux-gnu/12/ -B{x}/usr/aarch64-linux-gnu/bin/ "
+            '"$@"\n')
+        (staged / "cc").chmod(0o755)
+        shutil.rmtree(root, ignore_errors=True)
+        os.replace(staged, root)
+    except OSError as exc:
+        raise ToolchainError(f"unpacking the arm64 cross compiler failed: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
