@@ -206,19 +206,20 @@ class Conversions(EvalBase):
             raise EvalError(f"interface conversion: interface is nil, not {want}")
         if not same_type_name(have, want, t):
             raise EvalError(f"interface conversion: {iname} is {have}, not {want}")
-        dyn = dynamic_value(x)
-        if dyn is None or dyn.type is None:
-            raise EvalError(f"{e}: no DWARF type for {have}")
-        dyn.name = dyn.path = str(e)
-        return dyn
+        return self.held(x, have, e)
 
     def interface_data(self, x: Value, e: ast.TypeAssert) -> Value:
         """Delve's ``x.(data)``: the interface's dynamic value, whatever its type."""
-        if dynamic_type_name(x) is None:
+        have = dynamic_type_name(x)
+        if have is None:
             raise EvalError(f"{src(e.x)} is a nil interface: it holds no data")
+        return self.held(x, have, e)
+
+    def held(self, x: Value, have: str, e: ast.TypeAssert) -> Value:
+        """The value interface ``x`` holds (of dynamic type ``have``), named ``e``."""
         dyn = dynamic_value(x)
         if dyn is None or dyn.type is None:
-            raise EvalError(f"{e}: no DWARF type for {dynamic_type_name(x)}")
+            raise EvalError(f"{e}: no DWARF type for {have}")
         dyn.name = dyn.path = str(e)
         return dyn
 
