@@ -23,6 +23,7 @@ def test_snapshot_matches_the_programs_own_dump(spec: FixtureSpec, fixture: Fixt
     dumper = fixture.facts()["dumperGoroutine"]
     # The dumper wrote the file and returned before gcore ran.
     assert rep.proc.goroutine(dumper) is None
+    old_runtime = spec.toolchain.minor_number < 16  # see shown_by_default
     for og in tb.goroutines:
         if og.id == dumper:
             continue
@@ -32,7 +33,7 @@ def test_snapshot_matches_the_programs_own_dump(spec: FixtureSpec, fixture: Fixt
         theirs = [(f.function, f.file, f.line, f.inlined) for f in og.frames
                   if isinstance(f, Frame)]
         ours = [(print_name(f.function), f.file, f.line, f.inlined)
-                for f in shown_by_default(rep.stack(g).frames)]
+                for f in shown_by_default(rep.stack(g).frames, old_runtime)]
         assert ours == theirs, f"goroutine {og.id}"
         if og.created_by is not None:
             cb = created_by(rep.proc, g)

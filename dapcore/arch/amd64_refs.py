@@ -3,7 +3,8 @@ finder reads them (:mod:`dapcore.gobin.symbols`): which addresses a function
 takes (``lea reg, [rip+X]``), loads (``mov reg, [rip+X]``) or stores, and
 which pointers it stores atomically (``XCHG``, the intrinsic of
 ``atomic.Store*``, or a call to a function that stores its second argument,
-RBX under Go's register ABI, at its first, RAX).
+RBX under Go's register ABI, at its first, RAX; before Go 1.17's register
+ABI, the arguments were the words at [rsp] and [rsp+8]).
 
 Only straight-line facts are kept: what a register holds is forgotten at a
 call (every register is caller-saved in Go's ABIInternal) and when the
@@ -24,6 +25,7 @@ _WIDTH = re.compile(r"^(byte|word|dword|qword|xmmword|ymmword) ptr ")
 _NO_WRITE = frozenset({"cmp", "test", "push", "jmp", "ret", "nop", "ud2"})
 _GPR = ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp")
 _ARG0, _ARG1 = "rax", "rbx"  # Go's ABIInternal: the first two integer arguments
+_STACK_SLOT = re.compile(r"^qword ptr \[rsp(?: \+ (0x[0-9a-f]+|\d+))?\]$")  # ABI0 arguments
 
 
 def _canonical_registers() -> dict[str, str]:
@@ -57,6 +59,7 @@ def pc_relative_refs(code: bytes, entry: int, store_calls: frozenset[str],
     # What a register holds, as far as straight-line code shows it:
     # ("addr", X) after lea reg, [rip+X]; ("load", X) after mov reg, [rip+X].
     regs: dict[str, tuple[str, int]] = {}
+    args: dict[int, tuple[str, int] | None] = {}  # [rsp+N] → what was stored there
     for addr, size, mnemonic, op_str in cs.disasm_lite(code, entry):
         ops = op_str.split(", ") if op_str else []
         target = None
@@ -76,11 +79,17 @@ def pc_relative_refs(code: bytes, entry: int, store_calls: frozenset[str],
             refs.append(Ref(target, kind, w.group(1) if w else ""))
         if mnemonic == "call":
             callee = callee_at(int(ops[0], 16)) if ops and ops[0].startswith("0x") else None
-            ptr = regs.get(_ARG0)
+            ptr, val = regs.get(_ARG0), regs.get(_ARG1)
+            if ptr is None or ptr[0] != "addr":
+                ptr, val = args.get(0), args.get(8)  # ABI0: on the stack
             if callee in store_calls and ptr is not None and ptr[0] == "addr":
-                val = regs.get(_ARG1)
                 stores.append((ptr[1], val[1] if val is not None and val[0] == "load" else None))
             regs.clear()  # Go's ABIInternal: every register is caller-saved
+            args.clear()
+            continue
+        slot = _STACK_SLOT.match(ops[0]) if mnemonic == "mov" and len(ops) == 2 else None
+        if slot is not None:
+            args[int(slot.group(1), 0) if slot.group(1) else 0] = regs.get(_REG.get(ops[1], ""))
             continue
         if mnemonic == "xchg" and len(ops) == 2 and ops[0].startswith("qword ptr [") \
                 and ops[1] in _REG:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-FUNCDATA_INLTREE = 3
+FUNCDATA_INLTREE = 3  # Go 1.17+ (register ABI: FUNCDATA_RegPointerMaps gone)
+FUNCDATA_INLTREE_BEFORE_117 = 4
 PCDATA_INLTREEINDEX = 2
 
 

@@ -42,7 +42,12 @@ from itertools import pairwise
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin import funcid
-from dapcore.gobin.inline import FUNCDATA_INLTREE, PCDATA_INLTREEINDEX, inline_format
+from dapcore.gobin.inline import (
+    FUNCDATA_INLTREE,
+    FUNCDATA_INLTREE_BEFORE_117,
+    PCDATA_INLTREEINDEX,
+    inline_format,
+)
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
 
@@ -245,7 +250,8 @@ class PCLnTab:
         self.text_start = text
         if gofunc is None and md is not None:
             gofunc = md.gofunc
-        self.gofunc = gofunc
+        # Before 1.18 funcdata are absolute pointers: nothing counts from gofunc.
+        self.gofunc = gofunc if v in ("1.18", "1.20") else None
 
     def _read_functab(self) -> None:
         """The functab: nfunc (entry, funcoff) pairs and the end pc."""
@@ -545,10 +551,21 @@ class PCLnTab:
     def _inline_tree(self, f: Func) -> tuple[memoryview, int] | None:
         if f.npcdata <= PCDATA_INLTREEINDEX:
             return None
-        addr = self.funcdata(f, FUNCDATA_INLTREE)
+        addr = self.funcdata(f, self._inltree_funcdata())
         if addr is None:
             return None
         return self._image.view(addr)
+
+    def _inltree_funcdata(self) -> int:
+        """FUNCDATA_InlTree: 4 before Go 1.17 (FUNCDATA_RegPointerMaps came
+        before it), 3 since; 1.16's magic is also 1.17's, told apart by the
+        function flags only 1.17 sets."""
+        if self.version == "1.2":
+            return FUNCDATA_INLTREE_BEFORE_117
+        if self.version == "1.16":
+            self._kind_map()  # learns whether this 1.16-magic binary is a 1.17 one
+            return FUNCDATA_INLTREE if self._flags_used else FUNCDATA_INLTREE_BEFORE_117
+        return FUNCDATA_INLTREE
 
     # -- special functions ------------------------------------------------------------
 

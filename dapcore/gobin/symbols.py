@@ -7,7 +7,8 @@ small functions are disassembled (by the architecture: on amd64,
 :mod:`dapcore.arch.amd64_refs`):
 
 - ``runtime.allgadd`` (``allgs = append(allgs, gp)`` …
-  ``atomic.Storeuintptr(&allglen, uintptr(len(allgs)))``): ``allgs`` is the
+  ``atomic.Storeuintptr(&allglen, uintptr(len(allgs)))``, a plain store
+  before Go 1.16): ``allgs`` is the
   one address whose three words (pointer, length, capacity) the append loads
   or stores; ``allglen`` is where an atomic store (``XCHG``, the intrinsic of
   ``atomic.Store*`` on amd64) writes the value just loaded from ``allgs``'s
@@ -23,7 +24,7 @@ small functions are disassembled (by the architecture: on amd64,
 symbols (:func:`dapcore.gobin.moduledata.find_moduledata`).
 
 Every address found must lie in a writable segment of the executable. The
-facts were checked against the symbol tables of Go 1.19 and 1.21–1.27
+facts were checked against the symbol tables of Go 1.15, 1.19 and 1.21–1.27
 binaries (optimised, ``-N -l``, PIE, static, cgo). Everything here is in
 link-time addresses; :func:`verify` checks the finds against a core.
 """
@@ -102,6 +103,11 @@ def _allgs(exe: Executable, pclntab: PCLnTab, data: list[tuple[int, int]]) -> di
         if allgs not in read or allgs + 8 not in read:
             raise NotFound(f"runtime.forEachG does not read the slice at {allgs:#x}")
     lens = {t for t, src in code.atomic_stores if src == allgs + 8 and _in(data, t)}
+    if not lens and not code.atomic_stores:
+        # Before Go 1.16, ``allglen = uintptr(len(allgs))`` under the lock: a
+        # plain store, the function's only word store outside the slice header.
+        lens = {r.target for r in code.refs if r.kind == "store" and r.width == "qword"
+                and not allgs <= r.target < allgs + 24 and _in(data, r.target)}
     if len(lens) != 1:
         raise NotFound(f"runtime.allgadd stores len(allgs) atomically at {len(lens)} places, "
                        "not one")

@@ -291,7 +291,7 @@ SPECS: tuple[StructSpec, ...] = (
         "rodata", "gofunc", "epclntab", "textsectmap", "typelinks", "itablinks", "ptab",
         "pluginpath", "modulename", "hasmain", "bad", "gcdatamask", "gcbssmask", "typemap",
         "next",
-    ), required=("pcHeader", "ftab", "minpc", "maxpc", "text", "etext", "types", "etypes",
+    ), required=("ftab", "minpc", "maxpc", "text", "etext", "types", "etypes",
                  "next")),
     StructSpec("runtime.textsect", ("runtime.textsect",), _f("vaddr", "end", "baseaddr")),
     StructSpec("runtime.hchan", ("runtime.hchan",), _f(

@@ -3,6 +3,7 @@ kind and the name of a value's dynamic type, read from the core."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,25 @@ TFLAG_EXTRA_STAR = 1 << 1
 _SIZE, _TFLAG, _KIND, _STR = 0, 20, 23, 40
 
 
+def name_length(buf: bytes | memoryview, pos: int, varint: bool) -> tuple[int, int]:
+    """The length of a string inside an ``abi.Name`` (the name after the
+    flag byte, or its tag) and the position of its first byte: a uvarint
+    from Go 1.17, a big-endian uint16 before. IndexError when ``buf`` ends
+    first."""
+    if varint:
+        return uleb(buf, pos)
+    if pos + 2 > len(buf):
+        raise IndexError(pos)
+    return (buf[pos] << 8) | buf[pos + 1], pos + 2
+
+
+def varint_names(go_version: str) -> bool:
+    """Whether ``abi.Name`` lengths are uvarints (Go 1.17+) in this release
+    (an unknown release: the current encoding)."""
+    m = re.match(r"(?:go)?1\.(\d+)", go_version or "")
+    return m is None or int(m.group(1)) >= 17
+
+
 @dataclass(frozen=True, slots=True)
 class RType:
     addr: int
@@ -36,6 +56,7 @@ class TypeReader:
         self.proc = proc
         self.mem = proc.memory
         self._cache: dict[int, RType] = {}
+        self._varint = varint_names(proc.go_version)
 
     @property
     def types_base(self) -> int:
@@ -81,10 +102,10 @@ class TypeReader:
         return rt
 
     def _name(self, addr: int) -> str:
-        """An abi.Name: flag byte, uvarint length, bytes."""
+        """An abi.Name: flag byte, length, bytes."""
         head = self.mem.read(addr, 11)
         try:
-            length, pos = uleb(head, 1)
+            length, pos = name_length(head, 1, self._varint)
         except IndexError:
             raise UnreadableMemory(addr, len(head), "a damaged name") from None
         return self.mem.read(addr + pos, length).decode(errors="replace") if length else ""

@@ -141,14 +141,20 @@ def _exported_runtime(name: str) -> bool:
     return len(name) > 8 and name.startswith("runtime.") and name[8].isupper()
 
 
-def shown_by_default(frames: list[Frame]) -> list[Frame]:
+def shown_by_default(frames: list[Frame], judge_inlined_by_caller: bool = False
+                     ) -> list[Frame]:
     """The frames a traceback shows at the default level (GOTRACEBACK=single,
     ``runtime.Stack``): runtime internals and wrappers hidden, as the
-    runtime's ``showfuncinfo`` decides. The frames are innermost first."""
+    runtime's ``showfuncinfo`` decides. The frames are innermost first.
+    ``judge_inlined_by_caller``: an inlined frame is shown when the physical
+    function it was inlined into is (Go 1.15's runtime; 1.19's judges each
+    frame by its own name)."""
     out = []
     callee: str | None = None
     for i, f in enumerate(frames):
         name = f.function
+        if judge_inlined_by_caller and f.inlined:
+            name = next((g.function for g in frames[i + 1:] if not g.inlined), name)
         if f.func_kind == "wrapper" and callee not in ("gopanic", "sigpanic", "panicwrap"):
             show = False
         elif name == "runtime.gopanic" and i > 0:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dapcore.dwarf.leb128 import uleb
 from dapcore.goruntime import rtype
+from dapcore.goruntime.rtype import name_length, varint_names
 
 if TYPE_CHECKING:
     from dapcore.govalues.values import ValueContext
@@ -64,10 +64,10 @@ class MethodSig:
     mtype: int | None
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    """A uvarint of an ``abi.Name``; ValueError when it runs past ``buf``."""
+def _varint(buf: bytes, pos: int, varint: bool = True) -> tuple[int, int]:
+    """A length inside an ``abi.Name``; ValueError when it runs past ``buf``."""
     try:
-        return uleb(buf, pos)
+        return name_length(buf, pos, varint)
     except IndexError:
         raise ValueError("a damaged name (its length runs past the bytes read)") from None
 
@@ -77,14 +77,15 @@ def read_name(ctx: ValueContext, addr: int) -> tuple[str, bool, str]:
     mem = ctx.mem
     head = mem.read(addr, 11)
     flags = head[0]
-    n, pos = _varint(head, 1)
+    varint = varint_names(ctx.proc.go_version)
+    n, pos = _varint(head, 1, varint)
     name = mem.read(addr + pos, n).decode(errors="replace") if n else ""
     pos += n
     pkg = ""
     if flags & 4:
         if flags & 2:  # a tag follows the name
             tag = mem.read(addr + pos, 10)
-            tn, tp = _varint(tag, 0)
+            tn, tp = _varint(tag, 0, varint)
             pos += tp + tn
         off = int.from_bytes(mem.read(addr + pos, 4), "little", signed=True)
         pkg = read_name(ctx, ctx.types_base + off)[0]

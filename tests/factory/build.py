@@ -85,8 +85,8 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
             if cgo:
                 env["CC"] = str(toolchains.ensure_cross_gcc())
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
-        cmd = [str(tc.go), "build", "-buildvcs=false", *variant.flags, "-o", str(tmp),
-               package]
+        vcs = ["-buildvcs=false"] if tc.minor_number >= 18 else []  # the flag came in 1.18
+        cmd = [str(tc.go), "build", *vcs, *variant.flags, "-o", str(tmp), package]
         res = subprocess.run(cmd, cwd=module, env=env, capture_output=True, text=True,
                              check=False)
         if res.returncode != 0:

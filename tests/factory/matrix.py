@@ -19,6 +19,9 @@ from tests.factory.variants import VARIANTS, Variant
 # Every variant is built for these releases (one with classic maps and the
 # pre-1.24 layouts, one current); every other release gets the default.
 ALL_VARIANT_RELEASES: tuple[str, ...] = ("1.23", "1.27")
+# The oldest release also gets the variants its layouts matter most for:
+# stripped (the per-release tables), -N -l (every variable described) and PIE.
+OLDEST_VARIANTS: dict[str, tuple[str, ...]] = {"1.15": ("default", "noopt", "pie", "stripped")}
 
 HOST_ARCH = "amd64"
 ARCHES: tuple[str, ...] = (HOST_ARCH, "arm64")
@@ -58,6 +61,9 @@ class FixtureSpec:
             return f"unknown architecture {self.arch!r}; known: {', '.join(ARCHES)}"
         if self.scenario.needs_cgo and not self.cgo:
             return "the scenario calls C code and the variant disables cgo"
+        if self.toolchain.minor_number < self.scenario.min_minor:
+            return (f"the scenario's program needs Go 1.{self.scenario.min_minor} "
+                    "(generics, newer packages)")
         if self.arch != HOST_ARCH:
             if self.scenario.trigger == SNAPSHOT:
                 return ("qemu's gdbstub gives no complete core of a live guest (no memory "
@@ -97,6 +103,8 @@ def spec(go: str, variant: str, scenario: str, arch: str = HOST_ARCH) -> Fixture
 
 def _variants(tc: Toolchain, arch: str) -> list[Variant]:
     """The standard matrix's variants of one release on one architecture."""
+    if tc.minor in OLDEST_VARIANTS and arch == HOST_ARCH:
+        return [VARIANTS[v] for v in OLDEST_VARIANTS[tc.minor]]
     if tc.minor not in ALL_VARIANT_RELEASES:
         return [VARIANTS["default"]]
     if arch == HOST_ARCH:

