@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore import __version__, render
 from dapcore.dap.options import add_arguments
-from dapcore.errors import DapcoreError
+from dapcore.errors import DapcoreError, ExecutableNotFound
 
 if TYPE_CHECKING:
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
@@ -26,8 +26,12 @@ _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, u
 
 
 def _add_files(p: argparse.ArgumentParser) -> None:
-    p.add_argument("binary", help="the Go executable that produced the core")
-    p.add_argument("core", help="the core dump")
+    p.add_argument("binary", nargs="?",
+                   help="the Go executable that produced the core (default: the one the core "
+                        "names, when that file is on this machine)")
+    p.add_argument("core", help="the core dump: plain, or compressed with gzip, xz, zstd or "
+                                "LZ4 (systemd-coredump's .zst/.lz4/.xz files), told by its "
+                                "first bytes")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -151,14 +155,19 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         report = Engine.open(args.binary, args.core)
+        for note in report.notices:
+            print(f"dapcore: {note}", file=sys.stderr)
         out = _output(report, args)
+    except ExecutableNotFound as exc:
+        print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)
+        return 1
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
         print(f"dapcore: internal error ({type(exc).__name__}: {exc}) while reading "
-              f"{args.binary} with {args.core}; please report it with the Go version and "
-              "the command", file=sys.stderr)
+              f"{args.binary or 'the executable it names'} with {args.core}; please report "
+              "it with the Go version and the command", file=sys.stderr)
         return 2
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
