@@ -25,6 +25,24 @@ _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, u
                  "memory) are one line on stderr and exit status 1.")
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: its positionals may come before, between and after
+    its options (``print BIN CORE -g 7 x``) although the executable may be
+    left out (``print CORE x``), which argparse's usual parsing cannot tell
+    apart when options split the positionals."""
+
+    _plain = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._plain:  # the intermixed parsing's own two passes
+            return super().parse_known_args(args, namespace)
+        self._plain = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._plain = False
+
+
 def _add_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("binary", nargs="?",
                    help="the Go executable that produced the core (default: the one the core "
@@ -49,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dapcore", description="Open Go core dumps: goroutines, stacks, crash reason.")
     parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=_CommandParser)
     _command(sub, "goroutines", "list every goroutine",
              "List every goroutine: its status or wait reason, the function its go statement "
              "named, where it is (its top user frame), its thread; the crashing one is "
