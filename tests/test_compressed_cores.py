@@ -16,8 +16,11 @@ import gzip
 import io
 import json
 import lzma
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -32,7 +35,7 @@ from dapcore.cli import main
 from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.errors import CoreFormatError, ExecutableNotFound
-from tests.dap.harness import Client, start_session
+from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.capture import run as capture
 from tests.factory.matrix import spec as make_spec
@@ -409,3 +412,24 @@ def test_core_alone_uses_the_executable_it_names(spec: FixtureSpec, fixture: Fix
     code, out, err = _cli(capsys, "print", str(fixture.core), "-g", "1", "v")
     assert (code, out) == (0, "0\n"), err
     assert f": {fixture.facts()['crashFunction']} (inlined) at " in err
+
+
+@pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
+def test_no_room_for_the_decompressed_core_says_where_and_what_to_do(
+        spec: FixtureSpec, fixture: Fixture, compressed: Callable[[Fixture, str], Path]) -> None:
+    """A temporary directory without room for the core (here: a file size
+    limit, which fails writes as a full disk does) is one line saying so."""
+    script = ("import resource, signal, sys\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))\n"
+              "from dapcore.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    path = compressed(fixture, "gzip")
+    res = subprocess.run([sys.executable, "-c", script, "crash", str(fixture.binary), str(path)],
+                         capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=str(REPO), TMPDIR=str(path.parent)))
+    assert res.returncode == 1 and res.stdout == "", res
+    [line] = res.stderr.splitlines()
+    assert re.fullmatch(rf"dapcore: no room in {re.escape(str(path.parent))} to decompress "
+                        rf"{re.escape(str(path))} \(File too large after \d+\.\d MB\): set "
+                        r"TMPDIR to a directory with more room", line), line
