@@ -40,6 +40,7 @@ from tests.factory import Fixture, FixtureSpec
 from tests.factory.capture import run as capture
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import parse_traceback
+from tests.test_dap_security import tcp_server
 from tests.test_engine import assert_same_frames
 
 NILMAP = make_spec("1.27", "default", "nilmap")
@@ -394,6 +395,13 @@ def test_core_alone_from_a_container_names_its_executable(
         assert body["text"] == (work / "stderr.txt").read_text().splitlines()[0]
         c.ok("disconnect")
         assert c.problems == []
+    # Over TCP (the client may be another user) the refusal tells nothing more.
+    with tcp_server("--listen", "127.0.0.1:0") as (_, port), \
+            Client.connect("127.0.0.1", port) as c:
+        c.ok("initialize", {"adapterID": "gocore"})
+        r = c.request("launch", {"coreFilePath": str(core)})
+        assert not r["success"] and r["message"] == (
+            f"the core {core} names no executable that can be opened here: set 'program'"), r
 
 
 @pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
@@ -433,3 +441,33 @@ def test_no_room_for_the_decompressed_core_says_where_and_what_to_do(
     assert re.fullmatch(rf"dapcore: no room in {re.escape(str(path.parent))} to decompress "
                         rf"{re.escape(str(path))} \(File too large after \d+\.\d MB\): set "
                         r"TMPDIR to a directory with more room", line), line
+
+
+@pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
+def test_decompression_stops_when_cancelled(
+        spec: FixtureSpec, fixture: Fixture, compressed: Callable[[Fixture, str], Path],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client's cancel (or the session's end) stops a long decompression
+    at the next piece, and leaves nothing behind."""
+    import threading
+
+    from dapcore.cancellation import Cancelled, token_scope
+    from dapcore.elf.compressed import decompress
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    token = threading.Event()
+    path = compressed(fixture, "xz")
+    with path.open("rb") as f:
+        real_read = f.read
+        reads = []
+
+        def read(n: int = -1) -> bytes:
+            reads.append(n)
+            token.set()  # cancelled while the first input is decompressed
+            return real_read(n)
+
+        monkeypatch.setattr(f, "read", read)
+        with token_scope(token), pytest.raises(Cancelled):
+            decompress(f, path, "xz")
+        assert f.tell() < path.stat().st_size  # stopped before the end
+    assert list(tmp_path.iterdir()) == [] and _temp_mappings(tmp_path) == []
