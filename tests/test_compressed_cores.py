@@ -160,6 +160,7 @@ def test_format_is_told_by_magic_bytes_not_by_name(
         assert _crash(rep) == want
         assert f"({fmt}, " in rep.notices[0]
         rep.close()
+        assert Engine.executable_in_core(path) == str(fixture.binary)
     rep = Engine.open(fixture.binary, plain_named_gz)
     assert _crash(rep) == want and rep.notices == []
 
