@@ -52,7 +52,6 @@ class Decompressed:
     name: str  # the compressed file's name
     fmt: str
     size: int  # decompressed bytes
-    compressed: int  # bytes of the compressed file
     seconds: float
 
     @property
@@ -124,8 +123,7 @@ def decompress(src: BinaryIO, path: Path, fmt: str) -> Decompressed:
     except BaseException:
         out.close()
         raise
-    compressed = os.fstat(src.fileno()).st_size
-    return Decompressed(out, name, fmt, writer.size, compressed,  # type: ignore[arg-type]
+    return Decompressed(out, name, fmt, writer.size,  # type: ignore[arg-type]
                         time.monotonic() - start)
 
 
