@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore import __version__, render
 from dapcore.dap.options import add_arguments
-from dapcore.errors import DapcoreError
+from dapcore.errors import DapcoreError, ExecutableNotFound
 
 if TYPE_CHECKING:
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
@@ -25,9 +25,31 @@ _FILES_EPILOG = ("Errors (missing or damaged files, a core from another build, u
                  "memory) are one line on stderr and exit status 1.")
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: its positionals may come before, between and after
+    its options (``print BIN CORE -g 7 x``) although the executable may be
+    left out (``print CORE x``), which argparse's usual parsing cannot tell
+    apart when options split the positionals."""
+
+    _plain = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._plain:  # the intermixed parsing's own two passes
+            return super().parse_known_args(args, namespace)
+        self._plain = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._plain = False
+
+
 def _add_files(p: argparse.ArgumentParser) -> None:
-    p.add_argument("binary", help="the Go executable that produced the core")
-    p.add_argument("core", help="the core dump")
+    p.add_argument("binary", nargs="?",
+                   help="the Go executable that produced the core (default: the one the core "
+                        "names, when that file is on this machine)")
+    p.add_argument("core", help="the core dump: plain, or compressed with gzip, xz, zstd or "
+                                "LZ4 (systemd-coredump's .zst/.lz4/.xz files), told by its "
+                                "first bytes")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -45,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dapcore", description="Open Go core dumps: goroutines, stacks, crash reason.")
     parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=_CommandParser)
     _command(sub, "goroutines", "list every goroutine",
              "List every goroutine: its status or wait reason, the function its go statement "
              "named, where it is (its top user frame), its thread; the crashing one is "
@@ -151,14 +173,19 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         report = Engine.open(args.binary, args.core)
+        for note in report.notices:
+            print(f"dapcore: {note}", file=sys.stderr)
         out = _output(report, args)
+    except ExecutableNotFound as exc:
+        print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)
+        return 1
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
         print(f"dapcore: internal error ({type(exc).__name__}: {exc}) while reading "
-              f"{args.binary} with {args.core}; please report it with the Go version and "
-              "the command", file=sys.stderr)
+              f"{args.binary or 'the executable it names'} with {args.core}; please report "
+              "it with the Go version and the command", file=sys.stderr)
         return 2
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dapcore.elf.core import open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
-from dapcore.elf.memory import AddressSpace
 from dapcore.errors import CoreFormatError, DapcoreError
-from dapcore.gobin.identity import executable_path_in_core, go_build_id_in_page
+from dapcore.gobin.identity import executable_for, executable_path_in_core, named_executable
 from dapcore.gobin.pclntab import print_name
 from dapcore.gobin.releases import explain
 from dapcore.goruntime.checks import StackFindings
@@ -60,8 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
 
-
-_PAGE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +92,35 @@ class Engine:
     # -- opening -------------------------------------------------------------
 
     @classmethod
-    def open(cls, binary: str | Path, core: str | Path) -> Engine:
-        return cls(Process(binary, core))
+    def open(cls, binary: str | Path | None, core: str | Path) -> Engine:
+        """The core ``core`` (plain, or compressed with gzip, xz, zstd or LZ4)
+        read with the executable ``binary``; ``binary=None``: the executable
+        the core names (:class:`dapcore.errors.ExecutableNotFound` when it is
+        not on this machine, saying which one and how to get it)."""
+        core_file = open_core(core)
+        try:
+            if binary is None:
+                binary = executable_for(core_file)
+            return cls(Process(binary, core_file))
+        except BaseException:
+            core_file.close()
+            raise
+
+    def close(self) -> None:
+        """Let the core go now rather than when the engine is collected (a
+        decompressed core's temporary file is freed with it). Nothing may be
+        asked of the engine afterwards."""
+        self.proc.core.close()
 
     @staticmethod
     def executable_in_core(core: str | Path) -> str | None:
         """The executable path the core's notes name (None: it names none);
         raises :class:`CoreFormatError` for a file that is not a readable core."""
-        return executable_path_in_core(open_core(core))
+        core_file = open_core(core)
+        try:
+            return executable_path_in_core(core_file)
+        finally:
+            core_file.close()
 
     @staticmethod
     def core_executable(core: str | Path) -> tuple[str | None, str | None]:
@@ -112,15 +130,10 @@ class Engine:
         its build ID note there), None when the core holds no such page.
         Raises :class:`CoreFormatError` for a file that is not a readable core."""
         core_file = open_core(core)
-        named = executable_path_in_core(core_file)
-        first = next((f for f in core_file.files if f.path == named and f.offset == 0), None)
-        if first is None:
-            return named, None
         try:
-            page = AddressSpace(core_file, None).read(first.start, _PAGE)
-        except DapcoreError:
-            return named, None
-        return named, go_build_id_in_page(page)
+            return named_executable(core_file)
+        finally:
+            core_file.close()
 
     @staticmethod
     def executable_build_id(path: str | Path) -> str | None:
@@ -192,6 +205,12 @@ class Engine:
     def warnings(self) -> list[str]:
         """What the engine found damaged so far (grows as stacks are read)."""
         return self.proc.warnings
+
+    @property
+    def notices(self) -> list[str]:
+        """What the user is told that is not damage: how a compressed core
+        was decompressed (``decompressed core.zst (zstd, 41.9 MB) in 0.12 s``)."""
+        return self.proc.notices
 
     # -- goroutines and stacks -----------------------------------------------
 

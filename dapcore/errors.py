@@ -36,6 +36,18 @@ class ExecutableError(DapcoreError):
     """The executable is missing, not an ELF executable, or not a Go program."""
 
 
+class ExecutableNotFound(ExecutableError):
+    """Only a core was given, and the executable it names is not on this
+    machine (a core from another host or a container). ``named``: the path
+    the core names (None: it names none); ``build_id``: its Go build ID, as
+    the core's copy of its first page holds it (None: not there)."""
+
+    def __init__(self, message: str, named: str | None, build_id: str | None) -> None:
+        super().__init__(message)
+        self.named = named
+        self.build_id = build_id
+
+
 class MismatchError(DapcoreError):
     """The core was not produced by this executable."""
 

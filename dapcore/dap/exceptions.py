@@ -68,6 +68,7 @@ def summary(report: Engine, core: str) -> str:
     core_sig = report.core_signal
     parts = [f"Opened core {core} of {report.executable_path} "
              f"({report.go_version or 'unknown Go version'})."]
+    parts.extend(f"{n[:1].upper()}{n[1:]}." for n in report.notices)
     if c.kind == report.SNAPSHOT:
         parts.append("The process was snapshotted while running (no crash).")
     else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dapcore.dap.args import RequestError
 from dapcore.dap.config import LaunchConfig, parse_launch
 from dapcore.dap.errorids import ErrorId
-from dapcore.errors import CoreFormatError, DapcoreError, ExecutableError
+from dapcore.errors import CoreFormatError, DapcoreError, ExecutableError, ExecutableNotFound
 
 log = logging.getLogger("dapcore.dap")
 
@@ -55,35 +55,27 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     from dapcore.engine import Engine
 
     _check_file(config.core, "core file", remote)
-    if not config.program:
-        try:
-            named = Engine.executable_in_core(config.core)
-        except CoreFormatError as exc:
-            if remote:
-                log.info("launch refused: %s", exc)
-                raise _refused(f"the core file {config.core} {_NOT_USABLE['core file']}"
-                                   ) from None
-            raise
-        if named is None:
-            raise _refused(f"the core {config.core} names no executable: set 'program'")
-        if remote:
-            try:
-                _check_file(named, "program", remote)
-            except RequestError:
-                raise _refused(f"the core {config.core} names no executable that can be "
-                                   "opened here: set 'program'") from None
-        elif not os.path.isfile(named):
-            raise _refused(f"the core {config.core} was produced by {named}, which does "
-                               "not exist here: set 'program' to a copy of that executable")
-        config.program = named
-    _check_file(config.program, "program", remote)
+    if config.program:
+        _check_file(config.program, "program", remote)
+    program = config.program or "the executable the core names"
     try:
-        report = Engine.open(config.program, config.core)
+        # No 'program': the executable the core names (a compressed core is
+        # decompressed once, here).
+        report = Engine.open(config.program or None, config.core)
+    except ExecutableNotFound as exc:
+        if remote:
+            log.info("launch refused: %s", exc)
+            raise _refused(f"the core {config.core} names no executable that can be opened "
+                           "here: set 'program'") from None
+        raise _refused(f"{exc}: set 'program' to it") from None
     except (CoreFormatError, ExecutableError) as exc:
         if not remote:
             raise
         log.info("launch refused: %s", exc)
         what = "core file" if isinstance(exc, CoreFormatError) else "program"
+        if what == "program" and not config.program:
+            raise _refused(f"the core {config.core} names no executable that can be opened "
+                           "here: set 'program'") from None
         path = config.core if what == "core file" else config.program
         raise _refused(f"the {what} {path} {_NOT_USABLE[what]}") from None
     except DapcoreError:
@@ -91,11 +83,16 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     except (OSError, ValueError) as exc:
         if remote:
             log.info("launch refused: %s", exc)
-            raise _refused(f"cannot open {config.program} with {config.core}") from None
-        raise _refused(f"cannot open {config.program} with {config.core}: {exc}") from exc
+            raise _refused(f"cannot open {program} with {config.core}") from None
+        raise _refused(f"cannot open {program} with {config.core}: {exc}") from exc
+    config.program = report.executable_path
     # What every later request needs, read now so that a core dapcore
     # cannot read fails the launch (and ends the session) with the reason.
-    report.check_readable(config.program)
+    try:
+        report.check_readable(config.program)
+    except BaseException:
+        report.close()
+        raise
     return report
 
 

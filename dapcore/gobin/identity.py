@@ -3,12 +3,13 @@ because reading a core through the wrong binary gives confident nonsense."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from dapcore.elf.core import AT_ENTRY, CoreFile
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace
-from dapcore.errors import MismatchError, printable
+from dapcore.errors import DapcoreError, ExecutableNotFound, MismatchError, printable
 
 _PAGE = 4096
 _GO_NOTE = re.compile(rb"Go\x00\x00([\x21-\x7e]{20,200})")
@@ -22,6 +23,45 @@ def executable_path_in_core(core: CoreFile) -> str | None:
         if entry is not None and f.start <= entry < f.end:
             return f.path
     return core.files[0].path if core.files else None
+
+
+def named_executable(core: CoreFile) -> tuple[str | None, str | None]:
+    """(path, Go build ID) of the executable ``core`` names: the path as
+    :func:`executable_path_in_core` finds it, the build ID from the core's
+    own copy of that file's first page (the kernel dumps it; the Go linker
+    puts its build ID note there), never from a file on this machine; None
+    when the core holds no such page."""
+    named = executable_path_in_core(core)
+    first = next((f for f in core.files if f.path == named and f.offset == 0), None)
+    if first is None:
+        return named, None
+    try:
+        page = AddressSpace(core, None, file_backing=False).read(first.start, _PAGE)
+    except DapcoreError:
+        return named, None
+    return named, go_build_id_in_page(page)
+
+
+def executable_for(core: CoreFile) -> str:
+    """The executable to read ``core`` with when only the core is given: the
+    one it names, when that path is a file here. Otherwise
+    :class:`ExecutableNotFound` says which path the core names, its Go build
+    ID, and how to get that executable."""
+    named, build_id = named_executable(core)
+    if named is None:
+        raise ExecutableNotFound(
+            f"the core {core.path} names no executable (no NT_FILE note): give the Go "
+            "executable that produced it", None, build_id)
+    if os.path.isfile(named):
+        return named
+    ident = (f"Go build ID {printable(build_id)}" if build_id else
+             "no Go build ID in the core: it holds no copy of the executable's first page")
+    raise ExecutableNotFound(
+        f"the core {core.path} was produced by {printable(named)} ({ident}), which does not "
+        "exist on this machine (a core from another host or a container): copy that "
+        "executable here (from the build that made it, or from the container image: "
+        "docker cp, kubectl cp) and give it explicitly; any copy of the same build works",
+        named, build_id)
 
 
 def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:

@@ -47,8 +47,9 @@ class Process:
     """The dead process. ``Process(exe, core)`` raises a :class:`DapcoreError`
     subclass with a readable message when the files cannot be used together."""
 
-    def __init__(self, exe: str | Path, core: str | Path, check: bool = True) -> None:
-        self.core: CoreFile = open_core(core)
+    def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True
+                 ) -> None:
+        self.core: CoreFile = core if isinstance(core, CoreFile) else open_core(core)
         self.exe = Executable(exe)
         self.buildinfo: BuildInfo = read_buildinfo(self.exe)
         self.arch: Arch = self.core.arch  # what knows the instruction set
@@ -60,6 +61,8 @@ class Process:
         if check:
             check_match(self.core, self.exe, self.memory)
         self.warnings: list[str] = []
+        # What the user is told that is not damage (a decompressed core).
+        self.notices: list[str] = [n for n in (self.core.decompression,) if n]
         if self.core.truncated:
             self.warnings.append(
                 f"the core is truncated ({self.core.missing_bytes} bytes missing): some "
