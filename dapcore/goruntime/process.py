@@ -57,13 +57,14 @@ class Process:
                                 f"executable, the core is of an {self.arch.name} process")
         self.bias = load_bias(self.core, self.exe)
         self.memory = AddressSpace(self.core, self.exe, self.bias)
-        if check:
-            check_match(self.core, self.exe, self.memory)
         self.warnings: list[str] = []
-        if self.core.truncated:
-            self.warnings.append(
-                f"the core is truncated ({self.core.missing_bytes} bytes missing): some "
-                "memory cannot be read (was ulimit -c too small?)")
+        if check:
+            weak = check_match(self.core, self.exe, self.memory)
+            if weak is not None:
+                self.warnings.append(weak)
+        missing = self.memory.missing.summary()
+        if missing is not None:
+            self.warnings.append(missing)
         self.warnings.extend(check_core(self.core))
         self.warnings.extend(self.memory.problems)
         # The function each gowrap wrapper's code calls, by wrapper entry

@@ -59,6 +59,9 @@ class FixtureSpec:
         if self.scenario.needs_cgo and not self.cgo:
             return "the scenario calls C code and the variant disables cgo"
         if self.arch != HOST_ARCH:
+            if self.scenario.kernel_shape:
+                return ("the scenario's core is shaped by the Linux kernel's dumper, and qemu "
+                        "writes the guest's core itself")
             if self.scenario.trigger == SNAPSHOT:
                 return ("qemu's gdbstub gives no complete core of a live guest (no memory "
                         "map: the Go heap is missing)")
