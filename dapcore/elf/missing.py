@@ -162,6 +162,10 @@ class MissingMemory:
         if cut:
             parts.append(f"{_size(cut)} cut off the end of the file (the core is truncated: was "
                          "ulimit -c too small, the disk full, or the dump cut off?)")
+        if not lacking:  # read-only pages only (the vDSO, text)
+            return (f"the core is truncated: {_size(cut)} cut off the end of the file, none of "
+                    "it the process's writable memory (was ulimit -c too small, the disk "
+                    "full, or the dump cut off?)")
         return (f"the core lacks {_size(lacking)} of {_size(self.writable_bytes)} of the "
                 f"process's writable memory: {', '.join(parts)}")
 

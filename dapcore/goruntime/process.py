@@ -215,7 +215,8 @@ class Process:
         check_dead(self, records.dead)
         if records.unreadable:
             self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
-                                 "from the core")
+                                 f"from the core ({records.why}): those goroutines are not "
+                                 "listed")
         return records.live
 
     def goroutine(self, goid: int) -> Goroutine | None:
