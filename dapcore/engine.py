@@ -277,7 +277,9 @@ class Engine:
         (said once in ``proc.warnings``, naming the goroutines)."""
         st = self.unwinder.goroutine_stack(g)
         frames = st.frames
-        if st.error or not frames or frames[-1].func_kind != "goexit":
+        if st.missing:
+            self._gap_findings.note(self.proc.warnings, f"goroutine {g.goid}: {st.error}")
+        elif st.error or not frames or frames[-1].func_kind != "goexit":
             why = st.error or (f"ends in {frames[-1].function}" if frames else "no frame")
             self._stack_findings.note(self.proc.warnings, f"goroutine {g.goid}: {why}")
         if st.suspect_pc is not None:
@@ -290,6 +292,11 @@ class Engine:
     @cached_property
     def _stack_findings(self) -> StackFindings:
         return StackFindings()
+
+    @cached_property
+    def _gap_findings(self) -> StackFindings:
+        return StackFindings("goroutine stacks cut short by memory the core does not hold",
+                             "the frames up to there are shown, the callers are not in the core")
 
     @cached_property
     def _call_findings(self) -> StackFindings:

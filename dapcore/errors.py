@@ -22,10 +22,20 @@ class DapcoreError(Exception):
 class UnreadableMemory(DapcoreError):
     """The core (and the files behind it) hold no bytes at this address."""
 
-    def __init__(self, addr: int, size: int = 1, why: str = "not in the core") -> None:
+    def __init__(self, addr: int, size: int = 1, why: str = "not in the core",
+                 note: str = "") -> None:
         self.addr = addr
         self.size = size
+        # Why, briefly, for a value shown inline ("not in the core: truncated");
+        # empty when the process could not read the address either.
+        self.note = note
         super().__init__(f"cannot read {size} byte{'s' if size != 1 else ''} at {addr:#x}: {why}")
+
+    @property
+    def short(self) -> str:
+        """``unreadable 0x…`` with the brief why when there is one: the text
+        of a value that cannot be read."""
+        return f"unreadable {self.addr:#x}" + (f": {self.note}" if self.note else "")
 
 
 class CoreFormatError(DapcoreError):

@@ -8,8 +8,11 @@ Three layers, first match wins:
 3. the executable's PT_LOADs shifted by the load bias, for cores without
    NT_FILE.
 
-An address no layer holds raises :class:`UnreadableMemory` naming it; zeros
-are never invented.
+An address no layer holds raises :class:`UnreadableMemory` naming it and why
+(:mod:`dapcore.elf.missing`: cut off a truncated core, left out by the
+kernel); zeros are never invented, and the files never stand in for
+writable memory the core should have held (their bytes are what the process
+started with, not what it had).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from dapcore.elf.core import AT_ENTRY, CoreFile, MappedFile
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
+from dapcore.elf.missing import MissingMemory
 from dapcore.errors import UnreadableMemory
 
 _PAGE = 4096
@@ -78,14 +82,10 @@ class AddressSpace:
         self.bias = bias
         self.little_endian = True
         self.ptr_size = core.arch.ptr_size
-        self._truncated: list[tuple[int, int]] = []
-        core_maps = []
-        for s in core.segments:
-            if s.present:
-                core_maps.append(Mapping(s.vaddr, s.vaddr + s.present, core.data, s.offset,
-                                         "core"))
-            if s.present < s.filesz:
-                self._truncated.append((s.vaddr + s.present, s.vaddr + s.filesz))
+        # What the core lacks, and why (reads that fail say it).
+        self.missing = MissingMemory(core)
+        core_maps = [Mapping(s.vaddr, s.vaddr + s.present, core.data, s.offset, "core")
+                     for s in core.segments if s.present]
         self._backing: dict[str, mmap.mmap | None] = {}
         # What did not add up while building the layers (Process warns).
         self.problems: list[str] = []
@@ -177,37 +177,40 @@ class AddressSpace:
             return b""
         if addr < 0 or addr + size > 1 << 64:
             raise UnreadableMemory(addr, size, "not a valid address")
-        for layer in self._layers:
-            m = layer.find(addr)
-            if m is not None and addr + size <= m.end:
-                off = m.offset + addr - m.start
-                return bytes(m.source[off:off + size])
+        m = self._layers[0].find(addr)
+        if m is not None and addr + size <= m.end:
+            off = m.offset + addr - m.start
+            return bytes(m.source[off:off + size])
+        if not self.missing.blocked(addr, size):
+            for layer in self._layers[1:]:
+                m = layer.find(addr)
+                if m is not None and addr + size <= m.end:
+                    off = m.offset + addr - m.start
+                    return bytes(m.source[off:off + size])
         return self._read_spanning(addr, size)
 
     def _read_spanning(self, addr: int, size: int) -> bytes:
         parts = []
         pos, end = addr, addr + size
         while pos < end:
-            for layer in self._layers:
+            # Writable memory the core lacks is never read from the files.
+            layers = self._layers[:1] if self.missing.blocked(pos, 1) else self._layers
+            for layer in layers:
                 m = layer.find(pos)
                 if m is not None:
-                    n = min(end, m.end) - pos
+                    stop = min(end, m.end)
+                    if layer is not self._layers[0]:
+                        block = self.missing.next_block(pos)
+                        stop = min(stop, block) if block is not None else stop
+                    n = stop - pos
                     off = m.offset + pos - m.start
                     parts.append(m.source[off:off + n])
                     pos += n
                     break
             else:
-                raise UnreadableMemory(pos, end - pos, self._why(pos))
+                why, note = self.missing.why(pos)
+                raise UnreadableMemory(pos, end - pos, why, note)
         return b"".join(parts)
-
-    def _why(self, addr: int) -> str:
-        for lo, hi in self._truncated:
-            if lo <= addr < hi:
-                return "the core file is truncated (was ulimit -c too small?)"
-        for s in self.core.segments:
-            if s.vaddr <= addr < s.vaddr + s.memsz:
-                return "the core omits this page and no file on disk backs it"
-        return "not mapped in the process"
 
     def readable(self, addr: int, size: int = 1) -> bool:
         try:

@@ -64,10 +64,14 @@ def executable_for(core: CoreFile) -> str:
         named, build_id)
 
 
-def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
+def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> str | None:
     """Raise :class:`MismatchError`, saying what differs, when ``core`` was not
     produced by ``exe``; the message names both Go build IDs when the core
-    holds the executable's first page (kernel cores and gcore do)."""
+    holds the executable's first page (kernel cores and gcore do). Returns a
+    warning when the check was weaker than usual: a kernel core (it names
+    its mapped files) without that page, as a coredump_filter without ELF
+    headers makes, is matched by the entry point and the build information
+    in the executable's data, which name no build."""
     ran = executable_path_in_core(core)
     where = f" (the core was produced by {printable(ran)})" if ran else ""
     entry = core.auxv.get(AT_ENTRY)
@@ -101,6 +105,39 @@ def check_match(core: CoreFile, exe: Executable, memory: AddressSpace) -> None:
             link = entry - memory.bias
             if exe.read_static(link, 64) != text:
                 raise mismatch("the code at the entry point differs")
+    if page is not None or not core.files:
+        return None
+    compared = "its entry point and where its segments were mapped"
+    starts = {f.start for f in core.files if f.path == ran}
+    if any((seg.vaddr & ~(_PAGE - 1)) + memory.bias not in starts for seg in exe.segments) \
+            or any(f.path == ran and not memory._exe_place(f) for f in core.files):
+        raise mismatch("the process mapped the executable's file where this executable's "
+                       "program headers do not put it")
+    differs = _buildinfo_differs(exe, memory)
+    if differs:
+        raise mismatch("their Go build information (Go release, modules) differs")
+    if differs is False:
+        compared = "its entry point, where its segments were mapped and its Go build information"
+    return ("the core holds no copy of the executable's first page (the kernel's "
+            "coredump_filter left out ELF headers, bit 4), so its Go build ID cannot be "
+            f"compared: {exe.path.name} was matched to it by {compared} only")
+
+
+def _buildinfo_differs(exe: Executable, memory: AddressSpace) -> bool | None:
+    """The core's copy of ``.go.buildinfo`` (in the writable data, which the
+    kernel dumps with anonymous memory) against the executable's, when it is
+    inline (Go 1.18+: no pointers a PIE relocates); None: not compared."""
+    sec = exe.sections.get(".go.buildinfo")
+    if sec is None or sec.size < 32:
+        return None
+    ours = exe.section_bytes(".go.buildinfo")
+    if ours is None or not ours[15] & 2:
+        return None
+    size = min(sec.size, _PAGE)
+    theirs = memory._core_bytes(sec.addr + memory.bias, size)
+    if theirs is None:
+        return None
+    return theirs != bytes(ours[:size])
 
 
 def go_build_id_in_page(page: bytes) -> str | None:

@@ -81,9 +81,11 @@ class StackFindings:
     ``runtime.goexit``): one warning, rewritten in place as stacks are
     unwound (lazily, by whoever asks for them)."""
 
-    def __init__(self, title: str = "goroutine stacks that do not unwind to runtime.goexit"
-                 ) -> None:
+    def __init__(self, title: str = "goroutine stacks that do not unwind to runtime.goexit",
+                 meaning: str = "their records or stacks in the core are damaged, and those "
+                 "frames may be wrong") -> None:
         self._title = title
+        self._meaning = meaning
         self._seen: set[str] = set()
         self._details: list[str] = []
         self._at: int | None = None
@@ -96,8 +98,7 @@ class StackFindings:
         shown = "; ".join(self._details[:_LISTED])
         more = (f"; and {len(self._details) - _LISTED} more" if len(self._details) > _LISTED
                 else "")
-        text = (f"{self._title} ({shown}{more}): their records or stacks in the core are "
-                "damaged, and those frames may be wrong")
+        text = f"{self._title} ({shown}{more}): {self._meaning}"
         if self._at is None or self._at >= len(warnings):
             self._at = len(warnings)
             warnings.append(text)

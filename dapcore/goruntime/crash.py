@@ -148,7 +148,7 @@ def read_panics(proc: Process, panic_ptr: int) -> list[PanicInfo]:
         except UnreadableMemory as exc:
             _warn(proc, f"the _panic record at {p:#x} cannot be read from the core: the panic "
                   "message is incomplete")
-            chain.append(PanicInfo(f"<unreadable {exc.addr:#x}>", None, False, False, False))
+            chain.append(PanicInfo(f"<{exc.short}>", None, False, False, False))
             break
         chain.append(PanicInfo(text, tname, flags["recovered"], flags["repanicked"],
                                flags["goexit"]))

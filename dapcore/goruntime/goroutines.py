@@ -206,6 +206,7 @@ class GoroutineRecords:
     live: list[Goroutine]
     dead: list[Goroutine]
     unreadable: int
+    why: str = ""  # why the first unreadable one could not be read
 
 
 def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
@@ -219,8 +220,9 @@ def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
     for ptr in struct.unpack(f"<{length}Q", raw):
         try:
             g = reader.read(ptr)
-        except UnreadableMemory:
+        except UnreadableMemory as exc:
             out.unreadable += 1
+            out.why = out.why or exc.note or str(exc)
             continue
         (out.dead if is_dead(g.status) else out.live).append(g)
     return out

@@ -94,7 +94,7 @@ def print_eface(proc: Process, types: TypeReader, typ: int, data: int,
         else:
             return f"({rt.name}) {data:#x}", rt.name
     except UnreadableMemory as exc:
-        return f"({rt.name}) <unreadable {exc.addr:#x}>", rt.name
+        return f"({rt.name}) <{exc.short}>", rt.name
     builtin = rt.name in {"bool", "int", "int8", "int16", "int32", "int64", "uint", "uint8",
                           "uint16", "uint32", "uint64", "uintptr", "float32", "float64",
                           "complex64", "complex128"}

@@ -58,15 +58,16 @@ class Process:
                                 f"executable, the core is of an {self.arch.name} process")
         self.bias = load_bias(self.core, self.exe)
         self.memory = AddressSpace(self.core, self.exe, self.bias)
-        if check:
-            check_match(self.core, self.exe, self.memory)
         self.warnings: list[str] = []
         # What the user is told that is not damage (a decompressed core).
         self.notices: list[str] = [n for n in (self.core.decompression,) if n]
-        if self.core.truncated:
-            self.warnings.append(
-                f"the core is truncated ({self.core.missing_bytes} bytes missing): some "
-                "memory cannot be read (was ulimit -c too small?)")
+        if check:
+            weak = check_match(self.core, self.exe, self.memory)
+            if weak is not None:
+                self.warnings.append(weak)
+        missing = self.memory.missing.summary()
+        if missing is not None:
+            self.warnings.append(missing)
         self.warnings.extend(check_core(self.core))
         self.warnings.extend(self.memory.problems)
         # The function each gowrap wrapper's code calls, by wrapper entry
@@ -217,7 +218,8 @@ class Process:
         check_dead(self, records.dead)
         if records.unreadable:
             self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
-                                 "from the core")
+                                 f"from the core ({records.why}): those goroutines are not "
+                                 "listed")
         return records.live
 
     def goroutine(self, goid: int) -> Goroutine | None:

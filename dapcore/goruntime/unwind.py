@@ -78,6 +78,9 @@ class Frame:
 class Stack:
     frames: list[Frame] = field(default_factory=list)
     error: str | None = None  # why the unwind stopped early, if it did
+    # it stopped at process memory the core lacks (truncated, MADV_DONTDUMP,
+    # coredump_filter), not at damage
+    missing: bool = False
     truncated: bool = False  # stopped at MAX_FRAMES
     # the first saved return address that follows no call instruction (read
     # from damaged memory), None when every one does
@@ -322,7 +325,7 @@ class Unwinder:
                     try:
                         ret = mem.ptr(at)
                     except UnreadableMemory as exc:
-                        out.error = str(exc)
+                        out.error, out.missing = str(exc), bool(exc.note)
                         return out
             if ret == 0:
                 return out
@@ -334,7 +337,7 @@ class Unwinder:
                 try:
                     pc, sp, lr = self._below_injected(pc, sp)
                 except UnreadableMemory as exc:
-                    out.error = str(exc)
+                    out.error, out.missing = str(exc), bool(exc.note)
                     return out
 
     def _jump(self, out: Stack, sigtramp: bool, fp: int, stack: str, g: Goroutine | None,

@@ -65,7 +65,7 @@ def is_indexed(v: Value) -> bool:
 
 
 def _error(v: Value, exc: UnreadableMemory) -> Value:
-    return Value(v.ctx, "<error>", None, error=f"unreadable {exc.addr:#x}", path=v.path)
+    return Value(v.ctx, "<error>", None, error=exc.short, path=v.path)
 
 
 def _count(v: Value) -> int | None:

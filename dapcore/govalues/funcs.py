@@ -81,7 +81,7 @@ def closure_captures(v: Value) -> list[Value]:
             try:
                 target = ctx.mem.ptr(fv + cap.offset)
             except UnreadableMemory as exc:
-                out.append(Value(ctx, cap.name, cap.type, error=f"unreadable {exc.addr:#x}"))
+                out.append(Value(ctx, cap.name, cap.type, error=exc.short))
                 continue
             out.append(Value(ctx, cap.name, cap.type, addr=target, path=cap.name))
         else:

@@ -46,7 +46,7 @@ def text_of(v: Value, depth: int = 2, hex_: bool = False) -> str:
     try:
         return _text(v, depth, hex_)
     except UnreadableMemory as exc:
-        return f"<unreadable {exc.addr:#x}>"
+        return f"<{exc.short}>"
     except LocationError as exc:
         return f"<{exc}>"
 
@@ -157,7 +157,7 @@ def _map(v: Value, depth: int, hex_: bool) -> str:
             if len(parts) == _ITEMS:
                 break
     except UnreadableMemory as exc:
-        parts.append(f"<error>: <unreadable {exc.addr:#x}>")
+        parts.append(f"<error>: <{exc.short}>")
     return f"{tn} len: {n}, [{_joined(parts, n)}]"
 
 

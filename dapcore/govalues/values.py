@@ -361,5 +361,5 @@ def hole_text(why: str) -> str:
 
 def _err(exc: Exception) -> str:
     if isinstance(exc, UnreadableMemory):
-        return f"unreadable {exc.addr:#x}"
+        return exc.short
     return str(exc)

@@ -19,7 +19,7 @@ from tests.factory.variants import Variant
 
 # program → (its Go module's directory, its package in that module)
 PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
-            "demo": (DEMO, ".")}
+            "zoomem": (ZOO, "./memory"), "demo": (DEMO, ".")}
 
 
 class BuildError(RuntimeError):

@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,17 @@ def _allow_cores() -> None:
 
 def _no_cores() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _child_setup(method: str, coredump_filter: int | None) -> Callable[[], None]:
+    """What the child does before exec: allow cores (the kernel writes them)
+    or not (gdb does), and set the coredump_filter the program inherits."""
+    def setup() -> None:
+        (_allow_cores if method == "kernel" else _no_cores)()
+        if coredump_filter is not None:
+            with open("/proc/self/coredump_filter", "w") as f:
+                f.write(f"{coredump_filter:#x}")
+    return setup
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], workdir: Path, what: str) -> None:
@@ -160,12 +172,12 @@ def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = No
     env = _env(workdir)
     start = time.monotonic()
     if method == "gdb" and scenario.trigger == CRASH:
-        sig = _run_under_gdb(argv, workdir, env, what)
+        sig = _run_under_gdb(argv, workdir, env, what, scenario.coredump_filter)
     else:
         with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
             proc = subprocess.Popen(
                 argv, cwd=workdir, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                preexec_fn=_allow_cores if method == "kernel" else _no_cores,
+                preexec_fn=_child_setup(method, scenario.coredump_filter),
                 start_new_session=True,
             )
             if scenario.trigger == CRASH:
@@ -233,7 +245,8 @@ def _run_under_qemu(binary: Path, scenario: Scenario, workdir: Path, qemu: Qemu)
     return Capture(workdir, "qemu", sig, argv, time.monotonic() - start)
 
 
-def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: str) -> str | None:
+def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: str,
+                   coredump_filter: int | None = None) -> str | None:
     if shutil.which("gdb") is None:
         raise CaptureError("cores are piped away on this machine and gdb is not installed")
     redirect = (f"{shlex.join(argv[1:])} >{shlex.quote(str(workdir / 'stdout.txt'))}"
@@ -244,7 +257,8 @@ def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: st
            argv[0]]
     try:
         res = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
-                             timeout=EXIT_TIMEOUT, preexec_fn=_no_cores, check=False)
+                             timeout=EXIT_TIMEOUT, check=False,
+                             preexec_fn=_child_setup("gdb", coredump_filter))
     except subprocess.TimeoutExpired:
         raise CaptureError(f"{what}: still running under gdb after {EXIT_TIMEOUT:.0f} s") from None
     if "SIGABRT" in res.stdout:

@@ -65,6 +65,9 @@ class FixtureSpec:
             return (f"the scenario's program needs Go 1.{self.scenario.min_minor} "
                     "(generics, newer packages)")
         if self.arch != HOST_ARCH:
+            if self.scenario.kernel_shape:
+                return ("the scenario's core is shaped by the Linux kernel's dumper, and qemu "
+                        "writes the guest's core itself")
             if self.scenario.trigger == SNAPSHOT:
                 return ("qemu's gdbstub gives no complete core of a live guest (no memory "
                         "map: the Go heap is missing)")

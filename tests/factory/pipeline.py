@@ -93,6 +93,8 @@ def produce(spec: FixtureSpec, method: str | None = None, force: bool = False) -
         parts: dict[str, object] = dict(
             recipe=CAPTURE_RECIPE, build=b.key, scenario=spec.scenario.name,
             args=spec.scenario.args, trigger=spec.scenario.trigger)
+        if spec.scenario.coredump_filter is not None:  # (other keys stay as they were)
+            parts["coredumpFilter"] = spec.scenario.coredump_filter
         qemu = None
         if spec.arch != HOST_ARCH:
             qemu = ensure_qemu()
@@ -173,6 +175,7 @@ def _capture(spec: FixtureSpec, b: builder.Build, key: str, method: str | None,
             "argv": cap.argv,
             "signal": cap.signal,
             "coreMethod": cap.method,
+            "coredumpFilter": spec.scenario.coredump_filter,
             "emulator": qemu.version.splitlines() if qemu is not None else None,
             "coreMachine": notes.machine,
             "coreNotes": notes.names,

@@ -14,7 +14,7 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
-    # "demo" (dapcore/demo)
+    # "zoomem" (…/zoo/memory), "demo" (dapcore/demo)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -23,10 +23,21 @@ class Scenario:
     # exprs, partial; the big program's packages) is left out of older
     # builds by build constraints (tests/fixtures/zoo/any_go115.go).
     min_minor: int = 0
+    # Written to /proc/self/coredump_filter before the program starts (it is
+    # inherited): which kinds of memory the kernel puts in the core. None:
+    # the system's (0x33: anonymous private and shared, ELF headers, huge
+    # pages).
+    coredump_filter: int | None = None
 
     @property
     def needs_cgo(self) -> bool:
         return self.program == "zoocgo"
+
+    @property
+    def kernel_shape(self) -> bool:
+        """The core's shape comes from the Linux kernel's dumper (a
+        coredump_filter, MADV_DONTDUMP), which qemu's does not imitate."""
+        return self.coredump_filter is not None or self.program == "zoomem"
 
     @property
     def argv_name(self) -> str:
@@ -59,5 +70,13 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("bigpanic", "zoobig", CRASH, in_matrix=False, min_minor=19),
         # What `dapcore demo` bundles (scripts/make_demo.py, -s demo).
         Scenario("demo", "demo", CRASH, in_matrix=False, side_files=()),
+        # Cores lacking memory (tests/test_missing_memory.py, on request):
+        # regions the process excluded (MADV_DONTDUMP), and a coredump_filter
+        # of anonymous private memory only (no ELF header pages) or nothing.
+        Scenario("dontdump", "zoomem", CRASH, in_matrix=False),
+        Scenario("goroutinepanic-filter01", "zoo", CRASH, in_matrix=False,
+                 coredump_filter=0x01),
+        Scenario("goroutinepanic-filter00", "zoo", CRASH, in_matrix=False,
+                 coredump_filter=0x00),
     )
 }
