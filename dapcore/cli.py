@@ -29,6 +29,13 @@ def _add_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("binary", help="the Go executable that produced the core")
     p.add_argument("core", help="the core dump")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--debug-dir", dest="debug_dirs", action="append", default=[],
+                   metavar="DIR",
+                   help="a directory holding the stripped executable's separate debug file: "
+                        "by its .gnu_debuglink name (DIR/NAME, DIR/<the executable's "
+                        "directory>/NAME) or GNU build id (DIR/.build-id/xx/yyyy.debug); "
+                        "repeatable. Next to the executable, its .debug/ and /usr/lib/debug "
+                        "are always searched")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str,  # type: ignore[type-arg]
@@ -150,8 +157,9 @@ def _main(argv: list[str] | None) -> int:
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
-        report = Engine.open(args.binary, args.core)
+        report = Engine.open(args.binary, args.core, args.debug_dirs)
         out = _output(report, args)
+        notes = report.notes
     except DapcoreError as exc:
         print(f"dapcore: {exc}", file=sys.stderr)
         return 1
@@ -165,6 +173,8 @@ def _main(argv: list[str] | None) -> int:
     else:
         sys.stdout.write(json.dumps(out, separators=(",", ":")))
         sys.stdout.write("\n")
+    for n in notes:
+        print(f"dapcore: {n}", file=sys.stderr)
     for w in report.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0

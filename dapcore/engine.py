@@ -19,6 +19,7 @@ opening a core and unwinding its stacks do not pay for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -95,8 +96,12 @@ class Engine:
     # -- opening -------------------------------------------------------------
 
     @classmethod
-    def open(cls, binary: str | Path, core: str | Path) -> Engine:
-        return cls(Process(binary, core))
+    def open(cls, binary: str | Path, core: str | Path,
+             debug_dirs: Sequence[str | Path] = ()) -> Engine:
+        """Open ``binary`` and its ``core``; a stripped binary's separate
+        debug file is looked for in the standard places and ``debug_dirs``
+        (:mod:`dapcore.elf.debugfile`)."""
+        return cls(Process(binary, core, debug_dirs=debug_dirs))
 
     @staticmethod
     def executable_in_core(core: str | Path) -> str | None:
@@ -157,7 +162,38 @@ class Engine:
 
     @property
     def has_dwarf(self) -> bool:
+        """Whether DWARF is at hand (the executable's or its debug file's)."""
         return bool(self.proc.exe.has_dwarf)
+
+    @property
+    def dwarf_path(self) -> str | None:
+        """The file the DWARF is read from: the executable, its separate
+        debug file, or None without DWARF."""
+        f = self.proc.exe.dwarf_file
+        return str(f.path) if f is not None else None
+
+    @property
+    def debug_info_source(self) -> str | None:
+        """``debug information from /x/zoo.debug (found through …)`` when a
+        separate debug file is in use, else None."""
+        _ = self.proc.dwarf  # the lookup happens with the first need of DWARF
+        return self.proc.debug_files.source_text()
+
+    @property
+    def missing_debug_info(self) -> str | None:
+        """Why values cannot be read when the executable names a separate
+        debug file that was not found (which file, where it was looked
+        for); None otherwise."""
+        if self.proc.exe.has_dwarf:
+            return None
+        return self.proc.debug_files.missing_text(self.proc.exe)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know that is not damage: where the DWARF
+        came from, a debug file that was not found."""
+        _ = self.proc.dwarf
+        return self.proc.notes
 
     @property
     def bias(self) -> int:

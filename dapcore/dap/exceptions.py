@@ -83,6 +83,8 @@ def summary(report: Engine, core: str) -> str:
         parts[-1] += f"; goroutine {c.goroutine} crashed."
     else:
         parts[-1] += "."
+    for n in report.notes:
+        parts.append(n[0].upper() + n[1:] + ".")
     for w in report.warnings:
         parts.append(f"Warning: {w}.")
     return " ".join(parts) + "\n"

@@ -78,7 +78,7 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
         config.program = named
     _check_file(config.program, "program", remote)
     try:
-        report = Engine.open(config.program, config.core)
+        report = Engine.open(config.program, config.core, config.debug_dirs)
     except (CoreFormatError, ExecutableError) as exc:
         if not remote:
             raise

@@ -7,6 +7,7 @@ pclntab, runtime layouts and goroutines load on first use.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dapcore.arch import Arch, machine_text
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
 from dapcore.elf.core import CoreFile, open_core
+from dapcore.elf.debugfile import DebugFiles
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, MismatchError, NoDwarf, UnreadableMemory
@@ -47,9 +49,13 @@ class Process:
     """The dead process. ``Process(exe, core)`` raises a :class:`DapcoreError`
     subclass with a readable message when the files cannot be used together."""
 
-    def __init__(self, exe: str | Path, core: str | Path, check: bool = True) -> None:
+    def __init__(self, exe: str | Path, core: str | Path, check: bool = True,
+                 debug_dirs: Sequence[str | Path] = ()) -> None:
         self.core: CoreFile = open_core(core)
         self.exe = Executable(exe)
+        # What is not damage but the user should know (where the DWARF came
+        # from, that values need a debug file not found).
+        self.notes: list[str] = []
         self.buildinfo: BuildInfo = read_buildinfo(self.exe)
         self.arch: Arch = self.core.arch  # what knows the instruction set
         if self.exe.machine != self.arch.elf_machine_name:
@@ -66,6 +72,11 @@ class Process:
                 "memory cannot be read (was ulimit -c too small?)")
         self.warnings.extend(check_core(self.core))
         self.warnings.extend(self.memory.problems)
+        # A stripped executable's separate debug file: looked for in the
+        # standard places and ``debug_dirs`` the first time DWARF or symbols
+        # are needed (dapcore.elf.debugfile); a file refused is a warning.
+        self.debug_files = DebugFiles(debug_dirs, self.warnings.append)
+        self.exe.set_debug_finder(self.debug_files)
         # The function each gowrap wrapper's code calls, by wrapper entry
         # (link-time): see dapcore.goruntime.traceback.go_statement_function.
         self.wrapped_functions: dict[int, str | None] = {}
@@ -80,10 +91,17 @@ class Process:
 
     @cached_property
     def dwarf(self) -> Dwarf | None:
-        """The executable's DWARF, opened once for the runtime layouts and
-        the variables (None without DWARF)."""
+        """The executable's DWARF (or its separate debug file's), opened once
+        for the runtime layouts and the variables (None without DWARF; the
+        notes say where it came from, or which debug file was missing)."""
         if not self.exe.has_dwarf:
+            missing = self.debug_files.missing_text(self.exe)
+            if missing is not None:
+                self.notes.append(missing)
             return None
+        source = self.debug_files.source_text()
+        if source is not None:
+            self.notes.append(source)
         try:
             return Dwarf(self.exe)
         except NoDwarf:
@@ -94,6 +112,17 @@ class Process:
             self.warnings.append(f"{exc}: stacks come from the pclntab alone, values "
                                  "cannot be read")
             return None
+
+    def need_dwarf(self) -> Dwarf:
+        """:attr:`dwarf`, or :class:`NoDwarf` saying why there is none (and
+        which debug file was looked for, and where)."""
+        d = self.dwarf
+        if d is not None:
+            return d
+        missing = self.debug_files.missing_text(self.exe)
+        if missing is not None:
+            raise NoDwarf(missing)
+        return Dwarf(self.exe)  # raises NoDwarf (or DwarfError) with the reason
 
     @cached_property
     def layout(self) -> Layout:
