@@ -119,7 +119,7 @@ class Process:
         d = self.dwarf
         if d is not None:
             return d
-        missing = self.debug_files.missing_text(self.exe)
+        missing = None if self.exe.has_dwarf else self.debug_files.missing_text(self.exe)
         if missing is not None:
             raise NoDwarf(missing)
         return Dwarf(self.exe)  # raises NoDwarf (or DwarfError) with the reason
