@@ -224,9 +224,18 @@ def test_the_debuglink_file_is_found_in_dot_debug_and_named_directories(
     binary = _copy_binary(fixture, tmp_path / "bin")
     (tmp_path / "bin" / ".debug").mkdir()
     shutil.copy2(fixture.debug_file, tmp_path / "bin" / ".debug" / "zoo.debug")
+    (tmp_path / "bin" / "zoo.debug").write_text("not an ELF file\n")  # passed over quietly
     rep = Engine.open(binary, fixture.core)
     assert rep.dwarf_path == str(tmp_path / "bin" / ".debug" / "zoo.debug")
     assert_matches_the_runtime(rep, fixture)
+    assert not rep.warnings
+    # only the standard places were looked at, in gdb's order
+    looked = [str(p) for p in rep.proc.debug_files.looked]
+    build_id = rep.proc.exe.gnu_build_id  # Go 1.25+ links one by default
+    first = ([f"/usr/lib/debug/.build-id/{build_id[:2]}/{build_id[2:]}.debug"]
+             if build_id is not None else [])
+    assert looked == [*first, str(tmp_path / "bin" / "zoo.debug"),
+                      str(tmp_path / "bin" / ".debug" / "zoo.debug")]
     # a directory the user names
     binary = _copy_binary(fixture, tmp_path / "elsewhere")
     (tmp_path / "dbg").mkdir()

@@ -18,7 +18,8 @@ cannot send dapcore anywhere else. A candidate is used only when it belongs
 to the executable: its GNU build id equals the executable's (and its Go
 build ID, when both have one), and for a debuglink its CRC32 equals the one
 the executable records. A wrong one is reported (naming both ids) and the
-search goes on.
+search goes on; a file there that is not an ELF file is passed over like a
+missing one.
 """
 
 from __future__ import annotations
@@ -99,8 +100,10 @@ class DebugFiles:
         (and a warning saying why)."""
         try:
             debug = Executable(path, role="debug file")
-        except ExecutableError as exc:
-            self._refuse(exe, path, f"{exc}")
+        except ExecutableError:
+            # Not an ELF file (or unreadable): passed over without a word, as
+            # a missing one is, so that a client naming directories over TCP
+            # learns nothing about files that are not debug files.
             return None
         why = _mismatch(exe, debug, via)
         if why is None and not (debug.has_own_dwarf or debug.has_own_symbols):
