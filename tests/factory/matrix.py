@@ -65,6 +65,8 @@ class FixtureSpec:
             if self.scenario.name not in SPLIT_SCENARIOS[split]:
                 return (f"the {self.variant.name} variant is built for "
                         f"{', '.join(SPLIT_SCENARIOS[split])} only")
+            if split == "buildid" and int(self.toolchain.minor.split(".")[1]) < 22:
+                return "the linker's -B gobuildid exists since Go 1.22"
         if self.arch != HOST_ARCH:
             if self.scenario.trigger == SNAPSHOT:
                 return ("qemu's gdbstub gives no complete core of a live guest (no memory "
