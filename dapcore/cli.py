@@ -51,6 +51,13 @@ def _add_files(p: argparse.ArgumentParser) -> None:
                                 "LZ4 (systemd-coredump's .zst/.lz4/.xz files), told by its "
                                 "first bytes")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--debug-dir", dest="debug_dirs", action="append", default=[],
+                   metavar="DIR",
+                   help="a directory holding the stripped executable's separate debug file: "
+                        "by its .gnu_debuglink name (DIR/NAME, DIR/<the executable's "
+                        "directory>/NAME) or GNU build id (DIR/.build-id/xx/yyyy.debug); "
+                        "repeatable. Next to the executable, its .debug/ and /usr/lib/debug "
+                        "are always searched")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str,  # type: ignore[type-arg]
@@ -172,10 +179,9 @@ def _main(argv: list[str] | None) -> int:
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
-        report = Engine.open(args.binary, args.core)
-        for note in report.notices:
-            print(f"dapcore: {note}", file=sys.stderr)
+        report = Engine.open(args.binary, args.core, args.debug_dirs)
         out = _output(report, args)
+        notes = report.notices
     except ExecutableNotFound as exc:
         print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)
         return 1
@@ -192,6 +198,8 @@ def _main(argv: list[str] | None) -> int:
     else:
         sys.stdout.write(json.dumps(out, separators=(",", ":")))
         sys.stdout.write("\n")
+    for n in notes:
+        print(f"dapcore: {n}", file=sys.stderr)
     for w in report.warnings:
         print(f"dapcore: warning: {w}", file=sys.stderr)
     return 0

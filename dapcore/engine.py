@@ -19,6 +19,7 @@ opening a core and unwinding its stacks do not pay for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -92,16 +93,19 @@ class Engine:
     # -- opening -------------------------------------------------------------
 
     @classmethod
-    def open(cls, binary: str | Path | None, core: str | Path) -> Engine:
+    def open(cls, binary: str | Path | None, core: str | Path,
+             debug_dirs: Sequence[str | Path] = ()) -> Engine:
         """The core ``core`` (plain, or compressed with gzip, xz, zstd or LZ4)
         read with the executable ``binary``; ``binary=None``: the executable
         the core names (:class:`dapcore.errors.ExecutableNotFound` when it is
-        not on this machine, saying which one and how to get it)."""
+        not on this machine, saying which one and how to get it); a stripped
+        binary's separate debug file is looked for in the standard places and
+        ``debug_dirs`` (:mod:`dapcore.elf.debugfile`)."""
         core_file = open_core(core)
         try:
             if binary is None:
                 binary = executable_for(core_file)
-            return cls(Process(binary, core_file))
+            return cls(Process(binary, core_file, debug_dirs=debug_dirs))
         except BaseException:
             core_file.close()
             raise
@@ -170,7 +174,31 @@ class Engine:
 
     @property
     def has_dwarf(self) -> bool:
+        """Whether DWARF is at hand (the executable's or its debug file's)."""
         return bool(self.proc.exe.has_dwarf)
+
+    @property
+    def dwarf_path(self) -> str | None:
+        """The file the DWARF is read from: the executable, its separate
+        debug file, or None without DWARF."""
+        f = self.proc.exe.dwarf_file
+        return str(f.path) if f is not None else None
+
+    @property
+    def debug_info_source(self) -> str | None:
+        """``debug information from /x/zoo.debug (found through …)`` when a
+        separate debug file is in use, else None."""
+        _ = self.proc.dwarf  # the lookup happens with the first need of DWARF
+        return self.proc.debug_files.source_text()
+
+    @property
+    def missing_debug_info(self) -> str | None:
+        """Why values cannot be read when the executable names a separate
+        debug file that was not found (which file, where it was looked
+        for); None otherwise."""
+        if self.proc.exe.has_dwarf:
+            return None
+        return self.proc.debug_files.missing_text(self.proc.exe)
 
     @property
     def bias(self) -> int:
@@ -209,7 +237,9 @@ class Engine:
     @property
     def notices(self) -> list[str]:
         """What the user is told that is not damage: how a compressed core
-        was decompressed (``decompressed core.zst (zstd, 41.9 MB) in 0.12 s``)."""
+        was decompressed (``decompressed core.zst (zstd, 41.9 MB) in 0.12 s``),
+        where the DWARF came from, a debug file that was not found."""
+        _ = self.proc.dwarf
         return self.proc.notices
 
     # -- goroutines and stacks -----------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from tests.factory import Fixture, FixtureSpec, arm64_matrix, check, full_matrix, pipeline, produce
 from tests.factory.__main__ import main as factory_main
 from tests.factory.check import check_capture
-from tests.factory.matrix import ARM64_VARIANTS, select
+from tests.factory.matrix import ARM64_VARIANTS, debuginfo_matrix, select
 from tests.factory.matrix import spec as make_spec
 from tests.factory.paths import REPO, cache_root, fixture_dir
 from tests.factory.toolchains import TOOLCHAINS
@@ -176,7 +176,7 @@ def test_arm64_is_a_matrix_of_its_own() -> None:
     assert NILMAP.directory == fixture_dir() / "go1.27" / "default" / "nilmap"
     assert ARM64_NILMAP.id == "go1.27-arm64-default-nilmap"
     assert ARM64_NILMAP.directory == fixture_dir() / "arm64" / "go1.27" / "default" / "nilmap"
-    assert select() == full
+    assert select() == full + debuginfo_matrix()
     assert select(arch=["arm64"]) == arm
     assert select(go=["1.27"], scenario=["nilmap"], variant=["default"]) == [NILMAP]
     assert select(go=["1.27"], scenario=["nilmap"], variant=["default"],

@@ -26,7 +26,8 @@ Launch/attach attributes (Delve's names; unknown ones are ignored):
 ``program`` (optional when the core names an existing executable),
 ``coreFilePath``, ``cwd``, ``substitutePath`` ``[{from, to}]``,
 ``hideSystemGoroutines``, ``stackTraceDepth``, ``showRegisters``,
-``showGlobalVariables``, ``maxStringLen``, ``maxArrayValues`` and
+``showGlobalVariables``, ``maxStringLen``, ``maxArrayValues``,
 ``showCrashFrames`` (dapcore's own: do not fold the runtime's
-crash-handling frames into one label frame).
+crash-handling frames into one label frame) and ``debugInfoDirectories``
+(dapcore's own: where a stripped program's separate debug file is).
 """

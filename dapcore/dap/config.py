@@ -25,6 +25,13 @@ class LaunchConfig:
     max_string_len: int | None = None
     max_array_values: int | None = None
     show_crash_frames: bool = False
+    # Directories holding a stripped program's separate debug file (by its
+    # .gnu_debuglink name or GNU build id; dapcore.elf.debugfile), absolute.
+    debug_dirs: list[str] = field(default_factory=list)
+
+
+# At most this many debugInfoDirectories (each costs a few stat calls).
+MAX_DEBUG_DIRS = 64
 
 
 def parse_launch(args: dict[str, Any]) -> LaunchConfig:
@@ -40,6 +47,10 @@ def parse_launch(args: dict[str, Any]) -> LaunchConfig:
             raise bad_argument("argument 'substitutePath' must be a list of {\"from\": …, "
                                "\"to\": …} objects with string values")
         subs.append((item["from"], item["to"]))
+    dirs = optional(args, "debugInfoDirectories", list, []) or []
+    if not all(isinstance(d, str) and d for d in dirs) or len(dirs) > MAX_DEBUG_DIRS:
+        raise bad_argument(f"argument 'debugInfoDirectories' must be a list of at most "
+                           f"{MAX_DEBUG_DIRS} directory paths (non-empty strings)")
     return LaunchConfig(
         program=resolve(cwd, program) if program else "",
         core=resolve(cwd, core),
@@ -52,6 +63,7 @@ def parse_launch(args: dict[str, Any]) -> LaunchConfig:
         max_string_len=non_negative(args, "maxStringLen", None),
         max_array_values=non_negative(args, "maxArrayValues", None),
         show_crash_frames=bool(optional(args, "showCrashFrames", bool, False)),
+        debug_dirs=[resolve(cwd, d) for d in dirs],
     )
 
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dapcore.cancellation import check as check_cancelled
 from dapcore.dap.args import RequestError, bad_argument, non_negative, optional, required
@@ -16,6 +16,9 @@ from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.dap.threads import thread_name
 from dapcore.errors import DapcoreError
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
 
 
 async def on_threads(s: State, args: dict[str, Any]) -> Reply:
@@ -158,8 +161,11 @@ async def on_modules(s: State, args: dict[str, Any]) -> Reply:
         mods: list[dict[str, Any]] = [{
             "id": 1, "name": os.path.basename(exe), "path": exe,
             "version": rep.go_version or "unknown", "isUserCode": True,
-            "symbolStatus": "DWARF" if rep.has_dwarf else "line tables only (no DWARF)",
+            "symbolStatus": _symbol_status(rep),
             "addressRange": f"{rep.bias:#x}" if rep.bias else "0x0"}]
+        dwarf = rep.dwarf_path
+        if dwarf is not None and dwarf != exe:
+            mods[0]["symbolFilePath"] = dwarf
         seen = {exe}
         for f in rep.mapped_files():
             if f.path in seen or not f.path.startswith("/") or "(deleted)" in f.path:
@@ -236,3 +242,10 @@ HANDLERS: dict[str, Handler] = {
     "readMemory": on_readMemory,
     "disassemble": on_disassemble,
 }
+
+
+def _symbol_status(rep: Engine) -> str:
+    """The executable's symbol status: where its DWARF is, or that there is none."""
+    if rep.debug_info_source is not None:
+        return "DWARF from a separate debug file"
+    return "DWARF" if rep.has_dwarf else "line tables only (no DWARF)"

@@ -61,7 +61,7 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     try:
         # No 'program': the executable the core names (a compressed core is
         # decompressed once, here).
-        report = Engine.open(config.program or None, config.core)
+        report = Engine.open(config.program or None, config.core, config.debug_dirs)
     except ExecutableNotFound as exc:
         if remote:
             log.info("launch refused: %s", exc)

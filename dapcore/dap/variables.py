@@ -112,6 +112,9 @@ class Variables:
         """Why no variable can be read (None: they can)."""
         if self.report.has_dwarf:
             return None
+        missing = self.report.missing_debug_info
+        if missing is not None:
+            return missing
         return (f"{os.path.basename(self.report.executable_path)} has no DWARF debug information "
                 "(stripped, or linked with -ldflags=-w): variables cannot be read")
 

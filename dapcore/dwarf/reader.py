@@ -21,6 +21,8 @@ modules of this package, each holding one part of the format:
 * :mod:`~dapcore.dwarf.types`: type sizes, typedefs, structure members.
 
 Addresses in DWARF are link-time addresses; a PIE ran at ``address + bias``.
+The sections come from the executable or, when it was stripped, from its
+separate debug file (:attr:`dapcore.elf.executable.Executable.dwarf_file`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ class Dwarf:
 
     def __init__(self, exe: Executable) -> None:
         self.exe = exe
-        self.sections = Sections(exe)
+        # The executable's own sections, or those of its separate debug file.
+        self.file: Executable = exe.dwarf_file or exe
+        self.sections = Sections(self.file)
         info = self.sections.get("info")
         abbrev = self.sections.get("abbrev")
         if info is None or abbrev is None:

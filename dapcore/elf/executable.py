@@ -3,12 +3,20 @@
 The file is mmapped once; section and segment bytes are memoryviews into it.
 Addresses here are link-time addresses: for a PIE executable the process
 ran at ``address + bias`` (see :mod:`dapcore.elf.memory`).
+
+A stripped executable's DWARF and symbol table may live in a separate debug
+file (``objcopy --only-keep-debug``): given a finder
+(:meth:`Executable.set_debug_finder`, :mod:`dapcore.elf.debugfile`), the
+executable asks it for that file the first time it needs DWARF or symbols it
+does not hold itself, and answers :attr:`~Executable.has_dwarf`,
+:meth:`~Executable.symbol` and :attr:`~Executable.dwarf_file` from it.
 """
 
 from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -52,17 +60,18 @@ class Symbol:
 
 
 class Executable:
-    """An ELF executable opened for reading."""
+    """An ELF executable opened for reading (``role``: what it is called in
+    messages; a separate debug file is opened as one too)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, role: str = "executable") -> None:
         self.path = Path(path)
-        what = f"the executable {self.path}"
+        what = f"the {role} {self.path}"
         try:
             self._file = open_regular(self.path)
         except NotRegularFile as exc:
             raise ExecutableError(f"{what} is not an ELF file ({exc.strerror})") from exc
         except OSError as exc:
-            raise ExecutableError(f"cannot open executable {self.path}: {exc.strerror}") from exc
+            raise ExecutableError(f"cannot open {role} {self.path}: {exc.strerror}") from exc
         try:
             self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError as exc:  # empty file
@@ -99,8 +108,12 @@ class Executable:
         self.little_endian: bool = self.elf.little_endian
         self.ptr_size: int = 8 if self.elf.elfclass == 64 else 4
         self._symbol_cache: dict[str, Symbol | None] = {}
+        self._debug_finder: DebugFinder | None = None
 
     def close(self) -> None:
+        debug = self.__dict__.get("debug_file")
+        if debug is not None:
+            debug.close()
         self.data.close()
         self._file.close()
 
@@ -176,13 +189,72 @@ class Executable:
                 return seg.offset + rela - seg.vaddr, relasz
         return None
 
+    # -- the separate debug file --------------------------------------------
+
+    def set_debug_finder(self, finder: DebugFinder) -> None:
+        """Where this executable's separate debug file comes from: called
+        once, the first time DWARF or symbols the file itself lacks are
+        needed (None: there is none)."""
+        self._debug_finder = finder
+
+    @cached_property
+    def debug_file(self) -> Executable | None:
+        """The separate debug file in use (None: none is needed, none was
+        looked for, or none was found)."""
+        if self._debug_finder is None or (self.has_own_dwarf and self.has_own_symbols):
+            return None
+        return self._debug_finder(self)
+
     @property
-    def has_symbols(self) -> bool:
+    def dwarf_file(self) -> Executable | None:
+        """The file the DWARF is read from: this one, its debug file, or
+        None (no DWARF anywhere)."""
+        if self.has_own_dwarf:
+            return self
+        debug = self.debug_file
+        return debug if debug is not None and debug.has_own_dwarf else None
+
+    @cached_property
+    def gnu_build_id(self) -> str | None:
+        """The GNU build id (``NT_GNU_BUILD_ID`` in ``.note.gnu.build-id``), in hex."""
+        return self._note_desc(".note.gnu.build-id", 3, b"GNU\0")
+
+    @cached_property
+    def debuglink(self) -> tuple[str, int] | None:
+        """(file name, CRC32) of ``.gnu_debuglink``: the debug file's name
+        and the checksum of its contents (None without one)."""
+        raw = self.section_bytes(".gnu_debuglink")
+        if raw is None:
+            return None
+        data = bytes(raw)
+        end = data.find(b"\0")
+        if end <= 0:
+            return None
+        at = (end + 4) & ~3
+        if at + 4 > len(data):
+            return None
+        crc = int.from_bytes(data[at:at + 4], "little" if self.little_endian else "big")
+        return data[:end].decode("utf-8", "replace"), crc
+
+    # -- symbols -------------------------------------------------------------
+
+    @property
+    def has_own_symbols(self) -> bool:
+        """Whether this file itself holds a symbol table."""
         sym = self.sections.get(".symtab")
         return sym is not None and ".strtab" in self.sections and sym.type != "SHT_NOBITS"
 
+    @property
+    def has_symbols(self) -> bool:
+        """Whether a symbol table is at hand: this file's or its debug file's."""
+        if self.has_own_symbols:
+            return True
+        debug = self.debug_file
+        return debug is not None and debug.has_own_symbols
+
     def symbol(self, name: str) -> Symbol | None:
-        """The ELF symbol ``name`` (None if absent or the binary is stripped).
+        """The ELF symbol ``name`` (None if absent or the binary is stripped
+        and has no debug file holding its symbols).
 
         Found without building a table of every symbol (a large Go binary
         has 50,000): the name's offset in ``.strtab`` (any occurrence of
@@ -190,7 +262,11 @@ class Executable:
         ``.symtab`` entry whose ``st_name`` is that offset."""
         if name in self._symbol_cache:
             return self._symbol_cache[name]
-        found = self._find_symbol(name) if self.has_symbols else None
+        if self.has_own_symbols:
+            found = self._find_symbol(name)
+        else:
+            debug = self.debug_file
+            found = debug.symbol(name) if debug is not None else None
         self._symbol_cache[name] = found
         return found
 
@@ -239,8 +315,19 @@ class Executable:
         return bytes(raw[off:off + descsz]).hex()
 
     @property
+    def has_own_dwarf(self) -> bool:
+        """Whether this file itself holds DWARF."""
+        return any(self.sections.get(n) is not None and self.sections[n].type != "SHT_NOBITS"
+                   for n in (".debug_info", ".zdebug_info"))
+
+    @property
     def has_dwarf(self) -> bool:
-        return ".debug_info" in self.sections or ".zdebug_info" in self.sections
+        """Whether DWARF is at hand: this file's or its debug file's."""
+        return self.dwarf_file is not None
+
+
+# Given the executable, its separate debug file (None: none found).
+DebugFinder = Callable[[Executable], Executable | None]
 
 
 def _check_complete(data: mmap.mmap, what: str) -> None:

@@ -1,4 +1,5 @@
-"""Go build information from the ``.go.buildinfo`` section.
+"""Go build information from the ``.go.buildinfo`` section, and the Go
+release of a program built before it existed (Go 1.13 added it).
 
 Layout (from Go's ``debug/buildinfo`` format notes): a 32-byte header
 ``"\\xff Go buildinf:"``, pointer size, flags; from Go 1.18 (flag bit 1) the
@@ -29,11 +30,15 @@ class Module:
 
 @dataclass(slots=True)
 class BuildInfo:
-    go_version: str  # "go1.27.3"
+    go_version: str  # "go1.27.3"; "" when nothing names the release
     path: str = ""  # main package path
     main: Module | None = None
     deps: list[Module] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
+    # Where go_version came from: "build information", "runtime.buildVersion",
+    # "DWARF producer"; or, when the release is unknown, the range the
+    # pclntab's format allows ("Go 1.2–1.15 (the pclntab's format)").
+    version_source: str = "build information"
 
     @property
     def release(self) -> tuple[int, int]:
@@ -55,7 +60,12 @@ def read_buildinfo(exe: Executable) -> BuildInfo:
     else:
         data = bytes(raw[:64 * 1024])
     if data is None or not data.startswith(_MAGIC) or len(data) < 32:
-        raise ExecutableError(f"{exe.path} is not a Go program (no Go build information)")
+        # Go 1.12 and older, or a linker that dropped it: name the release
+        # from what else the binary holds.
+        from dapcore.gobin.goversion import release_without_buildinfo
+
+        version, source = release_without_buildinfo(exe)
+        return BuildInfo(go_version=version, version_source=source)
     ptr_size, flags = data[14], data[15]
     try:
         if flags & 2:

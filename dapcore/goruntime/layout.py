@@ -496,7 +496,7 @@ def _wait_reasons_dwarf(exe: Executable, d: _Dwarf) -> list[str] | None:
 
 def _wait_reasons_symtab(exe: Executable) -> list[str] | None:
     """From the symbol table alone (DWARF stripped, symbols kept: ``-w``)."""
-    if ".symtab" not in exe.sections:
+    if not exe.has_symbols:
         return None
     sym = exe.symbol("runtime.waitReasonStrings")
     if sym is None or not sym.size or sym.size % (2 * exe.ptr_size):

@@ -7,6 +7,7 @@ pclntab, runtime layouts and goroutines load on first use.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dapcore.arch import Arch, machine_text
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
 from dapcore.elf.core import CoreFile, open_core
+from dapcore.elf.debugfile import DebugFiles
 from dapcore.elf.executable import Executable
 from dapcore.elf.memory import AddressSpace, load_bias
 from dapcore.errors import ExecutableError, MismatchError, NoDwarf, UnreadableMemory
@@ -47,10 +49,14 @@ class Process:
     """The dead process. ``Process(exe, core)`` raises a :class:`DapcoreError`
     subclass with a readable message when the files cannot be used together."""
 
-    def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True
-                 ) -> None:
+    def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True,
+                 debug_dirs: Sequence[str | Path] = ()) -> None:
         self.core: CoreFile = core if isinstance(core, CoreFile) else open_core(core)
         self.exe = Executable(exe)
+        # What is not damage but the user should know: how a compressed core
+        # was decompressed, where the DWARF came from, that values need a
+        # debug file not found.
+        self.notices: list[str] = [n for n in (self.core.decompression,) if n]
         self.buildinfo: BuildInfo = read_buildinfo(self.exe)
         self.arch: Arch = self.core.arch  # what knows the instruction set
         if self.exe.machine != self.arch.elf_machine_name:
@@ -59,8 +65,6 @@ class Process:
         self.bias = load_bias(self.core, self.exe)
         self.memory = AddressSpace(self.core, self.exe, self.bias)
         self.warnings: list[str] = []
-        # What the user is told that is not damage (a decompressed core).
-        self.notices: list[str] = [n for n in (self.core.decompression,) if n]
         if check:
             weak = check_match(self.core, self.exe, self.memory)
             if weak is not None:
@@ -70,6 +74,11 @@ class Process:
             self.warnings.append(missing)
         self.warnings.extend(check_core(self.core))
         self.warnings.extend(self.memory.problems)
+        # A stripped executable's separate debug file: looked for in the
+        # standard places and ``debug_dirs`` the first time DWARF or symbols
+        # are needed (dapcore.elf.debugfile); a file refused is a warning.
+        self.debug_files = DebugFiles(debug_dirs, self.warnings.append)
+        self.exe.set_debug_finder(self.debug_files)
         # The function each gowrap wrapper's code calls, by wrapper entry
         # (link-time): see dapcore.goruntime.traceback.go_statement_function.
         self.wrapped_functions: dict[int, str | None] = {}
@@ -84,10 +93,17 @@ class Process:
 
     @cached_property
     def dwarf(self) -> Dwarf | None:
-        """The executable's DWARF, opened once for the runtime layouts and
-        the variables (None without DWARF)."""
+        """The executable's DWARF (or its separate debug file's), opened once
+        for the runtime layouts and the variables (None without DWARF; the
+        notes say where it came from, or which debug file was missing)."""
         if not self.exe.has_dwarf:
+            missing = self.debug_files.missing_text(self.exe)
+            if missing is not None:
+                self.notices.append(missing)
             return None
+        source = self.debug_files.source_text()
+        if source is not None:
+            self.notices.append(source)
         try:
             return Dwarf(self.exe)
         except NoDwarf:
@@ -98,6 +114,17 @@ class Process:
             self.warnings.append(f"{exc}: stacks come from the pclntab alone, values "
                                  "cannot be read")
             return None
+
+    def need_dwarf(self) -> Dwarf:
+        """:attr:`dwarf`, or :class:`NoDwarf` saying why there is none (and
+        which debug file was looked for, and where)."""
+        d = self.dwarf
+        if d is not None:
+            return d
+        missing = None if self.exe.has_dwarf else self.debug_files.missing_text(self.exe)
+        if missing is not None:
+            raise NoDwarf(missing)
+        return Dwarf(self.exe)  # raises NoDwarf (or DwarfError) with the reason
 
     @cached_property
     def layout(self) -> Layout:

@@ -297,7 +297,7 @@ class VariableReader:
     @classmethod
     def for_process(cls, proc: Process, dwarf: Dwarf | None = None) -> VariableReader:
         """A reader for ``proc`` (opening its executable's DWARF unless given)."""
-        d = dwarf if dwarf is not None else (proc.dwarf or Dwarf(proc.exe))
+        d = dwarf if dwarf is not None else proc.need_dwarf()
         types = GoTypes(d)
         rtypes = TypeReader(proc)
         base: list[int] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory import toolchains
+from tests.factory.debugsplit import split
 from tests.factory.keys import BUILD_RECIPE, digest, program_sources_hash
 from tests.factory.locks import exclusive
 from tests.factory.notices import announce
@@ -34,6 +35,11 @@ class Build:
     env: dict[str, str]  # the settings that matter (CGO_ENABLED …)
     go_version: str
     build_id: str
+    # The separate debug info variants (tests/factory/debugsplit.py): the
+    # debug file, and the directory to name to find it (None: found by
+    # .gnu_debuglink next to the binary).
+    debug_file: Path | None = None
+    debug_dir: Path | None = None
 
 
 # The program whose arm64 builds have cgo on (the cross compiler's one user).
@@ -52,6 +58,8 @@ def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd6
     )
     if not native:
         parts["goarch"] = goarch
+    if variant.split is not None:
+        parts["split"] = variant.split
     return digest(**parts)
 
 
@@ -71,9 +79,11 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
     with exclusive(out_dir / f"{program}.lock"):
         if binary.exists() and stamp.exists():
             info = json.loads(stamp.read_text())
-            if info.get("key") == key:
+            debug = info.get("debugFile")
+            if info.get("key") == key and (debug is None or Path(debug).exists()):
                 return Build(binary, key, info["command"], info["env"], info["goVersion"],
-                             info["buildID"])
+                             info["buildID"], Path(debug) if debug else None,
+                             Path(info["debugDir"]) if info.get("debugDir") else None)
         toolchains.ensure(tc)
         arch = "" if native else f"{goarch}, "
         announce(f"compiling {program} with Go {tc.version} ({arch}{variant.name})")
@@ -93,15 +103,19 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
             raise BuildError(
                 f"go{tc.version} {variant.name} {program}: {' '.join(cmd)}\n{res.stderr.strip()}"
             )
+        made = split(tmp, variant.split, binary.name) if variant.split is not None else None
         os.replace(tmp, binary)
         build_id = subprocess.run(
             [str(tc.go), "tool", "buildid", str(binary)], env=env, capture_output=True,
             text=True, check=False,
         ).stdout.strip()
         recorded = {k: env[k] for k in ("CGO_ENABLED", "GOARCH") if k in env}
-        result = Build(binary, key, cmd, recorded, tc.version, build_id)
+        result = Build(binary, key, cmd, recorded, tc.version, build_id,
+                       made.debug_file if made else None, made.debug_dir if made else None)
         stamp.write_text(json.dumps({
             "key": key, "command": cmd, "env": result.env, "goVersion": tc.version,
             "buildID": build_id,
+            "debugFile": str(result.debug_file) if result.debug_file else None,
+            "debugDir": str(result.debug_dir) if result.debug_dir else None,
         }, indent=2))
         return result

@@ -14,7 +14,7 @@ from typing import Any
 from tests.factory.paths import fixture_dir
 from tests.factory.scenarios import SCENARIOS, SNAPSHOT, Scenario
 from tests.factory.toolchains import TOOLCHAINS, Toolchain, find
-from tests.factory.variants import VARIANTS, Variant
+from tests.factory.variants import SPLIT_RELEASES, SPLIT_SCENARIOS, VARIANTS, Variant
 
 # Every variant is built for these releases (one with classic maps and the
 # pre-1.24 layouts, one current); every other release gets the default.
@@ -64,6 +64,15 @@ class FixtureSpec:
         if self.toolchain.minor_number < self.scenario.min_minor:
             return (f"the scenario's program needs Go 1.{self.scenario.min_minor} "
                     "(generics, newer packages)")
+        split = self.variant.split
+        if split is not None:
+            if self.arch != HOST_ARCH:
+                return "the separate debug info variants are built for amd64 only"
+            if self.scenario.name not in SPLIT_SCENARIOS[split]:
+                return (f"the {self.variant.name} variant is built for "
+                        f"{', '.join(SPLIT_SCENARIOS[split])} only")
+            if split == "buildid" and int(self.toolchain.minor.split(".")[1]) < 22:
+                return "the linker's -B gobuildid exists since Go 1.22"
         if self.arch != HOST_ARCH:
             if self.scenario.kernel_shape:
                 return ("the scenario's core is shaped by the Linux kernel's dumper, and qemu "
@@ -99,6 +108,19 @@ class Fixture:
     def stderr_text(self) -> str:
         return self.stderr.read_text(errors="replace")
 
+    @property
+    def debug_file(self) -> Path | None:
+        """The separate debug file of a ``debuglink``/``buildid`` binary."""
+        path = self.meta.get("debugFile")
+        return Path(path) if path else None
+
+    @property
+    def debug_dirs(self) -> list[str]:
+        """The directories to name so that the debug file is found (none
+        for a debuglink, found next to the binary)."""
+        path = self.meta.get("debugDir")
+        return [path] if path else []
+
 
 def spec(go: str, variant: str, scenario: str, arch: str = HOST_ARCH) -> FixtureSpec:
     return FixtureSpec(find(go), VARIANTS[variant], SCENARIOS[scenario], arch)
@@ -111,7 +133,7 @@ def _variants(tc: Toolchain, arch: str) -> list[Variant]:
     if tc.minor not in ALL_VARIANT_RELEASES:
         return [VARIANTS["default"]]
     if arch == HOST_ARCH:
-        return list(VARIANTS.values())
+        return [v for v in VARIANTS.values() if v.split is None]
     return [VARIANTS[v] for v in ARM64_VARIANTS]
 
 
@@ -140,10 +162,30 @@ def _matrix(arch: str) -> list[FixtureSpec]:
     return out
 
 
+def debuginfo_matrix() -> list[FixtureSpec]:
+    """The separate debug info fixtures (issue #15): the ``debuglink`` and
+    ``buildid`` variants, for :data:`SPLIT_RELEASES` and their few
+    scenarios, amd64 only. Not in :func:`full_matrix` (their binaries hold
+    no DWARF of their own; ``tests/test_debug_info.py`` checks them)."""
+    out: list[FixtureSpec] = []
+    for tc in TOOLCHAINS:
+        if tc.minor not in SPLIT_RELEASES:
+            continue
+        for v in VARIANTS.values():
+            if v.split is None:
+                continue
+            for name in SPLIT_SCENARIOS[v.split]:
+                fs = FixtureSpec(tc, v, SCENARIOS[name])
+                if fs.applicable() is None:
+                    out.append(fs)
+    return out
+
+
 def every_matrix() -> list[FixtureSpec]:
     """What ``python -m tests.factory build`` builds without a filter: the
-    standard matrix, both architectures."""
-    return full_matrix()
+    standard matrix, both architectures, and the separate debug info
+    fixtures."""
+    return full_matrix() + debuginfo_matrix()
 
 
 def select(

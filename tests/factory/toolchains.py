@@ -285,6 +285,7 @@ def _unpack_debs(dest: Path, packages: tuple[str, ...], suite: str | None = None
                 ["dpkg-deb", "--show", "--showformat=${Package} ${Version}", str(deb)],
                 capture_output=True, text=True, check=True).stdout.strip())
         shutil.rmtree(dest, ignore_errors=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, dest)
         return versions
     except (OSError, subprocess.CalledProcessError) as exc:
