@@ -160,7 +160,8 @@ class Engine:
             _ = self.proc.pclntab, self.proc.layout
         except DapcoreError as exc:
             name = program if program is not None else self.executable_path
-            raise explain(name, self.proc.go_version, exc) from exc
+            raise explain(name, self.proc.go_version, exc,
+                          self.proc.buildinfo.version_source) from exc
 
     # -- what the core is ----------------------------------------------------
 

@@ -26,6 +26,8 @@ CRASHES = [
     make_spec("1.27", "pie", "nilmap"),
     make_spec("1.27", "stripped", "nilptr"),
     make_spec("1.23", "trimpath", "custompanic"),
+    make_spec("1.15", "default", "typednil"),
+    make_spec("1.15", "stripped", "nilptr"),
 ]
 SNAPSHOT = make_spec("1.27", "default", "snapshot")
 ALL = [*CRASHES, SNAPSHOT]

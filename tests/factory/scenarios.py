@@ -62,6 +62,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("values", "zoo", CRASH, min_minor=18, side_files=("facts.json", "values.json")),
         Scenario("exprs", "zoo", CRASH, min_minor=18, side_files=("facts.json", "exprs.json")),
         Scenario("inflight", "zoo", CRASH),
+        Scenario("typednil", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("partial", "zoo", CRASH, min_minor=18, side_files=("facts.json", "values.json")),
         Scenario("cgocrash", "zoocgo", CRASH),
         Scenario("cgocallback", "zoocgo", CRASH),
