@@ -36,6 +36,15 @@ def _source(session: State, rep: Engine, f: Frame) -> tuple[dict[str, Any] | Non
     return src, line
 
 
+def _frame_name(rep: Engine, f: Frame) -> str:
+    """``main.(*T).m``, ``f (inlined)``; C code as ``zoo_write [C]`` or,
+    in a shared library, ``abort [C, libc.so.6]``."""
+    if f.c_object is None:
+        return rep.print_name(f.function) + (" (inlined)" if f.inlined else "")
+    where = "" if f.c_object == os.path.basename(rep.executable_path) else f", {f.c_object}"
+    return f"{f.function} [C{where}]"
+
+
 def _short_path(path: str) -> str:
     """``/usr/lib/go/src/runtime/panic.go`` → ``runtime/panic.go``: the
     path under ``src/`` (the Go tree, GOPATH), else the last two parts; a
@@ -78,10 +87,12 @@ def stack_trace(session: State, rep: Engine, g: Goroutine, start: int,
         f = s.frame
         entry: dict[str, Any] = {
             "id": session.frames.id_of((g.goid, s.index)),
-            "name": rep.print_name(f.function) + (" (inlined)" if f.inlined else ""),
+            "name": _frame_name(rep, f),
             "line": 0, "column": 0,
             "instructionPointerReference": f"{f.pc:#x}",
         }
+        if f.c_object is not None:
+            entry["moduleId"] = f.c_object
         if first_user is not None and pos < first_user:
             if f.file and f.file != "?":
                 entry["name"] += f" ({_short_path(f.file)}:{f.line})"

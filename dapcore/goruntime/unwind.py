@@ -194,6 +194,13 @@ class Unwinder:
         objects = NativeObjects(proc.core, proc.exe, proc.bias, proc.memory)
         return NativeUnwinder(self.arch, objects, proc.memory)
 
+    def c_source_files(self) -> set[str]:
+        """The files the C line tables name, once C frames were unwound
+        (empty before: reading them costs a DWARF walk no Go stack needs)."""
+        if "native" not in self.__dict__ or self.native.clines is None:
+            return set()
+        return self.native.clines.files
+
     def _c_frames(self, out: Stack, pc: int, sp: int, trap: bool, stack: str,
                   regs: dict[int, int] | None, g: Goroutine | None) -> _State | None:
         """The C frames from ``pc`` appended to ``out``; the state where Go

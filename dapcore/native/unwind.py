@@ -129,11 +129,14 @@ class NativeUnwinder:
         return out
 
     def _frame(self, obj: NativeObject, pc: int, sp: int, trap: bool) -> CFrame:
-        sym = obj.symbol_at(pc) if obj.elf is not None else None
+        # a return address may be the first byte after its function (a call
+        # to a noreturn function, such as abort, ends it): look at the call
+        at = pc if trap else pc - 1
+        sym = obj.symbol_at(at) if obj.elf is not None else None
         name, entry = sym if sym is not None else ("??", pc)
         file, line = "", 0
         if obj.is_executable and self.clines is not None:
-            found = self.clines.line_at((pc if trap else pc - 1) - obj.bias)
+            found = self.clines.line_at(at - obj.bias)
             if found is not None:
                 file, line = found
         return CFrame(name, file, line, pc, sp, 0, entry, obj.name, trap)

@@ -19,6 +19,9 @@ class Scenario:
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
     side_files: tuple[str, ...] = ("facts.json",)
+    # the factory writes gdb's backtrace of the core next to it (gdb_bt.txt):
+    # the oracle of C frames (tests/test_cframes.py)
+    gdb_bt: bool = False
 
     @property
     def needs_cgo(self) -> bool:
@@ -48,8 +51,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("exprs", "zoo", CRASH, side_files=("facts.json", "exprs.json")),
         Scenario("inflight", "zoo", CRASH),
         Scenario("partial", "zoo", CRASH, side_files=("facts.json", "values.json")),
-        Scenario("cgocrash", "zoocgo", CRASH),
+        Scenario("cgocrash", "zoocgo", CRASH, gdb_bt=True),
         Scenario("cgocallback", "zoocgo", CRASH),
+        Scenario("cgoabort", "zoocgo", CRASH, gdb_bt=True),
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
         Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
         Scenario("bigpanic", "zoobig", CRASH, in_matrix=False),
