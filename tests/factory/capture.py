@@ -201,12 +201,13 @@ GDB_BT = "gdb_bt.txt"
 
 
 def gdb_backtrace(binary: Path, core: Path) -> str | None:
-    """gdb's ``bt`` of the core's first thread (the one that took the
-    signal), None without gdb."""
+    """gdb's backtrace of every thread of the core (``thread apply all
+    bt``), None without gdb."""
     gdb = shutil.which("gdb")
     if gdb is None:
         return None
-    done = subprocess.run([gdb, "-batch", "-nx", "-ex", "set pagination off", "-ex", "bt",
+    done = subprocess.run([gdb, "-batch", "-nx", "-ex", "set pagination off",
+                           "-ex", "thread apply all bt",
                            str(binary), str(core)], capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL, check=False)
     return done.stdout
