@@ -320,23 +320,12 @@ class Unwinder:
             info = pc_info.get(pc, _MISSING)
             info = self._info(pc) if info is _MISSING else info
             if info is None:
-                # C code (cgo) on a system stack: its frames by CFI, back to
-                # the Go code that called it (asmcgocall) when they lead there.
-                if not c_tried:
-                    c_tried = True
-                    nxt = self._c_frames(out, pc, sp, trap, stack, regs, sg)
-                    if nxt is not None:
-                        pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
-                        regs = nxt.regs
-                        continue
-                # Otherwise: the goroutine itself is parked in its sched or
-                # syscall state.
-                nxt = self._resume(stack, g, switched)
+                nxt, switched, c_tried = self._outside_go(out, _State(
+                    pc, sp, trap, stack, sg, lr, inner, regs), g, switched, c_tried)
                 if nxt is None:
-                    out.error = _lost(pc, bool(frames) and stack == GOROUTINE_STACK)
                     return out
                 pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
-                switched = True
+                regs = nxt.regs
                 continue
             kind = info.kind
             spwrite = info.spwrite and not (start_in_syscall and not frames)
@@ -404,6 +393,23 @@ class Unwinder:
                 except UnreadableMemory as exc:
                     out.error = str(exc)
                     return out
+
+    def _outside_go(self, out: Stack, st: _State, g: Goroutine | None, switched: bool,
+                    c_tried: bool) -> tuple[_State | None, bool, bool]:
+        """Where the unwind goes from a PC outside Go code: C code (cgo) on a
+        system stack is walked by CFI back to the Go code that called it
+        (asmcgocall), once per stack; otherwise the goroutine itself is
+        parked in its sched or syscall state. (next state or None when the
+        unwind ends — ``out.error`` set —, switched, c_tried)."""
+        if not c_tried:
+            nxt = self._c_frames(out, st.pc, st.sp, st.trap, st.stack, st.regs, st.g)
+            if nxt is not None:
+                return nxt, switched, True
+        nxt = self._resume(st.stack, g, switched)
+        if nxt is None:
+            out.error = _lost(st.pc, bool(out.frames) and st.stack == GOROUTINE_STACK)
+            return None, switched, True
+        return nxt, True, True
 
     def _jump(self, out: Stack, sigtramp: bool, fp: int, stack: str, g: Goroutine | None,
               m: M | None, switched: bool) -> tuple[_State | None, bool]:
