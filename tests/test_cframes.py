@@ -264,3 +264,36 @@ def _check_stopped(fx: Fixture, core: Path, why: str) -> None:
     assert theirs is not None
     assert [engine.print_name(f.function) for f in engine.printed_frames(g)] == \
         theirs.functions()
+
+
+# -- arm64 (qemu's cores: no NT_FILE) ---------------------------------------------------
+
+ARM64 = [make_spec("1.27", "default", s, "arm64") for s in ("cgocrash", "cgoabort")]
+
+
+@pytest.mark.parametrize("spec", ARM64, ids=ids)
+def test_arm64_c_frames(spec: FixtureSpec, fixture: Fixture) -> None:
+    """The executable's C frames unwind by CFI on arm64 too (x30 as the
+    return address); libc's cannot be found in a core without NT_FILE,
+    which the note says, and the Go frames are still the runtime's."""
+    engine, frames, _ = _crash_stack(fixture)
+    first, end = _c_part(frames)
+    printed_pc = re.search(r"^PC=(0x[0-9a-f]+)", fixture.stderr_text(), re.M)
+    assert printed_pc is not None
+    assert frames[first].pc == int(printed_pc.group(1), 16)
+    g = engine.crashed_goroutine
+    assert g is not None
+    st = engine.stack(g)
+    if spec.scenario.name == "cgocrash":
+        assert [f.function for f in frames[first:end]] == ["zoo_write"]
+        assert frames[first].file.endswith("native.go") and frames[first].line > 0
+        assert frames[end].function == "runtime.asmcgocall"
+        assert not st.notes
+    else:
+        assert [f.c_object for f in frames[first:end]] == ["?"]
+        [note] = st.notes
+        assert "no NT_FILE note" in note
+    theirs = parse_traceback(fixture.stderr_text()).goroutine(g.goid)
+    assert theirs is not None
+    assert [engine.print_name(f.function) for f in engine.printed_frames(g)] == \
+        theirs.functions()

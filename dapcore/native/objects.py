@@ -148,6 +148,15 @@ class NativeObjects:
             obj = self._by_path[path] = self._open(path)
         return obj
 
+    def unmapped(self, pc: int) -> str:
+        """Why no object is found for ``pc``: the core names no mapped files
+        (qemu's cores have no NT_FILE note), or none maps it."""
+        if not self._files:
+            return (f"the core has no NT_FILE note (the files the process mapped), so the "
+                    f"library holding the C code at {pc:#x} cannot be found: the C frames "
+                    "stop here")
+        return f"no file of the process maps the C code at {pc:#x}: the C frames stop here"
+
     def _open(self, path: str) -> NativeObject:
         name = printable(Path(path).name)
         mapped = [f for f in self._files if f.path == path]

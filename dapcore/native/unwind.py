@@ -83,7 +83,9 @@ class NativeUnwinder:
             obj = self.objects.object_at(pc)
             lookup = pc if trap else pc - 1
             if obj is None:
-                out.note = f"no file of the process maps the C code at {pc:#x}"
+                out.frames.append(CFrame("??", "", 0, pc, regs.get(self.sp_reg, 0), 0, pc, "?",
+                                         trap))
+                out.note = self.objects.unmapped(pc)
                 return out
             frame_base = self._frame(obj, pc, regs.get(self.sp_reg, 0), trap)
             if obj.problem is not None:
