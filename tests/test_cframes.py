@@ -191,7 +191,13 @@ def test_dap_shows_c_frames_above_the_go_frames(spec: FixtureSpec, fixture: Fixt
                          if f["name"] == facts["goCaller"])
         assert c_rows and c_rows[-1] < go_caller
         assert any(_base(names[i].split(" [C")[0]) == facts["crashFunction"] for i in c_rows)
-        assert all(frames[i].get("moduleId") for i in c_rows)
+        # each C frame names its module, as the modules request lists it
+        modules = {m["id"]: m["name"] for m in c.ok("modules", {})["modules"]}
+        for i in c_rows:
+            named = re.search(r"\[C(?:, ([^\]]+))?\]", names[i])
+            assert named is not None
+            obj = named.group(1) or fixture.binary.name
+            assert modules[frames[i]["moduleId"]] == obj, (names[i], modules)
         # the client lands on the Go caller (the C frames above it carry no source)
         landing = next(f for f in frames if f.get("source")
                        and f["source"].get("presentationHint") != "deemphasize")

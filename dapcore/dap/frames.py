@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from dapcore.dap.modules import module_id
 from dapcore.dap.stack import is_runtime, shown_frames
 
 if TYPE_CHECKING:
@@ -92,7 +93,9 @@ def stack_trace(session: State, rep: Engine, g: Goroutine, start: int,
             "instructionPointerReference": f"{f.pc:#x}",
         }
         if f.c_object is not None:
-            entry["moduleId"] = f.c_object
+            mid = module_id(rep, f.c_object)
+            if mid is not None:
+                entry["moduleId"] = mid
         if first_user is not None and pos < first_user:
             if f.file and f.file != "?":
                 entry["name"] += f" ({_short_path(f.file)}:{f.line})"
