@@ -303,3 +303,26 @@ def test_arm64_c_frames(spec: FixtureSpec, fixture: Fixture) -> None:
     assert theirs is not None
     assert [engine.print_name(f.function) for f in engine.printed_frames(g)] == \
         theirs.functions()
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.scenario.name == "cgoabort"], ids=ids)
+def test_debug_frame_agrees_with_the_pclntab(spec: FixtureSpec, fixture: Fixture) -> None:
+    """The CFI reader on ``.debug_frame`` (which Go's linker writes for Go
+    functions): at every Go frame of every goroutine, the CFA it computes
+    is the one the pclntab's SP deltas give (the caller's SP)."""
+    engine = Engine.open(fixture.binary, fixture.core)
+    tables = engine.unwinder.native.objects.exe.tables
+    debug = [t for t in tables if not t.eh]
+    assert len(debug) == 1
+    sp = engine.proc.arch.dwarf_numbers[engine.proc.arch.sp]
+    checked = 0
+    for g in engine.goroutines:
+        for f in engine.stack(g).frames:
+            if f.is_c or f.inlined:
+                continue
+            rules = debug[0].rules_at((f.pc if f.trap else f.pc - 1) - engine.bias)
+            if rules is None:
+                continue
+            assert (rules.cfa_reg, f.sp + rules.cfa_offset) == (sp, f.fp), f
+            checked += 1
+    assert checked >= 20

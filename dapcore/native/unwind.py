@@ -109,7 +109,9 @@ class NativeUnwinder:
                             f"{self.arch.dwarf_name(exc.args[0]) or exc.args[0]}, whose value "
                             "is not known here: the C frames stop here")
                 return out
-            except UnreadableMemory as exc:
+            except (UnreadableMemory, *RULE_ERRORS) as exc:
+                # unreadable stack, or a CFI expression this reader does not
+                # evaluate (said, not guessed at)
                 out.frames.append(frame_base)
                 out.note = f"the C frame at {pc:#x} in {obj.name}: {exc}"
                 return out
