@@ -188,6 +188,8 @@ class NativeObjects:
             return None
         phoff, = struct.unpack_from("<Q", head, 32)
         phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        if phentsize < 40:  # not ELF64 program headers: nothing to compare
+            return None
         table = self.memory.core_bytes(base + phoff, phentsize * phnum)
         if table is None:
             return None
