@@ -120,7 +120,7 @@ class FrameTable:
             cie_id = _u(data, id_at, 8 if id_at - pos == 12 else 4)
             if not self._is_cie(cie_id):
                 try:
-                    cie = self._cie(self._cie_offset(id_at, cie_id, id_at - pos == 12))
+                    cie = self._cie(self._cie_offset(id_at, cie_id))
                     size = 8 if id_at - pos == 12 else 4
                     start, _ = self._fde_pc(data, id_at + size, cie)
                     pairs.append((start, pos))
@@ -133,7 +133,7 @@ class FrameTable:
     def _is_cie(self, cie_id: int) -> bool:
         return cie_id == 0 if self.eh else cie_id in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF)
 
-    def _cie_offset(self, id_at: int, cie_id: int, wide: bool) -> int:
+    def _cie_offset(self, id_at: int, cie_id: int) -> int:
         return id_at - cie_id if self.eh else cie_id
 
     def rules_at(self, pc: int) -> Rules | None:
@@ -204,7 +204,7 @@ class FrameTable:
         cie_id = _u(data, id_at, 8 if wide else 4)
         if self._is_cie(cie_id):
             return None
-        cie = self._cie(self._cie_offset(id_at, cie_id, wide))
+        cie = self._cie(self._cie_offset(id_at, cie_id))
         pos = id_at + (8 if wide else 4)
         start, pos = self._fde_pc(data, pos, cie)
         if self.eh:
