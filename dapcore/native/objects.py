@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-
 from dapcore.dwarf.cfi import CFIError, FrameTable, Rules
 from dapcore.dwarf.sections import debug_section
 from dapcore.elf.core import CoreFile
@@ -103,18 +101,26 @@ def _frame_tables(elf: Executable) -> list[FrameTable]:
     return out
 
 
+_SYM = struct.Struct("<IBBHQQ")  # Elf64_Sym
+_STT_FUNC, _STT_GNU_IFUNC = 2, 10
+
+
 def _function_symbols(elf: Executable) -> list[tuple[int, int, str]]:
-    """(link-time start, size, name) of the functions in ``.symtab``, else ``.dynsym``."""
-    for name in (".symtab", ".dynsym"):
-        try:
-            sec = elf.elf.get_section_by_name(name)
-            if sec is None or sec.header.sh_type == "SHT_NOBITS":
-                continue
-            out = [(s.entry.st_value, s.entry.st_size, s.name) for s in sec.iter_symbols()
-                   if s.entry.st_info.type in ("STT_FUNC", "STT_GNU_IFUNC")
-                   and s.entry.st_value and s.name]
-        except (ELFError, ValueError, struct.error, UnicodeDecodeError):
+    """(link-time start, size, name) of the functions in ``.symtab``, else
+    ``.dynsym`` (read with ``struct``: libc has thousands)."""
+    for table, strings in ((".symtab", ".strtab"), (".dynsym", ".dynstr")):
+        raw, names = elf.section_bytes(table), elf.section_bytes(strings)
+        if raw is None or names is None or elf.ptr_size != 8:
             continue
+        strtab = bytes(names)
+        out = []
+        for name_at, info, _other, _shndx, value, size in _SYM.iter_unpack(
+                bytes(raw[:len(raw) // _SYM.size * _SYM.size])):
+            if info & 0xF not in (_STT_FUNC, _STT_GNU_IFUNC) or not value:
+                continue
+            end = strtab.find(b"\0", name_at)
+            if name_at and end > name_at:
+                out.append((value, size, strtab[name_at:end].decode("utf-8", "replace")))
         if out:
             return out
     return []
