@@ -483,5 +483,6 @@ class Engine:
 
     def source_files(self) -> set[str]:
         """Every file name in the line tables' file table (Go ≥ 1.16 layouts;
-        empty for older ones)."""
-        return self.proc.pclntab.file_names()
+        empty for older ones), and those of the C code's line tables once a
+        stack with C frames was unwound."""
+        return self.proc.pclntab.file_names() | self.unwinder.c_source_files()

@@ -46,13 +46,20 @@ def goroutine_json(engine: Engine, g: Goroutine, frames: bool = True) -> dict[st
         out["panics"] = engine.panic_messages(g)
     if frames:
         st = engine.stack(g)
-        out["frames"] = [
-            {"function": f.function, "file": f.file, "line": f.line, "pc": f.pc, "sp": f.sp,
-             "inlined": f.inlined}
-            for f in st.frames
-        ]
+        out["frames"] = [_frame_json(f) for f in st.frames]
         if st.error:
             out["stackError"] = st.error
+        if st.notes:
+            out["stackNotes"] = list(st.notes)
+    return out
+
+
+def _frame_json(f: Frame) -> dict[str, Any]:
+    out: dict[str, Any] = {"function": f.function, "file": f.file, "line": f.line, "pc": f.pc,
+                           "sp": f.sp, "inlined": f.inlined}
+    if f.c_object is not None:  # C code (cgo): which ELF object holds it
+        out["language"] = "c"
+        out["object"] = f.c_object
     return out
 
 
@@ -123,8 +130,11 @@ def frame_line(engine: Engine, goid: int, index: int) -> str:
         return f"frame {index}"
     f = frames[index]
     inl = " (inlined)" if f.inlined else ""
+    if f.c_object is not None:
+        inl = f" [C, {f.c_object}]"
     where = f"{f.file}:{f.line}" if f.file and f.file != "?" else f"{f.pc:#x}"
-    return f"frame {index}: {engine.print_name(f.function)}{inl} at {where}"
+    name = f.function if f.c_object is not None else engine.print_name(f.function)
+    return f"frame {index}: {name}{inl} at {where}"
 
 
 def bt_text(engine: Engine, ids: list[int]) -> str:
@@ -136,9 +146,16 @@ def bt_text(engine: Engine, ids: list[int]) -> str:
         out.append(engine.traceback_header(g))
         st = engine.stack(g)
         for i, f in enumerate(st.frames):
+            if f.c_object is not None:  # C code: "in zoo_write [C, zoocgo]"
+                out.append(f"{i:3d}  {f.pc:#018x} in {f.function} [C, {f.c_object}]")
+                out.append(f"     at {f.file}:{f.line}" if f.file else
+                           "     at ? (no line information)")
+                continue
             name = engine.print_name(f.function)
             out.append(f"{i:3d}  {f.pc:#018x} in {name}{' (inlined)' if f.inlined else ''}")
             out.append(f"     at {f.file}:{f.line}")
+        for note in st.notes:
+            out.append(f"     (C frames: {note})")
         if st.error:
             out.append(f"     ({st.error})")
         out.append("")

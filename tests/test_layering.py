@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("arch",),
     ("elf",),
     ("dwarf",),
+    ("native",),
     ("gobin",),
     ("goruntime",),
     ("govalues",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from dapcore.dap.modules import module_id
 from dapcore.dap.stack import is_runtime, shown_frames
 
 if TYPE_CHECKING:
@@ -34,6 +35,15 @@ def _source(session: State, rep: Engine, f: Frame) -> tuple[dict[str, Any] | Non
     if is_runtime(rep, f.function, sources.main_module):
         src["presentationHint"] = "deemphasize"
     return src, line
+
+
+def _frame_name(rep: Engine, f: Frame) -> str:
+    """``main.(*T).m``, ``f (inlined)``; C code as ``zoo_write [C]`` or,
+    in a shared library, ``abort [C, libc.so.6]``."""
+    if f.c_object is None:
+        return rep.print_name(f.function) + (" (inlined)" if f.inlined else "")
+    where = "" if f.c_object == os.path.basename(rep.executable_path) else f", {f.c_object}"
+    return f"{f.function} [C{where}]"
 
 
 def _short_path(path: str) -> str:
@@ -78,10 +88,14 @@ def stack_trace(session: State, rep: Engine, g: Goroutine, start: int,
         f = s.frame
         entry: dict[str, Any] = {
             "id": session.frames.id_of((g.goid, s.index)),
-            "name": rep.print_name(f.function) + (" (inlined)" if f.inlined else ""),
+            "name": _frame_name(rep, f),
             "line": 0, "column": 0,
             "instructionPointerReference": f"{f.pc:#x}",
         }
+        if f.c_object is not None:
+            mid = module_id(rep, f.c_object)
+            if mid is not None:
+                entry["moduleId"] = mid
         if first_user is not None and pos < first_user:
             if f.file and f.file != "?":
                 entry["name"] += f" ({_short_path(f.file)}:{f.line})"

@@ -13,12 +13,13 @@ from dapcore.dap.errorids import ErrorId
 from dapcore.dap.exceptions import exception_info
 from dapcore.dap.frames import stack_trace
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
+from dapcore.dap.modules import module_list
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.dap.threads import thread_name
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
-    from dapcore.engine import Engine
+    pass
 
 
 async def on_threads(s: State, args: dict[str, Any]) -> Reply:
@@ -157,24 +158,8 @@ async def on_modules(s: State, args: dict[str, Any]) -> Reply:
     rep = await s.core()
 
     def build() -> list[dict[str, Any]]:
-        exe = rep.executable_path
-        mods: list[dict[str, Any]] = [{
-            "id": 1, "name": os.path.basename(exe), "path": exe,
-            "version": rep.go_version or "unknown", "isUserCode": True,
-            "symbolStatus": _symbol_status(rep),
-            "addressRange": f"{rep.bias:#x}" if rep.bias else "0x0"}]
-        dwarf = rep.dwarf_path
-        if dwarf is not None and dwarf != exe:
-            mods[0]["symbolFilePath"] = dwarf
-        seen = {exe}
-        for f in rep.mapped_files():
-            if f.path in seen or not f.path.startswith("/") or "(deleted)" in f.path:
-                continue
-            seen.add(f.path)
-            mods.append({"id": len(mods) + 1, "name": os.path.basename(f.path),
-                         "path": f.path, "isUserCode": False,
-                         "addressRange": f"{f.start:#x}"})
-        return mods
+        return module_list(rep)
+
     mods = await s.run(build)
     return Reply({"modules": mods, "totalModules": len(mods)})
 
@@ -242,10 +227,3 @@ HANDLERS: dict[str, Handler] = {
     "readMemory": on_readMemory,
     "disassemble": on_disassemble,
 }
-
-
-def _symbol_status(rep: Engine) -> str:
-    """The executable's symbol status: where its DWARF is, or that there is none."""
-    if rep.debug_info_source is not None:
-        return "DWARF from a separate debug file"
-    return "DWARF" if rep.has_dwarf else "line tables only (no DWARF)"

@@ -34,10 +34,14 @@ def shown_frames(report: Engine, g: Goroutine, show_all: bool) -> list[Shown]:
         return [Shown(i, f) for i, f in enumerate(frames)]
     printed = report.printed_frames(g)
     skip = len(frames) - len(printed)
+    # C frames (a crash in cgo code) and the runtime's frames between them
+    # and the goroutine's own are shown: only the handler's are folded.
+    first_c = next((i for i, f in enumerate(frames[:skip]) if f.c_object is not None), skip)
+    skip = min(skip, first_c)
     out: list[Shown] = []
     if skip > 0:
         out.append(Shown(0, None, tuple(frames[:skip])))
-    out.extend(Shown(skip + i, f) for i, f in enumerate(printed))
+    out.extend(Shown(i, frames[i]) for i in range(skip, len(frames)))
     return out
 
 

@@ -130,13 +130,16 @@ class Variables:
         if index >= len(stack.frames):
             raise RequestError(f"goroutine {goid} has no frame {index}",
                                error_id=ErrorId.NOT_FOUND)
-        function = stack.frames[index].function
+        frame = stack.frames[index]
+        function = frame.function
         show_globals = bool(self.config and self.config.show_globals)
-        name = "Locals (optimized)" if self.optimized(function) else "Locals"
+        # a C frame: Locals holds one line saying values are Go's only
+        name = "Locals (optimized)" if frame.c_object is None and self.optimized(function) \
+            else "Locals"
         out = [{"name": name, "presentationHint": "locals",
                 "variablesReference": self._scope_ref(goid, index, "locals"),
                 "expensive": False}]
-        if self.no_dwarf() is None:
+        if self.no_dwarf() is None and frame.c_object is None:
             out.append({"name": f"Globals (package {self.report.package_of(function)})",
                         "variablesReference": self._scope_ref(goid, index, "globals"),
                         "expensive": not show_globals})

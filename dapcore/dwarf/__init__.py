@@ -6,4 +6,5 @@ are unsigned LEB128 too), ``constants``, ``sections`` (compressed or not),
 location lists), ``lines`` (line programs), ``pcindex`` (which subprogram
 holds a PC), ``names`` (DIEs found by name without walking every unit),
 ``types``, ``reader`` (:class:`Dwarf`, the facade over them), ``location``
-(location expressions: an opcode table)."""
+(location expressions: an opcode table); ``cfi`` (call frame information of
+``.eh_frame`` and ``.debug_frame``, for C frames)."""

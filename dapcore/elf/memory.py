@@ -162,6 +162,11 @@ class AddressSpace:
             return False
         return any(f.path == path and f.start <= entry < f.end for f in self.core.files)
 
+    def core_bytes(self, addr: int, size: int) -> bytes | None:
+        """``size`` bytes at ``addr`` from the core file itself (never from
+        the files behind it), None when the core does not hold them all."""
+        return self._core_bytes(addr, size)
+
     def _core_bytes(self, addr: int, size: int) -> bytes | None:
         m = self._layers[0].find(addr)
         if m is None or addr + size > m.end:

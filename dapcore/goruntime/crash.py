@@ -229,6 +229,9 @@ def _signal_frames(proc: Process, stack: Stack) -> list[SignalInfo]:
     return out
 
 
+_FATAL_SIGNALS = (6, 11, 7, 4, 8, 3)  # SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGQUIT
+
+
 def analyse(proc: Process) -> Crash:
     """Work out the crash from the crashing thread, its goroutine and the
     runtime's own records."""
@@ -265,7 +268,13 @@ def analyse(proc: Process) -> Crash:
         s = sigs[0]
         return Crash(SIGNAL, f"{s.name}: {signal_text(s.signo)}", goid, panics,
                      fatal_signal=s)
-    if siginfo is not None and siginfo.signo in (6, 11, 7, 4, 8, 3):
+    if siginfo is not None and siginfo.signo in _FATAL_SIGNALS:
         s = SignalInfo(siginfo.signo, siginfo.code & 0xFFFFFFFF, siginfo.addr or 0, 0)
+        return Crash(SIGNAL, f"{s.name}: {signal_text(s.signo)}", goid, panics, fatal_signal=s)
+    # No NT_SIGINFO (qemu's cores): the signal the first thread took (e.g.
+    # SIGABRT from abort() in C, which the runtime reports as it is)
+    first = proc.core.crashing_thread
+    if siginfo is None and first is not None and first.signal in _FATAL_SIGNALS:
+        s = SignalInfo(first.signal, 0, 0, 0)
         return Crash(SIGNAL, f"{s.name}: {signal_text(s.signo)}", goid, panics, fatal_signal=s)
     return Crash(SNAPSHOT, "no crash: the core is a snapshot of a live process", None, panics)

@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
+from dapcore.native.objects import NativeObjects
+from dapcore.native.unwind import NativeUnwinder
 
 if TYPE_CHECKING:
     from dapcore.gobin.pclntab import Func
@@ -69,9 +72,28 @@ class Frame:
     func_kind: str | None = None  # "goexit", "sigpanic", … (see pclntab.func_kind)
 
     @property
+    def c_object(self) -> str | None:
+        """C code (cgo): the ELF object holding it ("zoocgo", "libc.so.6");
+        None for Go frames (a :class:`CFrame` has one)."""
+        return None
+
+    @property
+    def is_c(self) -> bool:
+        return self.c_object is not None
+
+    @property
     def offset(self) -> int:
         """``pc − entry``, what the runtime prints as ``+0x…``."""
         return self.pc - self.entry
+
+
+@dataclass(frozen=True, slots=True)
+class CFrame(Frame):
+    """A frame of C code (a field of its own, so that Go frames, made by the
+    hundred thousand, stay as small and quick to make as before). Its file
+    is "" when no line table describes it."""
+
+    c_object: str | None = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -86,6 +108,8 @@ class Stack:
     # from damaged memory), None when every one does
     suspect_pc: int | None = None
     signal_contexts: list[int] = field(default_factory=list)  # sigtramp CFAs crossed
+    # why a C part of the stack stopped early (a missing library, no CFI …)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -97,8 +121,10 @@ class _State:
     g: Goroutine | None  # the goroutine whose stack we are on (None: g0/gsignal)
     lr: int = 0  # the link register where it is known (0: read it from the stack)
     innermost: bool = False  # the first frame of a register set (thread, signal, sched)
+    regs: dict[int, int] | None = None  # every register known here, by DWARF number
 
     def unpack(self) -> tuple[int, int, bool, str, Goroutine | None, int, bool]:
+        """The fields but ``regs``, which the loop reads only for C code."""
         return self.pc, self.sp, self.trap, self.stack, self.g, self.lr, self.innermost
 
 
@@ -146,11 +172,9 @@ class Unwinder:
         # Only a running goroutine is on its thread's registers; one that
         # waits on the system stack (e.g. "flushing proc caches" in forEachP)
         # is printed by the runtime from its saved sched, and so is it here.
-        if m is not None and m.curg == g.addr and m.thread is not None and g.status == G_RUNNING:
-            regs = m.thread.registers
-            start = _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g,
-                           regs.lr or 0, True)
-            return self._unwind(start, g, m)
+        if m is not None and m.curg == g.addr and m.thread is not None and (
+                g.status == G_RUNNING or self._in_cgo_call(g)):
+            return self._unwind(self._thread_state(m, g), g, m)
         if g.status == G_SYSCALL and g.syscall_sp:
             return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g,
                                        0, True), g, None)
@@ -160,11 +184,55 @@ class Unwinder:
         """The stack of an M's thread from its registers (g0 or gsignal for
         idle threads, e.g. the runtime stack of a fatal error)."""
         assert m.thread is not None
-        regs = m.thread.registers
         curg = self._g(m.curg) if m.curg else None
-        start = _State(regs.pc, regs.sp, True, self._which_stack(m, curg, regs.sp), curg,
-                       regs.lr or 0, True)
-        return self._unwind(start, curg, m)
+        return self._unwind(self._thread_state(m, curg), curg, m)
+
+    def _thread_state(self, m: M, g: Goroutine | None) -> _State:
+        assert m.thread is not None
+        regs = m.thread.registers
+        return _State(regs.pc, regs.sp, True, self._which_stack(m, g, regs.sp), g,
+                      regs.lr or 0, True, self.arch.dwarf_numbered(regs.values))
+
+    def _in_cgo_call(self, g: Goroutine) -> bool:
+        """Whether ``g`` is in a system call made by ``runtime.cgocall``: a
+        call into C, whose thread's registers are in the C code (or in a
+        signal handler that interrupted it), on the thread's system stack."""
+        if g.status != G_SYSCALL or not g.syscall_pc:
+            return False
+        info = self._info(g.syscall_pc)
+        return info is not None and info.func.name == "runtime.cgocall"
+
+    @cached_property
+    def native(self) -> NativeUnwinder:
+        """The C unwinder (CFI of the executable and the mapped libraries)."""
+        proc = self.proc
+        objects = NativeObjects(proc.core, proc.exe, proc.bias, proc.memory)
+        return NativeUnwinder(self.arch, objects, proc.memory)
+
+    def c_source_files(self) -> set[str]:
+        """The files the C line tables name, once C frames were unwound
+        (empty before: reading them costs a DWARF walk no Go stack needs)."""
+        if "native" not in self.__dict__ or self.native.clines is None:
+            return set()
+        return self.native.clines.files
+
+    def _c_frames(self, out: Stack, pc: int, sp: int, trap: bool, stack: str,
+                  regs: dict[int, int] | None, g: Goroutine | None) -> _State | None:
+        """The C frames from ``pc`` appended to ``out``; the state where Go
+        code resumes, or None (the C part ended, ``out.notes`` says why)."""
+        known = dict(regs) if regs else {}
+        known[self.native.sp_reg] = sp
+        walk = self.native.walk(pc, known, trap, lambda p: self._info(p) is not None)
+        for c in walk.frames:
+            out.frames.append(CFrame(c.function, c.file, c.line, c.pc, c.sp, c.cfa, c.entry,
+                                     False, stack, c.trap, None, c.object_name))
+        if walk.note is not None:
+            out.notes.append(walk.note)
+        if walk.resume is None:
+            return None
+        rpc, rsp, rregs = walk.resume
+        lr = rregs.get(self.arch.dwarf_numbers[self.lr_name], 0) if self.lr_name else 0
+        return _State(rpc, rsp, False, stack, g, lr, True, rregs)
 
     @staticmethod
     def _sched_state(g: Goroutine) -> _State:
@@ -252,6 +320,8 @@ class Unwinder:
         # physical frame of every goroutine: what is rare (the end of a
         # stack, a switch of stacks, a signal frame) is in methods.
         pc, sp, trap, stack, sg, lr, inner = st.unpack()
+        regs = st.regs
+        c_tried = False  # C frames are walked once per stack
         ra_on_stack = self.ra_on_stack
         pc_info, pc_frames = self._pc_info, self._pc_frames
         mem = self.mem
@@ -265,14 +335,12 @@ class Unwinder:
             info = pc_info.get(pc, _MISSING)
             info = self._info(pc) if info is _MISSING else info
             if info is None:
-                # Unknown code on a system stack (C, vdso): the goroutine
-                # itself is parked in its sched or syscall state.
-                nxt = self._resume(stack, g, switched)
+                nxt, switched, c_tried = self._outside_go(out, _State(
+                    pc, sp, trap, stack, sg, lr, inner, regs), g, switched, c_tried)
                 if nxt is None:
-                    out.error = _lost(pc, bool(frames) and stack == GOROUTINE_STACK)
                     return out
                 pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
-                switched = True
+                regs = nxt.regs
                 continue
             kind = info.kind
             spwrite = info.spwrite and not (start_in_syscall and not frames)
@@ -308,6 +376,7 @@ class Unwinder:
                 if nxt is None:
                     return out
                 pc, sp, trap, stack, sg, lr, inner = nxt.unpack()
+                regs = nxt.regs
                 continue
             # Where the return address is: pushed by the call (CFA − 8); with a
             # link register, stored at the bottom of the frame once it is made
@@ -332,13 +401,30 @@ class Unwinder:
             if fp <= sp and ret == pc:
                 out.error = f"stack does not progress at pc {pc:#x} sp {sp:#x}"
                 return out
-            pc, sp, trap, lr, inner = ret, fp, info.injected, 0, False
+            pc, sp, trap, lr, inner, regs = ret, fp, info.injected, 0, False, None
             if info.injected and not ra_on_stack:
                 try:
                     pc, sp, lr = self._below_injected(pc, sp)
                 except UnreadableMemory as exc:
                     out.error, out.missing = str(exc), bool(exc.note)
                     return out
+
+    def _outside_go(self, out: Stack, st: _State, g: Goroutine | None, switched: bool,
+                    c_tried: bool) -> tuple[_State | None, bool, bool]:
+        """Where the unwind goes from a PC outside Go code: C code (cgo) on a
+        system stack is walked by CFI back to the Go code that called it
+        (asmcgocall), once per stack; otherwise the goroutine itself is
+        parked in its sched or syscall state. (next state or None when the
+        unwind ends — ``out.error`` set —, switched, c_tried)."""
+        if not c_tried:
+            nxt = self._c_frames(out, st.pc, st.sp, st.trap, st.stack, st.regs, st.g)
+            if nxt is not None:
+                return nxt, switched, True
+        nxt = self._resume(st.stack, g, switched)
+        if nxt is None:
+            out.error = _lost(st.pc, bool(out.frames) and st.stack == GOROUTINE_STACK)
+            return None, switched, True
+        return nxt, True, True
 
     def _jump(self, out: Stack, sigtramp: bool, fp: int, stack: str, g: Goroutine | None,
               m: M | None, switched: bool) -> tuple[_State | None, bool]:
@@ -400,7 +486,16 @@ class Unwinder:
             lr = self.mem.u64(uc + lr_at) if lr_at is not None else 0
         except UnreadableMemory:
             return None
-        return _State(pc, sp, True, self._stack_of(sp, g, m), g, lr, True)
+        regs: dict[int, int] | None = None
+        lo, size = sig.span
+        try:
+            raw = self.mem.read(uc + lo, size)
+        except UnreadableMemory:
+            pass
+        else:
+            saved = {name: _U64(raw, off - lo)[0] for name, off in sig.registers.items()}
+            regs = self.arch.dwarf_numbered(saved)
+        return _State(pc, sp, True, self._stack_of(sp, g, m), g, lr, True, regs)
 
     def _stack_of(self, sp: int, g: Goroutine | None, m: M | None) -> str:
         if g is not None and g.stack_lo <= sp < g.stack_hi:

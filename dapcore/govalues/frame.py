@@ -55,6 +55,12 @@ def frame_variables(ref: FrameRef, ctx: ValueContext,
     if not 0 <= ref.index < len(frames):
         raise DapcoreError(f"goroutine {ref.goid} has {len(frames)} frames; "
                            f"no frame {ref.index}")
+    frame = frames[ref.index]
+    if frame.c_object is not None:
+        if not strict:
+            return None
+        raise DapcoreError(f"frame {ref.index} ({frame.function}) is C code in "
+                           f"{frame.c_object}: dapcore reads the values of Go frames only")
     regs = frame_registers(ref.proc, ref.stack, ref.index)
     fv = ctx.reader.frame_variables(frames, ref.index, regs)
     if fv.error is not None:

@@ -204,7 +204,33 @@ def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = No
             if core.name != "core":
                 core.rename(workdir / "core")
     _finish(workdir, what, sig, scenario)
+    if scenario.gdb_bt:
+        write_gdb_bt(binary, workdir / "core", workdir / GDB_BT)
     return Capture(workdir, method, sig, argv, time.monotonic() - start)
+
+
+GDB_BT = "gdb_bt.txt"
+
+
+def gdb_backtrace(binary: Path, core: Path) -> str | None:
+    """gdb's backtrace of every thread of the core (``thread apply all
+    bt``), None without gdb."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return None
+    done = subprocess.run([gdb, "-batch", "-nx", "-ex", "set pagination off",
+                           "-ex", "thread apply all bt",
+                           str(binary), str(core)], capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL, check=False)
+    return done.stdout
+
+
+def write_gdb_bt(binary: Path, core: Path, dest: Path) -> None:
+    """gdb's backtrace as a side file: the oracle of C frames
+    (tests/test_cframes.py); nothing when gdb is not installed."""
+    text = gdb_backtrace(binary, core)
+    if text is not None:
+        dest.write_text(text)
 
 
 def _finish(workdir: Path, what: str, sig: str | None, scenario: Scenario) -> None:

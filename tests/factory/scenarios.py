@@ -28,6 +28,9 @@ class Scenario:
     # the system's (0x33: anonymous private and shared, ELF headers, huge
     # pages).
     coredump_filter: int | None = None
+    # the factory writes gdb's backtrace of the core next to it (gdb_bt.txt):
+    # the oracle of C frames (tests/test_cframes.py)
+    gdb_bt: bool = False
 
     @property
     def needs_cgo(self) -> bool:
@@ -64,8 +67,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("inflight", "zoo", CRASH),
         Scenario("typednil", "zoo", CRASH, side_files=("facts.json", "values.json")),
         Scenario("partial", "zoo", CRASH, min_minor=18, side_files=("facts.json", "values.json")),
-        Scenario("cgocrash", "zoocgo", CRASH),
+        Scenario("cgocrash", "zoocgo", CRASH, gdb_bt=True),
         Scenario("cgocallback", "zoocgo", CRASH),
+        Scenario("cgoabort", "zoocgo", CRASH, gdb_bt=True),
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
         Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
         Scenario("bigpanic", "zoobig", CRASH, in_matrix=False, min_minor=19),
