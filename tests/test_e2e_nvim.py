@@ -50,6 +50,8 @@ CRASH_SCENARIOS = ("nilmap", "nilptr", "index", "custompanic", "throw", "gorouti
                    "deadlock", "overflow", "cgocrash", "cgocallback")
 CRASHES = [make_spec("1.27", "default", s) for s in CRASH_SCENARIOS]
 CRASHES.append(make_spec("1.19", "default", "nilmap"))
+# Go 1.15 (#15): the seed's workflow (a typed-nil error) and a stripped binary
+CRASHES += [make_spec("1.15", "default", "typednil"), make_spec("1.15", "default", "nilptr")]
 # arm64 cores (qemu's guest, read on this amd64 machine): the same landing and locals
 CRASHES += [make_spec("1.27", "default", s, "arm64") for s in ("nilmap", "nilptr",
                                                                   "goroutinepanic", "cgocrash")]
@@ -71,6 +73,7 @@ PARAMETERS: dict[str, set[str]] = {
     "overflow": {"depth"},                # recurse(depth int)
     "cgocrash": {"p", "v"},               # writeThroughC(p *C.int, v int)
     "cgocallback": {"v"},                 # failInCallback(v int)
+    "typednil": {"o", "err", "note"},     # tnFail(o *TNOrder, err error), note
     "snapshot": {"rc", "conns"},          # main.serveForever(): locals only
 }
 

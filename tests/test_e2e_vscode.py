@@ -46,7 +46,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 NILMAP = make_spec("1.27", "default", "nilmap")
 SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic"),
-         make_spec("1.27", "default", "nilmap", "arm64")]  # an arm64 core, read here
+         make_spec("1.27", "default", "nilmap", "arm64"),  # an arm64 core, read here
+         make_spec("1.15", "default", "typednil")]  # Go 1.15: the seed's typed-nil error
 EXPRS = make_spec("1.27", "default", "exprs")
 
 

@@ -170,3 +170,28 @@ def test_a_file_without_go_line_tables_is_not_a_go_program(tmp_path: Path) -> No
     exe = Executable(shutil.which("true") or "/bin/true")
     with pytest.raises(DapcoreError, match="is not a Go program"):
         read_buildinfo(exe)
+
+
+@pytest.mark.parametrize("spec", [make_spec("1.15", "default", "nilmap")],
+                         ids=["go1.15-default-nilmap"])
+def test_before_go_1_12_no_inlined_frames_and_a_notice(spec: FixtureSpec, fixture: Fixture,
+                                                      tmp_path: Path) -> None:
+    """A program whose runtime says Go 1.11 (a 1.15 binary with its build
+    information wiped and runtime.buildVersion's text changed): its inline
+    records would have no call-site pc, so no inlined frame is made up; each
+    physical frame is the runtime's, and a notice says why."""
+    copy = _without_buildinfo(fixture.binary, tmp_path)
+    data = copy.read_bytes()
+    assert b"go1.15.15" in data
+    copy.write_bytes(data.replace(b"go1.15.15", b"go1.11.15"))
+    rep = Engine.open(copy, fixture.core)
+    assert rep.go_version == "go1.11.15"
+    g = rep.goroutine(fixture.facts()["crashGoroutine"])
+    frames = rep.printed_frames(g)
+    assert not any(f.inlined for f in frames)
+    assert any("inlined calls are not shown" in n and "Go 1.11" in n for n in rep.notices)
+    from tests.oracle import Frame, parse_traceback
+    tb = parse_traceback(fixture.stderr_text())
+    want = [f.function for f in tb.goroutine(g.goid).frames
+            if isinstance(f, Frame) and not f.inlined]
+    assert [rep.print_name(f.function) for f in frames] == want

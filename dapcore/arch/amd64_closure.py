@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dapcore.arch.amd64_disasm import disassembler
-from dapcore.arch.descriptor import EntryBlock, Sym
+from dapcore.arch.descriptor import EntryBlock, Sym, record_slot_store
 
 __all__ = ["closure_entry"]
 
@@ -190,15 +190,7 @@ class _Run:
         if rel is None:
             return
         self.kill_slots(rel, op.size)
-        parts: list[tuple[int, Sym | None]]
-        if v is not None and v[0] == "field" and v[2] == 16:
-            parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
-        else:
-            parts = [(rel, v)]
-        for k, pv in parts:
-            if pv is not None:
-                self.slots[k] = pv
-            self.first.setdefault(k, pv)
+        record_slot_store(self.slots, self.first, rel, v)
 
     def set_register(self, reg: int, v: Sym | None) -> None:
         """Register ``reg`` (any part of it) now holds ``v`` (None: unknown)."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dapcore.arch.arm64_disasm import disassembler
-from dapcore.arch.descriptor import EntryBlock, Sym
+from dapcore.arch.descriptor import EntryBlock, Sym, record_slot_store
 
 __all__ = ["closure_entry"]
 
@@ -215,15 +215,7 @@ class _Run:
 
     def store(self, rel: int, size: int, v: Sym | None) -> None:
         self.kill_slots(rel, size)
-        parts: list[tuple[int, Sym | None]]
-        if v is not None and v[0] == "field" and v[2] == 16:
-            parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
-        else:
-            parts = [(rel, v)]
-        for k, pv in parts:
-            if pv is not None:
-                self.slots[k] = pv
-            self.first.setdefault(k, pv)
+        record_slot_store(self.slots, self.first, rel, v)
 
     def value(self, r: int, size: int) -> Sym | None:
         """What the low ``size`` bytes of register ``r`` hold."""

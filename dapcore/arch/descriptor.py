@@ -64,6 +64,22 @@ class CodeRefs:
 Sym = tuple
 
 
+def record_slot_store(slots: dict[int, Sym], first: dict[int, Sym | None], rel: int,
+                      v: Sym | None) -> None:
+    """A closure entry block stores ``v`` at CFA-relative slot ``rel``: what
+    each slot holds now, and the first value each was given. A 16-byte field
+    (a string or an interface) is split into its two words, as Go spills them."""
+    parts: list[tuple[int, Sym | None]]
+    if v is not None and v[0] == "field" and v[2] == 16:
+        parts = [(rel, ("field", v[1], 8, v[3])), (rel + 8, ("field", v[1] + 8, 8, v[3]))]
+    else:
+        parts = [(rel, v)]
+    for k, pv in parts:
+        if pv is not None:
+            slots[k] = pv
+        first.setdefault(k, pv)
+
+
 @dataclass(slots=True)
 class EntryBlock:
     """The symbolic run of a closure's entry block (see

@@ -160,6 +160,9 @@ class PCLnTab:
         self._names: dict[bytes, int] | None = None
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
+        # Whether inline trees are read: their records have the call site's
+        # pc from Go 1.12; the owner turns this off for older releases.
+        self.inline_trees = True
 
     # -- opening ----------------------------------------------------------------
 
@@ -549,7 +552,7 @@ class PCLnTab:
         return tuple(out)
 
     def _inline_tree(self, f: Func) -> tuple[memoryview, int] | None:
-        if f.npcdata <= PCDATA_INLTREEINDEX:
+        if not self.inline_trees or f.npcdata <= PCDATA_INLTREEINDEX:
             return None
         addr = self.funcdata(f, self._inltree_funcdata())
         if addr is None:

@@ -89,7 +89,15 @@ class Process:
 
     @cached_property
     def pclntab(self) -> PCLnTab:
-        return PCLnTab.from_executable(self.exe)
+        tab = PCLnTab.from_executable(self.exe)
+        major, minor = self.buildinfo.release
+        if (major, minor) != (0, 0) and (major, minor) < (1, 12):
+            tab.inline_trees = False
+            self.notices.append(
+                f"inlined calls are not shown: the program was built with Go {major}.{minor}, "
+                "whose inline records have no call-site pc (Go 1.12 added it); each frame is "
+                "its physical function")
+        return tab
 
     @cached_property
     def dwarf(self) -> Dwarf | None:
