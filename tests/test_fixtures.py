@@ -153,7 +153,13 @@ def test_oracle_agrees_with_the_program(spec: FixtureSpec, fixture: Fixture) -> 
     if crash_goid is not None:
         g = tb.goroutine(crash_goid)
         assert g is not None, f"crashing goroutine {crash_goid} not in the traceback"
-        assert g is tb.goroutines[0], "the runtime prints the crashing goroutine first"
+        first = tb.goroutines[0]
+        if first.id == 0 and first.stack_unavailable and len(tb.goroutines) > 1:
+            # A signal in C code that Go 1.15 did not know was a cgo call: it
+            # prints the thread's g0 first ("runtime: unknown pc"), then the rest.
+            assert spec.toolchain.minor_number < 16 and spec.scenario.needs_cgo
+            first = tb.goroutines[1]
+        assert g is first, "the runtime prints the crashing goroutine first"
         fn = facts.get("crashFunction", "")
         if fn.startswith("main."):
             assert fn in g.functions()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from dapcore.dwarf.leb128 import uleb
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnreadableMemory
+from dapcore.gobin.goversion import release_without_buildinfo
 
 _MAGIC = b"\xff Go buildinf:"
 
@@ -62,8 +63,6 @@ def read_buildinfo(exe: Executable) -> BuildInfo:
     if data is None or not data.startswith(_MAGIC) or len(data) < 32:
         # Go 1.12 and older, or a linker that dropped it: name the release
         # from what else the binary holds.
-        from dapcore.gobin.goversion import release_without_buildinfo
-
         version, source = release_without_buildinfo(exe)
         return BuildInfo(go_version=version, version_source=source)
     ptr_size, flags = data[14], data[15]

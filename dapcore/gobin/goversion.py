@@ -12,6 +12,7 @@ import zlib
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import DapcoreError, ExecutableError, UnreadableMemory
+from dapcore.gobin.pclntab import MAGICS, PCLnTab
 
 _PRODUCER = re.compile(rb"Go cmd/compile (go1\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)")
 _RELEASE = re.compile(r"go1\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?")
@@ -86,8 +87,6 @@ def _pclntab_magic(exe: Executable) -> int | None:
             magic = struct.unpack_from("<I" if exe.little_endian else ">I", raw, 0)[0]
             if magic in _FORMATS:
                 return magic
-    from dapcore.gobin.pclntab import MAGICS, PCLnTab  # the header scan, for stripped binaries
-
     try:
         tab = PCLnTab.from_executable(exe, use_symbols=False)
     except DapcoreError:  # not readable as Go line tables

@@ -113,7 +113,8 @@ class Goroutine:
     when absent and for ``m=nil``.  ``labels`` are the ``{k: v}`` pprof
     labels Go 1.26+ prints with GODEBUG=tracebacklabels=1; ``bubble`` is
     the ``synctest bubble N`` id.  ``stack_unavailable`` is set for
-    ``goroutine running on other thread; stack unavailable``.
+    ``goroutine running on other thread; stack unavailable`` and for a
+    goroutine whose first line is ``runtime: unknown pc`` (a signal in C).
     """
 
     id: int
@@ -536,6 +537,10 @@ class _Parser:
         if self.match(_UNAVAILABLE):
             g.stack_unavailable = True
             self.i += 1
+        elif (self.peek() or "").startswith("runtime: unknown pc "):
+            # The signal came in C code the runtime cannot walk (Go 1.15
+            # prints goroutine 0 so, then the stack's hex dump).
+            g.stack_unavailable = True
         g.created_by = self.take_frames(g.frames)
         while (am := self.match(_ANCESTOR)) is not None:
             self.i += 1
