@@ -29,7 +29,6 @@ from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
-from dapcore.gobin.inline import PCDATA_INLTREEINDEX
 from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, package_of, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.matrix import spec as make_spec
@@ -213,7 +212,7 @@ class Checker:
         for f in self.tab.funcs():
             if not (_runtime_hides(f.name) or self.tab.func_kind(f) == "wrapper"):
                 continue
-            inltree = self.tab.table(self.tab.pcdata_offset(f, PCDATA_INLTREEINDEX))
+            inltree = self.tab.table(self.tab.pcdata_offset(f, self.tab.inline_pcdata_index()))
             for idx, start, _end in inltree:
                 if idx < 0:
                     continue

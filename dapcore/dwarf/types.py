@@ -9,6 +9,7 @@ from dapcore.dwarf.constants import (
     AT_TYPE,
     TAG_MEMBER,
     TAG_POINTER_TYPE,
+    TAG_SUBROUTINE_TYPE,
     TAG_TYPEDEF,
 )
 from dapcore.dwarf.dies import Die, DieReader
@@ -45,7 +46,9 @@ class TypeDies:
             size = d.attrs.get(AT_BYTE_SIZE)
             if isinstance(size, int):
                 return size, d
-            if d.tag == TAG_POINTER_TYPE:
+            if d.tag == TAG_POINTER_TYPE or d.tag == TAG_SUBROUTINE_TYPE:
+                # A Go func value is one pointer; Go 1.9's DWARF gives
+                # func types no size.
                 return d.unit.addrsize, d
             nxt = d.attrs.get(AT_TYPE)
             if d.tag != TAG_TYPEDEF or not isinstance(nxt, int):

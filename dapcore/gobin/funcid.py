@@ -87,6 +87,8 @@ def calibrate(ids_by_kind: dict[str, int], deferreturn_id: int) -> dict[int, str
     in the binary; ``deferreturn_id`` the funcID of runtime.deferreturn
     (the wrapper ID from 1.17 on, 0 before)."""
     out = {fid: kind for kind, fid in ids_by_kind.items() if fid}
+    if not out:  # before Go 1.12 functions carry no funcID: kinds go by name
+        return out
     if deferreturn_id and deferreturn_id not in out:
         out[deferreturn_id] = WRAPPER
         return out

@@ -23,8 +23,24 @@ import struct
 from dataclasses import dataclass
 
 FUNCDATA_INLTREE = 3  # Go 1.17+ (register ABI: FUNCDATA_RegPointerMaps gone)
-FUNCDATA_INLTREE_BEFORE_117 = 4
-PCDATA_INLTREEINDEX = 2
+FUNCDATA_INLTREE_BEFORE_117 = 4  # Go 1.13–1.16
+PCDATA_INLTREEINDEX = 2  # Go 1.13+
+
+
+def inline_indexes(release: tuple[int, int] | None, flags_used: bool, version: str
+                   ) -> tuple[int, int]:
+    """(PCDATA_InlTreeIndex, FUNCDATA_InlTree) of a program: by its release
+    when known (Go 1.12 had 1 and 2: PCDATA_RegMapIndex came after them);
+    else by its pclntab's format (``flags_used``: a 1.16-format table with
+    Go 1.17's function flags)."""
+    if release is not None and release != (0, 0):
+        if release < (1, 13):
+            return 1, 2
+        return PCDATA_INLTREEINDEX, (FUNCDATA_INLTREE_BEFORE_117 if release < (1, 17)
+                                     else FUNCDATA_INLTREE)
+    if version == "1.2" or (version == "1.16" and not flags_used):
+        return PCDATA_INLTREEINDEX, FUNCDATA_INLTREE_BEFORE_117
+    return PCDATA_INLTREEINDEX, FUNCDATA_INLTREE
 
 
 @dataclass(frozen=True, slots=True)

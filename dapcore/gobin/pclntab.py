@@ -42,12 +42,7 @@ from itertools import pairwise
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin import funcid
-from dapcore.gobin.inline import (
-    FUNCDATA_INLTREE,
-    FUNCDATA_INLTREE_BEFORE_117,
-    PCDATA_INLTREEINDEX,
-    inline_format,
-)
+from dapcore.gobin.inline import inline_format, inline_indexes
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
 
@@ -163,6 +158,9 @@ class PCLnTab:
         # Whether inline trees are read: their records have the call site's
         # pc from Go 1.12; the owner turns this off for older releases.
         self.inline_trees = True
+        # The Go release, when the owner knows it (the inline tables' indexes
+        # moved in 1.13 and 1.17); None: judged from the table's format.
+        self.release: tuple[int, int] | None = None
 
     # -- opening ----------------------------------------------------------------
 
@@ -534,7 +532,8 @@ class PCLnTab:
         tree = self._inline_tree(f)
         if tree is not None:
             buf, base = tree
-            idx = self.pcdata(f, PCDATA_INLTREEINDEX, pc)
+            pcdata_index = self._inline_indexes()[0]
+            idx = self.pcdata(f, pcdata_index, pc)
             seen = 0
             while idx >= 0 and seen < 1000:
                 try:
@@ -545,30 +544,29 @@ class PCLnTab:
                 out.append(SourceFrame(self._cstring(self._name_base + call.name_off), file,
                                        line, True, call.func_id, f.entry, call.start_line))
                 pc = f.entry + call.parent_pc
-                idx = self.pcdata(f, PCDATA_INLTREEINDEX, pc)
+                idx = self.pcdata(f, pcdata_index, pc)
                 seen += 1
         file, line = self.line_at(f, pc)
         out.append(SourceFrame(f.name, file, line, False, f.func_id, f.entry, f.start_line))
         return tuple(out)
 
     def _inline_tree(self, f: Func) -> tuple[memoryview, int] | None:
-        if not self.inline_trees or f.npcdata <= PCDATA_INLTREEINDEX:
+        pcdata_index, funcdata_index = self._inline_indexes()
+        if not self.inline_trees or f.npcdata <= pcdata_index:
             return None
-        addr = self.funcdata(f, self._inltree_funcdata())
+        addr = self.funcdata(f, funcdata_index)
         if addr is None:
             return None
         return self._image.view(addr)
 
-    def _inltree_funcdata(self) -> int:
-        """FUNCDATA_InlTree: 4 before Go 1.17 (FUNCDATA_RegPointerMaps came
-        before it), 3 since; 1.16's magic is also 1.17's, told apart by the
-        function flags only 1.17 sets."""
-        if self.version == "1.2":
-            return FUNCDATA_INLTREE_BEFORE_117
-        if self.version == "1.16":
+    def inline_pcdata_index(self) -> int:
+        """PCDATA_InlTreeIndex of this program (2 from Go 1.13, 1 before)."""
+        return self._inline_indexes()[0]
+
+    def _inline_indexes(self) -> tuple[int, int]:
+        if self.version == "1.16" and self.release is None:
             self._kind_map()  # learns whether this 1.16-magic binary is a 1.17 one
-            return FUNCDATA_INLTREE if self._flags_used else FUNCDATA_INLTREE_BEFORE_117
-        return FUNCDATA_INLTREE
+        return inline_indexes(self.release, self._flags_used, self.version)
 
     # -- special functions ------------------------------------------------------------
 

@@ -257,7 +257,10 @@ def check_goroutines(proc: CheckedProcess, gs: list[Goroutine], ms: dict[int, M]
     tab = proc.pclntab
     bias = proc.bias
     entries: dict[int, bool] = {}
-    reasons = len(proc.layout.wait_reasons())  # 0: unknown
+    try:
+        reasons = len(proc.layout.wait_reasons())  # 0: unknown
+    except KeyError:  # before Go 1.11 the reason was text, not an index
+        reasons = 0
     seen_goids: dict[int, int] = {}
     seen_addrs: set[int] = set()
     for g in gs:

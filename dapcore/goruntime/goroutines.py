@@ -138,12 +138,17 @@ class GoroutineReader:
         g = proc.layout.struct("runtime.g")
         self.g_size = g.size
         self.fields: list[tuple[str, int, str]] = []
+        # Before Go 1.11, g.waitreason was the reason's text (a string).
+        self._reason_text = (g.off("waitreason") if g.has("waitreason")
+                             and g.field("waitreason").type_name == "string" else None)
         for name, paths, size in _G_FIELDS:
+            if name == "wait_reason_code" and self._reason_text is not None:
+                continue
             for path in paths:
                 if g.has(path):
                     self.fields.append((name, g.off(path), _UNPACK[size]))
                     break
-        self.wait_reasons = proc.layout.wait_reasons()
+        self.wait_reasons = proc.layout.wait_reasons() if self._reason_text is None else []
         # All fields in one unpack: by offset, with pad bytes between them.
         # (Overlapping fields, which no layout has, fall back to one each.)
         by_off = sorted(self.fields, key=lambda f: f[1])
@@ -171,7 +176,18 @@ class GoroutineReader:
         g.status &= ~G_SCAN
         if 0 < g.wait_reason_code < len(self.wait_reasons):
             g.wait_reason = self.wait_reasons[g.wait_reason_code]
+        elif self._reason_text is not None:
+            g.wait_reason = self._text_reason(raw, self._reason_text)
         return g
+
+    def _text_reason(self, raw: bytes, off: int) -> str:
+        data, length = struct.unpack_from("<QQ", raw, off)
+        if not data or not 0 < length < 256:
+            return ""
+        try:
+            return self.proc.memory.read(data, length).decode(errors="replace")
+        except UnreadableMemory:
+            return ""
 
 
 @dataclass(frozen=True, slots=True)

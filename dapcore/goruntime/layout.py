@@ -240,8 +240,7 @@ SPECS: tuple[StructSpec, ...] = (
         "lockedExt", "lockedInt", "waitunlockf", "waitlock", "syscalltick", "freelink",
         "libcallpc", "libcallsp", "libcallg", "vdsoSP", "vdsoPC", "preemptGen",
         "signalPending",
-    ), required=("g0", "procid", "gsignal", "curg", "id", "throwing", "alllink", "vdsoSP",
-                 "vdsoPC")),
+    ), required=("g0", "procid", "gsignal", "curg", "id", "throwing", "alllink")),
     StructSpec("runtime.p", ("runtime.p",), _f(
         "id", "status", "link", "schedtick", "m", "runqhead", "runqtail", "runq", "runnext",
     )),
@@ -377,10 +376,16 @@ def _struct_from_dwarf(d: _Dwarf, spec: StructSpec, die: _Die) -> Struct:
 # None: required). All are DW_TAG_constant DIEs Go's compiler writes for
 # package-level constants.
 _STATUS = ("_Gidle", "_Grunnable", "_Grunning", "_Gsyscall", "_Gwaiting",
-           "_Gmoribund_unused", "_Gdead", "_Genqueue_unused", "_Gcopystack", "_Gpreempted",
-           "_Gscan")
+           "_Gmoribund_unused", "_Gdead", "_Genqueue_unused", "_Gcopystack", "_Gscan")
+# The values of Go 1.9 and older, which wrote no constants to DWARF (each
+# unchanged from Go 1.7's runtime to the release that renamed or dropped it).
+_OLD_VALUES = {name: i for i, name in enumerate(_STATUS[:-1])} | {
+    "_Gscan": 0x1000, "kindMask": 0x1F, "kindDirectIface": 0x20, "kindGCProg": 0x40,
+    "tflagUncommon": 1, "tflagExtraStar": 2, "tflagNamed": 4}
 CONSTANT_SPECS: dict[str, tuple[tuple[str, ...], int | None]] = {
     **{name: ((f"runtime.{name}",), None) for name in _STATUS},
+    # 1.14+: asynchronous preemption (-1: no goroutine can be in it)
+    "_Gpreempted": (("runtime._Gpreempted",), -1),
     # 1.26+: goroutine leak detection and dead goroutines kept for cgo callbacks
     "_Gleaked": (("runtime._Gleaked",), -1),
     "_Gdeadextra": (("runtime._Gdeadextra",), -1),
@@ -404,7 +409,11 @@ def _constants_from_dwarf(d: _Dwarf) -> dict[str, int]:
     wanted = {n for names, _ in CONSTANT_SPECS.values() for n in names}
     dies = d.find(_TAG_CONSTANT, sorted(wanted))
     out: dict[str, int] = {}
+    if not dies:
+        out.update(_OLD_VALUES)  # Go 1.9 and older: no constants in DWARF
     for canonical, (names, default) in CONSTANT_SPECS.items():
+        if canonical in out:
+            continue
         for n in names:
             die = dies.get(n)
             value = die.attrs.get(_AT_CONST_VALUE) if die else None

@@ -91,6 +91,8 @@ class Process:
     def pclntab(self) -> PCLnTab:
         tab = PCLnTab.from_executable(self.exe)
         major, minor = self.buildinfo.release
+        if (major, minor) != (0, 0):
+            tab.release = (major, minor)
         if (major, minor) != (0, 0) and (major, minor) < (1, 12):
             tab.inline_trees = False
             self.notices.append(
