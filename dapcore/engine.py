@@ -275,6 +275,9 @@ class Engine:
     def goroutine(self, goid: int) -> Goroutine:
         """Goroutine ``goid`` (the first one of that id); :class:`DapcoreError`
         when the core holds none."""
+        crashed = None if self.proc.goroutines_read else self.proc.crashed_goroutine
+        if crashed is not None and crashed.goid == goid:
+            return crashed  # the crash is shown before every goroutine is read
         g = self._by_goid.get(goid)
         if g is None:
             raise DapcoreError(f"no goroutine {goid} in the core")

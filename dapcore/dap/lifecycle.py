@@ -90,8 +90,13 @@ async def on_configurationDone(s: State, args: dict[str, Any]) -> Reply:
 
 
 async def maybe_stop(s: State) -> None:
-    """Once configured and launched: the summary, then the one ``stopped``
-    event (or, for a core without goroutines, why not and ``terminated``)."""
+    """Once configured and launched: the one ``stopped`` event (or, for a
+    core without goroutines, why not and ``terminated``), then the summary.
+
+    Only the crash is read before ``stopped`` (its goroutine alone: issue
+    #16); the summary counts every goroutine and lists the warnings, so it
+    follows (the ``threads`` request the client sends next needs every
+    goroutine anyway)."""
     if not s.configured or s.engine is None or s.stop_claimed:
         return
     s.stop_claimed = True  # one stopped event only, whoever gets here first
@@ -99,20 +104,41 @@ async def maybe_stop(s: State) -> None:
         rep = await s.loaded()
         body = await s.run(_stopped_body, s, rep)
     except Exception as exc:
-        if not isinstance(exc, DapcoreError | RequestError):
-            log.exception("reading the core")
-        why = exc.message if isinstance(exc, RequestError) else str(exc)
-        # Nothing to show without goroutines: end the session, saying why once.
-        core = s.config.core if s.config else "the core"
-        await s.output(f"dapcore cannot read {core}: {why}\n", "important")
-        await s.event("terminated")
+        await _unreadable(s, exc)
         return
-    assert s.config is not None
-    summary = await s.run(exceptions.summary, rep, s.config.core)
-    s.warned.update(_warning_kind(w) for w in rep.warnings)  # in the summary
-    await s.output(summary)
     s.stopped_body = body
     await s.event("stopped", body)
+    assert s.config is not None
+    try:
+        summary = await s.run(_summary, rep, s.config.core)
+    except Exception as exc:
+        if not isinstance(exc, DapcoreError | RequestError):
+            log.exception("reading the goroutines")
+        why = exc.message if isinstance(exc, RequestError) else str(exc)
+        summary = f"dapcore cannot list the goroutines of {s.config.core}: {why}\n"
+    s.warned.update(_warning_kind(w) for w in rep.warnings)  # in the summary
+    s.summarized = True
+    await s.output(summary)
+
+
+async def _unreadable(s: State, exc: Exception) -> None:
+    """Nothing to show without goroutines: end the session, saying why once."""
+    if not isinstance(exc, DapcoreError | RequestError):
+        log.exception("reading the core")
+    why = exc.message if isinstance(exc, RequestError) else str(exc)
+    core = s.config.core if s.config else "the core"
+    await s.output(f"dapcore cannot read {core}: {why}\n", "important")
+    await s.event("terminated")
+
+
+def _summary(rep: Engine, core: str) -> str:
+    """The summary, once every goroutine and the crashing one's stack (which
+    the client asks for next) are read: their warnings are in it."""
+    _ = rep.goroutines
+    g = rep.crashed_goroutine
+    if g is not None:
+        rep.stack(g)
+    return exceptions.summary(rep, core)
 
 
 async def new_warnings(s: State) -> None:
@@ -134,8 +160,9 @@ def _stopped_body(s: State, rep: Engine) -> dict[str, Any]:
     goid = rep.crash.goroutine
     if goid is None and rep.goroutines:
         goid = rep.default_goid()
+        s.thread_ids(rep)  # ids in the threads' order (every goroutine is read here)
     if goid is not None:
-        s.thread_ids(rep)
+        # the crashed goroutine is the first thread: its id, as the list gives it
         body["threadId"] = s.threads.id_of(goid)
     return body
 

@@ -113,7 +113,7 @@ class Session(State):
             return
         assert reply is not None
         await self.respond(seq, command, reply.body)
-        if self.stopped_body is not None:
+        if self.summarized:  # (the summary lists the warnings found before it)
             await lifecycle.new_warnings(self)
         if reply.then is not None:
             try:

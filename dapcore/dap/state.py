@@ -66,6 +66,7 @@ class State:
         self.configured = False
         self.stopped_body: dict[str, Any] | None = None
         self.stop_claimed = False  # the one stopped event is being sent
+        self.summarized = False  # the summary (after 'stopped') was sent
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
         self._engine_lock = threading.Lock()
@@ -149,7 +150,8 @@ class State:
         return self.engine
 
     async def loaded(self) -> Engine:
-        """The engine, with goroutines and the crash read (the slow first load)."""
+        """The engine, with the crash read (the slow first load: the crashing
+        goroutine alone; every goroutine is read when asked for)."""
         rep = await self.core()
         if self._loaded:
             return rep
@@ -162,12 +164,8 @@ class State:
                 self._progress += 1
                 pid = f"load-{self._progress}"
                 await self.event("progressStart", {"progressId": pid, "title": "Reading the core",
-                                                   "message": "goroutines", "percentage": 0})
+                                                   "message": "crash", "percentage": 0})
             try:
-                await self.run(lambda: rep.goroutines)
-                if progress:
-                    await self.event("progressUpdate", {"progressId": pid,
-                                                        "message": "crash", "percentage": 50})
                 await self.run(_read_crash, rep)
             finally:
                 if progress:
@@ -234,6 +232,3 @@ class State:
 
 def _read_crash(rep: Engine) -> None:
     _ = rep.crash
-    g = rep.crashed_goroutine
-    if g is not None:
-        rep.stack(g)

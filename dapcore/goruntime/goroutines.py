@@ -225,12 +225,29 @@ class GoroutineRecords:
     why: str = ""  # why the first unreadable one could not be read
 
 
-def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
-    """Every record of ``allgs`` (its first ``allglen`` entries)."""
+def _pointers(proc: ProcessView, allgs: AllGs) -> tuple[bytes, int]:
+    """The raw ``*g`` pointers of ``allgs`` (its first ``allglen`` entries), and their number."""
     length = allgs.length
     if allgs.allglen is not None:
         length = min(length, allgs.allglen) or length
-    raw = proc.memory.read(allgs.data, length * 8)
+    return proc.memory.read(allgs.data, length * 8), length
+
+
+def in_allgs(proc: ProcessView, allgs: AllGs, addr: int) -> bool:
+    """Whether ``addr`` is one of the ``*g`` of ``allgs`` (without reading any record)."""
+    raw, _ = _pointers(proc, allgs)
+    needle = struct.pack("<Q", addr)
+    i = raw.find(needle)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = raw.find(needle, i + 1)
+    return False
+
+
+def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
+    """Every record of ``allgs`` (its first ``allglen`` entries)."""
+    raw, length = _pointers(proc, allgs)
     reader = GoroutineReader(proc)
     out = GoroutineRecords([], [], 0)
     for ptr in struct.unpack(f"<{length}Q", raw):

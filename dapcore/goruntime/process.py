@@ -34,12 +34,15 @@ from dapcore.goruntime.checks import (
 )
 from dapcore.goruntime.goroutines import (
     Goroutine,
+    GoroutineReader,
     M,
     attach_labels,
+    in_allgs,
     read_allgs,
     read_goroutines,
 )
 from dapcore.goruntime.layout import Layout, load_layout
+from dapcore.goruntime.status import is_dead
 
 # Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
 _STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
@@ -235,16 +238,32 @@ class Process:
         ms = {m.addr: m for m in self.ms}
         crash_m = self.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
-        for g in gs:
-            m = ms.get(g.m)
-            if m is not None and m.curg == g.addr and m.thread is not None:
-                g.thread = m.thread.lwp
-            g.crashed = g.addr == crash_g and crash_g != 0
-            g.system = self.is_system(g)
-            attach_labels(self, g)
+        # The crashing goroutine read alone before (crashed_goroutine): the
+        # same object in the list, so that what was found on it stays.
+        alone = self.__dict__.get("crashed_goroutine")
+        for i, g in enumerate(gs):
+            if alone is not None and g.addr == alone.addr:
+                gs[i] = alone
+                continue
+            self._finish(g, ms, crash_g)
         check_goroutines(self, gs, ms)
         check_threads(self, self.ms)
         return gs
+
+    def _finish(self, g: Goroutine, ms: dict[int, M], crash_g: int) -> None:
+        """What a goroutine's record alone does not say: its thread, the crash
+        and system flags, its labels."""
+        m = ms.get(g.m)
+        if m is not None and m.curg == g.addr and m.thread is not None:
+            g.thread = m.thread.lwp
+        g.crashed = g.addr == crash_g and crash_g != 0
+        g.system = self.is_system(g)
+        attach_labels(self, g)
+
+    @property
+    def goroutines_read(self) -> bool:
+        """Whether every goroutine was read (:attr:`goroutines`)."""
+        return "goroutines" in self.__dict__
 
     def _live_goroutines(self) -> list[Goroutine]:
         """Every goroutine except dead ones, in ``allgs`` order; a g whose
@@ -264,7 +283,33 @@ class Process:
 
     @cached_property
     def crashed_goroutine(self) -> Goroutine | None:
-        return next((g for g in self.goroutines if g.crashed), None)
+        """The goroutine the crashing M was running: its record alone (its
+        ``allgs`` entry checked), not every goroutine's, unless they were
+        read already: an editor shows the crash first (issue #16)."""
+        if self.goroutines_read:
+            return next((g for g in self.goroutines if g.crashed), None)
+        crash_m = self.crashing_m
+        if crash_m is None or not crash_m.curg:
+            return None
+        if not in_allgs(self, read_allgs(self), crash_m.curg):
+            return None  # not a goroutine the runtime lists (as the full read finds it)
+        try:
+            g = GoroutineReader(self).read(crash_m.curg)
+        except UnreadableMemory:
+            return None  # the full read leaves it out too (and says so)
+        if is_dead(g.status):
+            return None
+        self._finish(g, {m.addr: m for m in self.ms}, crash_m.curg)
+        return g
+
+    def goroutine_at(self, addr: int) -> Goroutine | None:
+        """The live goroutine whose ``g`` is at ``addr`` (the crashing one
+        without reading the others)."""
+        if not self.goroutines_read:
+            crash_m = self.crashing_m
+            if crash_m is not None and addr == crash_m.curg:
+                return self.crashed_goroutine
+        return next((g for g in self.goroutines if g.addr == addr), None)
 
     def is_system(self, g: Goroutine) -> bool:
         """The runtime's rule: started in package runtime, except

@@ -241,7 +241,7 @@ class Unwinder:
         return _State(g.sched_pc, g.sched_sp, False, GOROUTINE_STACK, g, g.sched_lr or 0, True)
 
     def _g(self, addr: int) -> Goroutine | None:
-        return next((g for g in self.proc.goroutines if g.addr == addr), None)
+        return self.proc.goroutine_at(addr)
 
     def _which_stack(self, m: M, g: Goroutine | None, sp: int) -> str:
         if g is not None and g.stack_lo <= sp < g.stack_hi:
