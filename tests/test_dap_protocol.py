@@ -245,7 +245,11 @@ def test_a_core_that_cannot_be_read_ends_the_session_with_the_reason() -> None:
     from dapcore.errors import UnreadableMemory
     from tests.dap.harness import validate
 
-    class Rep:
+    class Rep:  # the crash is read first (its goroutine alone), then every goroutine
+        @property
+        def crash(self) -> Any:
+            raise UnreadableMemory(0x1000, 8)
+
         @property
         def goroutines(self) -> list[Any]:
             raise UnreadableMemory(0x1000, 8)

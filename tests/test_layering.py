@@ -72,6 +72,16 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.render", "dapcore.govalues.children"): _ON_FIRST_VALUE,
     ("dapcore.render", "dapcore.govalues.summary"): _ON_FIRST_VALUE,
     ("dapcore.dap.inspection", "dapcore.dap.repl"): _VALUES,
+    # issue #16: the server answers 'initialize' having imported only what
+    # the session's first messages need
+    ("dapcore.dap.session", "dapcore.dap.inspection"):
+        _STARTUP + ": the handlers that look at a core load with the first of their requests",
+    ("dapcore.dap.lifecycle", "dapcore.dap.launch"): _STARTUP + ": opening files, with 'launch'",
+    ("dapcore.dap.lifecycle", "dapcore.dap.source"): _STARTUP + ": the source map, with 'launch'",
+    ("dapcore.dap.lifecycle", "dapcore.dap.exceptions"):
+        _STARTUP + ": the crash's wording (and dapcore.render), once a core is open",
+    ("dapcore.dap.state", "dapcore.dap.disasm"):
+        _STARTUP + ": disassembly listings, with the first source file that is missing",
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

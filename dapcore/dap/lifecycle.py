@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from dapcore.dap import exceptions
 from dapcore.dap.args import RequestError, optional, required
 from dapcore.dap.errorids import ErrorId
-from dapcore.dap.launch import open_core
-from dapcore.dap.source import SourceMap
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.errors import DapcoreError
 
@@ -65,6 +62,10 @@ async def on_launch(s: State, args: dict[str, Any]) -> Reply:
                            error_id=ErrorId.LAUNCH_FAILED)
     s.launching = anyio.Event()  # a failed launch may be retried
     s.launch_error = None
+    # Loaded with the launch, not before the server answers 'initialize'.
+    from dapcore.dap.launch import open_core
+    from dapcore.dap.source import SourceMap
+
     try:
         config, engine = await open_core(s, args)
         sources = await s.run(SourceMap, engine, config.substitute, config.cwd)
@@ -134,6 +135,8 @@ async def _unreadable(s: State, exc: Exception) -> None:
 def _summary(rep: Engine, core: str) -> str:
     """The summary, once every goroutine and the crashing one's stack (which
     the client asks for next) are read: their warnings are in it."""
+    from dapcore.dap import exceptions  # (render): loaded once a core is open
+
     _ = rep.goroutines
     g = rep.crashed_goroutine
     if g is not None:
@@ -153,6 +156,8 @@ async def new_warnings(s: State) -> None:
 
 
 def _stopped_body(s: State, rep: Engine) -> dict[str, Any]:
+    from dapcore.dap import exceptions  # (render): loaded once a core is open
+
     text = exceptions.first_line(rep)
     body: dict[str, Any] = {
         "reason": "exception" if exceptions.is_exception(rep) else "pause",

@@ -15,21 +15,35 @@ from typing import Any
 
 import anyio
 
-from dapcore.dap import inspection, lifecycle
+from dapcore.dap import lifecycle
 from dapcore.dap.args import RequestError, arguments
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.framing import FrameError
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.errors import DapcoreError
 
-__all__ = ["HANDLERS", "Session"]
+__all__ = ["HANDLERS", "Session", "handler_for"]
 
 log = logging.getLogger("dapcore.dap")
 
 MAX_SEQ = 2**31 - 1  # the protocol's sequence numbers are 32-bit
 
-# Every request dapcore answers, by command.
-HANDLERS: dict[str, Handler] = {**lifecycle.HANDLERS, **inspection.HANDLERS}
+# The requests of the session's life, by command; those that look at the
+# core (threads, stackTrace, scopes …) are the inspection's: see handler_for.
+HANDLERS: dict[str, Handler] = dict(lifecycle.HANDLERS)
+
+
+def handler_for(command: str) -> Handler | None:
+    """The handler of ``command`` (None: dapcore answers no such request).
+    The inspection's handlers (about 15 ms of imports) load with the first
+    request that is not in :data:`HANDLERS`, not before the server answers
+    ``initialize`` (start-up time, issue #16)."""
+    handler = HANDLERS.get(command)
+    if handler is None:
+        from dapcore.dap import inspection
+
+        handler = inspection.HANDLERS.get(command)
+    return handler
 
 
 class Session(State):
@@ -82,7 +96,7 @@ class Session(State):
                             "not a request: 'type' must be \"request\" and 'command' a string",
                             error_id=ErrorId.BAD_MESSAGE)
             return
-        handler = HANDLERS.get(command)
+        handler = handler_for(command)
         reply: Reply | None = None
         failure: str | None = None
         error_id = ErrorId.REQUEST_FAILED

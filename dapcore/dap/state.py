@@ -18,15 +18,15 @@ import anyio
 
 from dapcore.cancellation import token_scope
 from dapcore.dap.args import RequestError
-from dapcore.dap.config import LaunchConfig
-from dapcore.dap.disasm import Listing, listing
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.handles import GoroutineIds, HandleTable
-from dapcore.dap.source import SourceMap
 from dapcore.dap.threads import ordered
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
+    from dapcore.dap.config import LaunchConfig
+    from dapcore.dap.disasm import Listing
+    from dapcore.dap.source import SourceMap
     from dapcore.dap.variables import Variables
     from dapcore.engine import Engine, Goroutine
 
@@ -208,6 +208,9 @@ class State:
         """The cached disassembly listing of the function at run-time ``entry``
         (engine thread only)."""
         if entry not in self._listings:
+            # with the first missing source file, not before 'initialize'
+            from dapcore.dap.disasm import listing
+
             self._listings[entry] = listing(rep, entry)
         return self._listings[entry]
 
