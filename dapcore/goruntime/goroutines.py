@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 from dapcore.elf.core import Thread
@@ -130,6 +131,24 @@ class Goroutine:
         return self.locked_m != 0
 
 
+# What follows an unpacked record for _positional: a missing field's 0, the
+# defaults of the fields no record holds.
+_FILL = (0, False, None)
+_DEFAULTS = {"scan": 1, "wait_reason": 2, "thread": 2}  # index into _FILL
+
+
+def _positional(names: list[str]) -> operator.itemgetter:  # type: ignore[type-arg]
+    """The getter that orders an unpacked record (fields ``names``, then
+    :data:`_FILL`) as :class:`Goroutine`'s positional fields after ``addr``,
+    up to the last one a record holds."""
+    order = [f.name for f in fields(Goroutine)][1:]
+    last = max(order.index(n) for n, _, _ in _G_FIELDS)
+    pos = {n: i for i, n in enumerate(names)}
+    n = len(names)
+    return operator.itemgetter(*(pos[f] if f in pos else n + _DEFAULTS.get(f, 0)
+                                 for f in order[:last + 1]))
+
+
 class GoroutineReader:
     """Decodes ``runtime.g`` records with the binary's own layout."""
 
@@ -162,14 +181,16 @@ class GoroutineReader:
             pos = off + struct.calcsize(code)
         else:
             self._record = struct.Struct(fmt)
+        self._args = _positional(self._names)
 
     def read(self, addr: int) -> Goroutine:
         raw = self.proc.memory.read(addr, self.g_size)
-        g = Goroutine(addr)
         if self._record is not None:
-            for name, value in zip(self._names, self._record.unpack_from(raw), strict=True):
-                setattr(g, name, value)
+            # one constructor call with the unpacked record in field order
+            # (100,000 goroutines: a third of the time of setting each field)
+            g = Goroutine(addr, *self._args(self._record.unpack_from(raw) + _FILL))
         else:
+            g = Goroutine(addr)
             for name, off, fmt in self.fields:
                 setattr(g, name, struct.unpack_from(fmt, raw, off)[0])
         g.scan = bool(g.status & G_SCAN)

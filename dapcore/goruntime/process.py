@@ -85,6 +85,11 @@ class Process:
         # The function each gowrap wrapper's code calls, by wrapper entry
         # (link-time): see dapcore.goruntime.traceback.go_statement_function.
         self.wrapped_functions: dict[int, str | None] = {}
+        # By start pc (few distinct ones among 100,000 goroutines): the name
+        # each goroutine goes by (traceback.goroutine_name), whether it is a
+        # system goroutine (is_system).
+        self.goroutine_names: dict[int, str | None] = {}
+        self._system_starts: dict[int, bool] = {}
 
     @property
     def go_version(self) -> str:
@@ -315,7 +320,13 @@ class Process:
         """The runtime's rule: started in package runtime, except
         runtime.main (and the finalizer/cleanup goroutines while they run
         user code, which a core cannot tell apart: they count as system)."""
-        f = self.pclntab.func_at(g.start_pc - self.bias)
+        known = self._system_starts.get(g.start_pc)
+        if known is None:
+            known = self._system_starts[g.start_pc] = self._system_start(g.start_pc)
+        return known
+
+    def _system_start(self, start_pc: int) -> bool:
+        f = self.pclntab.func_at(start_pc - self.bias)
         if f is None:
             return False
         if f.name in ("runtime.main", "runtime.corostart", "runtime.handleAsyncEvent"):

@@ -71,8 +71,11 @@ def goroutine_name(proc: Process, g: Goroutine) -> str | None:
     names, ``dapcore goroutines``, ``startFunction`` in JSON): the function
     its ``go`` statement named (:func:`go_statement_function`), and
     ``main.main`` for the main goroutine (which starts in ``runtime.main``)."""
-    fn = go_statement_function(proc, g)
-    return "main.main" if fn == "runtime.main" else fn
+    memo = proc.goroutine_names  # by start pc: the same for the same start
+    if g.start_pc not in memo:
+        fn = go_statement_function(proc, g)
+        memo[g.start_pc] = "main.main" if fn == "runtime.main" else fn
+    return memo[g.start_pc]
 
 
 def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
