@@ -6,10 +6,12 @@ Usage (from the repository root)::
 
 Each run spawns ``python -m dapcore`` (a fresh interpreter: imports and
 opening the files are counted) and follows VS Code's request order over its
-stdio: ``initialize``, ``launch``, ``configurationDone``, then on the
-``stopped`` event ``threads``, ``stackTrace`` of the stopped thread,
-``scopes`` of the focused frame (the first frame with a user source, as the
-editors pick it) and ``variables`` of its Locals. Every message's arrival is
+stdio (as recorded from a real VS Code): ``initialize``, ``launch``,
+``configurationDone`` and at once ``threads``; then on the ``stopped``
+event ``threads`` again, ``stackTrace`` of the stopped thread (frame 0,
+then frames 1–19), ``scopes`` of the focused frame (the first frame with a
+source that is not de-emphasised, as VS Code picks it) and ``variables``
+of its Locals. Every message's arrival is
 stamped on the client's reader thread; the table gives, from spawn, the
 medians of the arrival of each answer (``initialize`` … ``variables``),
 ``threads`` as its own round trip too, and the server's peak RSS (the
@@ -91,12 +93,18 @@ def session(fx: Fixture, c: StampedClient, start: float) -> tuple[dict[str, floa
                                          "coreFilePath": str(fx.core)}))
     c.event("initialized")
     c.request("configurationDone")
+    early = c.send("threads")  # VS Code asks at once, before the stop
     stopped = stamp("stopped", c.event("stopped", timeout=TIMEOUT))
+    c.response(early, timeout=TIMEOUT)
     sent = time.perf_counter() - start
     threads = stamp("threads", c.request("threads", timeout=TIMEOUT))["threads"]
     at["threads (round trip)"] = at["threads"] - sent
-    frames = stamp("stackTrace", c.request("stackTrace", {"threadId": stopped["threadId"]},
-                                           timeout=TIMEOUT))["stackFrames"]
+    tid = stopped["threadId"]
+    frames = c.request("stackTrace", {"threadId": tid, "startFrame": 0, "levels": 1},
+                       timeout=TIMEOUT)["body"]["stackFrames"]
+    frames += stamp("stackTrace", c.request(
+        "stackTrace", {"threadId": tid, "startFrame": 1, "levels": 19},
+        timeout=TIMEOUT))["stackFrames"]
     top = next(f for f in frames if f.get("source")
                and f.get("presentationHint") != "label"
                and f["source"].get("presentationHint") != "deemphasize")

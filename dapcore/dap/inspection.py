@@ -26,13 +26,20 @@ async def on_threads(s: State, args: dict[str, Any]) -> Reply:
     if s.engine is None and s.launching is None:
         return Reply({"threads": []})  # asked before any launch: nothing to list yet
     rep = await s.loaded()
+    if s.configured and s.stopped_body is None:
+        # VS Code asks before the stop: the stop is sent first (it needs
+        # the crashing goroutine alone, the list every goroutine).
+        await s.stop_sent.wait()
 
     def build() -> list[dict[str, Any]]:
+        if s.thread_list is not None:
+            return s.thread_list
         out = []
         for n, (tid, g) in enumerate(s.thread_ids(rep)):
             if not n % 1024:
                 check_cancelled()
             out.append({"id": tid, "name": thread_name(rep, g)})
+        s.thread_list = out  # a core does not change: the same list every time
         return out
     return Reply({"threads": await s.run(build)})
 

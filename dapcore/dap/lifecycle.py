@@ -106,9 +106,13 @@ async def maybe_stop(s: State) -> None:
         body = await s.run(_stopped_body, s, rep)
     except Exception as exc:
         await _unreadable(s, exc)
+        s.stop_sent.set()
         return
     s.stopped_body = body
-    await s.event("stopped", body)
+    try:
+        await s.event("stopped", body)
+    finally:
+        s.stop_sent.set()
     assert s.config is not None
     try:
         summary = await s.run(_summary, rep, s.config.core)

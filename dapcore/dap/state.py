@@ -67,6 +67,8 @@ class State:
         self.stopped_body: dict[str, Any] | None = None
         self.stop_claimed = False  # the one stopped event is being sent
         self.summarized = False  # the summary (after 'stopped') was sent
+        self.stop_sent = anyio.Event()  # 'stopped' (or 'terminated' instead) was sent
+        self.thread_list: list[dict[str, Any]] | None = None  # the threads response's
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
         self._engine_lock = threading.Lock()
