@@ -16,6 +16,7 @@ from functools import cache
 
 import pytest
 
+from dapcore.arch import lookup
 from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.errors import NoDwarf
@@ -24,6 +25,8 @@ from dapcore.gobin.moduledata import find_symbols
 from dapcore.gobin.pclntab import PCLnTab
 from dapcore.gobin.symbols import explain
 from dapcore.goruntime.traceback import (
+    _wrapped_by_disassembly,
+    _wrapped_without_disassembler,
     created_by,
     go_statement_function,
     print_name,
@@ -223,6 +226,28 @@ def test_panics_in_flight_on_other_goroutines(spec: FixtureSpec, fixture: Fixtur
         g = rep.proc.goroutine(int(goid))
         assert g is not None and g.panic_ptr, goid
         assert [p.message for p in read_panics(rep.proc, g.panic_ptr)] == [message]
+
+
+@pytest.mark.parametrize("spec", BINARIES, ids=[s.id for s in BINARIES])
+def test_go_statement_wrappers_read_without_capstone_as_with_it(spec: FixtureSpec,
+                                                                fixture: Fixture) -> None:
+    """Thread names read every ``go f(x)`` wrapper's callee from the inline
+    table and the call instructions' bytes (importing capstone would cost
+    ~80 ms before the first threads response, issue #16): for every wrapper
+    of the binary that gives what capstone's disassembly gives."""
+    exe = Executable(fixture.binary)
+    tab = PCLnTab.from_executable(exe)
+    arch = lookup(exe.machine)
+    assert arch is not None
+    wrappers = [f for f in tab.funcs() if re.search(r"\.gowrap\d+$", f.name)
+                and 0 < f.end - f.entry <= 4096]
+    for f in wrappers:
+        code = exe.read_static(f.entry, f.end - f.entry)
+        fast = _wrapped_without_disassembler(tab, arch, f, code)
+        assert fast is not None, f.name
+        assert fast == _wrapped_by_disassembly(tab, arch, f, code), f.name
+    minor = int(spec.toolchain.version.split(".")[1])
+    assert (len(wrappers) > 0) == (minor >= 22), len(wrappers)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])

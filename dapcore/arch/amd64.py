@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dapcore.arch.amd64_closure import closure_entry
-from dapcore.arch.amd64_disasm import direct_call_target, disassembler
+from dapcore.arch.amd64_disasm import call_candidates, direct_call_target, disassembler
 from dapcore.arch.amd64_refs import pc_relative_refs
 from dapcore.arch.decls import Decls, flat_fields, struct_layout
 from dapcore.arch.descriptor import Arch, SignalContext
@@ -208,6 +208,7 @@ AMD64 = Arch(
     call_window=8,
     disassembler=disassembler,
     direct_call_target=direct_call_target,
+    call_candidates=call_candidates,
     pc_relative_refs=pc_relative_refs,
     closure_entry=closure_entry,
 )

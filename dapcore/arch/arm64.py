@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dapcore.arch.arm64_closure import closure_entry
-from dapcore.arch.arm64_disasm import direct_call_target, disassembler
+from dapcore.arch.arm64_disasm import call_candidates, direct_call_target, disassembler
 from dapcore.arch.arm64_refs import pc_relative_refs
 from dapcore.arch.decls import Decls, flat_fields, struct_layout
 from dapcore.arch.descriptor import Arch, SignalContext
@@ -156,6 +156,7 @@ ARM64 = Arch(
     call_window=4,
     disassembler=disassembler,
     direct_call_target=direct_call_target,
+    call_candidates=call_candidates,
     pc_relative_refs=pc_relative_refs,
     closure_entry=closure_entry,
 )

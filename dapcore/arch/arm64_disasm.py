@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["direct_call_target", "disassembler"]
+__all__ = ["call_candidates", "direct_call_target", "disassembler"]
 
 
 def disassembler(detail: bool = False) -> Any:
@@ -23,3 +24,16 @@ def direct_call_target(mnemonic: str, op_str: str) -> int | None:
     if mnemonic == "bl" and op_str.startswith("#0x"):
         return int(op_str[1:], 16)
     return None
+
+
+def call_candidates(code: bytes, base: int) -> Iterator[tuple[int, int]]:
+    """(address, target) of every ``bl`` in ``code`` at ``base`` (fixed
+    4-byte instructions: ``100101`` and a 26-bit word offset), in order,
+    without capstone."""
+    for i in range(0, len(code) - 3, 4):
+        word = int.from_bytes(code[i:i + 4], "little")
+        if word & 0xFC000000 == 0x94000000:
+            imm = word & 0x03FFFFFF
+            if imm & 0x02000000:
+                imm -= 1 << 26
+            yield base + i, base + i + 4 * imm

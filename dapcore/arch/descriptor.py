@@ -8,7 +8,7 @@ reads an instruction's bytes: it asks the descriptor of the open core.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +134,9 @@ class Arch:
     # the target of a direct call (mnemonic, operand text of disasm_lite),
     # None for anything else
     direct_call_target: Callable[[str, str], int | None]
+    # (code, its address) → (address, target) of what may be direct calls,
+    # in order, found without a disassembler (a superset: check the targets)
+    call_candidates: Callable[[bytes, int], Iterator[tuple[int, int]]]
     # (code, link-time entry, store_calls, callee_at) → PC-relative references
     # and atomic stores; store_calls names the functions that store their
     # second argument at their first; callee_at names a call's target
