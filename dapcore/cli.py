@@ -181,6 +181,9 @@ def _main(argv: list[str] | None) -> int:
     try:
         report = Engine.open(args.binary, args.core, args.debug_dirs)
         out = _output(report, args)
+        # The checks of every goroutine and thread (warnings below), also
+        # when the command needed the crashing goroutine alone.
+        _ = report.goroutines
         notes = report.notices
     except ExecutableNotFound as exc:
         print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)
