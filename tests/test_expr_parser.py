@@ -745,4 +745,7 @@ def test_pathological_inputs_are_fast() -> None:
         "T{" + "{1}," * 20_000 + "}",
     ]:
         _check(text)
-    assert time.monotonic() - start < 5
+    # Not a timing target (those are benchmarks): a parser that backtracks
+    # exponentially on these would take hours; under a loaded CI machine a
+    # linear one takes seconds.
+    assert time.monotonic() - start < 60

@@ -466,7 +466,9 @@ async function scenarioExprs(page) {
   // cursor's line in the status bar is what says where the editor went)
   result.frameChosen = await until(page, `the editor on ${config.frame}'s line, its locals`,
     (s) => s.statusLine === config.frameLine && s.callStack.some((r) => r.kind === 'frame'
-      && r.selected && r.text.includes(config.frame)) && s.variables.length > 0, 15000);
+      && r.selected && r.text.includes(config.frame))
+      // a variable's row, not only the scope headers (Locals loads after them)
+      && s.variables.some((v) => v.text.includes(' = ')), 15000);
   note('frame chosen', { statusLine: result.frameChosen.statusLine });
   // the Debug Console (Ctrl+Shift+Y focuses it)
   await clickEditorArea(page);
