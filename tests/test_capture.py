@@ -65,5 +65,6 @@ def test_a_scenarios_exit_timeout_bounds_its_capture(
     big = SCENARIOS["many-1m"]
     assert not big.in_matrix and big.args == ("1000000",)
     assert big.exit_timeout is not None and big.exit_timeout > EXIT_TIMEOUT
+    assert not big.compare_printout and SCENARIOS["many-100k"].compare_printout
     with pytest.raises(CaptureError, match=r"still running after 0 s"):
         run(fixture.binary, replace(spec.scenario, exit_timeout=0.05), tmp_path)
