@@ -37,8 +37,11 @@ spawn to exit and peak RSS.
 Every measurement is paired: dapcore and Delve alternately (the order
 flips each run), one untimed warm-up pair first (page cache, bytecode
 cache); medians and ranges of ``--runs`` pairs. Peak RSS is ``wait4``'s
-``ru_maxrss`` of the server or CLI process, spawned from a small forked
-process (see ``bench_engine.start_spawner``). The load average is printed:
+``ru_maxrss`` of the server or CLI process, each spawned from a process
+forked for it alone from this small one (a child spawned with vfork starts
+with its spawner's peak RSS as the floor of its own, and a client that
+received 100,000 threads is no longer small; this process never parses the
+fixtures' facts, 31 MB of JSON for many-1m, for the same reason). The load average is printed:
 the machine is shared.
 
 Fixtures: ``nilmap`` (16 goroutines), ``many`` (10,000), ``many-100k``,
@@ -51,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -58,6 +62,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,8 +73,7 @@ for p in (str(REPO), str(BENCH)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import bench_engine  # noqa: E402
-from bench_engine import child_env, in_spawner, start_spawner  # noqa: E402
+from bench_engine import child_env  # noqa: E402
 
 from dapcore.dap.client import Client, ClientError  # noqa: E402
 from tests.factory import Fixture, ensure  # noqa: E402
@@ -219,7 +223,7 @@ def _spawn_delve(t0: float, err: Any, timeout: float) -> tuple[subprocess.Popen[
 
 def run_dap(adapter: str, fx: Fixture, env: dict[str, str], tmp: str,
             timeout: float) -> tuple[dict[str, float], int, Any]:
-    """One session from spawn (in the spawner process): (phases, peak RSS
+    """One session from spawn (in a process forked for it): (phases, peak RSS
     KiB, what was seen). The server is disconnected and reaped."""
     with open(Path(tmp) / f"{adapter}.err", "wb") as err:
         t0 = time.perf_counter()
@@ -298,15 +302,26 @@ class Core:
     cli: dict[str, Series] = field(default_factory=dict)
 
 
-def _check_dap(adapter: str, fx: Fixture, seen: dict[str, Any]) -> None:
+def fresh(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a process forked for it (see the module's notes on
+    peak RSS)."""
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("fork")) as ex:
+        return ex.submit(fn, *args).result()
+
+
+def _facts_summary(fx: Fixture) -> dict[str, Any]:
+    facts = fx.facts()
+    return {"crashFunction": facts["crashFunction"],
+            "count": facts.get("many", {}).get("count", 1)}
+
+
+def _check_dap(adapter: str, facts: dict[str, Any], seen: dict[str, Any]) -> None:
     """The session stopped on the crashing goroutine, focused its crash
     frame (the facts' function) and got its locals."""
-    facts = fx.facts()
-    frame = seen["frame"]
-    if not (frame == facts["crashFunction"] or frame.startswith(facts["crashFunction"] + " ")
-            or frame.startswith(facts["crashFunction"] + "(")):
-        raise ValueError(f"{adapter} focused {frame!r}, the crash is in "
-                         f"{facts['crashFunction']}")
+    frame, want = seen["frame"], facts["crashFunction"]
+    if not (frame == want or frame.startswith(want + " ") or frame.startswith(want + "(")):
+        raise ValueError(f"{adapter} focused {frame!r}, the crash is in {want}")
     if seen["variables"] == 0:
         raise ValueError(f"{adapter}: no locals in {frame}")
 
@@ -316,6 +331,7 @@ def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str]
     """``runs`` timed pairs after one warm-up pair, DAP then CLI, the
     adapters' order flipping each run."""
     fx = core.fixture
+    facts = fresh(_facts_summary, fx)
     for a in adapters:
         core.dap[a], core.cli[a] = Series(), Series()
     for i in range(runs + 1):
@@ -324,9 +340,9 @@ def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str]
             s = core.dap[a]
             if s.error is None:
                 try:
-                    at, rss, seen = in_spawner(run_dap, a, fx, env, tmp, timeout)
+                    at, rss, seen = fresh(run_dap, a, fx, env, tmp, timeout)
                     if i == 0:
-                        _check_dap(a, fx, seen)
+                        _check_dap(a, facts, seen)
                         s.result = seen
                     else:
                         s.add(at["locals"], rss, at)
@@ -337,8 +353,8 @@ def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str]
             s = core.cli[a]
             if s.error is None:
                 try:
-                    seconds, rss, listed = in_spawner(run_cli, a, fx, env, tmp, timeout)
-                    if listed < fx.facts().get("many", {}).get("count", 1):
+                    seconds, rss, listed = fresh(run_cli, a, fx, env, tmp, timeout)
+                    if listed < facts["count"]:
                         raise ValueError(f"{a} listed {listed} goroutines")
                     if i == 0:
                         s.result = {"listed": listed}
@@ -443,7 +459,6 @@ def main(argv: list[str] | None = None) -> int:
               "`dlv` is not on PATH (apt-get install -y delve)")
               + "; its figures below are those recorded in RECORDED.", file=sys.stderr)
     adapters = [DAPCORE, DELVE] if have_delve else [DAPCORE]
-    start_spawner()
     cores = []
     for scenario, label in chosen:
         try:
@@ -462,8 +477,6 @@ def main(argv: list[str] | None = None) -> int:
         for c in cores:
             log(f"{c.scenario} …")
             measure_core(c, adapters, args.runs, env, tmp, args.timeout, log)
-    assert bench_engine._SPAWNER is not None
-    bench_engine._SPAWNER.shutdown()
     print(report(cores, have_delve))
     print(f"\nload average {load0[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end "
           f"({os.cpu_count()} CPUs); {args.runs} pairs per core")
