@@ -93,10 +93,16 @@ CORES = [
     ("many-1m", "1,000,007 goroutines (many-1m)"),
 ]
 
-# Delve 1.20.2's medians on this machine (2 shared cores), 2026-12-07,
-# printed when Delve is not installed: scenario -> (DAP locals s, DAP peak
-# RSS MB, CLI listing s, CLI peak RSS MB).
-RECORDED: dict[str, tuple[float, float, float, float]] = {}
+# Delve 1.20.2's medians on this machine (2 shared cores, load 2–5),
+# 2026-12-07 (5 pairs; many-1m 2), printed when Delve is not installed:
+# scenario -> (DAP locals s, DAP peak RSS MB, CLI listing s, CLI peak RSS MB).
+RECORDED: dict[str, tuple[float, float, float, float]] = {
+    "nilmap": (0.098, 32, 0.104, 35),
+    "many": (0.170, 38, 0.779, 132),
+    "many-100k": (0.238, 37, 8.145, 372),
+    "bigpanic": (0.397, 76, 0.523, 93),
+    "many-1m": (0.203, 39, 96.0, 2936),
+}
 
 
 @dataclass
