@@ -46,3 +46,25 @@ def test_gdb_core_method_matches_the_kernel_core(
             ours, theirs = under_gdb.goroutine(goid), by_kernel.goroutine(kernel_roles[role])
             assert ours is not None and theirs is not None, role
             assert ours.status == theirs.status, role
+
+
+MANY_119 = make_spec("1.19", "default", "many")
+
+
+@pytest.mark.parametrize("spec", [MANY_119], ids=[MANY_119.id])
+def test_a_scenarios_exit_timeout_bounds_its_capture(
+    spec: FixtureSpec, fixture: Fixture, tmp_path: Path
+) -> None:
+    """A scenario's own ``exit_timeout`` (many-1m's minutes) replaces the
+    default: 10,000 goroutines cannot start, print and dump in 50 ms."""
+    from dataclasses import replace
+
+    from tests.factory.capture import EXIT_TIMEOUT, CaptureError
+    from tests.factory.scenarios import SCENARIOS
+
+    big = SCENARIOS["many-1m"]
+    assert not big.in_matrix and big.args == ("1000000",)
+    assert big.exit_timeout is not None and big.exit_timeout > EXIT_TIMEOUT
+    assert not big.compare_printout and SCENARIOS["many-100k"].compare_printout
+    with pytest.raises(CaptureError, match=r"still running after 0 s"):
+        run(fixture.binary, replace(spec.scenario, exit_timeout=0.05), tmp_path)

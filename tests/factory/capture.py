@@ -105,13 +105,14 @@ def _wait_ready(proc: subprocess.Popen[bytes], workdir: Path, what: str) -> None
         time.sleep(0.02)
 
 
-def _wait_exit(proc: subprocess.Popen[bytes], workdir: Path, what: str) -> int:
+def _wait_exit(proc: subprocess.Popen[bytes], workdir: Path, what: str,
+               timeout: float = EXIT_TIMEOUT) -> int:
     try:
-        return proc.wait(timeout=EXIT_TIMEOUT)
+        return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise CaptureError(f"{what}: still running after {EXIT_TIMEOUT:.0f} s"
+        raise CaptureError(f"{what}: still running after {timeout:.0f} s"
                            + _tail(workdir)) from None
 
 
@@ -172,7 +173,8 @@ def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = No
     env = _env(workdir)
     start = time.monotonic()
     if method == "gdb" and scenario.trigger == CRASH:
-        sig = _run_under_gdb(argv, workdir, env, what, scenario.coredump_filter)
+        sig = _run_under_gdb(argv, workdir, env, what, scenario.coredump_filter,
+                             scenario.exit_timeout or EXIT_TIMEOUT)
     else:
         with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
             proc = subprocess.Popen(
@@ -181,7 +183,8 @@ def run(binary: Path, scenario: Scenario, workdir: Path, method: str | None = No
                 start_new_session=True,
             )
             if scenario.trigger == CRASH:
-                sig = _signal_name(_wait_exit(proc, workdir, what))
+                sig = _signal_name(_wait_exit(proc, workdir, what,
+                                              scenario.exit_timeout or EXIT_TIMEOUT))
             elif scenario.trigger == SIGQUIT:
                 _wait_ready(proc, workdir, what)
                 if method == "kernel":
@@ -258,7 +261,8 @@ def _run_under_qemu(binary: Path, scenario: Scenario, workdir: Path, qemu: Qemu)
         if scenario.trigger == SIGQUIT:
             _wait_ready(proc, workdir, what)
             proc.send_signal(signal.SIGQUIT)  # qemu hands it to the guest
-        sig = _signal_name(_wait_exit(proc, workdir, what))
+        sig = _signal_name(_wait_exit(proc, workdir, what,
+                                      scenario.exit_timeout or EXIT_TIMEOUT))
     # qemu's own x86-64 core (core_pattern "core", "core.%p" …): not ours.
     for own in workdir.glob("core*"):
         own.unlink()
@@ -272,7 +276,8 @@ def _run_under_qemu(binary: Path, scenario: Scenario, workdir: Path, qemu: Qemu)
 
 
 def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: str,
-                   coredump_filter: int | None = None) -> str | None:
+                   coredump_filter: int | None = None,
+                   timeout: float = EXIT_TIMEOUT) -> str | None:
     if shutil.which("gdb") is None:
         raise CaptureError("cores are piped away on this machine and gdb is not installed")
     redirect = (f"{shlex.join(argv[1:])} >{shlex.quote(str(workdir / 'stdout.txt'))}"
@@ -283,10 +288,10 @@ def _run_under_gdb(argv: list[str], workdir: Path, env: dict[str, str], what: st
            argv[0]]
     try:
         res = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
-                             timeout=EXIT_TIMEOUT, check=False,
+                             timeout=timeout, check=False,
                              preexec_fn=_child_setup("gdb", coredump_filter))
     except subprocess.TimeoutExpired:
-        raise CaptureError(f"{what}: still running under gdb after {EXIT_TIMEOUT:.0f} s") from None
+        raise CaptureError(f"{what}: still running under gdb after {timeout:.0f} s") from None
     if "SIGABRT" in res.stdout:
         return "SIGABRT"
     raise CaptureError(f"{what}: gdb saw no SIGABRT:\n{res.stdout[-2000:]}" + _tail(workdir))

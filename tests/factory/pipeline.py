@@ -104,7 +104,8 @@ def produce(spec: FixtureSpec, method: str | None = None, force: bool = False) -
         found = None if force else _load(spec, key)
         if found is not None:
             check = found.meta.get("check") or {}
-            learned = check.get("skipped") and engine_refuses(spec.arch) is None
+            learned = (check.get("skipped") and engine_refuses(spec.arch) is None
+                       and spec.scenario.compare_printout)
             if check.get("version") == CHECK_VERSION and not learned:
                 return Produced(found, "cached", [], _warning(found.meta, spec))
             # Cached before captures were checked (or by an older check, or
