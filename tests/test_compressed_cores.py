@@ -292,10 +292,6 @@ def test_cli_reads_a_compressed_core(spec: FixtureSpec, fixture: Fixture, fmt: s
 
 # -- a DAP session ------------------------------------------------------------------
 
-def _outputs(c: Client) -> str:
-    return "".join(e["body"]["output"] for e in c.events("output"))
-
-
 @pytest.mark.parametrize("spec", [NILMAP], ids=[NILMAP.id])
 def test_dap_session_on_a_compressed_core(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
                                           compressed: Callable[[Fixture, str], Path]) -> None:
@@ -325,7 +321,7 @@ def test_dap_session_on_a_compressed_core(spec: FixtureSpec, fixture: Fixture, t
         assert body["text"] == fixture.stderr_text().splitlines()[0]
         assert c.ok("threads")["threads"] == want_threads
         assert c.ok("stackTrace", {"threadId": body["threadId"]})["stackFrames"] == want_stack
-        summary = _outputs(c)
+        summary = c.summary()
         assert f"Opened core {path} of {fixture.binary} " in summary
         assert re.search(rf"\. Decompressed {re.escape(path.name)} \(zstd, \d+\.\d MB\) in "
                          r"\d+\.\d\d s\. ", summary), summary

@@ -361,7 +361,7 @@ def test_dap_debug_info_directories_reach_the_locals(spec: FixtureSpec,
         "variables"] if e["function"] == "main.valuesScalars"}
     with Client.spawn() as c:
         stopped = start_session(c, _launch(fixture, debugInfoDirectories=fixture.debug_dirs))
-        summary = "".join(e["body"]["output"] for e in c.events("output"))
+        summary = c.summary()  # it follows the stop
         assert f"Debug information from {fixture.debug_file}" in summary
         frames = c.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
         frame = next(f for f in frames if f["name"] == "main.valuesScalars")
@@ -378,7 +378,7 @@ def test_dap_debug_info_directories_reach_the_locals(spec: FixtureSpec,
         assert not c.problems, c.problems
     with Client.spawn() as c:  # without the attribute: why the locals are missing
         stopped = start_session(c, _launch(fixture))
-        summary = "".join(e["body"]["output"] for e in c.events("output"))
+        summary = c.summary()
         assert "values need the debug file" in summary and "debugInfoDirectories" in summary
         frames = c.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
         frame = next(f for f in frames if f["name"] == "main.valuesScalars")

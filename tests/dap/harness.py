@@ -101,6 +101,13 @@ class Client(dap_client.Client):
     every message in both directions against the DAP schema (problems are
     collected in ``problems``); a wait that gets no answer fails the test."""
 
+    def summary(self, timeout: float | None = None) -> str:
+        """The stop summary's text (the ``output`` event that starts "Opened
+        core"), which follows the ``stopped`` event."""
+        m = self.wait_for(lambda m: m.get("event") == "output" and m["body"].get(
+            "output", "").startswith("Opened core"), timeout, what="stop summary")
+        return m["body"]["output"]  # type: ignore[no-any-return]
+
     def __init__(self, proc: subprocess.Popen[bytes] | None = None,
                  sock: socket.socket | None = None, validate_messages: bool = True) -> None:
         self.validate = validate_messages
