@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from bench_engine import REPO, child_env, in_spawner, start_spawner  # noqa: E402
+from bench_engine import REPO, child_env, end_server, in_spawner, start_spawner  # noqa: E402
 
 from dapcore.dap.client import Client, ClientError  # noqa: E402
 from tests.factory import Fixture, ensure  # noqa: E402
@@ -129,14 +129,7 @@ def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str
         try:
             c = StampedClient(proc=proc, timeout=TIMEOUT)
             at, result = session(fx, c, start)
-            try:
-                c.request("disconnect", {})
-            except ClientError:
-                pass
-            assert proc.stdin is not None
-            proc.stdin.close()
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            usage = end_server(proc, c)
         except BaseException:
             proc.kill()
             proc.wait()

@@ -212,6 +212,20 @@ def figures() -> list[Figure]:
     ]
 
 
+def end_server(proc: subprocess.Popen[bytes], c: Client) -> Any:
+    """Disconnect the DAP server ``proc`` (its stdin closed after) and wait
+    for it: its resource usage (``wait4``), ``proc.returncode`` set."""
+    try:
+        c.request("disconnect", {})
+    except ClientError:
+        pass
+    assert proc.stdin is not None
+    proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
 def child_env(keep: bool) -> dict[str, str]:
     """The children's environment: this one with the repository first on
     PYTHONPATH and, unless ``keep``, as an installed dapcore runs: buffered
@@ -393,14 +407,7 @@ def run_dap(fig: Figure, fx: Fixture, tmp: Path,
                                  lambda name: phases.__setitem__(
                                      name, time.perf_counter() - start))
             seconds = time.perf_counter() - start
-            try:
-                c.body("disconnect", {})
-            except ClientError:
-                pass
-            assert proc.stdin is not None
-            proc.stdin.close()
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            usage = end_server(proc, c)
         except BaseException:
             proc.kill()
             proc.wait()
