@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.factory import toolchains
 from tests.factory.debugsplit import split
-from tests.factory.keys import BUILD_RECIPE, digest, program_sources_hash
+from tests.factory.keys import BUILD_RECIPE, SOURCE_SUFFIXES, digest, program_sources_hash
 from tests.factory.locks import exclusive
 from tests.factory.notices import announce
-from tests.factory.paths import DEMO, ZOO, build_dir
+from tests.factory.paths import DEMO, ZOO, build_dir, source_dir
 from tests.factory.toolchains import Toolchain
 from tests.factory.variants import Variant
 
@@ -40,6 +41,29 @@ class Build:
     # .gnu_debuglink next to the binary).
     debug_file: Path | None = None
     debug_dir: Path | None = None
+
+
+def source_copy(module: Path, sources_hash: str) -> Path:
+    """The module's sources copied into the cache, in a folder named by their
+    hash. Binaries are compiled there, not in the checkout: their line tables
+    name these paths, which last as long as the cached binaries do, whereas a
+    checkout (a CI clone) may be gone when another clone finds the binary in
+    the shared cache and needs its sources."""
+    dest = source_dir() / f"{module.name}-{sources_hash[:16]}"
+    if dest.is_dir():
+        return dest
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for path in sorted(module.rglob("*")):
+        if path.is_file() and path.suffix in SOURCE_SUFFIXES:
+            target = tmp / path.relative_to(module)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    try:
+        os.replace(tmp, dest)
+    except OSError:  # another process made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
 
 
 # The program whose arm64 builds have cgo on (the cross compiler's one user).
@@ -97,7 +121,8 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         vcs = ["-buildvcs=false"] if tc.minor_number >= 18 else []  # the flag came in 1.18
         cmd = [str(tc.go), "build", *vcs, *variant.flags, "-o", str(tmp), package]
-        res = subprocess.run(cmd, cwd=module, env=env, capture_output=True, text=True,
+        sources = source_copy(module, program_sources_hash(module, package))
+        res = subprocess.run(cmd, cwd=sources, env=env, capture_output=True, text=True,
                              check=False)
         if res.returncode != 0:
             raise BuildError(

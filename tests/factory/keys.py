@@ -8,8 +8,12 @@ from functools import cache
 from pathlib import Path
 
 # Bump when the way binaries are built or cores are captured changes.
-BUILD_RECIPE = 1
+# 2: built from a copy of the sources in the cache, not from the checkout.
+BUILD_RECIPE = 2
 CAPTURE_RECIPE = 1
+
+
+SOURCE_SUFFIXES = frozenset({".go", ".mod", ".sum", ".c", ".h"})
 
 
 @cache
@@ -24,7 +28,7 @@ def program_sources_hash(module: Path, package_dir: str) -> str:
     files = [module / "go.mod", *sorted(p for p in pkg.iterdir() if p.is_file()),
              *(sorted(p for p in shared.rglob("*") if p.is_file()) if shared.is_dir() else [])]
     for path in files:
-        if path.suffix in {".go", ".mod", ".sum", ".c", ".h"}:
+        if path.suffix in SOURCE_SUFFIXES:
             h.update(str(path.relative_to(module)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
     return h.hexdigest()

@@ -30,6 +30,12 @@ def build_dir() -> Path:
     return cache_root() / "bin"
 
 
+def source_dir() -> Path:
+    """Copies of the programs' sources that binaries were built from (see
+    :func:`tests.factory.build.build`)."""
+    return cache_root() / "src"
+
+
 def fixture_dir() -> Path:
     return cache_root() / "fixtures"
 
