@@ -37,12 +37,14 @@ from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analy
 from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.process import Process
+from dapcore.goruntime.status import G_LEAKED, G_WAITING, status_name
 from dapcore.goruntime.traceback import (
     CreatedBy,
     created_by,
     format_frame,
     goroutine_name,
     header,
+    name_by_start,
     printed_frames,
 )
 from dapcore.goruntime.unwind import Frame, Stack, Unwinder
@@ -58,7 +60,12 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
+__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
+           "Traits"]
+
+# What goroutines listed alike share (Engine.listing): start pc, status,
+# wait reason text, locked to a thread, thread LWP (None: none), crashed.
+Traits = tuple[int, int, str, bool, int | None, bool]
 
 
 
@@ -253,15 +260,23 @@ class Engine:
     def crashed_goroutine(self) -> Goroutine | None:
         return self.proc.crashed_goroutine
 
+    @property
+    def has_goroutines(self) -> bool:
+        """Whether the core holds any live goroutine (without reading them all)."""
+        return len(self.proc.goroutine_index) > 0
+
     def default_goid(self) -> int:
         g = self.proc.crashed_goroutine
         if g is not None:
             return g.goid
-        if not self.proc.goroutines:
+        idx = self.proc.goroutine_index
+        if not len(idx):
             raise CoreFormatError(
                 f"the core {self.proc.core.path} holds no goroutine (runtime.allgs is empty or "
                 "unreadable): its memory is damaged")
-        return self.proc.goroutines[0].goid
+        goid = idx.first_live()
+        assert goid is not None
+        return goid
 
     @cached_property
     def _by_goid(self) -> dict[int, Goroutine]:
@@ -275,9 +290,12 @@ class Engine:
     def goroutine(self, goid: int) -> Goroutine:
         """Goroutine ``goid`` (the first one of that id); :class:`DapcoreError`
         when the core holds none."""
-        crashed = None if self.proc.goroutines_read else self.proc.crashed_goroutine
-        if crashed is not None and crashed.goid == goid:
-            return crashed  # the crash is shown before every goroutine is read
+        if not self.proc.goroutines_read:
+            # read alone (the crash, a thread the editor shows): not every one
+            g = self.proc.single_goroutine(goid)
+            if g is None:
+                raise DapcoreError(f"no goroutine {goid} in the core")
+            return g
         g = self._by_goid.get(goid)
         if g is None:
             raise DapcoreError(f"no goroutine {goid} in the core")
@@ -336,6 +354,54 @@ class Engine:
     def _call_findings(self) -> StackFindings:
         return StackFindings("goroutine stacks with a return address that does not follow a "
                              "call")
+
+    def listing(self, hide_system: bool = False) -> list[tuple[int, Traits]]:
+        """Every live goroutine as ``(goid, traits)``, the crashing one first,
+        then by id, without an object per goroutine (an editor's thread list
+        at 1,000,000 goroutines). Goroutines that look alike share their
+        traits: ``(start pc, status, wait reason, locked to a thread,
+        thread LWP or None, crashed)``, which :meth:`traits_name` names."""
+        proc = self.proc
+        idx = proc.goroutine_index
+        if idx.text_reasons:  # before Go 1.11: the full records hold the text
+            return [(g.goid, (g.start_pc, g.status, g.wait_reason or "", g.locked_to_thread,
+                              g.thread, g.crashed))
+                    for g in sorted(self.goroutines, key=lambda g: (not g.crashed, g.goid))
+                    if not (hide_system and g.system and not g.crashed)]
+        reasons = proc.layout.wait_reasons()
+        crash_m = proc.crashing_m
+        crash_g = crash_m.curg if crash_m is not None else 0
+        lwps = {m.addr: (m.curg, m.thread.lwp) for m in proc.ms if m.thread is not None}
+        addr, goids, status, reason = idx.addr, idx.goid, idx.status, idx.reason
+        start, ms, locked = idx.start_pc, idx.m, idx.locked
+        first = idx.position_of_addr(crash_g) if crash_g else None
+        shared: dict[tuple[Any, ...], Traits] = {}
+        out: list[tuple[int, Traits]] = []
+        for i in idx.by_goid(first):
+            pc = start[i]
+            crashed = i == first
+            if hide_system and not crashed and proc.system_start(pc):
+                continue
+            m = ms[i]
+            lwp = None
+            if m:
+                on = lwps.get(m)
+                if on is not None and on[0] == addr[i]:
+                    lwp = on[1]
+            code = reason[i]
+            key = (pc, status[i], code, locked[i] != 0, lwp, crashed)
+            traits = shared.get(key)
+            if traits is None:
+                text = reasons[code] if 0 < code < len(reasons) else ""
+                traits = shared[key] = (pc, status[i], text, locked[i] != 0, lwp, crashed)
+            out.append((goids[i], traits))
+        return out
+
+    def traits_name(self, traits: Traits) -> tuple[str | None, str]:
+        """(the name the goroutines go by, their status text) of :meth:`listing`'s traits."""
+        pc, status, reason, _, _, _ = traits
+        text = reason if status in (G_WAITING, G_LEAKED) and reason else status_name(status)
+        return name_by_start(self.proc, pc), text
 
     def goroutine_name(self, g: Goroutine) -> str | None:
         """The function ``g``'s ``go`` statement named (the runtime's name for it)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from dapcore.cancellation import check as check_cancelled
 from dapcore.dap.args import RequestError, bad_argument, non_negative, optional, required
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.exceptions import exception_info
@@ -15,7 +14,7 @@ from dapcore.dap.frames import stack_trace
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.modules import module_list
 from dapcore.dap.state import Handler, Reply, State
-from dapcore.dap.threads import thread_name
+from dapcore.dap.threads import thread_list
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -32,15 +31,10 @@ async def on_threads(s: State, args: dict[str, Any]) -> Reply:
         await s.stop_sent.wait()
 
     def build() -> list[dict[str, Any]]:
-        if s.thread_list is not None:
-            return s.thread_list
-        out = []
-        for n, (tid, g) in enumerate(s.thread_ids(rep)):
-            if not n % 1024:
-                check_cancelled()
-            out.append({"id": tid, "name": thread_name(rep, g)})
-        s.thread_list = out  # a core does not change: the same list every time
-        return out
+        if s.thread_list is None:  # a core does not change: the same list every time
+            hide = s.config.hide_system if s.config else False
+            s.thread_list = thread_list(rep, hide, s.threads.id_of)
+        return s.thread_list
     return Reply({"threads": await s.run(build)})
 
 

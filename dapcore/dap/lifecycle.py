@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -114,6 +115,7 @@ async def maybe_stop(s: State) -> None:
     finally:
         s.stop_sent.set()
     assert s.config is not None
+    await _quiet(s)
     try:
         summary = await s.run(_summary, rep, s.config.core)
     except Exception as exc:
@@ -124,6 +126,21 @@ async def maybe_stop(s: State) -> None:
     s.warned.update(_warning_kind(w) for w in rep.warnings)  # in the summary
     s.summarized = True
     await s.output(summary)
+
+
+# How long the client must have been silent before the summary is read: it
+# reads every goroutine, which must not delay what the client asks for after
+# the stop (the thread list, the crash frame and its locals).
+QUIET = 0.1
+
+
+async def _quiet(s: State) -> None:
+    """Until no request has been in flight for :data:`QUIET` seconds."""
+    while True:
+        idle = time.monotonic() - s.last_activity
+        if not s.pending and idle >= QUIET:
+            return
+        await anyio.sleep(max(QUIET - idle, 0.01) if not s.pending else QUIET)
 
 
 async def _unreadable(s: State, exc: Exception) -> None:
@@ -167,9 +184,8 @@ def _stopped_body(s: State, rep: Engine) -> dict[str, Any]:
         "reason": "exception" if exceptions.is_exception(rep) else "pause",
         "description": text, "text": text, "allThreadsStopped": True}
     goid = rep.crash.goroutine
-    if goid is None and rep.goroutines:
+    if goid is None and rep.has_goroutines:
         goid = rep.default_goid()
-        s.thread_ids(rep)  # ids in the threads' order (every goroutine is read here)
     if goid is not None:
         # the crashed goroutine is the first thread: its id, as the list gives it
         body["threadId"] = s.threads.id_of(goid)

@@ -11,6 +11,7 @@ the state they share in :mod:`dapcore.dap.state`.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import anyio
@@ -101,6 +102,7 @@ class Session(State):
         failure: str | None = None
         error_id = ErrorId.REQUEST_FAILED
         show = True
+        self.last_activity = time.monotonic()
         with anyio.CancelScope() as scope:
             self.pending[seq] = scope
             try:
@@ -119,6 +121,7 @@ class Session(State):
                 error_id = ErrorId.INTERNAL
             finally:
                 self.pending.pop(seq, None)
+                self.last_activity = time.monotonic()
         if scope.cancelled_caught:
             await self.fail(seq, command, "cancelled", show=False, error_id=ErrorId.CANCELLED)
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -20,7 +21,6 @@ from dapcore.cancellation import token_scope
 from dapcore.dap.args import RequestError
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.handles import GoroutineIds, HandleTable
-from dapcore.dap.threads import ordered
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class State:
         self.thread_list: list[dict[str, Any]] | None = None  # the threads response's
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
+        self.last_activity = time.monotonic()  # a request came or was answered
         self._engine_lock = threading.Lock()
         self._tokens: set[threading.Event] = set()  # engine calls in flight
         self._load_lock = anyio.Lock()
@@ -186,11 +187,6 @@ class State:
         except DapcoreError:
             pass
         raise RequestError(f"no thread {thread_id}", error_id=ErrorId.NOT_FOUND)
-
-    def thread_ids(self, rep: Engine) -> list[tuple[int, Goroutine]]:
-        """(thread id, goroutine) of the goroutines shown as threads, in order."""
-        hide = self.config.hide_system if self.config else False
-        return [(self.threads.id_of(g.goid), g) for g in ordered(rep, hide)]
 
     def frame_key(self, fid: int) -> tuple[int, int]:
         """(goid, frame index) of frameId ``fid``."""

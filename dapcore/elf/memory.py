@@ -162,6 +162,11 @@ class AddressSpace:
             return False
         return any(f.path == path and f.start <= entry < f.end for f in self.core.files)
 
+    def core_mapping(self, addr: int) -> Mapping | None:
+        """The core file's mapping that holds ``addr`` (for readers of many
+        records, which unpack straight from it), None when the core lacks it."""
+        return self._layers[0].find(addr)
+
     def core_bytes(self, addr: int, size: int) -> bytes | None:
         """``size`` bytes at ``addr`` from the core file itself (never from
         the files behind it), None when the core does not hold them all."""

@@ -183,6 +183,11 @@ class GoroutineReader:
             self._record = struct.Struct(fmt)
         self._args = _positional(self._names)
 
+    @property
+    def text_reasons(self) -> bool:
+        """Whether wait reasons are text in the record (before Go 1.11), not codes."""
+        return self._reason_text is not None
+
     def read(self, addr: int) -> Goroutine:
         raw = self.proc.memory.read(addr, self.g_size)
         if self._record is not None:
@@ -246,7 +251,7 @@ class GoroutineRecords:
     why: str = ""  # why the first unreadable one could not be read
 
 
-def _pointers(proc: ProcessView, allgs: AllGs) -> tuple[bytes, int]:
+def pointers(proc: ProcessView, allgs: AllGs) -> tuple[bytes, int]:
     """The raw ``*g`` pointers of ``allgs`` (its first ``allglen`` entries), and their number."""
     length = allgs.length
     if allgs.allglen is not None:
@@ -256,7 +261,7 @@ def _pointers(proc: ProcessView, allgs: AllGs) -> tuple[bytes, int]:
 
 def in_allgs(proc: ProcessView, allgs: AllGs, addr: int) -> bool:
     """Whether ``addr`` is one of the ``*g`` of ``allgs`` (without reading any record)."""
-    raw, _ = _pointers(proc, allgs)
+    raw, _ = pointers(proc, allgs)
     needle = struct.pack("<Q", addr)
     i = raw.find(needle)
     while i >= 0:
@@ -268,7 +273,7 @@ def in_allgs(proc: ProcessView, allgs: AllGs, addr: int) -> bool:
 
 def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
     """Every record of ``allgs`` (its first ``allglen`` entries)."""
-    raw, length = _pointers(proc, allgs)
+    raw, length = pointers(proc, allgs)
     reader = GoroutineReader(proc)
     out = GoroutineRecords([], [], 0)
     for ptr in struct.unpack(f"<{length}Q", raw):

@@ -32,6 +32,7 @@ from dapcore.goruntime.checks import (
     check_goroutines,
     check_threads,
 )
+from dapcore.goruntime.gindex import GoroutineIndex, build_index
 from dapcore.goruntime.goroutines import (
     Goroutine,
     GoroutineReader,
@@ -89,6 +90,7 @@ class Process:
         # each goroutine goes by (traceback.goroutine_name), whether it is a
         # system goroutine (is_system).
         self.goroutine_names: dict[int, str | None] = {}
+        self._singles: dict[int, Goroutine] = {}  # by *g: read alone (single_goroutine)
         self._system_starts: dict[int, bool] = {}
 
     @property
@@ -243,12 +245,16 @@ class Process:
         ms = {m.addr: m for m in self.ms}
         crash_m = self.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
-        # The crashing goroutine read alone before (crashed_goroutine): the
-        # same object in the list, so that what was found on it stays.
-        alone = self.__dict__.get("crashed_goroutine")
+        # Goroutines read alone before (crashed_goroutine, single_goroutine):
+        # the same objects in the list, so that what was found on them stays.
+        alone = dict(self._singles)
+        crashed = self.__dict__.get("crashed_goroutine")
+        if crashed is not None:
+            alone[crashed.addr] = crashed
         for i, g in enumerate(gs):
-            if alone is not None and g.addr == alone.addr:
-                gs[i] = alone
+            known = alone.get(g.addr)
+            if known is not None:
+                gs[i] = known
                 continue
             self._finish(g, ms, crash_g)
         check_goroutines(self, gs, ms)
@@ -287,6 +293,36 @@ class Process:
         return next((g for g in self.goroutines if g.goid == goid), None)
 
     @cached_property
+    def goroutine_index(self) -> GoroutineIndex:
+        """The live goroutines' listed fields in columns (no object per
+        goroutine: what an editor's thread list needs at any size)."""
+        return build_index(self, read_allgs(self))
+
+    def single_goroutine(self, goid: int) -> Goroutine | None:
+        """Goroutine ``goid``'s full record, read alone (through the index)
+        while every goroutine has not been read; the same object later."""
+        if self.goroutines_read:
+            return self.goroutine(goid)
+        crashed = self.crashed_goroutine
+        if crashed is not None and crashed.goid == goid:
+            return crashed
+        idx = self.goroutine_index
+        i = idx.position(goid)
+        if i is None:
+            return None
+        addr = idx.addr[i]
+        g = self._singles.get(addr)
+        if g is None:
+            try:
+                g = GoroutineReader(self).read(addr)
+            except UnreadableMemory:
+                return None
+            crash_m = self.crashing_m
+            self._finish(g, {m.addr: m for m in self.ms}, crash_m.curg if crash_m else 0)
+            self._singles[addr] = g
+        return g
+
+    @cached_property
     def crashed_goroutine(self) -> Goroutine | None:
         """The goroutine the crashing M was running: its record alone (its
         ``allgs`` entry checked), not every goroutine's, unless they were
@@ -320,9 +356,13 @@ class Process:
         """The runtime's rule: started in package runtime, except
         runtime.main (and the finalizer/cleanup goroutines while they run
         user code, which a core cannot tell apart: they count as system)."""
-        known = self._system_starts.get(g.start_pc)
+        return self.system_start(g.start_pc)
+
+    def system_start(self, start_pc: int) -> bool:
+        """:meth:`is_system` of the goroutines that started at ``start_pc``."""
+        known = self._system_starts.get(start_pc)
         if known is None:
-            known = self._system_starts[g.start_pc] = self._system_start(g.start_pc)
+            known = self._system_starts[start_pc] = self._system_start(start_pc)
         return known
 
     def _system_start(self, start_pc: int) -> bool:

@@ -46,7 +46,11 @@ def created_by(proc: Process, g: Goroutine) -> CreatedBy | None:
 
 
 def start_function(proc: Process, g: Goroutine) -> str | None:
-    f = proc.pclntab.func_at(g.start_pc - proc.bias) if g.start_pc else None
+    return _start_function(proc, g.start_pc)
+
+
+def _start_function(proc: Process, start_pc: int) -> str | None:
+    f = proc.pclntab.func_at(start_pc - proc.bias) if start_pc else None
     return f.name if f is not None else None
 
 
@@ -58,10 +62,14 @@ def go_statement_function(proc: Process, g: Goroutine) -> str | None:
     function, except that from Go 1.22 ``go f(x)`` starts a compiler
     wrapper (``main.main.gowrap1``) that calls f; then f (inlined into the
     wrapper or called by it), when the wrapper's code shows it."""
-    name = start_function(proc, g)
+    return _go_statement_function(proc, g.start_pc)
+
+
+def _go_statement_function(proc: Process, start_pc: int) -> str | None:
+    name = _start_function(proc, start_pc)
     if name is None or not _GOWRAP.search(name):
         return name
-    entry = g.start_pc - proc.bias
+    entry = start_pc - proc.bias
     memo = proc.wrapped_functions
     if entry not in memo:
         memo[entry] = _wrapped(proc.pclntab, proc.exe, entry)
@@ -73,11 +81,16 @@ def goroutine_name(proc: Process, g: Goroutine) -> str | None:
     names, ``dapcore goroutines``, ``startFunction`` in JSON): the function
     its ``go`` statement named (:func:`go_statement_function`), and
     ``main.main`` for the main goroutine (which starts in ``runtime.main``)."""
+    return name_by_start(proc, g.start_pc)
+
+
+def name_by_start(proc: Process, start_pc: int) -> str | None:
+    """:func:`goroutine_name` of the goroutines that started at ``start_pc``."""
     memo = proc.goroutine_names  # by start pc: the same for the same start
-    if g.start_pc not in memo:
-        fn = go_statement_function(proc, g)
-        memo[g.start_pc] = "main.main" if fn == "runtime.main" else fn
-    return memo[g.start_pc]
+    if start_pc not in memo:
+        fn = _go_statement_function(proc, start_pc)
+        memo[start_pc] = "main.main" if fn == "runtime.main" else fn
+    return memo[start_pc]
 
 
 def _wrapped(pclntab: PCLnTab, exe: Executable, entry: int) -> str | None:
