@@ -183,7 +183,7 @@ def _main(argv: list[str] | None) -> int:
         out = _output(report, args)
         # The checks of every goroutine and thread (warnings below), also
         # when the command needed the crashing goroutine alone.
-        _ = report.goroutines
+        report.check_goroutines()
         notes = report.notices
     except ExecutableNotFound as exc:
         print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)

@@ -19,7 +19,7 @@ opening a core and unwinding its stacks do not pay for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -259,6 +259,28 @@ class Engine:
     @property
     def crashed_goroutine(self) -> Goroutine | None:
         return self.proc.crashed_goroutine
+
+    def release_pages(self) -> None:
+        """Let go of the core's pages read so far (resident memory while
+        walking every goroutine of a big core); they are read again when needed."""
+        self.proc.memory.release_pages()
+
+    def each_goroutine(self) -> Iterator[Goroutine]:
+        """:attr:`goroutines` one at a time, not kept unless they were read
+        before (listing 1,000,000 goroutines)."""
+        return self.proc.each_goroutine()
+
+    def check_goroutines(self) -> int:
+        """Check every goroutine's record once (:attr:`warnings`) without
+        keeping them; their number."""
+        return self.proc.check_goroutines()
+
+    @property
+    def goroutine_count(self) -> int:
+        """How many live goroutines the core holds (the records read)."""
+        if self.proc.goroutines_read:
+            return len(self.proc.goroutines)
+        return len(self.proc.goroutine_index)
 
     @property
     def has_goroutines(self) -> bool:

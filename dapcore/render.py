@@ -65,7 +65,7 @@ def _frame_json(f: Frame) -> dict[str, Any]:
 
 def goroutines_json(engine: Engine, frames: bool = True, ids: list[int] | None = None
                     ) -> dict[str, Any]:
-    gs = engine.goroutines if ids is None else [engine.goroutine(i) for i in ids]
+    gs = engine.each_goroutine() if ids is None else (engine.goroutine(i) for i in ids)
     return {"goroutines": [goroutine_json(engine, g, frames) for g in gs],
             "crash": crash_json(engine)["crash"]}
 
@@ -87,11 +87,13 @@ def goroutines_text(engine: Engine) -> str:
     another function), for a goroutine without one (the runtime's) the
     frame of its own function."""
     module = engine.main_module
-    gs = engine.goroutines
     lines = []
-    for n, g in enumerate(gs):
+    n = 0
+    for n, g in enumerate(engine.each_goroutine(), 1):
         if not n & 1023:
             check_cancelled()  # the DAP console's 'goroutines' on a big core
+            if not n & 0x3FFF:
+                engine.release_pages()  # (the stacks read so far are not kept)
         # Only the top frame is needed: a stack not unwound yet is not kept.
         st = engine.stack(g, keep=False)
         name = engine.goroutine_name(g)
@@ -107,7 +109,7 @@ def goroutines_text(engine: Engine) -> str:
         if g.system:
             parts.append("(system)")
         lines.append(" ".join(parts))
-    lines.append(f"[{len(gs)} goroutines]")
+    lines.append(f"[{n} goroutines]")
     return "\n".join(lines)
 
 

@@ -328,6 +328,7 @@ def test_damage_found_later_reaches_the_editor(spec: FixtureSpec, fixture: Fixtu
     bad, goid, detail = _moved_return_address(fixture, tmp_path)
     with Client.spawn("dap") as c:
         start_session(c, {"program": str(fixture.binary), "coreFilePath": str(bad)})
+        c.summary()  # warnings found before it are in it; the later ones follow requests
         threads = {t["name"]: t["id"] for t in c.ok("threads")["threads"]}
         tid = next(i for name, i in threads.items() if name.startswith(f"[Go {goid}] "))
         mark = c.mark()

@@ -153,6 +153,7 @@ def test_crash_session_lands_on_the_crash_line(spec: FixtureSpec, fixture: Fixtu
             else:
                 assert "typeName" not in info["details"], info["details"]
 
+        c.summary()  # (it follows once the client has been quiet: issue #16)
         outs = [e for e in c.events("output") if e["body"].get("category") == "console"]
         assert len(outs) == 1, outs
         out = outs[0]

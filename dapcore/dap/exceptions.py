@@ -78,7 +78,7 @@ def summary(report: Engine, core: str) -> str:
         parts.append(why + ".")
     if core_sig:
         parts.append(f"The core was written on {report.signal_name(core_sig)}.")
-    n = len(report.goroutines)
+    n = report.goroutine_count
     parts.append(f"{n} goroutine{'s' if n != 1 else ''}")
     if c.goroutine is not None:
         parts[-1] += f"; goroutine {c.goroutine} crashed."

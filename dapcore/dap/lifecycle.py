@@ -158,7 +158,7 @@ def _summary(rep: Engine, core: str) -> str:
     the client asks for next) are read: their warnings are in it."""
     from dapcore.dap import exceptions  # (render): loaded once a core is open
 
-    _ = rep.goroutines
+    rep.check_goroutines()  # (one at a time: not kept)
     g = rep.crashed_goroutine
     if g is not None:
         rep.stack(g)

@@ -162,6 +162,16 @@ class AddressSpace:
             return False
         return any(f.path == path and f.start <= entry < f.end for f in self.core.files)
 
+    def release_pages(self) -> None:
+        """Let go of the core's pages this process has touched; they stay in
+        the page cache and come back on the next read. Reading every
+        goroutine's record and stack touches gigabytes of a big core, which
+        would otherwise all count in dapcore's resident memory."""
+        try:
+            self.core.data.madvise(mmap.MADV_DONTNEED)
+        except (AttributeError, OSError, ValueError):  # no madvise here, or closed
+            pass
+
     def core_mapping(self, addr: int) -> Mapping | None:
         """The core file's mapping that holds ``addr`` (for readers of many
         records, which unpack straight from it), None when the core lacks it."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from itertools import pairwise
 from typing import Protocol
 
@@ -241,46 +242,60 @@ def goidgen(proc: CheckedProcess) -> int | None:
 # -- goroutines --------------------------------------------------------------------
 
 
-def check_goroutines(proc: CheckedProcess, gs: list[Goroutine], ms: dict[int, M]) -> None:
+def check_goroutines(proc: CheckedProcess, gs: Iterable[Goroutine], ms: dict[int, M]) -> None:
     """Each goroutine's record against the runtime's invariants (and the Ms')."""
-    found = Findings()
-    if not gs:
-        proc.warnings.append(
-            "the core holds no live goroutine (runtime.allgs is empty or unreadable): "
-            "a Go program has at least one, so the core's memory is damaged (zeroed or "
-            "missing) and what dapcore shows of this process is not its state")
-        return
-    statuses = set(_STATUSES)
-    if proc.buildinfo.release >= (1, 26):
-        statuses.add(G_LEAKED)
-    top = goidgen(proc)
-    tab = proc.pclntab
-    bias = proc.bias
-    entries: dict[int, bool] = {}
-    try:
-        reasons = len(proc.layout.wait_reasons())  # 0: unknown
-    except KeyError:  # before Go 1.11 the reason was text, not an index
-        reasons = 0
-    seen_goids: dict[int, int] = {}
-    seen_addrs: set[int] = set()
+    checker = GoroutineChecker(proc, ms)
     for g in gs:
+        checker.add(g)
+    checker.finish()
+
+
+class GoroutineChecker:
+    """:func:`check_goroutines` one record at a time (a stream of 1,000,000
+    records need not be kept to be checked)."""
+
+    def __init__(self, proc: CheckedProcess, ms: dict[int, M]) -> None:
+        self.proc = proc
+        self.ms = ms
+        self.found = Findings()
+        self.count = 0
+        statuses = set(_STATUSES)
+        if proc.buildinfo.release >= (1, 26):
+            statuses.add(G_LEAKED)
+        self.statuses = statuses
+        self.top = goidgen(proc)
+        self.entries: dict[int, bool] = {}
+        try:
+            self.reasons = len(proc.layout.wait_reasons())  # 0: unknown
+        except KeyError:  # before Go 1.11 the reason was text, not an index
+            self.reasons = 0
+        self.seen_goids: set[int] = set()
+        self.seen_addrs: set[int] = set()
+        self.curgs = {m.curg for m in ms.values() if m.curg}
+        self.by_addr: dict[int, Goroutine] = {}  # the goroutines Ms run
+
+    def add(self, g: Goroutine) -> None:
+        found, top, ms = self.found, self.top, self.ms
+        self.count += 1
         gid = f"goroutine {g.goid}"
-        if g.addr in seen_addrs:
+        if g.addr in self.seen_addrs:
             found.add("goroutines listed twice in runtime.allgs", f"{g.addr:#x}")
-        seen_addrs.add(g.addr)
+        self.seen_addrs.add(g.addr)
+        if g.addr in self.curgs:
+            self.by_addr[g.addr] = g
         if g.goid <= 0 or (top is not None and g.goid > top):
             found.add("goroutine ids out of range", f"{g.goid} at {g.addr:#x}"
                       + (f", ids go up to {top}" if top is not None else ""))
-        elif g.goid in seen_goids:
+        elif g.goid in self.seen_goids:
             found.add("goroutine ids used twice", f"{g.goid}")
-        seen_goids[g.goid] = g.addr
+        self.seen_goids.add(g.goid)
         if top is not None and not 0 <= g.parent_id <= top:
             found.add("goroutines with a parent id out of range", f"{gid}: {g.parent_id}")
         status = g.status
-        if status == G_WAITING and reasons and g.wait_reason_code >= reasons:
+        if status == G_WAITING and self.reasons and g.wait_reason_code >= self.reasons:
             found.add("waiting goroutines with a wait reason the runtime does not have",
                       f"{gid}: {g.wait_reason_code}")
-        if status not in statuses:
+        if status not in self.statuses:
             found.add("goroutine status values the runtime does not use",
                       f"{gid}: {status:#x}")
         lo, hi = g.stack_lo, g.stack_hi
@@ -313,21 +328,31 @@ def check_goroutines(proc: CheckedProcess, gs: list[Goroutine], ms: dict[int, M]
         if g.locked_m and g.locked_m not in ms:
             found.add("goroutines locked to an M that is not on runtime.allm",
                       f"{gid}: lockedm {g.locked_m:#x}")
-        ok = entries.get(g.start_pc)
+        ok = self.entries.get(g.start_pc)
         if ok is None:
-            f = tab.func_at(g.start_pc - bias)
-            ok = entries[g.start_pc] = f is not None and f.entry == g.start_pc - bias
+            proc = self.proc
+            f = proc.pclntab.func_at(g.start_pc - proc.bias)
+            ok = self.entries[g.start_pc] = f is not None and f.entry == g.start_pc - proc.bias
         if not ok:
             found.add("goroutines whose start function is not a function",
                       f"{gid}: startpc {g.start_pc:#x}")
-    by_addr = {g.addr: g for g in gs}
-    for m in ms.values():
-        # (A cgo callback thread's M may run a goroutine that is dead.)
-        if m.curg and m.curg in by_addr and by_addr[m.curg].m != m.addr:
-            g = by_addr[m.curg]
-            found.add("Ms whose current goroutine does not name them",
-                      f"m {m.id} runs goroutine {g.goid}, which names m {g.m:#x}")
-    proc.warnings.extend(found.warnings())
+
+    def finish(self) -> None:
+        proc, found = self.proc, self.found
+        if not self.count:
+            proc.warnings.append(
+                "the core holds no live goroutine (runtime.allgs is empty or unreadable): "
+                "a Go program has at least one, so the core's memory is damaged (zeroed or "
+                "missing) and what dapcore shows of this process is not its state")
+            return
+        by_addr = self.by_addr
+        for m in self.ms.values():
+            # (A cgo callback thread's M may run a goroutine that is dead.)
+            if m.curg and m.curg in by_addr and by_addr[m.curg].m != m.addr:
+                g = by_addr[m.curg]
+                found.add("Ms whose current goroutine does not name them",
+                          f"m {m.id} runs goroutine {g.goid}, which names m {g.m:#x}")
+        proc.warnings.extend(found.warnings())
 
 
 def check_threads(proc: CheckedProcess, ms: list[M]) -> None:

@@ -130,7 +130,10 @@ def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
         addrs.append(ptr)
         if len(rows) >= 4096:
             _store(rows, targets)
+            if not len(addrs) & 0xFFFF:
+                mem.release_pages()
     _store(rows, targets)
+    mem.release_pages()
     status = out.status
     if status and max(status) & G_SCAN:  # a record in a GC scan (rare): the bit cleared
         out.status = array("H", [s & ~G_SCAN for s in status])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Protocol
 
@@ -242,8 +243,8 @@ def read_allgs(proc: ProcessView) -> AllGs:
 @dataclass(slots=True)
 class GoroutineRecords:
     """The ``runtime.g`` records ``allgs`` points at: the live goroutines
-    (in ``allgs`` order), the dead ones (exited, kept for reuse), and how
-    many could not be read from the core."""
+    (in ``allgs`` order; :func:`read_goroutines` streams them instead), the
+    dead ones (exited, kept for reuse), and how many could not be read."""
 
     live: list[Goroutine]
     dead: list[Goroutine]
@@ -271,20 +272,25 @@ def in_allgs(proc: ProcessView, allgs: AllGs, addr: int) -> bool:
     return False
 
 
-def read_goroutines(proc: ProcessView, allgs: AllGs) -> GoroutineRecords:
-    """Every record of ``allgs`` (its first ``allglen`` entries)."""
+def read_goroutines(proc: ProcessView, allgs: AllGs, records: GoroutineRecords
+                    ) -> Iterator[Goroutine]:
+    """The live records of ``allgs`` (its first ``allglen`` entries), one at
+    a time; the dead ones and the count of unreadable ones go to ``records``."""
     raw, length = pointers(proc, allgs)
     reader = GoroutineReader(proc)
-    out = GoroutineRecords([], [], 0)
-    for ptr in struct.unpack(f"<{length}Q", raw):
+    for n, ptr in enumerate(struct.unpack(f"<{length}Q", raw)):
+        if not n & 0xFFFF:
+            proc.memory.release_pages()  # (records are copied out)
         try:
             g = reader.read(ptr)
         except UnreadableMemory as exc:
-            out.unreadable += 1
-            out.why = out.why or exc.note or str(exc)
+            records.unreadable += 1
+            records.why = records.why or exc.note or str(exc)
             continue
-        (out.dead if is_dead(g.status) else out.live).append(g)
-    return out
+        if is_dead(g.status):
+            records.dead.append(g)
+        else:
+            yield g
 
 
 def attach_labels(proc: ProcessView, g: Goroutine) -> None:

@@ -7,7 +7,7 @@ pclntab, runtime layouts and goroutines load on first use.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -26,16 +26,17 @@ from dapcore.gobin.symbols import SOURCES as GLOBAL_SOURCES
 from dapcore.gobin.symbols import explain as explain_globals
 from dapcore.gobin.symbols import verify as verify_globals
 from dapcore.goruntime.checks import (
+    GoroutineChecker,
     check_allgs,
     check_core,
     check_dead,
-    check_goroutines,
     check_threads,
 )
 from dapcore.goruntime.gindex import GoroutineIndex, build_index
 from dapcore.goruntime.goroutines import (
     Goroutine,
     GoroutineReader,
+    GoroutineRecords,
     M,
     attach_labels,
     in_allgs,
@@ -91,6 +92,7 @@ class Process:
         # system goroutine (is_system).
         self.goroutine_names: dict[int, str | None] = {}
         self._singles: dict[int, Goroutine] = {}  # by *g: read alone (single_goroutine)
+        self._checked = False  # every goroutine record was checked (_stream)
         self._system_starts: dict[int, bool] = {}
 
     @property
@@ -241,25 +243,64 @@ class Process:
     @cached_property
     def goroutines(self) -> list[Goroutine]:
         """Every live goroutine, with thread, crash flag, system flag, labels."""
-        gs = self._live_goroutines()
+        return list(self._stream())
+
+    def each_goroutine(self) -> Iterator[Goroutine]:
+        """The goroutines of :attr:`goroutines`, one at a time: not kept when
+        they were not all read before (1,000,000 records need not be held
+        to be listed or checked)."""
+        if self.goroutines_read:
+            return iter(self.goroutines)
+        return self._stream()
+
+    def _stream(self) -> Iterator[Goroutine]:
+        """Every goroutine except dead ones, in ``allgs`` order, finished
+        (:meth:`_finish`); a g whose record cannot be read is left out. The
+        first complete pass checks them all (the warnings)."""
+        check = not self._checked
+        allgs = read_allgs(self)
+        if check:
+            check_allgs(self, allgs.length, allgs.cap, allgs.allglen)
         ms = {m.addr: m for m in self.ms}
         crash_m = self.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
         # Goroutines read alone before (crashed_goroutine, single_goroutine):
-        # the same objects in the list, so that what was found on them stays.
+        # the same objects, so that what was found on them stays.
         alone = dict(self._singles)
         crashed = self.__dict__.get("crashed_goroutine")
         if crashed is not None:
             alone[crashed.addr] = crashed
-        for i, g in enumerate(gs):
+        checker = GoroutineChecker(self, ms) if check else None
+        records = GoroutineRecords([], [], 0)
+        for g in read_goroutines(self, allgs, records):
             known = alone.get(g.addr)
             if known is not None:
-                gs[i] = known
-                continue
-            self._finish(g, ms, crash_g)
-        check_goroutines(self, gs, ms)
+                g = known
+            else:
+                self._finish(g, ms, crash_g)
+            if checker is not None:
+                checker.add(g)
+            yield g
+        if checker is None or self._checked:
+            return
+        self._checked = True
+        check_dead(self, records.dead)
+        if records.unreadable:
+            self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
+                                 f"from the core ({records.why}): those goroutines are not "
+                                 "listed")
+        checker.finish()
         check_threads(self, self.ms)
-        return gs
+
+    def check_goroutines(self) -> int:
+        """Check every goroutine's record (once: the warnings), without
+        keeping them; their number."""
+        if self.goroutines_read:
+            return len(self.goroutines)
+        n = 0
+        for _ in self._stream():
+            n += 1
+        return n
 
     def _finish(self, g: Goroutine, ms: dict[int, M], crash_g: int) -> None:
         """What a goroutine's record alone does not say: its thread, the crash
@@ -275,19 +316,6 @@ class Process:
     def goroutines_read(self) -> bool:
         """Whether every goroutine was read (:attr:`goroutines`)."""
         return "goroutines" in self.__dict__
-
-    def _live_goroutines(self) -> list[Goroutine]:
-        """Every goroutine except dead ones, in ``allgs`` order; a g whose
-        record cannot be read is left out (and counted in the warnings)."""
-        allgs = read_allgs(self)
-        check_allgs(self, allgs.length, allgs.cap, allgs.allglen)
-        records = read_goroutines(self, allgs)
-        check_dead(self, records.dead)
-        if records.unreadable:
-            self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
-                                 f"from the core ({records.why}): those goroutines are not "
-                                 "listed")
-        return records.live
 
     def goroutine(self, goid: int) -> Goroutine | None:
         return next((g for g in self.goroutines if g.goid == goid), None)

@@ -188,12 +188,18 @@ class Section:
     context: SignalContext | None = None
     runtime_stack: list[Frame | Elision] | None = None
     goroutines: list[Goroutine] = field(default_factory=list)
+    _by_id: dict[int, Goroutine] = field(default_factory=dict)  # built on lookup
+    _indexed: int = 0  # how many of goroutines _by_id covers
 
     def goroutine(self, goid: int) -> Goroutine | None:
-        for g in self.goroutines:
-            if g.id == goid:
-                return g
-        return None
+        """The first goroutine ``goid`` of the section (a lookup per
+        goroutine of a 100,000-goroutine printout: by a dict)."""
+        gs = self.goroutines
+        if self._indexed != len(gs):
+            for g in gs[self._indexed:]:
+                self._by_id.setdefault(g.id, g)
+            self._indexed = len(gs)
+        return self._by_id.get(goid)
 
 
 @dataclass(slots=True)
