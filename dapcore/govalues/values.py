@@ -35,10 +35,9 @@ from dapcore.govalues.paths import name_expression
 from dapcore.govalues.types import GoType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from dapcore.goruntime.process import Process
     from dapcore.govalues.framevars import Variable
+    from dapcore.govalues.mapindex import MapIndex, MapLayout
 
 __all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text",
            "value_of_variable"]
@@ -73,9 +72,10 @@ class ValueContext:
         self.rtypes = TypeReader(proc)
         self._types_base: int | None = None
         self._direct: tuple[int, int] | None = None
-        # Where the last page of each map (by header address) stopped: the
-        # next page resumes there instead of walking the map from the start.
-        self.map_cursors: dict[int, tuple[int, Iterator[tuple[Value, Value]]]] = {}
+        # The entry indexes of the maps paged last, by (header address, header
+        # type), and the layouts of map types (dapcore.govalues.maps).
+        self.map_indexes: dict[tuple[int, str], MapIndex] = {}
+        self.map_layouts: dict[str, MapLayout] = {}
 
     @property
     def types_base(self) -> int:

@@ -21,7 +21,7 @@ from tests.factory.variants import Variant
 
 # program → (its Go module's directory, its package in that module)
 PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
-            "zoomem": (ZOO, "./memory"), "demo": (DEMO, ".")}
+            "zoomem": (ZOO, "./memory"), "zoopaging": (ZOO, "./paging"), "demo": (DEMO, ".")}
 
 
 class BuildError(RuntimeError):

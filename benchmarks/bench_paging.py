@@ -1,0 +1,181 @@
+"""The cost of one ``variables`` page of a big container (issue #16:
+"any page of up to 1,000 children ≤ 50 ms at any offset").
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_paging.py [--go 1.27] [--runs 3] [--page 1000]
+                                      [--only bigInts,byName,…] [--code DIR] [--json]
+
+Each run spawns ``python -m dapcore`` on the ``bigcontainers`` core
+(``tests/fixtures/zoo/paging``: slices, maps, an array and a channel of
+about 100,000 elements, built through the fixture factory when missing),
+opens it as an editor does (``initialize``, ``launch``,
+``configurationDone``, ``stopped``), then for each container evaluates it
+(``evaluate main.bigInts``, context ``watch``: its ``variablesReference``
+and ``indexedVariables``) and asks, one request at a time, for pages of
+``--page`` children with ``filter: "indexed"``:
+
+- ``end``: the last page first (nothing of the container was read yet: a
+  cold start at the far end);
+- ``first``: offset 0;
+- ``middle``: the page holding the middle element;
+- ``random``: ten pages at random offsets (seeded: the same in every run);
+- ``whole``: one request without ``start``/``count`` (what a client that
+  does not page sends; the server answers one page of ``maxArrayValues``),
+  and one with ``count`` = the length (capped by the server at 5,000).
+
+Every request's round trip (send to response, on the client) is timed; the
+table gives, per container and offset, the slowest request over the runs
+(in ms) and flags those over the 50 ms target. Every page is checked
+against its length (a full page unless it is the last). ``--code DIR``:
+serve another checkout's ``dapcore`` (the code before a change, to
+compare in one sitting: alternate the two under the same load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from bench_engine import REPO, child_env, end_server  # noqa: E402
+
+from dapcore.dap.client import Client, ClientError  # noqa: E402
+from tests.factory import Fixture, ensure  # noqa: E402
+from tests.factory.matrix import spec  # noqa: E402
+
+CONTAINERS = ("bigInts", "bigRecs", "bigBytes", "byName", "byID", "byKey", "growing", "queue")
+OFFSETS = ("end", "first", "middle", "random", "whole", "whole (count=len)")
+TARGET_MS = 50.0
+TIMEOUT = 600.0
+
+
+def session(fx: Fixture, c: Client, names: list[str], page: int, seed: int
+            ) -> dict[str, dict[str, list[float]]]:
+    """One session: {container: {offset: [ms of each request]}}."""
+    c.body("initialize", {"adapterID": "dapcore", "clientID": "bench", "linesStartAt1": True,
+                          "columnsStartAt1": True, "pathFormat": "path"})
+    c.body("launch", {"type": "gocore", "request": "launch", "program": str(fx.binary),
+                      "coreFilePath": str(fx.core)})
+    c.event("initialized")
+    c.body("configurationDone")
+    stopped = c.event("stopped")["body"]
+    frames = c.body("stackTrace", {"threadId": stopped["threadId"]})["stackFrames"]
+    frame = next(f for f in frames if f["name"].startswith("main.crashHolding"))
+    out: dict[str, dict[str, list[float]]] = {}
+    rng = random.Random(seed)
+    for name in names:
+        ev = c.body("evaluate", {"expression": f"main.{name}", "frameId": frame["id"],
+                                 "context": "watch"})
+        ref, n = ev["variablesReference"], ev.get("indexedVariables", 0)
+        if not ref:
+            raise ClientError(f"main.{name}: no children ({ev})")
+        times: dict[str, list[float]] = {k: [] for k in OFFSETS}
+        if not n:  # a channel: its queue (maxArrayValues of it) and its state, not paged
+            t = time.perf_counter()
+            c.body("variables", {"variablesReference": ref})
+            times["whole"].append((time.perf_counter() - t) * 1000)
+            out[name] = times
+            continue
+        last = (n - 1) // page * page
+        plan = [("end", last), ("first", 0), ("middle", n // 2 // page * page)]
+        plan += [("random", rng.randrange(0, n)) for _ in range(10)]
+        for what, start in plan:
+            t = time.perf_counter()
+            got = c.body("variables", {"variablesReference": ref, "start": start,
+                                       "count": page, "filter": "indexed"})["variables"]
+            times[what].append((time.perf_counter() - t) * 1000)
+            want = min(page, n - start)
+            if len(got) != want:
+                raise ClientError(f"main.{name} page at {start}: {len(got)} variables, "
+                                  f"{want} expected")
+        for what, args in (("whole", {}), ("whole (count=len)", {"start": 0, "count": n})):
+            t = time.perf_counter()
+            c.body("variables", {"variablesReference": ref, **args})
+            times[what].append((time.perf_counter() - t) * 1000)
+        out[name] = times
+    return out
+
+
+def run_once(fx: Fixture, env: dict[str, str], err_path: str, names: list[str], page: int,
+             seed: int) -> dict[str, dict[str, list[float]]]:
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, env=env)
+        try:
+            c = Client(proc=proc, timeout=TIMEOUT)
+            result = session(fx, c, names, page, seed)
+            end_server(proc, c)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    return result
+
+
+def table(worst: dict[str, dict[str, float]], lengths: dict[str, int], code: str,
+          load: str) -> str:
+    head = ["container", "length", *OFFSETS]
+    lines = [head]
+    for name, row in worst.items():
+        lines.append([name, f"{lengths[name]:,}",
+                      *(f"{row[k]:.1f}" + ("!" if k in OFFSETS[:4] and row[k] > TARGET_MS
+                                           else "") for k in OFFSETS)])
+    widths = [max(len(x[i]) for x in lines) for i in range(len(head))]
+    text = ["  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip()
+            for x in lines]
+    text.insert(1, "-" * len(text[0]))
+    text.append(f"(ms per variables request, the slowest over the runs; ! over the "
+                f"{TARGET_MS:.0f} ms target; code: {code}; load average {load})")
+    return "\n".join(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--go", default="1.27")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--page", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--only", default="", help="comma-separated containers, e.g. byName,bigInts")
+    ap.add_argument("--code", default=str(REPO), help="the checkout whose dapcore is served")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    names = [s.strip() for s in args.only.split(",") if s.strip()] or list(CONTAINERS)
+    env = child_env(False)
+    code = str(Path(args.code).resolve())
+    env["PYTHONPATH"] = os.pathsep.join([code, *env["PYTHONPATH"].split(os.pathsep)[1:]])
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "dapcore-bench-pycache")
+    fx = ensure(spec(args.go, "default", "bigcontainers"))
+    lengths = {k: v for k, v in fx.facts()["lengths"].items() if k in names}
+    runs: list[dict[str, dict[str, list[float]]]] = []
+    with tempfile.TemporaryDirectory(prefix="dapcore-bench-paging.") as tmp:
+        for i in range(args.runs):
+            print(f"run {i + 1}/{args.runs} …", file=sys.stderr, flush=True)
+            runs.append(run_once(fx, env, f"{tmp}/server.err", names, args.page, args.seed))
+    worst = {n: {k: max((t for r in runs for t in r[n][k]), default=float("nan"))
+                 for k in OFFSETS} for n in names}
+    median = {n: {k: statistics.median([t for r in runs for t in r[n][k]] or [float("nan")])
+                  for k in OFFSETS} for n in names}
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Go {args.go}, pages of {args.page}, {args.runs} runs")
+    print(table(worst, lengths, code, load))
+    if args.json:
+        print(json.dumps({"code": code, "go": args.go, "load": load, "slowestMs": worst,
+                          "medianMs": median}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
