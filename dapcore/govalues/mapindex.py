@@ -20,8 +20,9 @@ before it and the error."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from dapcore.elf.memory import AddressSpace as Memory
 from dapcore.errors import UnreadableMemory
@@ -68,12 +69,6 @@ class MapLayout:
     overflow_off: int  # classic: the overflow pointer's offset in a bucket
     table_type: GoType | None  # Swiss: the table struct
 
-    def key_at(self, slot: int) -> int:
-        return self.key_off + slot * self.key_stride
-
-    def val_at(self, slot: int) -> int:
-        return self.val_off + slot * self.val_stride
-
 
 def map_layout(rep: GoType, swiss: bool) -> MapLayout:
     """The layout of the map whose header type is ``rep``."""
@@ -118,7 +113,7 @@ class MapIndex:
         entries, blocks = self.entries, self.blocks
         while len(entries) < n and not self.done:
             try:
-                addr, slots = next(self._walk)
+                addrs, full = next(self._walk)
             except StopIteration:
                 self.done = True
                 break
@@ -126,8 +121,8 @@ class MapIndex:
                 self.error, self.done = exc, True
                 break
             base = len(blocks) << 3
-            blocks.append(addr)
-            entries.extend(base | s for s in slots)
+            blocks.extend(addrs)
+            entries.extend(compress(range(base, base + len(full)), full))
         return len(entries)
 
     def locations(self, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -138,10 +133,32 @@ class MapIndex:
             yield blocks[e >> 3], e & 7
 
 
-def _chunks(mem: Memory, base: int, count: int, size: int) -> Iterator[tuple[int, bytes]]:
-    """(address, bytes) of ``count`` blocks of ``size`` bytes from ``base``,
-    read :data:`_CHUNK` bytes at a time (block by block where a chunk is
-    unreadable, so the walk stops at the first unreadable block)."""
+# A run of buckets or groups: their addresses, and one byte per slot (slot i
+# of block j at 8*j + i), 1 when the slot holds an entry.
+Run = tuple[Sequence[int], bytes]
+
+# tophash bytes (classic) and control bytes (Swiss) to 1 for a full slot, 0
+# for the others; the first tophash byte of an evacuated old bucket to 1
+_FULL_TOPHASH = bytes(int(c >= _MIN_TOPHASH) for c in range(256))
+_FULL_CTRL = bytes(int(not c & _CTRL_EMPTY) for c in range(256))
+_EVACUATED = bytes(int(1 < c < _MIN_TOPHASH) for c in range(256))
+
+
+def _column(raw: bytes, off: int, size: int, n: int) -> bytes:
+    """The 8 bytes at ``off`` of each of ``n`` blocks of ``size`` bytes in
+    ``raw``, one after the other (``size`` and ``off`` multiples of 8)."""
+    return memoryview(raw).cast("Q")[off >> 3::size >> 3][:n].tobytes()
+
+
+def _words(raw: bytes, off: int, size: int, n: int) -> list[int]:
+    return memoryview(raw).cast("Q")[off >> 3::size >> 3][:n].tolist()
+
+
+def _chunks(mem: Memory, base: int, count: int, size: int) -> Iterator[tuple[int, bytes, int]]:
+    """(address, bytes, count) of runs of the ``count`` blocks of ``size``
+    bytes from ``base``, read :data:`_CHUNK` bytes at a time (block by
+    block where a chunk is unreadable, so the walk stops at the first
+    unreadable block)."""
     per = max(_CHUNK // max(size, 1), 1)
     for first in range(0, count, per):
         n = min(per, count - first)
@@ -150,59 +167,69 @@ def _chunks(mem: Memory, base: int, count: int, size: int) -> Iterator[tuple[int
             raw = mem.read(addr, n * size)
         except UnreadableMemory:
             for j in range(n):
-                yield addr + j * size, mem.read(addr + j * size, size)
+                yield addr + j * size, mem.read(addr + j * size, size), 1
             continue
-        for j in range(n):
-            yield addr + j * size, raw[j * size:(j + 1) * size]
+        yield addr, raw, n
 
 
-def _full_tophash(raw: bytes | memoryview) -> list[int]:
-    return [i for i in range(SLOTS) if raw[i] >= _MIN_TOPHASH]
-
-
-def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout
-                  ) -> Iterator[tuple[int, list[int]]]:
+def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Iterator[Run]:
     flags = hdr[_field(rep, "flags")[0]]
     b = hdr[_field(rep, "B")[0]]
     buckets = int.from_bytes(hdr[_field(rep, "buckets")[0]:][:8], "little")
     old = int.from_bytes(hdr[_field(rep, "oldbuckets")[0]:][:8], "little")
     size, ovf = lay.block_size, lay.overflow_off
+    if size % 8 or ovf % 8:
+        raise UnreadableMemory(buckets, size, f"a map bucket of {size} bytes is not aligned")
 
-    def chain(addr: int, raw: bytes, skip_evacuated: bool) -> Iterator[tuple[int, list[int]]]:
-        seen = 0
-        while True:
-            seen += 1
-            if skip_evacuated and 1 < raw[0] < _MIN_TOPHASH:
-                return  # evacuated: its entries are in the new buckets
-            full = _full_tophash(raw)
-            if full:
-                yield addr, full
-            addr = int.from_bytes(raw[ovf:ovf + 8], "little")
-            if not addr or seen >= _MAX_CHAIN:
+    def overflow(addr: int, old: bool) -> Iterator[Run]:
+        """The chain of overflow buckets from ``addr``."""
+        for _ in range(_MAX_CHAIN):
+            if not addr:
                 return
             raw = mem.read(addr, size)
+            if old and 1 < raw[0] < _MIN_TOPHASH:
+                return  # evacuated: its entries are in the new buckets
+            yield (addr,), raw[:SLOTS].translate(_FULL_TOPHASH)
+            addr = int.from_bytes(raw[ovf:ovf + 8], "little")
+
+    def array_of(base: int, count: int, old: bool) -> Iterator[Run]:
+        """The buckets of one array, each followed by its overflow chain."""
+        for addr, raw, n in _chunks(mem, base, count, size):
+            full = _column(raw, 0, size, n).translate(_FULL_TOPHASH)
+            nexts = _words(raw, ovf, size, n)
+            if old:  # an evacuated bucket: neither it nor its chain is listed
+                evac = raw[0::size][:n].translate(_EVACUATED)
+                if any(evac):
+                    cleared = bytearray(full)
+                    for j in compress(range(n), evac):
+                        cleared[8 * j:8 * j + 8] = bytes(8)
+                        nexts[j] = 0
+                    full = bytes(cleared)
+            j = 0
+            for k in compress(range(n), nexts):  # the run up to a chain, then the chain
+                yield range(addr + j * size, addr + (k + 1) * size, size), full[8 * j:8 * k + 8]
+                yield from overflow(nexts[k], old)
+                j = k + 1
+            if j < n:
+                yield range(addr + j * size, addr + n * size, size), full[8 * j:]
 
     if buckets:
-        for addr, raw in _chunks(mem, buckets, 1 << b, size):
-            yield from chain(addr, raw, False)
+        yield from array_of(buckets, 1 << b, False)
     if old:
-        n_old = 1 << b if flags & _SAME_SIZE_GROW else 1 << max(b - 1, 0)
-        for addr, raw in _chunks(mem, old, n_old, size):
-            yield from chain(addr, raw, True)
+        yield from array_of(old, 1 << b if flags & _SAME_SIZE_GROW else 1 << max(b - 1, 0), True)
 
 
-def _walk_swiss(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout
-                ) -> Iterator[tuple[int, list[int]]]:
+def _walk_swiss(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Iterator[Run]:
     dir_ptr = int.from_bytes(hdr[_field(rep, "dirPtr")[0]:][:8], "little")
     dir_len = int.from_bytes(hdr[_field(rep, "dirLen")[0]:][:8], "little", signed=True)
     size, ctrl_off = lay.block_size, lay.ctrl_off
+    if size % 8 or ctrl_off % 8:
+        raise UnreadableMemory(dir_ptr, size, f"a map group of {size} bytes is not aligned")
 
-    def groups(base: int, count: int) -> Iterator[tuple[int, list[int]]]:
-        for addr, raw in _chunks(mem, base, count, size):
-            ctrl = raw[ctrl_off:ctrl_off + SLOTS]
-            full = [i for i in range(SLOTS) if not ctrl[i] & _CTRL_EMPTY]
-            if full:
-                yield addr, full
+    def groups(base: int, count: int) -> Iterator[Run]:
+        for addr, raw, n in _chunks(mem, base, count, size):
+            full = _column(raw, ctrl_off, size, n).translate(_FULL_CTRL)
+            yield range(addr, addr + n * size, size), full
 
     if not dir_ptr:
         return
@@ -210,8 +237,7 @@ def _walk_swiss(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout
         yield from groups(dir_ptr, 1)
         return
     assert lay.table_type is not None
-    _, gref = _field(lay.table_type, "groups")
-    go = _field(lay.table_type, "groups")[0]
+    go, gref = _field(lay.table_type, "groups")
     data_off = go + _field(gref, "data")[0]
     mask_off = go + _field(gref, "lengthMask")[0]
     seen: set[int] = set()

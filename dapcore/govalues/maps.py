@@ -76,13 +76,15 @@ def _pairs_at(v: Value, index: MapIndex, start: int, end: int
     kind = lay.key_type.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
     vind = lay.val_type.kind == "ptr" and mval is not None and mval.kind != "ptr"
     ks, vs = lay.key_type.size, lay.val_type.size
+    k0, kstride, v0, vstride = lay.key_off, lay.key_stride, lay.val_off, lay.val_stride
+    size, kt, vt = lay.block_size, lay.key_type, lay.val_type
     last, raw = -1, b""
     for block, slot in index.locations(start, end):
         if block != last:
-            raw, last = mem.read(block, lay.block_size), block
-        ko, vo = lay.key_at(slot), lay.val_at(slot)
-        yield (_slot(v, "key", lay.key_type, mkey, kind, raw[ko:ko + ks], block + ko),
-               _slot(v, "value", lay.val_type, mval, vind, raw[vo:vo + vs], block + vo))
+            raw, last = mem.read(block, size), block
+        ko, vo = k0 + slot * kstride, v0 + slot * vstride
+        yield (_slot(v, "key", kt, mkey, kind, raw[ko:ko + ks], block + ko),
+               _slot(v, "value", vt, mval, vind, raw[vo:vo + vs], block + vo))
 
 
 def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,

@@ -234,6 +234,11 @@ class Value:
             self._data = self.ctx.mem.read(self.addr, size)
         return self._data
 
+    @property
+    def has_data(self) -> bool:
+        """The value's bytes are held (read already, or never in memory)."""
+        return self._data is not None
+
     def word(self, off: int = 0, size: int = 8, signed: bool = False) -> int:
         return int.from_bytes(self.raw()[off:off + size], "little", signed=signed)
 
