@@ -16,7 +16,11 @@ from dapcore.govalues.values import Value
 
 __all__ = ["MapWindow", "map_len", "map_page", "map_pairs"]
 
-_INDEXES = 16  # maps whose entry index a value context keeps (the last used)
+# A value context keeps the entry indexes of the maps used last: at most this
+# many maps, and this many entries in all (~5-8 bytes each) beyond the one
+# in use.
+_INDEXES = 16
+_INDEXED_ENTRIES = 4_000_000
 _STEP = 1024  # entries indexed at a time while iterating
 
 
@@ -45,8 +49,9 @@ def map_len(v: Value) -> int:
 
 def _index(v: Value) -> MapIndex | None:
     """The entry index of map ``v`` (None for nil), kept in the value
-    context for the :data:`_INDEXES` maps used last; a core never changes,
-    so an index stays true."""
+    context for the maps used last (:data:`_INDEXES`,
+    :data:`_INDEXED_ENTRIES`); a core never changes, so an index stays
+    true."""
     h = _header(v)
     if h is None or v.type is None:
         return None
@@ -60,8 +65,9 @@ def _index(v: Value) -> MapIndex | None:
         if lay is None:
             lay = layouts[rep.name] = map_layout(rep, v.type.map_impl != "classic")
         got = MapIndex(v.ctx.mem, p, rep, lay)
-        while len(indexes) >= _INDEXES:
-            del indexes[next(iter(indexes))]
+    while indexes and (len(indexes) >= _INDEXES or sum(
+            len(x.entries) for x in indexes.values()) > _INDEXED_ENTRIES):
+        del indexes[next(iter(indexes))]  # the least recently used
     indexes[key] = got
     return got
 
