@@ -140,10 +140,10 @@ def session(fx: Fixture, c: Client, pid: int, names: list[str], page: int, seed:
 
 
 def run_once(fx: Fixture, env: dict[str, str], err_path: str, names: list[str], page: int,
-             seed: int) -> tuple[Times, Times]:
-    with open(err_path, "wb") as err:
+             seed: int, code: str) -> tuple[Times, Times]:
+    with open(err_path, "wb") as err:  # cwd: "python -m" imports from there first
         proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, env=env)
+                                stdout=subprocess.PIPE, stderr=err, env=env, cwd=code)
         try:
             c = Client(proc=proc, timeout=TIMEOUT)
             result = session(fx, c, proc.pid, names, page, seed)
@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dapcore-bench-paging.") as tmp:
         for i in range(args.runs):
             print(f"run {i + 1}/{args.runs} …", file=sys.stderr, flush=True)
-            runs.append(run_once(fx, env, f"{tmp}/server.err", names, args.page, args.seed))
+            runs.append(run_once(fx, env, f"{tmp}/server.err", names, args.page, args.seed,
+                                 code))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Go {args.go}, pages of {args.page}, {args.runs} runs; code: {code}; "
           f"load average {load}")

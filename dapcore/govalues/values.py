@@ -45,6 +45,7 @@ __all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text"
 _INT_FMT = {"int": "<q", "int8": "<b", "int16": "<h", "int32": "<i", "int64": "<q",
             "uint": "<Q", "uint8": "<B", "uint16": "<H", "uint32": "<I", "uint64": "<Q",
             "uintptr": "<Q"}
+_INT_STRUCT = {k: struct.Struct(f) for k, f in _INT_FMT.items()}
 
 
 @dataclass(slots=True)
@@ -292,8 +293,9 @@ class Value:
         raw = self.raw()
         if k == "bool":
             return raw[0] != 0
-        if k in _INT_FMT:
-            return struct.unpack(_INT_FMT[k], raw[:struct.calcsize(_INT_FMT[k])])[0]
+        st = _INT_STRUCT.get(k)
+        if st is not None:
+            return st.unpack_from(raw)[0]
         if k == "float32":
             return struct.unpack("<f", raw[:4])[0]
         if k == "float64":
