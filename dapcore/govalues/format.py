@@ -109,6 +109,11 @@ def quote_bytes(data: bytes) -> str:
     """``strconv.Quote(string(data))``: invalid UTF-8 bytes as ``\\xff``."""
     if not data.translate(None, _PLAIN_ASCII):  # nothing to escape (most strings)
         return f'"{data.decode("ascii")}"'
+    return _quote_escaping(data)
+
+
+def _quote_escaping(data: bytes) -> str:
+    """:func:`quote_bytes`, character by character."""
     out = ['"']
     text = data.decode("utf-8", "surrogateescape")
     for ch in text:
