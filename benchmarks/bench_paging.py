@@ -29,7 +29,7 @@ the CPU time the server spent on it (its threads' ``/proc/PID/task/*/schedstat``
 run time: on a loaded machine the wall time also counts the time the server
 waited for a CPU). The tables give, per container and offset, the slowest
 request over the runs (in ms), wall and CPU, and flag those over the 50 ms
-target. Every page is checked
+target; the header line gives the server's peak RSS (``wait4``). Every page is checked
 against its length (a full page unless it is the last). ``--code DIR``:
 serve another checkout's ``dapcore`` (the code before a change, to
 compare in one sitting: alternate the two under the same load).
@@ -140,19 +140,20 @@ def session(fx: Fixture, c: Client, pid: int, names: list[str], page: int, seed:
 
 
 def run_once(fx: Fixture, env: dict[str, str], err_path: str, names: list[str], page: int,
-             seed: int, code: str) -> tuple[Times, Times]:
+             seed: int, code: str) -> tuple[Times, Times, int]:
+    """One session: (wall times, server CPU times, server peak RSS in KiB)."""
     with open(err_path, "wb") as err:  # cwd: "python -m" imports from there first
         proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=env, cwd=code)
         try:
             c = Client(proc=proc, timeout=TIMEOUT)
-            result = session(fx, c, proc.pid, names, page, seed)
-            end_server(proc, c)
+            walls, cpus = session(fx, c, proc.pid, names, page, seed)
+            usage = end_server(proc, c)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
-    return result
+    return walls, cpus, usage.ru_maxrss
 
 
 def table(worst: dict[str, dict[str, float]], lengths: dict[str, int], what: str) -> str:
@@ -188,16 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "dapcore-bench-pycache")
     fx = ensure(spec(args.go, "default", "bigcontainers"))
     lengths = {k: v for k, v in fx.facts()["lengths"].items() if k in names}
-    runs: list[tuple[Times, Times]] = []
+    runs: list[tuple[Times, Times, int]] = []
     with tempfile.TemporaryDirectory(prefix="dapcore-bench-paging.") as tmp:
         for i in range(args.runs):
             print(f"run {i + 1}/{args.runs} …", file=sys.stderr, flush=True)
             runs.append(run_once(fx, env, f"{tmp}/server.err", names, args.page, args.seed,
                                  code))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    peak = max(r[2] for r in runs) / 1024
     print(f"Go {args.go}, pages of {args.page}, {args.runs} runs; code: {code}; "
-          f"load average {load}")
-    result: dict[str, Any] = {"code": code, "go": args.go, "load": load}
+          f"load average {load}; server peak RSS {peak:.0f} MB")
+    result: dict[str, Any] = {"code": code, "go": args.go, "load": load, "peakRssMB": peak}
     for j, what in enumerate(("wall time", "server CPU time")):
         worst = {n: {k: max((t for r in runs for t in r[j][n][k]), default=float("nan"))
                      for k in OFFSETS} for n in names}
