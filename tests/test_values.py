@@ -12,7 +12,10 @@ cannot be computed from a core and is left out of the comparison.
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
+import struct
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,13 @@ from dapcore.elf.executable import Executable
 from dapcore.engine import Engine
 from dapcore.govalues.chans import chan_state
 from dapcore.govalues.children import child_count, children, is_indexed
-from dapcore.govalues.format import format_float, quote_bytes
+from dapcore.govalues.format import (
+    _quote_escaping,
+    _repr_digits,
+    _shortest_digits,
+    format_float,
+    quote_bytes,
+)
 from dapcore.govalues.frameregs import frame_register_values
 from dapcore.govalues.framevars import FrameVariables, frame_registers
 from dapcore.govalues.ifaces import dynamic_type_name, dynamic_value
@@ -572,6 +581,26 @@ def test_float_and_quote_formats() -> None:
     assert quote_bytes(b"a\"b\\\n\t\x00\x7f") == '"a\\"b\\\\\\n\\t\\x00\\x7f"'
     assert quote_bytes("é\u200b🌍".encode()) == '"é\\u200b🌍"'
     assert quote_bytes(b"\xff\xfe") == '"\\xff\\xfe"'
+
+
+def test_fast_formats_agree_with_the_general_ones() -> None:
+    """The float64 digits taken from Python's repr are those the search for
+    the shortest round-tripping length finds, and strings with nothing to
+    escape are quoted as the character-by-character quoting does."""
+    rng = random.Random(16)
+    floats = [5e-324, 2.2250738585072014e-308, 0.1, 0.3, 1e21, 1e22, 9007199254740993.0]
+    while len(floats) < 20_000:
+        f = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+        if math.isfinite(f) and f:
+            floats.append(abs(f))
+    floats += [rng.randrange(1, 10**9) / 4 for _ in range(2_000)]
+    for f in floats:
+        assert _repr_digits(f) == _shortest_digits(f, 64), f
+    for c in range(256):
+        assert quote_bytes(bytes([c]) * 3) == _quote_escaping(bytes([c]) * 3), c
+    for _ in range(2_000):
+        data = bytes(rng.choice(b"azAZ09 ~!\"\\\x7f\x1f\xc3\xa9") for _ in range(12))
+        assert quote_bytes(data) == _quote_escaping(data), data
 
 
 @pytest.mark.parametrize("spec", DEFAULT[-1:], ids=_ids(DEFAULT[-1:]))

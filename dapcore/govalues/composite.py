@@ -4,6 +4,7 @@ target."""
 
 from __future__ import annotations
 
+from dapcore.errors import UnreadableMemory
 from dapcore.govalues.paths import field_expression, operand
 from dapcore.govalues.values import Value
 
@@ -35,26 +36,40 @@ def element_count(v: Value) -> int:
 
 def elements(v: Value, start: int, count: int) -> list[Value]:
     """Elements ``start`` … ``start+count`` of array or slice ``v`` (fewer
-    when that many would be over the bytes read for one value)."""
+    when that many would be over the bytes read for one value). The
+    elements' bytes are read in one block (element by element where the
+    block is not all readable: each element then says whether it is)."""
     elem = v.type.elem if v.type is not None else None
     if elem is None:
         return []
     # the hard cap on bytes read for one value (a damaged header)
     count = min(count, v.ctx.config.max_bytes // max(elem.size, 1))
+    base = operand(v.path)
+    e = operand(v.expression) if v.expression is not None else None
     if v.kind == "array":
         n = v.type.length or 0 if v.type is not None else 0
         end = min(n, start + count)
-        base = operand(v.path)
-        e = operand(v.expression) if v.expression is not None else None
-        return [v.sub(f"[{i}]", elem, i * elem.size, f"{base}[{i}]",
-                      expression=f"{e}[{i}]" if e is not None else None)
+        if v.addr is None or v.holes or v.has_data:
+            return [v.sub(f"[{i}]", elem, i * elem.size, f"{base}[{i}]",
+                          expression=f"{e}[{i}]" if e is not None else None)
+                    for i in range(start, end)]
+        ptr = v.addr
+    else:
+        ptr, n, _ = v.slice_header()
+        end = min(n, start + count) if ptr else 0
+    if start >= end:
+        return []
+    size = elem.size
+    try:
+        block = v.ctx.mem.read(ptr + start * size, (end - start) * size)
+    except UnreadableMemory:
+        return [v.at(f"[{i}]", elem, ptr + i * size, f"{base}[{i}]",
+                     f"{e}[{i}]" if e is not None else None)
                 for i in range(start, end)]
-    ptr, n, _ = v.slice_header()
-    end = min(n, start + count) if ptr else 0
-    base = operand(v.path)
-    e = operand(v.expression) if v.expression is not None else None
-    return [v.at(f"[{i}]", elem, ptr + i * elem.size, f"{base}[{i}]",
-                 f"{e}[{i}]" if e is not None else None)
+    ctx, visited = v.ctx, v.visited
+    return [Value(ctx, f"[{i}]", elem, addr=ptr + i * size,
+                  data=block[(i - start) * size:(i - start + 1) * size], path=f"{base}[{i}]",
+                  visited=visited, expression=f"{e}[{i}]" if e is not None else None)
             for i in range(start, end)]
 
 

@@ -28,6 +28,18 @@ def _shortest_digits(v: float, bits: int) -> tuple[str, int]:
     return digits, int(exp) + 1
 
 
+def _repr_digits(v: float) -> tuple[str, int]:
+    """:func:`_shortest_digits` of a float64: Python's ``repr`` is the
+    shortest decimal that reads back as ``v``, correctly rounded (the same
+    digits, from one conversion instead of one per length tried)."""
+    mant, _, exp = repr(v).partition("e")
+    whole, _, frac = mant.partition(".")
+    raw = whole + frac
+    digits = raw.lstrip("0")
+    dp = len(whole) + (int(exp) if exp else 0) - (len(raw) - len(digits))
+    return digits.rstrip("0") or "0", dp
+
+
 def format_float(v: float, bits: int = 64) -> str:
     """``strconv.FormatFloat(v, 'g', -1, bits)``: ``3.14``, ``1e+21``,
     ``NaN``, ``+Inf``, ``-0``."""
@@ -40,7 +52,7 @@ def format_float(v: float, bits: int = 64) -> str:
     sign = "-" if neg else ""
     if v == 0:
         return sign + "0"
-    digits, dp = _shortest_digits(v, bits)
+    digits, dp = _repr_digits(v) if bits == 64 else _shortest_digits(v, bits)
     exp = dp - 1
     eprec = 6  # strconv/ftoa.go: shortest 'g' decides with precision 6
     if exp < -4 or exp >= eprec:
@@ -89,8 +101,19 @@ def _quote_char(ch: str, quote: str) -> str:
     return f"\\U{c:08x}"
 
 
+# printable ASCII but the quote and the backslash: quoted as they are
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c not in (0x22, 0x5C))
+
+
 def quote_bytes(data: bytes) -> str:
     """``strconv.Quote(string(data))``: invalid UTF-8 bytes as ``\\xff``."""
+    if not data.translate(None, _PLAIN_ASCII):  # nothing to escape (most strings)
+        return f'"{data.decode("ascii")}"'
+    return _quote_escaping(data)
+
+
+def _quote_escaping(data: bytes) -> str:
+    """:func:`quote_bytes`, character by character."""
     out = ['"']
     text = data.decode("utf-8", "surrogateescape")
     for ch in text:

@@ -8,6 +8,8 @@ write)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dapcore.govalues.composite import elements, fields
 from dapcore.govalues.format import quote_bytes
 from dapcore.govalues.paths import key_expression, type_expression
@@ -55,6 +57,7 @@ def _composite(k: Value, depth: int) -> str | None:
     return f"{t}{{{', '.join(parts)}}}"
 
 
+@lru_cache(maxsize=1024)
 def _type_text(name: str) -> str | None:
     """The type's name as written in a composite literal: an import path
     in quotes, ``"example.com/p".T``; None for a name Go cannot write."""

@@ -10,15 +10,18 @@ from collections.abc import Iterator
 from itertools import islice
 
 from dapcore.errors import UnreadableMemory
+from dapcore.govalues.mapindex import MapIndex, map_layout
 from dapcore.govalues.types import GoType
 from dapcore.govalues.values import Value
 
 __all__ = ["MapWindow", "map_len", "map_page", "map_pairs"]
 
-_BUCKET = 8  # abi.MapBucketCount / abi.SwissMapGroupSlots
-_MIN_TOPHASH = 5  # tophash: 0,1 empty; 2..4 evacuated (runtime/map.go)
-_SAME_SIZE_GROW = 8  # hmap.flags
-_CTRL_EMPTY = 0x80  # ctrl bytes with this bit: empty or deleted
+# A value context keeps the entry indexes of the maps used last: at most this
+# many maps, and this many entries in all (~5-8 bytes each) beyond the one
+# in use.
+_INDEXES = 16
+_INDEXED_ENTRIES = 4_000_000
+_STEP = 1024  # entries indexed at a time while iterating
 
 
 def _header(v: Value) -> tuple[int, GoType] | None:
@@ -44,60 +47,50 @@ def map_len(v: Value) -> int:
                                                                                    f.type.size)
 
 
-def _field_off(t: GoType, name: str) -> int:
-    f = t.field(name)
-    if f is None:
-        raise KeyError(f"{t.name} has no field {name}")
-    return f.offset
+def _index(v: Value) -> MapIndex | None:
+    """The entry index of map ``v`` (None for nil), kept in the value
+    context for the maps used last (:data:`_INDEXES`,
+    :data:`_INDEXED_ENTRIES`); a core never changes, so an index stays
+    true."""
+    h = _header(v)
+    if h is None or v.type is None:
+        return None
+    p, rep = h
+    indexes = v.ctx.map_indexes
+    key = (p, rep.name)
+    got = indexes.pop(key, None)  # re-inserted last: the most recently used
+    if got is None:
+        layouts = v.ctx.map_layouts
+        lay = layouts.get(rep.name)
+        if lay is None:
+            lay = layouts[rep.name] = map_layout(rep, v.type.map_impl != "classic")
+        got = MapIndex(v.ctx.mem, p, rep, lay)
+    while indexes and (len(indexes) >= _INDEXES or sum(
+            len(x.entries) for x in indexes.values()) > _INDEXED_ENTRIES):
+        del indexes[next(iter(indexes))]  # the least recently used
+    indexes[key] = got
+    return got
 
 
-def _pairs_classic(v: Value, p: int, rep: GoType, skip: int
-                   ) -> Iterator[tuple[Value, Value]]:
-    ctx = v.ctx
-    mem = ctx.mem
-    hdr = mem.read(p, rep.size)
-    flags = hdr[_field_off(rep, "flags")]
-    b = hdr[_field_off(rep, "B")]
-    buckets = int.from_bytes(hdr[_field_off(rep, "buckets"):][:8], "little")
-    old = int.from_bytes(hdr[_field_off(rep, "oldbuckets"):][:8], "little")
-    bf = rep.field("buckets")
-    assert bf is not None and bf.type.elem is not None
-    bt = bf.type.elem
-    keys, vals, ovf = bt.field("keys"), bt.field("values"), bt.field("overflow")
-    assert keys is not None and vals is not None and ovf is not None
-    assert keys.type.elem is not None and vals.type.elem is not None
-    kt, vt = keys.type.elem, vals.type.elem
-    mkey, mval = v.type.key if v.type else None, v.type.elem if v.type else None
-    kind = kt.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
-    vind = vt.kind == "ptr" and mval is not None and mval.kind != "ptr"
-
-    def chain(addr: int, skip_evacuated: bool) -> Iterator[tuple[Value, Value]]:
-        nonlocal skip
-        seen = 0
-        while addr and seen < 1 << 20:
-            seen += 1
-            raw = mem.read(addr, bt.size)
-            if skip_evacuated and 1 < raw[0] < _MIN_TOPHASH:
-                return  # evacuated: its entries are in the new buckets
-            for i in range(_BUCKET):
-                if raw[i] < _MIN_TOPHASH:
-                    continue
-                if skip:  # counted, not built
-                    skip -= 1
-                    continue
-                ko = keys.offset + i * kt.size
-                vo = vals.offset + i * vt.size
-                yield (_slot(v, "key", kt, mkey, kind, raw[ko:ko + kt.size], addr + ko),
-                       _slot(v, "value", vt, mval, vind, raw[vo:vo + vt.size], addr + vo))
-            addr = int.from_bytes(raw[ovf.offset:ovf.offset + 8], "little")
-
-    if buckets:
-        for i in range(1 << b):
-            yield from chain(buckets + i * bt.size, False)
-    if old:
-        n_old = 1 << b if flags & _SAME_SIZE_GROW else 1 << max(b - 1, 0)
-        for i in range(n_old):
-            yield from chain(old + i * bt.size, True)
+def _pairs_at(v: Value, index: MapIndex, start: int, end: int
+              ) -> Iterator[tuple[Value, Value]]:
+    """The (key, value) pairs of indexed entries ``start`` … ``end``, each
+    bucket or group read once."""
+    lay = index.layout
+    mem = v.ctx.mem
+    mkey, mval = (v.type.key, v.type.elem) if v.type is not None else (None, None)
+    kind = lay.key_type.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
+    vind = lay.val_type.kind == "ptr" and mval is not None and mval.kind != "ptr"
+    ks, vs = lay.key_type.size, lay.val_type.size
+    k0, kstride, v0, vstride = lay.key_off, lay.key_stride, lay.val_off, lay.val_stride
+    size, kt, vt = lay.block_size, lay.key_type, lay.val_type
+    last, raw = -1, b""
+    for block, slot in index.locations(start, end):
+        if block != last:
+            raw, last = mem.read(block, size), block
+        ko, vo = k0 + slot * kstride, v0 + slot * vstride
+        yield (_slot(v, "key", kt, mkey, kind, raw[ko:ko + ks], block + ko),
+               _slot(v, "value", vt, mval, vind, raw[vo:vo + vs], block + vo))
 
 
 def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,
@@ -106,72 +99,6 @@ def _slot(v: Value, name: str, st: GoType, want: GoType | None, indirect: bool,
         target = int.from_bytes(raw[:8], "little")
         return Value(v.ctx, name, want, addr=target, visited=v.visited)
     return Value(v.ctx, name, want or st, addr=addr, data=raw, visited=v.visited)
-
-
-def _pairs_swiss(v: Value, p: int, rep: GoType, skip: int) -> Iterator[tuple[Value, Value]]:
-    mem = v.ctx.mem
-    hdr = mem.read(p, rep.size)
-    dir_ptr = int.from_bytes(hdr[_field_off(rep, "dirPtr"):][:8], "little")
-    dir_len = int.from_bytes(hdr[_field_off(rep, "dirLen"):][:8], "little", signed=True)
-    df = rep.field("dirPtr")
-    assert df is not None
-    table_t = df.type.elem.elem if df.type.elem is not None else None
-    assert table_t is not None
-    gref = table_t.field("groups")
-    assert gref is not None
-    data_f = gref.type.field("data")
-    mask_f = gref.type.field("lengthMask")
-    assert data_f is not None and mask_f is not None and data_f.type.elem is not None
-    group_t = data_f.type.elem
-    slots_f, ctrl_f = group_t.field("slots"), group_t.field("ctrl")
-    assert slots_f is not None and ctrl_f is not None and slots_f.type.elem is not None
-    slot_t = slots_f.type.elem
-    kf, ef = slot_t.field("key"), slot_t.field("elem")
-    assert kf is not None and ef is not None
-    mkey, mval = v.type.key if v.type else None, v.type.elem if v.type else None
-    kind = kf.type.kind == "ptr" and mkey is not None and mkey.kind != "ptr"
-    vind = ef.type.kind == "ptr" and mval is not None and mval.kind != "ptr"
-
-    def group(addr: int) -> Iterator[tuple[Value, Value]]:
-        nonlocal skip
-        if skip:  # the control word alone says how many slots are full
-            ctrl = mem.read(addr + ctrl_f.offset, 8)
-            full = sum(1 for c in ctrl if not c & _CTRL_EMPTY)
-            if full <= skip:
-                skip -= full
-                return
-        raw = mem.read(addr, group_t.size)
-        ctrl = raw[ctrl_f.offset:ctrl_f.offset + 8]
-        for i in range(_BUCKET):
-            if ctrl[i] & _CTRL_EMPTY:
-                continue
-            if skip:
-                skip -= 1
-                continue
-            base = slots_f.offset + i * slot_t.size
-            ko, eo = base + kf.offset, base + ef.offset
-            yield (_slot(v, "key", kf.type, mkey, kind, raw[ko:ko + kf.type.size], addr + ko),
-                   _slot(v, "value", ef.type, mval, vind, raw[eo:eo + ef.type.size],
-                         addr + eo))
-
-    if not dir_ptr:
-        return
-    if dir_len == 0:
-        yield from group(dir_ptr)
-        return
-    seen: set[int] = set()
-    dir_raw = mem.read(dir_ptr, 8 * dir_len)
-    for j in range(dir_len):
-        tp = int.from_bytes(dir_raw[8 * j:8 * j + 8], "little")
-        if not tp or tp in seen:
-            continue
-        seen.add(tp)
-        traw = mem.read(tp, table_t.size)
-        go = gref.offset
-        data = int.from_bytes(traw[go + data_f.offset:][:8], "little")
-        mask = int.from_bytes(traw[go + mask_f.offset:][:8], "little")
-        for gi in range(mask + 1):
-            yield from group(data + gi * group_t.size)
 
 
 class MapWindow(Value):
@@ -189,15 +116,21 @@ class MapWindow(Value):
 
 
 def _all_pairs(v: Value, skip: int = 0) -> Iterator[tuple[Value, Value]]:
-    """The map's entries from the ``skip``-th on (those before it are
-    counted, not built)."""
-    h = _header(v)
-    if h is None:
-        return iter(())
-    p, rep = h
-    if v.type is not None and v.type.map_impl == "classic":
-        return _pairs_classic(v, p, rep, skip)
-    return _pairs_swiss(v, p, rep, skip)
+    """The map's entries from the ``skip``-th on, indexed as they are
+    reached (a walk cut short by unreadable memory raises after the
+    entries before it)."""
+    index = _index(v)
+    if index is None:
+        return
+    i = skip
+    while True:
+        n = index.ensure(i + _STEP)
+        if i >= n:
+            break
+        yield from _pairs_at(v, index, i, n)
+        i = n
+    if index.error is not None:
+        raise index.error
 
 
 def map_pairs(v: Value) -> Iterator[tuple[Value, Value]]:
@@ -211,36 +144,27 @@ def map_page(v: Value, start: int, count: int
              ) -> tuple[list[tuple[Value, Value]], UnreadableMemory | None]:
     """(key, value) pairs ``start`` … ``start+count`` of map ``v`` (of a
     window: of its own entries), and the error that cut the walk short
-    (the pairs before it are kept). The entries before ``start`` are
-    counted, not built.
+    (the pairs before it are kept).
 
-    Pages are usually asked for in order (0, 1000, 2000 …): the iteration
-    where the previous page of the same map stopped is kept in the value
-    context and resumed, so each page costs its own entries only (a core
-    never changes, so the storage order is stable)."""
+    Only the page's own entries are read and built: the map's entry index
+    (:class:`~dapcore.govalues.mapindex.MapIndex`, kept in the value
+    context) says where each one lives, so a page costs the same at any
+    offset and in any order (a page past the indexed part extends the
+    index first, in one pass over raw memory)."""
     out: list[tuple[Value, Value]] = []
     if isinstance(v, MapWindow):  # the same entries of the whole map
         count = min(count, v.hi - v.lo - start)
         start += v.lo
-    if count <= 0:
+    if count <= 0 or start < 0:
         return out, None
-    h = _header(v)
-    cursors = v.ctx.map_cursors
-    key = h[0] if h is not None else None
-    saved = cursors.pop(key, None) if key is not None else None
-    if saved is not None and saved[0] <= start:
-        i, pairs = saved
-    else:
-        i, pairs = start, _all_pairs(v, start)
     try:
-        for pair in pairs:
-            if i >= start:
-                out.append(pair)
-            i += 1
-            if i >= start + count:
-                if key is not None:
-                    cursors[key] = (i, pairs)
-                break
+        index = _index(v)
+        if index is None:
+            return out, None
+        end = index.ensure(start + count)
+        out.extend(_pairs_at(v, index, start, min(end, start + count)))
     except UnreadableMemory as exc:
         return out, exc
+    if end < start + count and index.error is not None:
+        return out, index.error
     return out, None

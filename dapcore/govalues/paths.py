@@ -13,6 +13,7 @@ without parsing, as :mod:`dapcore.goexpr.parser` reads them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["field_expression", "key_expression", "name_expression", "operand",
            "type_expression"]
@@ -63,11 +64,15 @@ def operand(path: str) -> str:
 
 def field_expression(base: str, field: str) -> str | None:
     """``base.field`` when the field's name can be written after a dot."""
-    if _FIELD.fullmatch(field) is None or not _words_ok(field):
-        return None
-    return f"{base}.{field}"
+    return f"{base}.{field}" if _field_ok(field) else None
 
 
+@lru_cache(maxsize=4096)
+def _field_ok(field: str) -> bool:
+    return _FIELD.fullmatch(field) is not None and _words_ok(field)
+
+
+@lru_cache(maxsize=4096)
 def type_expression(name: str) -> bool:
     """Whether a type's name (as the DWARF spells it) can be written in an
     expression (``x.(T)``, ``(T)(0x…)``)."""

@@ -35,10 +35,9 @@ from dapcore.govalues.paths import name_expression
 from dapcore.govalues.types import GoType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from dapcore.goruntime.process import Process
     from dapcore.govalues.framevars import Variable
+    from dapcore.govalues.mapindex import MapIndex, MapLayout
 
 __all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text",
            "value_of_variable"]
@@ -46,6 +45,7 @@ __all__ = ["SyntheticValue", "Value", "ValueConfig", "ValueContext", "hole_text"
 _INT_FMT = {"int": "<q", "int8": "<b", "int16": "<h", "int32": "<i", "int64": "<q",
             "uint": "<Q", "uint8": "<B", "uint16": "<H", "uint32": "<I", "uint64": "<Q",
             "uintptr": "<Q"}
+_INT_STRUCT = {k: struct.Struct(f) for k, f in _INT_FMT.items()}
 
 
 @dataclass(slots=True)
@@ -73,9 +73,10 @@ class ValueContext:
         self.rtypes = TypeReader(proc)
         self._types_base: int | None = None
         self._direct: tuple[int, int] | None = None
-        # Where the last page of each map (by header address) stopped: the
-        # next page resumes there instead of walking the map from the start.
-        self.map_cursors: dict[int, tuple[int, Iterator[tuple[Value, Value]]]] = {}
+        # The entry indexes of the maps paged last, by (header address, header
+        # type), and the layouts of map types (dapcore.govalues.maps).
+        self.map_indexes: dict[tuple[int, str], MapIndex] = {}
+        self.map_layouts: dict[str, MapLayout] = {}
 
     @property
     def types_base(self) -> int:
@@ -234,6 +235,11 @@ class Value:
             self._data = self.ctx.mem.read(self.addr, size)
         return self._data
 
+    @property
+    def has_data(self) -> bool:
+        """The value's bytes are held (read already, or never in memory)."""
+        return self._data is not None
+
     def word(self, off: int = 0, size: int = 8, signed: bool = False) -> int:
         return int.from_bytes(self.raw()[off:off + size], "little", signed=signed)
 
@@ -287,8 +293,9 @@ class Value:
         raw = self.raw()
         if k == "bool":
             return raw[0] != 0
-        if k in _INT_FMT:
-            return struct.unpack(_INT_FMT[k], raw[:struct.calcsize(_INT_FMT[k])])[0]
+        st = _INT_STRUCT.get(k)
+        if st is not None:
+            return st.unpack_from(raw)[0]
         if k == "float32":
             return struct.unpack("<f", raw[:4])[0]
         if k == "float64":

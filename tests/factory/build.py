@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.factory.variants import Variant
 
 # program → (its Go module's directory, its package in that module)
 PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
-            "zoomem": (ZOO, "./memory"), "demo": (DEMO, ".")}
+            "zoomem": (ZOO, "./memory"), "zoopaging": (ZOO, "./paging"), "demo": (DEMO, ".")}
 
 
 class BuildError(RuntimeError):
@@ -52,7 +53,8 @@ def source_copy(module: Path, sources_hash: str) -> Path:
     dest = source_dir() / f"{module.name}-{sources_hash[:16]}"
     if dest.is_dir():
         return dest
-    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
+    # per process and thread: the factory builds two fixtures at once (jobs=2)
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     for path in sorted(module.rglob("*")):
         if path.is_file() and path.suffix in SOURCE_SUFFIXES:

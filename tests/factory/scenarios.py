@@ -14,7 +14,7 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
-    # "zoomem" (…/zoo/memory), "demo" (dapcore/demo)
+    # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "demo" (dapcore/demo)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -98,5 +98,8 @@ SCENARIOS: dict[str, Scenario] = {
                  coredump_filter=0x01),
         Scenario("goroutinepanic-filter00", "zoo", CRASH, in_matrix=False,
                  coredump_filter=0x00),
+        # Containers of 100,000 elements for variables paging (issue #16,
+        # tests/test_dap_paging.py, benchmarks/bench_paging.py; on request).
+        Scenario("bigcontainers", "zoopaging", CRASH, in_matrix=False, min_minor=19),
     )
 }
