@@ -377,47 +377,57 @@ class Engine:
         return StackFindings("goroutine stacks with a return address that does not follow a "
                              "call")
 
-    def listing(self, hide_system: bool = False) -> list[tuple[int, Traits]]:
-        """Every live goroutine as ``(goid, traits)``, the crashing one first,
-        then by id, without an object per goroutine (an editor's thread list
-        at 1,000,000 goroutines). Goroutines that look alike share their
-        traits: ``(start pc, status, wait reason, locked to a thread,
-        thread LWP or None, crashed)``, which :meth:`traits_name` names."""
+    def listing(self, hide_system: bool = False) -> tuple[list[int], list[Traits]]:
+        """Every live goroutine's id and traits, the crashing one first, then
+        by id, without an object per goroutine (an editor's thread list at
+        1,000,000 goroutines). Goroutines that look alike share their traits:
+        ``(start pc, status, wait reason, locked to a thread, thread LWP or
+        None, crashed)``, which :meth:`traits_name` names."""
         proc = self.proc
         idx = proc.goroutine_index
         if idx.text_reasons:  # before Go 1.11: the full records hold the text
-            return [(g.goid, (g.start_pc, g.status, g.wait_reason or "", g.locked_to_thread,
-                              g.thread, g.crashed))
-                    for g in sorted(self.goroutines, key=lambda g: (not g.crashed, g.goid))
-                    if not (hide_system and g.system and not g.crashed)]
+            gs = [g for g in sorted(self.goroutines, key=lambda g: (not g.crashed, g.goid))
+                  if not (hide_system and g.system and not g.crashed)]
+            return [g.goid for g in gs], [(g.start_pc, g.status, g.wait_reason or "",
+                                           g.locked_to_thread, g.thread, g.crashed) for g in gs]
         reasons = proc.layout.wait_reasons()
         crash_m = proc.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
-        lwps = {m.addr: (m.curg, m.thread.lwp) for m in proc.ms if m.thread is not None}
-        addr, goids, status, reason = idx.addr, idx.goid, idx.status, idx.reason
-        start, ms, locked = idx.start_pc, idx.m, idx.locked
         first = idx.position_of_addr(crash_g) if crash_g else None
-        shared: dict[tuple[Any, ...], Traits] = {}
-        out: list[tuple[int, Traits]] = []
-        for i in idx.by_goid(first):
-            pc = start[i]
-            crashed = i == first
-            if hide_system and not crashed and proc.system_start(pc):
-                continue
-            m = ms[i]
-            lwp = None
+        # Traits by position, in allgs order (one tuple each, made by zip):
+        # then the few that differ (on a thread, the crash) fixed up.
+        keys: list[Any] = list(zip(idx.start_pc, idx.status, idx.reason,
+                                   [x != 0 for x in idx.locked], strict=True))
+        special: dict[int, tuple[int | None, bool]] = {}
+        lwps = {m.addr: (m.curg, m.thread.lwp) for m in proc.ms if m.thread is not None}
+        addr = idx.addr
+        for i, m in enumerate(idx.m):
             if m:
                 on = lwps.get(m)
                 if on is not None and on[0] == addr[i]:
-                    lwp = on[1]
-            code = reason[i]
-            key = (pc, status[i], code, locked[i] != 0, lwp, crashed)
-            traits = shared.get(key)
-            if traits is None:
+                    special[i] = (on[1], False)
+        if first is not None:
+            special[first] = (special.get(first, (None, False))[0], True)
+        shared: dict[tuple[Any, ...], Traits] = {}
+
+        def traits(key: tuple[Any, ...]) -> Traits:
+            found = shared.get(key)
+            if found is None:
+                pc, status, code, locked, lwp, crashed = key
                 text = reasons[code] if 0 < code < len(reasons) else ""
-                traits = shared[key] = (pc, status[i], text, locked[i] != 0, lwp, crashed)
-            out.append((goids[i], traits))
-        return out
+                found = shared[key] = (pc, status, text, locked, lwp, crashed)
+            return found
+        plain = {key: traits((*key, None, False)) for key in set(keys)}
+        found = [plain[key] for key in keys]
+        for i, (lwp, crashed) in special.items():
+            found[i] = traits((*keys[i], lwp, crashed))
+        if hide_system:
+            system = proc.system_start
+            order = [i for i in idx.by_goid(first) if i == first or not system(found[i][0])]
+        else:
+            order = idx.by_goid(first)
+        goids = idx.goid
+        return [goids[i] for i in order], [found[i] for i in order]
 
     def traits_name(self, traits: Traits) -> tuple[str | None, str]:
         """(the name the goroutines go by, their status text) of :meth:`listing`'s traits."""

@@ -41,8 +41,20 @@ class FrameError:
     command: str | None = None
 
 
+class RawJSON(str):
+    """A body already encoded as ASCII JSON text: the ``threads`` response of
+    1,000,000 goroutines is written by hand, far faster than ``json`` makes
+    it from a dict per thread."""
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One framed message (compact UTF-8 JSON, length in bytes)."""
+    raw = message.get("body")
+    if isinstance(raw, RawJSON):
+        head = json.dumps({k: v for k, v in message.items() if k != "body"},
+                          ensure_ascii=True, separators=(",", ":"))
+        body = f"{head[:-1]},\"body\":{raw}}}".encode("ascii")
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
     text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     try:
         body = text.encode("utf-8")

@@ -11,6 +11,7 @@ from dapcore.dap.args import RequestError, bad_argument, non_negative, optional,
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.exceptions import exception_info
 from dapcore.dap.frames import stack_trace
+from dapcore.dap.framing import RawJSON
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.modules import module_list
 from dapcore.dap.state import Handler, Reply, State
@@ -30,12 +31,12 @@ async def on_threads(s: State, args: dict[str, Any]) -> Reply:
         # the crashing goroutine alone, the list every goroutine).
         await s.stop_sent.wait()
 
-    def build() -> list[dict[str, Any]]:
+    def build() -> RawJSON:
         if s.thread_list is None:  # a core does not change: the same list every time
             hide = s.config.hide_system if s.config else False
             s.thread_list = thread_list(rep, hide, s.threads.id_of)
         return s.thread_list
-    return Reply({"threads": await s.run(build)})
+    return Reply(await s.run(build))
 
 
 async def on_stackTrace(s: State, args: dict[str, Any]) -> Reply:

@@ -19,7 +19,7 @@ import anyio
 from dapcore.dap import lifecycle
 from dapcore.dap.args import RequestError, arguments
 from dapcore.dap.errorids import ErrorId
-from dapcore.dap.framing import FrameError
+from dapcore.dap.framing import FrameError, RawJSON
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.errors import DapcoreError
 
@@ -50,7 +50,8 @@ def handler_for(command: str) -> Handler | None:
 class Session(State):
     """A client's session: its state (:class:`State`) and the protocol."""
 
-    async def respond(self, req_seq: int, command: str, body: dict[str, Any] | None) -> None:
+    async def respond(self, req_seq: int, command: str,
+                      body: dict[str, Any] | RawJSON | None) -> None:
         msg: dict[str, Any] = {"type": "response", "request_seq": req_seq, "success": True,
                                "command": command}
         if body is not None:

@@ -20,6 +20,7 @@ import anyio
 from dapcore.cancellation import token_scope
 from dapcore.dap.args import RequestError
 from dapcore.dap.errorids import ErrorId
+from dapcore.dap.framing import RawJSON
 from dapcore.dap.handles import GoroutineIds, HandleTable
 from dapcore.errors import DapcoreError
 
@@ -41,7 +42,7 @@ NO_CORE = "no core is open: send 'launch' (or 'attach') with coreFilePath first"
 class Reply(NamedTuple):
     """A handler's answer: the response body, and what to send after it."""
 
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | RawJSON | None = None
     then: Callable[[], Awaitable[None]] | None = None
 
 
@@ -68,7 +69,7 @@ class State:
         self.stop_claimed = False  # the one stopped event is being sent
         self.summarized = False  # the summary (after 'stopped') was sent
         self.stop_sent = anyio.Event()  # 'stopped' (or 'terminated' instead) was sent
-        self.thread_list: list[dict[str, Any]] | None = None  # the threads response's
+        self.thread_list: RawJSON | None = None  # the threads response's body
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
         self.last_activity = time.monotonic()  # a request came or was answered

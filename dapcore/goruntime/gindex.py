@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.goroutines import AllGs, GoroutineReader, pointers
@@ -105,21 +105,21 @@ def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
     raw, length = pointers(proc, allgs)
     mem = proc.memory
     size = record.size
-    seg = None
-    lo = hi = 0
+    src: Any = b""
+    lo = hi = base = 0  # the core mapping last used: [lo, hi - size], at src[ptr + base]
     rows: list[tuple[int, ...]] = []
     addrs = out.addr
     unpack = record.unpack_from
     for ptr in struct.unpack(f"<{length}Q", raw):
-        if lo <= ptr and ptr + size <= hi:
-            vals = unpack(seg.source, seg.offset + ptr - lo)  # type: ignore[union-attr]
+        if lo <= ptr <= hi:
+            vals = unpack(src, ptr + base)
         else:
             seg = mem.core_mapping(ptr)
             if seg is not None and ptr + size <= seg.end:
-                lo, hi = seg.start, seg.end
-                vals = unpack(seg.source, seg.offset + ptr - lo)
+                src, lo, hi, base = seg.source, seg.start, seg.end - size, seg.offset - seg.start
+                vals = unpack(src, ptr + base)
             else:
-                lo = hi = 0
+                lo, hi = 1, 0
                 try:
                     vals = unpack(mem.read(ptr, size))
                 except UnreadableMemory as exc:
