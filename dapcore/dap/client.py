@@ -58,6 +58,7 @@ class Client:
         self.sock = sock
         self.timeout = timeout
         self.messages: list[dict[str, Any]] = []
+        self.last_read = 0.0  # perf_counter of the last read from the server
         self._seq = 0
         self._cv = threading.Condition()
         self._eof = False
@@ -105,15 +106,16 @@ class Client:
             self.proc.stdin.flush()
 
     def _read_loop(self) -> None:
-        buf = b""
+        buf = bytearray()  # (a 7 MB threads response comes in many reads)
         try:
             while True:
                 data = self._recv()
+                self.last_read = time.perf_counter()  # a message's last bytes came then
                 if not data:
                     break
                 buf += data
                 while True:
-                    msg, buf = _take_message(buf)
+                    msg = _take_message(buf, self._decode)
                     if msg is None:
                         break
                     self._received(msg)
@@ -124,6 +126,10 @@ class Client:
             with self._cv:
                 self._eof = True
                 self._cv.notify_all()
+
+    def _decode(self, body: bytearray) -> dict[str, Any]:
+        """One message's JSON body, decoded (on the reader thread)."""
+        return json.loads(body)  # type: ignore[no-any-return]
 
     def _received(self, msg: dict[str, Any]) -> None:
         """Called on the reader thread for each message, before it is kept."""
@@ -235,12 +241,13 @@ def body_of(response: dict[str, Any]) -> dict[str, Any]:
     return response.get("body") or {}
 
 
-def _take_message(buf: bytes) -> tuple[dict[str, Any] | None, bytes]:
-    """The first whole message in ``buf`` and what follows it (None: not
-    all of it is there yet)."""
+def _take_message(buf: bytearray, decode: Callable[[bytearray], dict[str, Any]]
+                  ) -> dict[str, Any] | None:
+    """The first whole message in ``buf``, taken out of it (None: not all of
+    it is there yet)."""
     end = buf.find(b"\r\n\r\n")
     if end < 0:
-        return None, buf
+        return None
     length = None
     for line in buf[:end].split(b"\r\n"):
         key, _, value = line.partition(b":")
@@ -249,5 +256,7 @@ def _take_message(buf: bytes) -> tuple[dict[str, Any] | None, bytes]:
     if length is None:
         raise ValueError(f"a message without Content-Length: {buf[:end]!r}")
     if len(buf) < end + 4 + length:
-        return None, buf
-    return json.loads(buf[end + 4:end + 4 + length]), buf[end + 4 + length:]
+        return None
+    msg = decode(buf[end + 4:end + 4 + length])
+    del buf[:end + 4 + length]
+    return msg

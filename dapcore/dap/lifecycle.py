@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -115,9 +116,8 @@ async def maybe_stop(s: State) -> None:
     finally:
         s.stop_sent.set()
     assert s.config is not None
-    await _quiet(s)
     try:
-        summary = await s.run(_summary, rep, s.config.core)
+        summary = await _in_background(s, _summary, rep, s.config.core)
     except Exception as exc:
         if not isinstance(exc, DapcoreError | RequestError):
             log.exception("reading the goroutines")
@@ -132,6 +132,21 @@ async def maybe_stop(s: State) -> None:
 # reads every goroutine, which must not delay what the client asks for after
 # the stop (the thread list, the crash frame and its locals).
 QUIET = 0.1
+
+
+async def _in_background(s: State, fn: Callable[..., str], *args: Any) -> str:
+    """``fn(*args)`` once the client is quiet, given up (and begun again
+    later) as soon as a request comes: what the user asks for goes first."""
+    while True:
+        await _quiet(s)
+        with anyio.CancelScope() as scope:
+            s.background = scope
+            try:
+                return await s.run(fn, *args)
+            finally:
+                s.background = None
+        if not scope.cancelled_caught:
+            raise RuntimeError("background work neither finished nor was cancelled")
 
 
 async def _quiet(s: State) -> None:

@@ -104,6 +104,8 @@ class Session(State):
         error_id = ErrorId.REQUEST_FAILED
         show = True
         self.last_activity = time.monotonic()
+        if self.background is not None:
+            self.background.cancel()  # the request first (the work is done again later)
         with anyio.CancelScope() as scope:
             self.pending[seq] = scope
             try:

@@ -73,6 +73,9 @@ class State:
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
         self.last_activity = time.monotonic()  # a request came or was answered
+        # Work done while the client is quiet (the stop summary): cancelled
+        # when a request comes, and done again later.
+        self.background: anyio.CancelScope | None = None
         self._engine_lock = threading.Lock()
         self._tokens: set[threading.Event] = set()  # engine calls in flight
         self._load_lock = anyio.Lock()

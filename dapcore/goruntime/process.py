@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dapcore.arch import Arch, machine_text
+from dapcore.cancellation import check as check_cancelled
 from dapcore.dwarf.reader import Dwarf
 from dapcore.dwarf.sections import DwarfError
 from dapcore.elf.core import CoreFile, open_core
@@ -259,8 +260,6 @@ class Process:
         first complete pass checks them all (the warnings)."""
         check = not self._checked
         allgs = read_allgs(self)
-        if check:
-            check_allgs(self, allgs.length, allgs.cap, allgs.allglen)
         ms = {m.addr: m for m in self.ms}
         crash_m = self.crashing_m
         crash_g = crash_m.curg if crash_m is not None else 0
@@ -272,7 +271,9 @@ class Process:
             alone[crashed.addr] = crashed
         checker = GoroutineChecker(self, ms) if check else None
         records = GoroutineRecords([], [], 0)
-        for g in read_goroutines(self, allgs, records):
+        for n, g in enumerate(read_goroutines(self, allgs, records)):
+            if not n & 1023:
+                check_cancelled()  # (a DAP session's background check gives way)
             known = alone.get(g.addr)
             if known is not None:
                 g = known
@@ -283,7 +284,8 @@ class Process:
             yield g
         if checker is None or self._checked:
             return
-        self._checked = True
+        self._checked = True  # (warnings only now: a pass given up says nothing)
+        check_allgs(self, allgs.length, allgs.cap, allgs.allglen)
         check_dead(self, records.dead)
         if records.unreadable:
             self.warnings.append(f"{records.unreadable} goroutine record(s) could not be read "
