@@ -336,11 +336,11 @@ class Process:
         crashed = self.crashed_goroutine
         if crashed is not None and crashed.goid == goid:
             return crashed
-        idx = self.goroutine_index
-        i = idx.position(goid)
-        if i is None:
-            return None
-        addr = idx.addr[i]
+        i = self.goroutine_index.position(goid)
+        return None if i is None else self._single_at(self.goroutine_index.addr[i])
+
+    def _single_at(self, addr: int) -> Goroutine | None:
+        """The live goroutine at ``addr`` (a listed one), read alone once."""
         g = self._singles.get(addr)
         if g is None:
             try:
@@ -380,6 +380,9 @@ class Process:
             crash_m = self.crashing_m
             if crash_m is not None and addr == crash_m.curg:
                 return self.crashed_goroutine
+            if self.goroutine_index.position_of_addr(addr) is None:
+                return None
+            return self._single_at(addr)
         return next((g for g in self.goroutines if g.addr == addr), None)
 
     def is_system(self, g: Goroutine) -> bool:

@@ -1,0 +1,68 @@
+"""The goroutine index (the editor's thread list without an object per
+goroutine, issue #16) says what the full records say, and what the
+runtime's own traceback printed: the same goroutines, order, names,
+statuses, threads and crash mark; a goroutine read alone is the one the full
+read returns later."""
+
+from __future__ import annotations
+
+import pytest
+
+from dapcore.engine import Engine
+from tests.factory import Fixture, FixtureSpec
+from tests.factory.matrix import spec as make_spec
+from tests.oracle import parse_traceback
+
+SPECS = [make_spec("1.27", "default", "sigquit"), make_spec("1.27", "default", "many"),
+         make_spec("1.19", "default", "nilmap"), make_spec("1.15", "default", "nilptr"),
+         make_spec("1.27", "default", "snapshot"), make_spec("1.27", "stripped", "cgocallback"),
+         make_spec("1.23", "default", "deadlock", arch="arm64")]
+
+
+def _full(rep: Engine, hide_system: bool) -> tuple[list[int], list[tuple[object, ...]]]:
+    """The listing as the full records give it (the code before the index)."""
+    gs = sorted(rep.goroutines, key=lambda g: (not g.crashed, g.goid))
+    gs = [g for g in gs if not (hide_system and g.system and not g.crashed)]
+    return ([g.goid for g in gs],
+            [(rep.goroutine_name(g), g.status_text, g.locked_to_thread, g.thread, g.crashed)
+             for g in gs])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+@pytest.mark.parametrize("hide_system", [False, True], ids=["all", "user"])
+def test_listing_agrees_with_the_full_records(spec: FixtureSpec, fixture: Fixture,
+                                              hide_system: bool) -> None:
+    rep = Engine.open(fixture.binary, fixture.core)
+    crashed = rep.crashed_goroutine
+    goids, traits = rep.listing(hide_system)
+    assert not rep.proc.goroutines_read  # listed from the index alone
+    ours = [(*rep.traits_name(t), t[3], t[4], t[5]) for t in traits]
+    assert rep.goroutine_count == len(rep.proc.goroutine_index)
+    want_ids, want = _full(rep, hide_system)
+    assert goids == want_ids
+    assert ours == want
+    if not hide_system:
+        assert rep.goroutine_count == len(rep.goroutines)
+        # the runtime printed the same goroutines (those it shows)
+        tb = parse_traceback(fixture.stderr_text() if spec.scenario.trigger != "snapshot"
+                             else fixture.side_file("stack.txt").read_text())
+        printed = {g.id for g in tb.goroutines if g.id != 0}
+        assert printed <= set(goids) | {fixture.facts().get("dumperGoroutine")}
+    if crashed is not None:
+        assert goids[0] == crashed.goid and traits[0][5]
+
+
+@pytest.mark.parametrize("spec", [make_spec("1.27", "default", "many")], ids=["many"])
+def test_a_goroutine_read_alone_is_the_one_listed_later(spec: FixtureSpec,
+                                                        fixture: Fixture) -> None:
+    rep = Engine.open(fixture.binary, fixture.core)
+    goids, _ = rep.listing()
+    some = goids[len(goids) // 2]
+    alone = rep.goroutine(some)
+    stack = rep.stack(alone)
+    assert not rep.proc.goroutines_read
+    assert rep.goroutine(some) is alone
+    full = next(g for g in rep.goroutines if g.goid == some)
+    assert full is alone and rep.stack(full) is stack
+    with pytest.raises(Exception, match="no goroutine"):
+        Engine.open(fixture.binary, fixture.core).goroutine(max(goids) + 1_000_000)
