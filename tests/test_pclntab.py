@@ -299,6 +299,35 @@ def test_pclntab_matches_the_runtime_traceback(spec: FixtureSpec, fixture: Fixtu
         assert check.inlined >= 1, "the nilmap crash is in an inlined frame"
 
 
+_NAMED = [make_spec(v, "default", "values") for v in ("1.19", "1.27")] + [
+    make_spec("1.15", "default", "nilptr")]
+
+
+@pytest.mark.parametrize("spec", _NAMED, ids=[s.id for s in _NAMED])
+def test_name_search_agrees_with_the_name_index(spec: FixtureSpec, fixture: Fixture) -> None:
+    """funcs_by_name's first lookups search for the names alone (issue #16:
+    no index of every name before the first locals); they find what the
+    index of every name finds, absent names included."""
+    def fresh() -> PCLnTab:
+        return PCLnTab.from_executable(_exe(fixture.binary))
+
+    every = fresh()
+    every._names = every._build_name_index()  # the reference: every name indexed
+    names = sorted({f.name for f in every.funcs()})
+    absent = ["main.no_such_function", "runtime.jmpdefer_not", "", "runtime.mai"]
+    picks = [*names[:3], *names[len(names) // 2:len(names) // 2 + 3], *names[-3:],
+             "runtime.main", "main.main", *absent]
+    for name in picks:
+        tab = fresh()
+        got = tab.func_by_name(name)
+        want = every.func_by_name(name)
+        assert (got.index if got else None) == (want.index if want else None), name
+        if _minor(spec) >= 16:
+            assert tab._names is None, f"{name}: the index was built"
+    assert {k: f.index for k, f in fresh().funcs_by_name(picks).items()} == \
+        {k: f.index for k, f in every.funcs_by_name(picks).items()}
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
 def test_symbols_and_moduledata_agree(spec: FixtureSpec, fixture: Fixture) -> None:
     """A stripped reading (moduledata found by scanning) gives the same text

@@ -34,7 +34,7 @@ from __future__ import annotations
 import struct
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -120,6 +120,10 @@ class _Header:
     pcln: int  # the func table (pclntable): functab then _func records
 
 
+# funcs_by_name searches for names this many times before it indexes them all.
+_SCANNED_LOOKUPS = 8
+
+
 class PCLnTab:
     """The decoded pclntab of one executable."""
 
@@ -153,6 +157,7 @@ class PCLnTab:
         self._pc_frames: dict[int, tuple[SourceFrame, ...]] = {}
         self._pc_sp: dict[tuple[int, int], int] = {}
         self._names: dict[bytes, int] | None = None
+        self._lookups = 0  # funcs_by_name calls before the index was built
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
         # Whether inline trees are read: their records have the call site's
@@ -335,17 +340,74 @@ class PCLnTab:
 
     def func_by_name(self, name: str) -> Func | None:
         """The function named ``name`` (as in the binary: ``main.(*T).m``,
-        ``main.f[go.shape.int]``); the index is built on first use."""
+        ``main.f[go.shape.int]``); see :meth:`funcs_by_name`."""
+        return self.funcs_by_name((name,)).get(name)
+
+    def funcs_by_name(self, names: Iterable[str]) -> dict[str, Func]:
+        """The functions of these names that exist. The first few calls
+        search for their names alone (:meth:`_scan_for_names`: a session
+        starts with a few dozen runtime functions, and a big binary has
+        100,000s); the index of every name is built after that, or when a
+        search cannot decide."""
+        wanted = [n.encode() for n in names]
         if self._names is None:
+            self._lookups += 1
+            if self._lookups <= _SCANNED_LOOKUPS:
+                try:
+                    found = self._scan_for_names(wanted)
+                except (struct.error, IndexError) as exc:
+                    raise self._damaged(exc) from None
+                if found is not None:
+                    return {k.decode(): self._func(i) for k, i in found.items()}
             self._names = self._build_name_index()
-        i = self._names.get(name.encode())
-        return self._func(i) if i is not None else None
+        out: dict[str, Func] = {}
+        for k in wanted:
+            i = self._names.get(k)
+            if i is not None:
+                out[k.decode()] = self._func(i)
+        return out
 
     def _build_name_index(self) -> dict[bytes, int]:
         try:
             return self._name_index()
         except (struct.error, IndexError) as exc:
             raise self._damaged(exc) from None
+
+    def _scan_for_names(self, names: list[bytes]) -> dict[bytes, int] | None:
+        """Name → index of the first function of that name, without
+        indexing every name: each name's offset in the name table (a byte
+        search; Go ≥ 1.16 writes each name once), then the records in order
+        until every offset found is matched (the runtime's functions come
+        first). None when this cannot decide: the go1.2 layout, a name
+        written twice, an offset no record points to."""
+        if self.version == "1.2":
+            return None
+        mm, start, end = self._mm, self._name_base, self._hdr.cutab
+        targets: dict[int, bytes] = {}
+        for name in dict.fromkeys(names):
+            if not name or b"\0" in name:
+                continue
+            n = len(name)
+            if mm[start:start + n + 1] == name + b"\0":
+                off = 0
+            else:
+                at = mm.find(b"\0" + name + b"\0", start, end)
+                if at < 0:
+                    continue  # no such function
+                off = at + 1 - start
+            if mm.find(b"\0" + name + b"\0", start + off + n, end) >= 0:
+                return None  # written more than once: the index decides
+            targets[off] = name
+        found: dict[bytes, int] = {}
+        unpack = self._name_field.unpack_from
+        base, field = self._func_base, self._name_at
+        for i, fo in enumerate(self._funcoffs):
+            if len(found) == len(targets):
+                break
+            name = targets.get(unpack(mm, base + fo + field)[0])
+            if name is not None and name not in found:
+                found[name] = i
+        return found if len(found) == len(targets) else None
 
     def _name_index(self) -> dict[bytes, int]:
         at = self._name_at
@@ -588,15 +650,17 @@ class PCLnTab:
     def _kind_map(self) -> dict[int, str]:
         if self._kinds is None:
             ids: dict[str, int] = {}
+            named = self.funcs_by_name([*(n for ns in funcid.KIND_FUNCTIONS.values()
+                                          for n in ns), "runtime.deferreturn"])
             for kind, names in funcid.KIND_FUNCTIONS.items():
                 for name in names:
-                    g = self.func_by_name(name)
+                    g = named.get(name)
                     if g is not None and g.func_id:
                         ids[kind] = g.func_id
                         break
-            dr = self.func_by_name("runtime.deferreturn")
+            dr = named.get("runtime.deferreturn")
             self._kinds = funcid.calibrate(ids, dr.func_id if dr is not None else 0)
-            goexit = self.func_by_name("runtime.goexit")
+            goexit = named.get("runtime.goexit")
             if goexit is not None and goexit.flag:
                 self._flags_used = True
         return self._kinds
