@@ -347,8 +347,7 @@ class PCLnTab:
         """The functions of these names that exist. The first few calls
         search for their names alone (:meth:`_scan_for_names`: a session
         starts with a few dozen runtime functions, and a big binary has
-        100,000s); the index of every name is built after that, or when a
-        search cannot decide."""
+        100,000s); the index of every name is built after that."""
         wanted = [n.encode() for n in names]
         if self._names is None:
             self._lookups += 1
@@ -375,11 +374,14 @@ class PCLnTab:
 
     def _scan_for_names(self, names: list[bytes]) -> dict[bytes, int] | None:
         """Name → index of the first function of that name, without
-        indexing every name: each name's offset in the name table (a byte
-        search; Go ≥ 1.16 writes each name once), then the records in order
-        until every offset found is matched (the runtime's functions come
-        first). None when this cannot decide: the go1.2 layout, a name
-        written twice, an offset no record points to."""
+        indexing every name: each name's first offset in the name table (a
+        byte search), then the records in order until every name found is
+        matched (the runtime's functions come first). The linker writes the
+        table in the records' order, so the first record of a name points
+        at its first copy (a few assembly functions have two records of one
+        name: ``runtime.asmcgocall``). A name in the table that no record
+        points to (an inlined function's) costs one walk of the records.
+        None for the go1.2 layout, whose names are not one table."""
         if self.version == "1.2":
             return None
         mm, start, end = self._mm, self._name_base, self._hdr.cutab
@@ -387,17 +389,12 @@ class PCLnTab:
         for name in dict.fromkeys(names):
             if not name or b"\0" in name:
                 continue
-            n = len(name)
-            if mm[start:start + n + 1] == name + b"\0":
-                off = 0
-            else:
-                at = mm.find(b"\0" + name + b"\0", start, end)
-                if at < 0:
-                    continue  # no such function
-                off = at + 1 - start
-            if mm.find(b"\0" + name + b"\0", start + off + n, end) >= 0:
-                return None  # written more than once: the index decides
-            targets[off] = name
+            if mm[start:start + len(name) + 1] == name + b"\0":
+                targets[0] = name
+                continue
+            at = mm.find(b"\0" + name + b"\0", start, end)
+            if at >= 0:
+                targets[at + 1 - start] = name
         found: dict[bytes, int] = {}
         unpack = self._name_field.unpack_from
         base, field = self._func_base, self._name_at
@@ -407,7 +404,7 @@ class PCLnTab:
             name = targets.get(unpack(mm, base + fo + field)[0])
             if name is not None and name not in found:
                 found[name] = i
-        return found if len(found) == len(targets) else None
+        return found
 
     def _name_index(self) -> dict[bytes, int]:
         at = self._name_at
