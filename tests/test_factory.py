@@ -261,7 +261,7 @@ def test_generated_program_is_deterministic_and_on_request(tmp_path: Path) -> No
     assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
     assert generate.generated_key(small, 7) == generate.generated_key(small, 7) \
         != generate.generated_key(small, 8)
-    main = (tmp_path / "a" / "main.go").read_text()
+    main = (tmp_path / "a" / "main0003" / "main.go").read_text()
     for k in range(3):
         assert f'"zoogen/p{k:04d}"' in main and f"p{k:04d}.Run(" in main
     assert (tmp_path / "a" / "internal" / "harness" / "harness.go").is_file()

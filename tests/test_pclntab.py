@@ -28,8 +28,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.executable import Executable
-from dapcore.gobin import funcid
 from dapcore.errors import ExecutableError, UnsupportedError
+from dapcore.gobin import funcid
 from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, package_of, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.matrix import spec as make_spec

@@ -100,7 +100,7 @@ def _sources(program: str) -> tuple[Path, str]:
     """(the folder ``go build`` runs in: the sources' copy in the cache, the
     package to build); a generated program is written there first."""
     if program in GENERATED:
-        return GENERATED[program][1](), "."
+        return GENERATED[program][1]()
     module, package = PROGRAMS[program]
     return source_copy(module, program_sources_hash(module, package)), package
 
