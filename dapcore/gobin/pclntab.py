@@ -42,6 +42,7 @@ from itertools import pairwise
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin import funcid
+from dapcore.gobin.funcnames import FuncNames
 from dapcore.gobin.inline import inline_format, inline_indexes
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
@@ -120,10 +121,6 @@ class _Header:
     pcln: int  # the func table (pclntable): functab then _func records
 
 
-# funcs_by_name searches for names this many times before it indexes them all.
-_SCANNED_LOOKUPS = 8
-
-
 class PCLnTab:
     """The decoded pclntab of one executable."""
 
@@ -156,8 +153,7 @@ class PCLnTab:
         self._pc_funcs: dict[int, Func | None] = {}
         self._pc_frames: dict[int, tuple[SourceFrame, ...]] = {}
         self._pc_sp: dict[tuple[int, int], int] = {}
-        self._names: dict[bytes, int] | None = None
-        self._lookups = 0  # funcs_by_name calls before the index was built
+        self._names: FuncNames | None = None
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
         # Whether inline trees are read: their records have the call site's
@@ -344,90 +340,17 @@ class PCLnTab:
         return self.funcs_by_name((name,)).get(name)
 
     def funcs_by_name(self, names: Iterable[str]) -> dict[str, Func]:
-        """The functions of these names that exist. The first few calls
-        search for their names alone (:meth:`_scan_for_names`: a session
-        starts with a few dozen runtime functions, and a big binary has
-        100,000s); the index of every name is built after that."""
-        wanted = [n.encode() for n in names]
+        """The functions of these names that exist (:class:`FuncNames`: the
+        first lookups search for the names alone)."""
         if self._names is None:
-            self._lookups += 1
-            if self._lookups <= _SCANNED_LOOKUPS:
-                try:
-                    found = self._scan_for_names(wanted)
-                except (struct.error, IndexError) as exc:
-                    raise self._damaged(exc) from None
-                if found is not None:
-                    return {k.decode(): self._func(i) for k, i in found.items()}
-            self._names = self._build_name_index()
-        out: dict[str, Func] = {}
-        for k in wanted:
-            i = self._names.get(k)
-            if i is not None:
-                out[k.decode()] = self._func(i)
-        return out
-
-    def _build_name_index(self) -> dict[bytes, int]:
+            self._names = FuncNames(
+                self._mm, self._funcoffs, self._func_base, self._name_at, self._name_field,
+                self._name_base, self._hdr.cutab, self.version != "1.2", self._cstring_bytes)
         try:
-            return self._name_index()
+            found = self._names.lookup([n.encode() for n in names])
         except (struct.error, IndexError) as exc:
             raise self._damaged(exc) from None
-
-    def _scan_for_names(self, names: list[bytes]) -> dict[bytes, int] | None:
-        """Name → index of the first function of that name, without
-        indexing every name: each name's first offset in the name table (a
-        byte search), then the records in order until every name found is
-        matched (the runtime's functions come first). The linker writes the
-        table in the records' order, so the first record of a name points
-        at its first copy (a few assembly functions have two records of one
-        name: ``runtime.asmcgocall``). A name in the table that no record
-        points to (an inlined function's) costs one walk of the records.
-        None for the go1.2 layout, whose names are not one table."""
-        if self.version == "1.2":
-            return None
-        mm, start, end = self._mm, self._name_base, self._hdr.cutab
-        targets: dict[int, bytes] = {}
-        for name in dict.fromkeys(names):
-            if not name or b"\0" in name:
-                continue
-            if mm[start:start + len(name) + 1] == name + b"\0":
-                targets[0] = name
-                continue
-            at = mm.find(b"\0" + name + b"\0", start, end)
-            if at >= 0:
-                targets[at + 1 - start] = name
-        found: dict[bytes, int] = {}
-        unpack = self._name_field.unpack_from
-        base, field = self._func_base, self._name_at
-        for i, fo in enumerate(self._funcoffs):
-            if len(found) == len(targets):
-                break
-            name = targets.get(unpack(mm, base + fo + field)[0])
-            if name is not None and name not in found:
-                found[name] = i
-        return found
-
-    def _name_index(self) -> dict[bytes, int]:
-        at = self._name_at
-        unpack = self._name_field.unpack_from
-        mm, base = self._mm, self._func_base
-        offs = [unpack(mm, base + fo + at)[0] for fo in self._funcoffs]
-        index: dict[bytes, int] = {}
-        if self.version == "1.2":
-            for i, off in enumerate(offs):
-                index.setdefault(self._cstring_bytes(self._name_base + off), i)
-            return index
-        blob = mm[self._name_base:self._hdr.cutab]
-        by_off: dict[int, bytes] = {}
-        pos = 0
-        for part in blob.split(b"\0"):
-            by_off[pos] = part
-            pos += len(part) + 1
-        for i, off in enumerate(offs):
-            name = by_off.get(off)
-            if name is None:
-                name = self._cstring_bytes(self._name_base + off)
-            index.setdefault(name, i)
-        return index
+        return {k.decode(): self._func(i) for k, i in found.items()}
 
     def _func(self, i: int) -> Func:
         f = self._funcs.get(i)
