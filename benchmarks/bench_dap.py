@@ -2,7 +2,8 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_dap.py [--runs 5] [--only nilmap,many,…] [--code DIR] [--json]
+    python benchmarks/bench_dap.py [--runs 5] [--only nilmap,many,…] [--code DIR] [--go 1.27]
+                                   [--json]
 
 Each run spawns ``python -m dapcore`` (a fresh interpreter: imports and
 opening the files are counted) and follows VS Code's request order over its
@@ -22,8 +23,10 @@ page cache then holds the files, and the bytecode cache is filled).
 The cores (Go 1.27, default variant, built through the fixture factory when
 missing): ``nilmap`` (16 goroutines), ``sigquit`` (a SIGQUIT dump), ``many``
 (10,000 goroutines), ``many-100k`` (100,000) and ``bigpanic`` (23 MB
-binary). ``--code DIR``: serve from another checkout's ``dapcore`` (the
-code before a change, to compare in one sitting).
+binary; ``--only bigprog``: the generated ≥ 150 MB program, built on
+request). ``--go 1.19``: another release's fixtures. ``--code DIR``: serve
+from another checkout's ``dapcore`` (the code before a change, to compare in
+one sitting).
 
 Start-up is measured too: ``-X importtime`` of ``dapcore.dap.server`` (what
 the stdio server imports before it reads its first message), split into
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated cores, e.g. nilmap,many-100k")
     ap.add_argument("--code", default=str(REPO), help="the checkout whose dapcore is served")
+    ap.add_argument("--go", default=GO, help=f"the fixtures' Go release (default {GO})")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
@@ -197,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="dapcore-bench-dap.") as tmp:
         for name in names:
-            fx = ensure(spec(GO, VARIANT, name))
+            fx = ensure(spec(args.go, VARIANT, name))
             print(f"{name} …", file=sys.stderr, flush=True)
             phases: dict[str, list[float]] = {}
             rss: list[int] = []

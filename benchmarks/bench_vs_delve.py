@@ -4,7 +4,8 @@ over DAP, and the CLI's goroutine listing (issue #16).
 Usage (from the repository root)::
 
     python benchmarks/bench_vs_delve.py [--runs 5] [--only nilmap,many,…] [--with-1m]
-                                        [--no-delve] [--delve-timeout 300] [--json]
+                                        [--with-bigprog] [--go 1.19] [--no-delve]
+                                        [--delve-timeout 300] [--json]
 
 **Delve.** Debian's ``delve`` package (1.20.2) reads cores of Go ≤ 1.20, so
 every core here is a Go 1.19 fixture (default variant, amd64). Install it
@@ -47,7 +48,12 @@ the machine is shared.
 Fixtures: ``nilmap`` (16 goroutines), ``many`` (10,000), ``many-100k``,
 ``bigpanic`` (23 MB binary) and, with ``--with-1m``, ``many-1m`` (1,000,000
 goroutines: its capture takes minutes and the core ~3 GB of sparse disk),
-built through the factory when missing.
+and with ``--with-bigprog``, ``bigprog`` (the generated ≥ 150 MB program,
+``tests/factory/generate.py``: its compilation takes 5–11 minutes and about
+1 GB of memory), built through the factory when missing.
+
+``--go 1.27`` measures dapcore alone on that release's fixtures (Delve
+1.20.2 reads no core of Go > 1.20).
 """
 
 from __future__ import annotations
@@ -91,7 +97,10 @@ CORES = [
     ("many-100k", "100,007 goroutines (many-100k)"),
     ("bigpanic", "18 MB binary, 100k-entry map (bigpanic)"),
     ("many-1m", "1,000,007 goroutines (many-1m)"),
+    ("bigprog", "generated program, 500 packages (bigprog)"),
 ]
+# built on request only: measured with --with-1m, --with-bigprog or --only
+ON_REQUEST = {"many-1m": "with_1m", "bigprog": "with_bigprog"}
 
 # Delve 1.20.2's medians on this machine (2 shared cores, load 2–5),
 # 2026-12-07 (5 pairs; many-1m 2), printed when Delve is not installed:
@@ -102,6 +111,7 @@ RECORDED: dict[str, tuple[float, float, float, float]] = {
     "many-100k": (0.238, 37, 8.145, 372),
     "bigpanic": (0.397, 76, 0.523, 93),
     "many-1m": (0.203, 39, 96.0, 2936),
+    "bigprog": (3.633, 449, 3.479, 529),  # 3 pairs, load 5
 }
 
 
@@ -449,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenarios, e.g. nilmap,many")
     ap.add_argument("--with-1m", action="store_true",
                     help="also the 1,000,000-goroutine core (built on request: minutes)")
+    ap.add_argument("--with-bigprog", action="store_true",
+                    help="also the generated ≥ 150 MB program (built on request: minutes)")
+    ap.add_argument("--go", default=GO,
+                    help=f"the fixtures' Go release (default {GO}; Delve is measured on 1.19 "
+                         "only)")
     ap.add_argument("--no-delve", action="store_true", help="measure dapcore alone")
     ap.add_argument("--timeout", type=float, default=300.0,
                     help="seconds one DAP answer or one listing may take (default 300)")
@@ -456,21 +471,23 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     chosen = [(s, lbl) for s, lbl in CORES
-              if (s in only if only else s != "many-1m" or args.with_1m)]
+              if (s in only if only else s not in ON_REQUEST or getattr(args, ON_REQUEST[s]))]
     if not chosen:
         ap.error(f"no core among {args.only!r}")
-    have_delve = not args.no_delve and shutil.which("dlv") is not None
+    have_delve = not args.no_delve and args.go == GO and shutil.which("dlv") is not None
     if not have_delve:
-        print("Delve is not measured: " + ("--no-delve" if args.no_delve else
-              "`dlv` is not on PATH (apt-get install -y delve)")
-              + "; its figures below are those recorded in RECORDED.", file=sys.stderr)
+        why = ("--no-delve" if args.no_delve else f"Delve 1.20 reads no Go {args.go} core"
+               if args.go != GO else "`dlv` is not on PATH (apt-get install -y delve)")
+        print(f"Delve is not measured: {why}; its figures below are those recorded in "
+              "RECORDED (for Go 1.19).", file=sys.stderr)
     adapters = [DAPCORE, DELVE] if have_delve else [DAPCORE]
     cores = []
     for scenario, label in chosen:
         try:
-            cores.append(Core(scenario, label, ensure(spec(GO, VARIANT, scenario, "amd64"))))
+            cores.append(Core(scenario, label,
+                              ensure(spec(args.go, VARIANT, scenario, "amd64"))))
         except Exception as exc:  # reported; the exit status says it
-            print(f"fixture go{GO}-{VARIANT}-{scenario}: {type(exc).__name__}: {exc}",
+            print(f"fixture go{args.go}-{VARIANT}-{scenario}: {type(exc).__name__}: {exc}",
                   file=sys.stderr)
             return 2
     env = child_env(False)

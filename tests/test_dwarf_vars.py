@@ -366,6 +366,49 @@ def test_one_frame_reads_one_unit(spec: FixtureSpec, fixture: Fixture) -> None:
     fv = reader.frame_variables(frames, i)
     assert fv.get("count") is not None
     assert len(reader.dwarf.pcindex.subprogram_tables) == 1
+    # the PC → unit index stopped at main's unit (issue #16), which Go's
+    # linker writes before most others
+    assert reader.dwarf.pcindex._next_unit < len(reader.dwarf.units) // 2
+
+
+_COMPRESSED = [s for s in DEFAULT_VALUES if s.toolchain.minor in ("1.19", "1.27")]
+
+
+@pytest.mark.parametrize("spec", _COMPRESSED, ids=_ids(_COMPRESSED))
+def test_list_and_line_sections_are_decompressed_as_far_as_read(spec: FixtureSpec,
+                                                                fixture: Fixture) -> None:
+    """A frame's variables need a few location lists: of the compressed
+    .debug_loclists/.debug_loc only the beginning up to them is
+    decompressed (issue #16), and the variables read so are those read from
+    the whole sections."""
+    from dapcore.dwarf.sections import debug_section
+
+    def variables(whole: bool) -> tuple[list[tuple[object, ...]], Any]:
+        rep = Engine.open(fixture.binary, fixture.core)
+        reader = VariableReader.for_process(rep.proc)
+        if whole:
+            for name in ("loclists", "loc", "rnglists", "ranges", "line"):
+                reader.dwarf.sections.get(name)
+        g = rep.proc.crashed_goroutine
+        assert g is not None
+        frames = rep.stack(g).frames
+        i = next(i for i, f in enumerate(frames) if f.function == "main.valuesScalars")
+        out = []
+        for v in reader.frame_variables(frames, i).variables:
+            data = v.read(rep.proc.memory) if v.available else None
+            out.append((v.name, v.type.name, repr(v.location), v.decl_line, data))
+        return out, reader.dwarf.sections
+
+    got, sections = variables(whole=False)
+    partial = [n for n in ("loclists", "loc", "line") if n in sections._partial]
+    assert partial and partial[0] in ("loclists", "loc"), partial
+    for name in partial:
+        part = sections._partial[name]
+        assert len(part.data) < part.size
+        assert part.data == debug_section(sections.exe, name)[:len(part.data)]
+    want, _ = variables(whole=True)
+    assert got == want
+    assert sum(1 for v in got if v[4] is not None) >= 10
 
 
 @pytest.mark.parametrize("spec", DEFAULT_VALUES, ids=_ids(DEFAULT_VALUES))

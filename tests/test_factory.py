@@ -235,3 +235,37 @@ def test_arm64_fixture_under_qemu(own_cache: Path, monkeypatch: pytest.MonkeyPat
                          "-s", "nilmap"]) == 0
     assert "dropped  go1.27-arm64-default-nilmap" in capsys.readouterr().out
     assert not fx.directory.exists()
+
+
+def test_generated_program_is_deterministic_and_on_request(tmp_path: Path) -> None:
+    """The big program's generator (issue #16) writes the same module from
+    the same version, seed and sizes (its cache key names nothing else),
+    other bytes from another seed; main imports and calls every package;
+    its scenario is built on request only, never in the matrix."""
+    import hashlib
+
+    from tests.factory import build, generate
+    from tests.factory.variants import VARIANTS
+
+    def digest(root: Path) -> str:
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+        return h.hexdigest()
+
+    small = generate.Shape(packages=3, funcs=4, types=2)
+    generate.write_module(tmp_path / "a", small, 7)
+    generate.write_module(tmp_path / "b", small, 7)
+    generate.write_module(tmp_path / "c", small, 8)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
+    assert generate.generated_key(small, 7) == generate.generated_key(small, 7) \
+        != generate.generated_key(small, 8)
+    main = (tmp_path / "a" / "main0003" / "main.go").read_text()
+    for k in range(3):
+        assert f'"zoogen/p{k:04d}"' in main and f"p{k:04d}.Run(" in main
+    assert (tmp_path / "a" / "internal" / "harness" / "harness.go").is_file()
+    tc = next(t for t in TOOLCHAINS if t.minor == "1.27")
+    big = build.build_key(tc, VARIANTS["default"], "zoogen")
+    assert big == build.build_key(tc, VARIANTS["default"], "zoogen")
+    assert not any(s.scenario.program == "zoogen" for s in full_matrix())

@@ -29,6 +29,7 @@ from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
+from dapcore.gobin import funcid
 from dapcore.gobin.pclntab import Func, PCLnTab, SourceFrame, package_of, print_name
 from tests.factory import Fixture, FixtureSpec, full_matrix
 from tests.factory.matrix import spec as make_spec
@@ -297,6 +298,44 @@ def test_pclntab_matches_the_runtime_traceback(spec: FixtureSpec, fixture: Fixtu
         assert check.sizes == check.physical
     if spec.scenario.name == "nilmap" and spec.variant.name != "noopt":
         assert check.inlined >= 1, "the nilmap crash is in an inlined frame"
+
+
+_NAMED = [make_spec(v, "default", "values") for v in ("1.19", "1.27")] + [
+    make_spec("1.15", "default", "nilptr")]
+
+
+@pytest.mark.parametrize("spec", _NAMED, ids=[s.id for s in _NAMED])
+def test_name_search_agrees_with_the_name_index(spec: FixtureSpec, fixture: Fixture) -> None:
+    """funcs_by_name's first lookups search for the names alone (issue #16:
+    no index of every name before the first locals); they find what the
+    index of every name finds, absent names included."""
+    def fresh() -> PCLnTab:
+        return PCLnTab.from_executable(_exe(fixture.binary))
+
+    every = fresh()
+    every.func_by_name("main.main")
+    assert every._names is not None
+    every._names.index = every._names.build_index()  # the reference: every name indexed
+    names = sorted({f.name for f in every.funcs()})
+    absent = ["main.no_such_function", "runtime.jmpdefer_not", "", "runtime.mai"]
+    picks = [*names[:3], *names[len(names) // 2:len(names) // 2 + 3], *names[-3:],
+             "runtime.main", "main.main", *absent]
+    for name in picks:
+        tab = fresh()
+        got = tab.func_by_name(name)
+        want = every.func_by_name(name)
+        assert (got.index if got else None) == (want.index if want else None), name
+        if _minor(spec) >= 16:
+            assert tab._names is not None and tab._names.index is None, f"{name}: indexed"
+    # every name at once, and the runtime's special functions (their
+    # kinds are read first: funcid.KIND_FUNCTIONS)
+    special = [n for ns in funcid.KIND_FUNCTIONS.values() for n in ns]
+    for batch in (names + absent, special + absent):
+        tab = fresh()
+        got = {k: f.index for k, f in tab.funcs_by_name(batch).items()}
+        assert got == {k: f.index for k, f in every.funcs_by_name(batch).items()}
+        if _minor(spec) >= 16:
+            assert tab._names is not None and tab._names.index is None
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)

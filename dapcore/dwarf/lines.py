@@ -55,15 +55,23 @@ class LineFiles:
 
 
 def _line_files(sections: Sections, offset: int) -> list[str]:
-    """The file names of the line-table header at ``offset`` of ``.debug_line``."""
-    buf = sections.need("line")
+    """The file names of the line-table header at ``offset`` of ``.debug_line``
+    (of a compressed section, only as much is decompressed as it takes:
+    :meth:`Sections.prefix`)."""
+    buf = sections.prefix("line", offset + 32)
+    if buf is None:
+        raise DwarfError("no .debug_line")
     o = sections.order
     _, offsize, pos = initial_length(buf, offset, o)
     (version,) = struct.unpack_from(o + "H", buf, pos)
     pos += 2
     if version >= 5:
         pos += 2  # address_size, segment_selector_size
-    pos += offsize  # header_length
+    header_length = int.from_bytes(buf[pos:pos + offsize], sections.endian)
+    pos += offsize
+    buf = sections.prefix("line", pos + header_length)  # the whole header
+    if buf is None or len(buf) < pos + header_length:
+        raise DwarfError(f"the line table header at {offset:#x} runs past its section")
     pos += 1 + (1 if version >= 4 else 0) + 3  # min_inst, max_ops, is_stmt, base, range
     opcode_base = buf[pos]
     pos += opcode_base  # opcode_base and standard_opcode_lengths
@@ -72,7 +80,7 @@ def _line_files(sections: Sections, offset: int) -> list[str]:
     return _files_v5(buf, pos, offsize, sections.endian, sections.cstr)
 
 
-def _files_v4(buf: bytes, pos: int) -> list[str]:
+def _files_v4(buf: bytes | bytearray, pos: int) -> list[str]:
     dirs = [""]
     while buf[pos]:
         end = buf.index(b"\0", pos)
@@ -90,7 +98,7 @@ def _files_v4(buf: bytes, pos: int) -> list[str]:
     return files
 
 
-def _files_v5(buf: bytes, pos: int, offsize: int, endian: str,
+def _files_v5(buf: bytes | bytearray, pos: int, offsize: int, endian: str,
               cstr: Callable[[str, int], str]) -> list[str]:
     dir_entries, pos = _entries(buf, pos, offsize, endian, cstr)
     file_entries, pos = _entries(buf, pos, offsize, endian, cstr)
@@ -103,7 +111,7 @@ def _files_v5(buf: bytes, pos: int, offsize: int, endian: str,
     return files5
 
 
-def _entries(buf: bytes, pos: int, offsize: int, endian: str,
+def _entries(buf: bytes | bytearray, pos: int, offsize: int, endian: str,
              cstr: Callable[[str, int], str]) -> tuple[list[dict[int, object]], int]:
     """A DWARF 5 directory or file name table: its entry format, then the
     entries (content type → value)."""

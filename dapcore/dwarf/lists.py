@@ -47,12 +47,18 @@ class LocListEntry:
     expr: bytes
 
 
+# How much of a compressed list section past a list's start is decompressed
+# before it is read (lists are short; one that is longer is read again from
+# the whole section).
+_LIST_WINDOW = 1 << 16
+
+
 class _Cursor:
     """A read position in a list section."""
 
     __slots__ = ("buf", "endian", "pos", "size")
 
-    def __init__(self, buf: bytes, pos: int, size: int, endian: str) -> None:
+    def __init__(self, buf: bytes | bytearray, pos: int, size: int, endian: str) -> None:
         self.buf, self.pos, self.size, self.endian = buf, pos, size, endian
 
     def addr(self) -> int:
@@ -127,8 +133,10 @@ class Lists:
         base = top.attrs.get(base_attr)
         if not isinstance(base, int):
             base = 12 if unit.offsize == 4 else 20  # just past the section header
-        buf = self.sections.need(section)
         pos = base + index * unit.offsize
+        buf = self.sections.prefix(section, pos + unit.offsize)
+        if buf is None or len(buf) < pos + unit.offsize:
+            buf = self.sections.need(section)
         return base + int.from_bytes(buf[pos:pos + unit.offsize], self.sections.endian)
 
     def range_list(self, unit: Unit, value: int, form: int) -> list[tuple[int, int]]:
@@ -177,11 +185,25 @@ class Lists:
         ``pos`` of its section: ``.debug_ranges``/``.debug_loc`` before
         DWARF 5, ``.debug_rnglists``/``.debug_loclists`` from it."""
         if unit.version < 5:
-            buf = self.sections.need("loc" if locations else "ranges")
+            name = "loc" if locations else "ranges"
+        else:
+            name = "loclists" if locations else "rnglists"
+        buf = self.sections.prefix(name, pos + _LIST_WINDOW)
+        if isinstance(buf, bytearray):  # the beginning of a compressed section
             cur = _Cursor(buf, pos, unit.addrsize, self.sections.endian)
+            try:
+                out = self._entries(cur, unit, locations)
+                if cur.pos <= len(buf):
+                    return out
+            except IndexError:
+                pass  # the list runs past what was decompressed: read it all
+        cur = _Cursor(self.sections.need(name), pos, unit.addrsize, self.sections.endian)
+        return self._entries(cur, unit, locations)
+
+    def _entries(self, cur: _Cursor, unit: Unit, locations: bool
+                 ) -> list[tuple[int, int, bytes]]:
+        if unit.version < 5:
             return self._entries_v4(cur, self.unit_base(unit), locations)
-        buf = self.sections.need("loclists" if locations else "rnglists")
-        cur = _Cursor(buf, pos, unit.addrsize, self.sections.endian)
         return self._entries_v5(cur, unit, locations)
 
     def _entries_v4(self, cur: _Cursor, base: int, locations: bool

@@ -1,10 +1,10 @@
 """PC → compile unit → subprogram → inlined calls.
 
-* **PC → compile unit** (:meth:`PCIndex.unit_for_pc`): an index built once
-  from ``.debug_aranges`` for the units it covers (Go's linker never writes
+* **PC → compile unit** (:meth:`PCIndex.unit_for_pc`): an index of
+  ``.debug_aranges`` for the units it covers (Go's linker never writes
   that section; gcc does, for the C units of cgo binaries) and, for every
-  other unit, from the top DIE alone: ``DW_AT_low_pc``/``DW_AT_high_pc`` or
-  ``DW_AT_ranges``.
+  other unit, of the top DIE alone (``DW_AT_low_pc``/``DW_AT_high_pc`` or
+  ``DW_AT_ranges``), extended unit by unit until one holds the PC.
 * **PC → subprogram** (:meth:`PCIndex.subprogram_at`): the top-level children
   of that one unit, indexed by PC range the first time the unit is asked
   for; the DIEs between subprograms are scanned, not decoded.
@@ -72,33 +72,46 @@ class PCIndex:
     def __init__(self, dies: DieReader, lists: Lists) -> None:
         self.dies = dies
         self.lists = lists
-        self._cu_index: tuple[list[int], list[int], list[Unit]] | None = None
+        # PC → unit: the spans of the units read so far, sorted by start
+        # (see unit_for_pc); the .debug_aranges sets, read once.
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._span_units: list[Unit] = []
+        self._aranges: dict[int, list[tuple[int, int]]] | None = None
+        self._next_unit = 0  # the units before it are indexed
         self.subprogram_tables: dict[int, _Table] = {}  # by unit offset, once asked for
 
-    def _build_cu_index(self) -> tuple[list[int], list[int], list[Unit]]:
-        covered = read_aranges(self.dies.sections)
-        spans: list[tuple[int, int, Unit]] = []
-        for u in self.dies.units:
-            rs = covered.get(u.offset)
-            if not rs:
-                if u.unit_type not in (1, 3):  # compile and partial units only
-                    continue
-                try:
-                    top = self.dies.top(u)
-                    rs = self.lists.ranges(top) if top.tag in (TAG_COMPILE_UNIT,
-                                                               TAG_PARTIAL_UNIT) else []
-                except DwarfError:
-                    rs = []
-            spans.extend((lo, hi, u) for lo, hi in rs if hi > lo)
-        spans.sort(key=lambda s: (s[0], s[1]))
-        return [s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]
+    def _unit_ranges(self, u: Unit) -> list[tuple[int, int]]:
+        """The code ranges of unit ``u``: its .debug_aranges set, else its
+        top DIE's ranges."""
+        assert self._aranges is not None
+        rs = self._aranges.get(u.offset)
+        if rs:
+            return rs
+        if u.unit_type not in (1, 3):  # compile and partial units only
+            return []
+        try:
+            top = self.dies.top(u)
+            if top.tag not in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
+                return []
+            return self.lists.ranges(top)
+        except DwarfError:
+            return []
 
-    def unit_for_pc(self, pc: int) -> Unit | None:
-        """The compile unit whose code holds link-time ``pc`` (the index is
-        built on the first call)."""
-        if self._cu_index is None:
-            self._cu_index = self._build_cu_index()
-        starts, ends, units = self._cu_index
+    def _index_unit(self, u: Unit) -> bool:
+        """Add the spans of ``u`` to the index; True if it has any."""
+        spans = [(lo, hi) for lo, hi in self._unit_ranges(u) if hi > lo]
+        for lo, hi in spans:
+            i = bisect.bisect_left(self._starts, lo)
+            while i < len(self._starts) and self._starts[i] == lo and self._ends[i] <= hi:
+                i += 1  # sorted by (start, end), as the spans of all units were
+            self._starts.insert(i, lo)
+            self._ends.insert(i, hi)
+            self._span_units.insert(i, u)
+        return bool(spans)
+
+    def _lookup(self, pc: int) -> Unit | None:
+        starts, ends, units = self._starts, self._ends, self._span_units
         i = bisect.bisect_right(starts, pc) - 1
         while i >= 0 and starts[i] <= pc:
             if pc < ends[i]:
@@ -107,6 +120,31 @@ class PCIndex:
             if i >= 0 and ends[i] <= starts[i + 1]:
                 break  # no overlap left to look through
         return None
+
+    def unit_for_pc(self, pc: int) -> Unit | None:
+        """The compile unit whose code holds link-time ``pc``. The units are
+        indexed in their order in .debug_info until one holds ``pc``, not
+        all at once (issue #16: a big program has thousands, and the first
+        locals need two or three, Go's linker writing ``main``'s and the
+        runtime's first); units hold disjoint code, so the first found is
+        the one. Units .debug_aranges describes (gcc's C units) are indexed
+        from it, all at once."""
+        if self._aranges is None:
+            self._aranges = read_aranges(self.dies.sections)
+            units = self.dies.units
+            for u in units:
+                if u.offset in self._aranges:
+                    self._index_unit(u)
+        found = self._lookup(pc)
+        units = self.dies.units
+        while found is None and self._next_unit < len(units):
+            u = units[self._next_unit]
+            self._next_unit += 1
+            if u.offset in self._aranges:
+                continue  # indexed above
+            if self._index_unit(u):
+                found = self._lookup(pc)
+        return found
 
     def _subprogram_table(self, unit: Unit) -> _Table:
         table = self.subprogram_tables.get(unit.offset)

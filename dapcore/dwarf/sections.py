@@ -15,6 +15,7 @@ from dapcore.errors import DapcoreError, UnsupportedError
 
 __all__ = ["DwarfError", "Sections", "debug_section", "initial_length"]
 
+
 def initial_length(buf: bytes, pos: int, order: str) -> tuple[int, int, int]:
     """(unit length, offset size 4 or 8, where the unit's header starts) of
     the DWARF initial length at ``pos``: 32-bit, or ``0xffffffff`` and then
@@ -42,16 +43,18 @@ def _inflate(exe: Executable, name: str, raw: bytes | memoryview) -> bytes:
                          f"decompress: {exc})") from exc
 
 
-def debug_section(exe: Executable, name: str) -> bytes | None:
-    """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
-    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None."""
+def _compressed(exe: Executable, name: str) -> tuple[memoryview | bytes, int] | None:
+    """(the zlib stream, its decompressed size) of a compressed
+    ``.debug_<name>`` (``SHF_COMPRESSED``, as Go 1.19+ writes it, or the
+    older ``.zdebug_<name>`` GNU format); None when it is absent or stored
+    as it is."""
     sec = exe.sections.get(f".debug_{name}")
     if sec is not None:
+        if not sec.flags & _SHF_COMPRESSED:
+            return None
         raw = exe.section_bytes(sec.name)
         if raw is None:
             return None
-        if not sec.flags & _SHF_COMPRESSED:
-            return bytes(raw)
         order = "<" if exe.little_endian else ">"
         if exe.ptr_size == 8:
             ctype, _, size, _ = struct.unpack_from(order + "IIQQ", raw, 0)
@@ -63,23 +66,75 @@ def debug_section(exe: Executable, name: str) -> bytes | None:
             raise UnsupportedError(
                 f"{exe.path.name}: .debug_{name} is compressed with method {ctype} "
                 "(only zlib is supported)")
-        data = _inflate(exe, name, raw[hdr:])
-    else:
-        sec = exe.sections.get(f".zdebug_{name}")
-        if sec is None:
-            return None
-        raw = exe.section_bytes(sec.name)
-        if raw is None:
-            return None
-        if bytes(raw[:4]) != b"ZLIB":
-            return bytes(raw)
-        size = int.from_bytes(raw[4:12], "big")
-        data = _inflate(exe, name, raw[12:])
+        return raw[hdr:], size
+    sec = exe.sections.get(f".zdebug_{name}")
+    if sec is None:
+        return None
+    raw = exe.section_bytes(sec.name)
+    if raw is None or bytes(raw[:4]) != b"ZLIB":
+        return None
+    return raw[12:], int.from_bytes(raw[4:12], "big")
+
+
+def _stored(exe: Executable, name: str) -> bytes | None:
+    """An uncompressed ``.debug_<name>`` (or ``.zdebug_<name>`` without its
+    ``ZLIB`` header)."""
+    for sname in (f".debug_{name}", f".zdebug_{name}"):
+        sec = exe.sections.get(sname)
+        if sec is not None:
+            raw = exe.section_bytes(sec.name)
+            return None if raw is None else bytes(raw)
+    return None
+
+
+def _check_size(exe: Executable, name: str, data: bytes | bytearray, size: int) -> None:
     if len(data) != size:
         raise UnsupportedError(
             f"{exe.path.name}: .debug_{name} decompresses to {len(data)} bytes, "
             f"its header says {size}")
+
+
+def debug_section(exe: Executable, name: str) -> bytes | None:
+    """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
+    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None."""
+    packed = _compressed(exe, name)
+    if packed is None:
+        return _stored(exe, name)
+    raw, size = packed
+    data = _inflate(exe, name, raw)
+    _check_size(exe, name, data, size)
     return data
+
+
+# A compressed section read by offset (Sections.prefix) is decompressed this
+# much of its compressed stream at a time (3–4x as much comes out).
+_FEED = 1 << 15
+
+
+class _Inflating:
+    """A compressed section decompressed only as far as it was read."""
+
+    def __init__(self, exe: Executable, name: str, raw: memoryview | bytes, size: int) -> None:
+        self.exe, self.name, self.raw, self.size = exe, name, raw, size
+        self.z = zlib.decompressobj()
+        self.data = bytearray()
+        self.fed = 0
+
+    def upto(self, end: int) -> None:
+        """Decompress until ``end`` bytes (or all) are out."""
+        try:
+            while len(self.data) < end and self.fed < len(self.raw):
+                self.data += self.z.decompress(self.raw[self.fed:self.fed + _FEED])
+                self.fed += _FEED
+            if self.fed >= len(self.raw):
+                self.data += self.z.flush()
+        except zlib.error as exc:
+            raise DwarfError(f"{self.exe.path.name}: .debug_{self.name} is damaged (it does "
+                             f"not decompress: {exc})") from exc
+
+    @property
+    def done(self) -> bool:
+        return self.fed >= len(self.raw)
 
 
 class Sections:
@@ -91,12 +146,40 @@ class Sections:
         self.order = "<" if exe.little_endian else ">"  # for struct
         self.endian: str = "little" if exe.little_endian else "big"  # for int.from_bytes
         self._loaded: dict[str, bytes | None] = {}
+        self._partial: dict[str, _Inflating] = {}
 
     def get(self, name: str) -> bytes | None:
         """``.debug_<name>`` decompressed, or None when the executable has none."""
         if name not in self._loaded:
-            self._loaded[name] = debug_section(self.exe, name)
+            part = self._partial.pop(name, None)
+            if part is not None:
+                part.upto(part.size)
+                _check_size(self.exe, name, part.data, part.size)
+                self._loaded[name] = bytes(part.data)
+            else:
+                self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
+
+    def prefix(self, name: str, end: int) -> bytes | bytearray | None:
+        """``.debug_<name>`` at least up to offset ``end``: the whole section
+        (``bytes``), or, for a compressed one, its beginning decompressed
+        so far (a ``bytearray`` that may stop before ``end`` only at the
+        section's end). For what is read by offset, a list or a line table
+        header (issue #16: what the first locals need of a 50 MB
+        ``.debug_loclists`` is usually near its start); a reader that runs
+        past a ``bytearray`` asks :meth:`get` for the whole."""
+        if name in self._loaded:
+            return self._loaded[name]
+        part = self._partial.get(name)
+        if part is None:
+            packed = _compressed(self.exe, name)
+            if packed is None:
+                return self.get(name)
+            part = self._partial[name] = _Inflating(self.exe, name, *packed)
+        part.upto(end)
+        if part.done:
+            return self.get(name)
+        return part.data
 
     def need(self, name: str) -> bytes:
         """``.debug_<name>``; :class:`DwarfError` when it is absent."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import struct
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -42,6 +42,7 @@ from itertools import pairwise
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin import funcid
+from dapcore.gobin.funcnames import FuncNames
 from dapcore.gobin.inline import inline_format, inline_indexes
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
@@ -152,7 +153,7 @@ class PCLnTab:
         self._pc_funcs: dict[int, Func | None] = {}
         self._pc_frames: dict[int, tuple[SourceFrame, ...]] = {}
         self._pc_sp: dict[tuple[int, int], int] = {}
-        self._names: dict[bytes, int] | None = None
+        self._names: FuncNames | None = None
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
         # Whether inline trees are read: their records have the call site's
@@ -335,40 +336,21 @@ class PCLnTab:
 
     def func_by_name(self, name: str) -> Func | None:
         """The function named ``name`` (as in the binary: ``main.(*T).m``,
-        ``main.f[go.shape.int]``); the index is built on first use."""
-        if self._names is None:
-            self._names = self._build_name_index()
-        i = self._names.get(name.encode())
-        return self._func(i) if i is not None else None
+        ``main.f[go.shape.int]``); see :meth:`funcs_by_name`."""
+        return self.funcs_by_name((name,)).get(name)
 
-    def _build_name_index(self) -> dict[bytes, int]:
+    def funcs_by_name(self, names: Iterable[str]) -> dict[str, Func]:
+        """The functions of these names that exist (:class:`FuncNames`: the
+        first lookups search for the names alone)."""
+        if self._names is None:
+            self._names = FuncNames(
+                self._mm, self._funcoffs, self._func_base, self._name_at, self._name_field,
+                self._name_base, self._hdr.cutab, self.version != "1.2", self._cstring_bytes)
         try:
-            return self._name_index()
+            found = self._names.lookup([n.encode() for n in names])
         except (struct.error, IndexError) as exc:
             raise self._damaged(exc) from None
-
-    def _name_index(self) -> dict[bytes, int]:
-        at = self._name_at
-        unpack = self._name_field.unpack_from
-        mm, base = self._mm, self._func_base
-        offs = [unpack(mm, base + fo + at)[0] for fo in self._funcoffs]
-        index: dict[bytes, int] = {}
-        if self.version == "1.2":
-            for i, off in enumerate(offs):
-                index.setdefault(self._cstring_bytes(self._name_base + off), i)
-            return index
-        blob = mm[self._name_base:self._hdr.cutab]
-        by_off: dict[int, bytes] = {}
-        pos = 0
-        for part in blob.split(b"\0"):
-            by_off[pos] = part
-            pos += len(part) + 1
-        for i, off in enumerate(offs):
-            name = by_off.get(off)
-            if name is None:
-                name = self._cstring_bytes(self._name_base + off)
-            index.setdefault(name, i)
-        return index
+        return {k.decode(): self._func(i) for k, i in found.items()}
 
     def _func(self, i: int) -> Func:
         f = self._funcs.get(i)
@@ -588,15 +570,17 @@ class PCLnTab:
     def _kind_map(self) -> dict[int, str]:
         if self._kinds is None:
             ids: dict[str, int] = {}
+            named = self.funcs_by_name([*(n for ns in funcid.KIND_FUNCTIONS.values()
+                                          for n in ns), "runtime.deferreturn"])
             for kind, names in funcid.KIND_FUNCTIONS.items():
                 for name in names:
-                    g = self.func_by_name(name)
+                    g = named.get(name)
                     if g is not None and g.func_id:
                         ids[kind] = g.func_id
                         break
-            dr = self.func_by_name("runtime.deferreturn")
+            dr = named.get("runtime.deferreturn")
             self._kinds = funcid.calibrate(ids, dr.func_id if dr is not None else 0)
-            goexit = self.func_by_name("runtime.goexit")
+            goexit = named.get("runtime.goexit")
             if goexit is not None and goexit.flag:
                 self._flags_used = True
         return self._kinds

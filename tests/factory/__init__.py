@@ -10,7 +10,15 @@ Command line: ``python -m tests.factory --help``.
 """
 
 from tests.factory.matrix import Fixture, FixtureSpec, arm64_matrix, full_matrix, select
-from tests.factory.pipeline import Outcome, Produced, drop, ensure, ensure_all, produce
+from tests.factory.pipeline import (
+    Outcome,
+    Produced,
+    cached,
+    drop,
+    ensure,
+    ensure_all,
+    produce,
+)
 
-__all__ = ["Fixture", "FixtureSpec", "Outcome", "Produced", "arm64_matrix", "drop", "ensure",
-           "ensure_all", "full_matrix", "produce", "select"]
+__all__ = ["Fixture", "FixtureSpec", "Outcome", "Produced", "arm64_matrix", "cached", "drop",
+           "ensure", "ensure_all", "full_matrix", "produce", "select"]

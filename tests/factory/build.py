@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.factory import toolchains
+from tests.factory import generate, toolchains
 from tests.factory.debugsplit import split
 from tests.factory.keys import BUILD_RECIPE, SOURCE_SUFFIXES, digest, program_sources_hash
 from tests.factory.locks import exclusive
@@ -23,6 +23,9 @@ from tests.factory.variants import Variant
 # program → (its Go module's directory, its package in that module)
 PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
             "zoomem": (ZOO, "./memory"), "zoopaging": (ZOO, "./paging"), "demo": (DEMO, ".")}
+# Programs written by a generator into the cache (tests/factory/generate.py),
+# keyed by the generator's version, seed and sizes instead of a hash of files.
+GENERATED = {"zoogen": (generate.generated_key, generate.ensure_module)}
 
 
 class BuildError(RuntimeError):
@@ -75,10 +78,9 @@ CGO_PROGRAM = "zoocgo"
 def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> str:
     """What the binary depends on; amd64's keys are those from before GOARCH
     was a dimension (no ``goarch`` part), so their caches stay valid."""
-    module, package = PROGRAMS[program]
     native = goarch == "amd64"
     parts: dict[str, object] = dict(
-        recipe=BUILD_RECIPE, sources=program_sources_hash(module, package), go=tc.version,
+        recipe=BUILD_RECIPE, sources=_sources_key(program), go=tc.version,
         variant=variant.name, flags=variant.flags,
         cgo=variant.cgo and (native or program == CGO_PROGRAM), program=program,
     )
@@ -89,13 +91,28 @@ def build_key(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd6
     return digest(**parts)
 
 
+def _sources_key(program: str) -> str:
+    if program in GENERATED:
+        return "generated:" + GENERATED[program][0]()
+    module, package = PROGRAMS[program]
+    return program_sources_hash(module, package)
+
+
+def _sources(program: str) -> tuple[Path, str]:
+    """(the folder ``go build`` runs in: the sources' copy in the cache, the
+    package to build); a generated program is written there first."""
+    if program in GENERATED:
+        return GENERATED[program][1]()
+    module, package = PROGRAMS[program]
+    return source_copy(module, program_sources_hash(module, package)), package
+
+
 def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") -> Build:
     """The binary of ``program`` for this toolchain, variant and GOARCH,
     built unless the cache already holds one with the same key. amd64 is the
     host's (keys and folders as before GOARCH was a dimension); arm64 is
     cross-compiled into ``bin/arm64/`` with cgo off, but for the cgo program
     (zoocgo), which Debian's cross gcc compiles (:func:`toolchains.ensure_cross_gcc`)."""
-    module, package = PROGRAMS[program]
     native = goarch == "amd64"
     cgo = variant.cgo and (native or program == CGO_PROGRAM)
     key = build_key(tc, variant, program, goarch)
@@ -122,8 +139,8 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
                 env["CC"] = str(toolchains.ensure_cross_gcc())
         tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         vcs = ["-buildvcs=false"] if tc.minor_number >= 18 else []  # the flag came in 1.18
+        sources, package = _sources(program)
         cmd = [str(tc.go), "build", *vcs, *variant.flags, "-o", str(tmp), package]
-        sources = source_copy(module, program_sources_hash(module, package))
         res = subprocess.run(cmd, cwd=sources, env=env, capture_output=True, text=True,
                              check=False)
         if res.returncode != 0:

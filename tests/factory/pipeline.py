@@ -72,6 +72,28 @@ def ensure(spec: FixtureSpec, method: str | None = None, force: bool = False) ->
     return produce(spec, method, force).fixture
 
 
+def cached(spec: FixtureSpec) -> Fixture | None:
+    """The fixture if the cache holds it for the current sources, else None;
+    nothing is built (for fixtures too big to build in a test run: the
+    tests that use them skip, saying how to build them)."""
+    if spec.applicable() or spec.arch != HOST_ARCH:
+        return None
+    build = builder.build_key(spec.toolchain, spec.variant, spec.scenario.program)
+    return _load(spec, _capture_key(spec, build, None))
+
+
+def _capture_key(spec: FixtureSpec, build_key: str, qemu: Qemu | None) -> str:
+    """What a capture depends on: the binary, the scenario, the emulator."""
+    parts: dict[str, object] = dict(
+        recipe=CAPTURE_RECIPE, build=build_key, scenario=spec.scenario.name,
+        args=spec.scenario.args, trigger=spec.scenario.trigger)
+    if spec.scenario.coredump_filter is not None:  # (other keys stay as they were)
+        parts["coredumpFilter"] = spec.scenario.coredump_filter
+    if qemu is not None:
+        parts["qemu"] = qemu.version
+    return digest(**parts)
+
+
 def drop(spec: FixtureSpec) -> bool:
     """Delete the cached fixture (the compiled binary stays); True if there was one."""
     with exclusive(spec.directory.with_name(spec.directory.name + ".lock")):
@@ -90,16 +112,8 @@ def produce(spec: FixtureSpec, method: str | None = None, force: bool = False) -
         raise FixtureError(f"{spec.id} is not applicable: {why_not}")
     with exclusive(spec.directory.with_name(spec.directory.name + ".lock")):
         b = builder.build(spec.toolchain, spec.variant, spec.scenario.program, spec.arch)
-        parts: dict[str, object] = dict(
-            recipe=CAPTURE_RECIPE, build=b.key, scenario=spec.scenario.name,
-            args=spec.scenario.args, trigger=spec.scenario.trigger)
-        if spec.scenario.coredump_filter is not None:  # (other keys stay as they were)
-            parts["coredumpFilter"] = spec.scenario.coredump_filter
-        qemu = None
-        if spec.arch != HOST_ARCH:
-            qemu = ensure_qemu()
-            parts["qemu"] = qemu.version
-        key = digest(**parts)
+        qemu = ensure_qemu() if spec.arch != HOST_ARCH else None
+        key = _capture_key(spec, b.key, qemu)
         dropped: list[str] = []
         found = None if force else _load(spec, key)
         if found is not None:

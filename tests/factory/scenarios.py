@@ -14,7 +14,8 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
-    # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "demo" (dapcore/demo)
+    # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "demo" (dapcore/demo),
+    # "zoogen" (generated: tests/factory/generate.py)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -82,6 +83,11 @@ SCENARIOS: dict[str, Scenario] = {
         # Benchmark-sized, built on request only (-s many-100k, -s bigpanic).
         Scenario("many-100k", "zoo", CRASH, ("100000",), in_matrix=False),
         Scenario("bigpanic", "zoobig", CRASH, in_matrix=False, min_minor=19),
+        # A generated program of ~170–210 MB with DWARF (issue #16's big binary,
+        # -s bigprog; never in a test run): hundreds of packages, minutes
+        # of compiling. Panics in main.settle; values.json: its locals.
+        Scenario("bigprog", "zoogen", CRASH, in_matrix=False, min_minor=19,
+                 side_files=("facts.json", "values.json")),
         # 1,000,000 goroutines (issue #16's benchmark, -s many-1m; never in a
         # test run): ~3 GB of stacks, a 1.4 GB traceback on stderr (parsing
         # it for the capture check would take over 8 GB: not compared); the

@@ -1,0 +1,310 @@
+"""A generated Go program of the size of the biggest real ones (issue #16):
+``zoogen``, hundreds of packages of structs, interfaces, methods, globals,
+generic and non-generic functions, small functions the compiler inlines and
+closures, all called from ``main`` (so the linker keeps them), which then
+panics in ``main.settle`` with known locals.
+
+The module is written into the cache (``src/zoogen-v{VERSION}-s{SEED}-…``),
+never committed: its name — and the binary's cache key — come from the
+generator's version, the seed, the sizes and the shared harness's sources,
+so the same inputs give the same bytes. Built on request only (scenario
+``bigprog``, ``python -m tests.factory build -g 1.27 -s bigprog``): about
+160 MB (Go 1.19) to 195 MB (Go 1.27) with DWARF; see the README for the
+compile time and memory.
+
+The program follows the zoo's contract (``ZOO_OUT``, ``facts.json``: the
+shared ``zoo/internal/harness``, copied into the module), and writes
+``values.json``: the crash frame's locals as the program sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.factory.locks import exclusive
+from tests.factory.paths import ZOO, source_dir
+
+# Bump when the generated code changes (the key of every zoogen binary).
+VERSION = 2
+SEED = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How big the generated program is."""
+
+    packages: int = 500
+    funcs: int = 96  # non-generic worker functions per package (each with a closure)
+    types: int = 8  # struct types per package (each with two methods)
+
+
+BIG = Shape()
+HARNESS = ZOO / "internal" / "harness"
+MODULE = "zoogen"
+
+
+def _harness_hash() -> str:
+    h = hashlib.sha256()
+    for p in sorted(HARNESS.glob("*.go")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def generated_key(shape: Shape = BIG, seed: int = SEED) -> str:
+    """What the generated sources depend on (stable across runs and machines)."""
+    return f"{_module_key(shape, seed)}-p{shape.packages}"
+
+
+def _module_key(shape: Shape, seed: int) -> str:
+    """What the module's folder holds: package ``pK``'s sources depend on K,
+    the seed and the sizes of one package, not on how many packages there
+    are, so a program with more packages reuses the folder (and the Go
+    build cache's compiled packages: their file names are the same)."""
+    return f"v{VERSION}-s{seed}-f{shape.funcs}-t{shape.types}-h{_harness_hash()}"
+
+
+def ensure_module(shape: Shape = BIG, seed: int = SEED) -> tuple[Path, str]:
+    """(the generated module's folder in the cache, the main package to
+    build: ``./mainN`` for N packages), writing what is missing."""
+    root = source_dir() / f"{MODULE}-{_module_key(shape, seed)}"
+    main = f"main{shape.packages:04d}"
+    with exclusive(root.with_name(root.name + ".lock")):  # one writer (threads, processes)
+        root.mkdir(parents=True, exist_ok=True)
+        _put(root / "go.mod", lambda tmp: tmp.write_text(f"module {MODULE}\n\ngo 1.19\n"))
+        _put(root / "internal", _write_harness)
+        for k in range(shape.packages):
+            _put(root / _pkg(k), lambda tmp, k=k: _write_package(tmp, k, shape, seed))
+        _put(root / main, lambda tmp: _write_main(tmp, shape))
+    return root, f"./{main}"
+
+
+def _put(dest: Path, write: Callable[[Path], object]) -> None:
+    """Write ``dest`` (a file or a folder) unless it exists: into a
+    temporary name first, then renamed, so that what an interrupted run
+    leaves is never taken for the whole."""
+    if dest.exists():
+        return
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write(tmp)
+    os.replace(tmp, dest)
+
+
+def write_module(root: Path, shape: Shape, seed: int) -> None:
+    """Every file of the module under ``root`` (its main package in
+    ``root/mainN``)."""
+    root.mkdir(parents=True)
+    (root / "go.mod").write_text(f"module {MODULE}\n\ngo 1.19\n")
+    _write_harness(root / "internal")
+    for k in range(shape.packages):
+        _write_package(root / _pkg(k), k, shape, seed)
+    _write_main(root / f"main{shape.packages:04d}", shape)
+
+
+def _write_harness(internal: Path) -> None:
+    harness = internal / "harness"
+    harness.mkdir(parents=True)
+    for p in sorted(HARNESS.glob("*.go")):
+        shutil.copyfile(p, harness / p.name)
+
+
+def _write_package(d: Path, k: int, shape: Shape, seed: int) -> None:
+    rng = random.Random(f"{seed}/{k}")
+    d.mkdir()
+    (d / "types.go").write_text(_types_file(k, shape, rng))
+    (d / "work.go").write_text(_work_file(k, shape, rng))
+
+
+def _write_main(d: Path, shape: Shape) -> None:
+    d.mkdir()
+    (d / "main.go").write_text(_main_file(shape))
+
+
+def _pkg(k: int) -> str:
+    return f"p{k:04d}"
+
+
+_HEAD = "// Code generated by tests/factory/generate.py; DO NOT EDIT.\n\n"
+
+
+def _types_file(k: int, shape: Shape, rng: random.Random) -> str:
+    """Struct types with two methods each, an interface they satisfy, globals."""
+    out = [_HEAD, f"package {_pkg(k)}\n\nimport \"strconv\"\n\n",
+           "// Shape is satisfied by every record type of the package.\n"
+           "type Shape interface {\n\tArea() float64\n\tLabel() string\n}\n\n",
+           "type Number interface {\n\t~int | ~int64 | ~float64\n}\n\n"]
+    for t in range(shape.types):
+        nxt = f"*Rec{(t + 1) % shape.types}"
+        out.append(
+            f"type Rec{t} struct {{\n\tID    int\n\tName  string\n\tTags  []string\n"
+            f"\tScore float64\n\tNext  {nxt}\n\tAttrs map[string]int\n"
+            f"\tW{t}    [{rng.randint(2, 6)}]int32\n}}\n\n"
+            f"func (r *Rec{t}) Area() float64 {{\n\treturn r.Score * float64(len(r.Tags)+"
+            f"{rng.randint(1, 9)})\n}}\n\n"
+            f"func (r *Rec{t}) Label() string {{\n\tif r == nil {{\n\t\treturn \"nil\"\n\t}}\n"
+            f"\treturn r.Name + \"#\" + strconv.Itoa(r.ID+{rng.randint(1, 99)})\n}}\n\n")
+        vals = ", ".join(str(rng.randint(0, 999)) for _ in range(rng.randint(4, 12)))
+        out.append(f"var Table{t} = []int{{{vals}}}\n\n"
+                   f"var Count{t} = map[string]int{{\"{_pkg(k)}.{t}\": {rng.randint(1, 99)}}}\n\n")
+    out.append(_GENERICS)
+    return "".join(out)
+
+
+_GENERICS = """func Sum[T Number](xs []T) T {
+	var s T
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+func Map[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+
+type Pair[K comparable, V any] struct {
+	Key K
+	Val V
+}
+
+func (p Pair[K, V]) Keyed() K {
+	return p.Key
+}
+"""
+
+_OPS = ("acc += tiny{a}(i) ^ len(name)", "acc -= tiny{a}(acc&0xff) + r.ID",
+        "name = name[:len(name)/2] + strconv.Itoa(acc%{m})", "r.Score += float64(acc%{m}) / 3",
+        "r.Tags = append(r.Tags, strconv.Itoa(i*{m}))", "acc ^= Table{t}[i%len(Table{t})]",
+        "if r.Attrs == nil {{\n\t\t\tr.Attrs = map[string]int{{}}\n\t\t}}\n"
+        "\t\tr.Attrs[name] += {m}")
+
+
+def _work_file(k: int, shape: Shape, rng: random.Random) -> str:
+    """Small inlined helpers, worker functions with closures, ``Run``."""
+    out = [_HEAD, f"package {_pkg(k)}\n\nimport (\n\t\"sort\"\n\t\"strconv\"\n"
+           "\t\"strings\"\n)\n\n"]
+    ntiny = 8
+    for a in range(ntiny):
+        out.append(f"func tiny{a}(x int) int {{\n\treturn x*{rng.randint(3, 97)} + "
+                   f"{rng.randint(1, 999)}\n}}\n\n")
+    rec_of = []  # the record type each worker takes
+    for f in range(shape.funcs):
+        t = rng.randrange(shape.types)
+        rec_of.append(t)
+        body = []
+        for _ in range(rng.randint(4, 7)):
+            op = rng.choice(_OPS).format(a=rng.randrange(ntiny), m=rng.randint(2, 50), t=t)
+            body.append(f"\t\t{op}\n")
+        keep = rng.randint(2, 9)
+        out.append(
+            f"func Work{f}(n int, r *Rec{t}) (int, string) {{\n"
+            f"\tacc := tiny{rng.randrange(ntiny)}(n)\n\tname := r.Name + \"{f}\"\n"
+            f"\tstep := func(i int) {{\n{''.join(body)}\t}}\n"
+            f"\tfor i := 0; i < n%{keep}+2; i++ {{\n\t\tstep(i)\n\t}}\n"
+            f"\tkeys := make([]string, 0, len(r.Attrs))\n\tfor key := range r.Attrs {{\n"
+            f"\t\tkeys = append(keys, key)\n\t}}\n\tsort.Strings(keys)\n"
+            f"\tswitch acc % 4 {{\n\tcase 0:\n\t\tname = strings.ToUpper(name)\n"
+            f"\tcase 1:\n\t\tname = strings.Repeat(name, 1+len(keys)%2)\n"
+            f"\tcase 2:\n\t\tacc += Sum(Table{t}) + int(Sum([]float64{{r.Score, {f}.5}}))\n"
+            f"\tdefault:\n\t\tname += strings.Join(Map(keys, strings.ToLower), \",\")\n\t}}\n"
+            f"\treturn acc, name\n}}\n\n")
+    out.append("// Run calls every function of the package once.\nfunc Run(seed int) int {\n"
+               "\ttotal := 0\n\tvar shapes []Shape\n")
+    for t in range(shape.types):
+        out.append(f"\tr{t} := &Rec{t}{{ID: seed + {t}, Name: \"{_pkg(k)}.Rec{t}\", "
+                   f"Score: {rng.randint(1, 99)}.25}}\n\tshapes = append(shapes, r{t})\n")
+    for f in range(shape.funcs):
+        a, s = f"a{f}", f"s{f}"
+        out.append(f"\t{a}, {s} := Work{f}(seed+{f}, r{rec_of[f]})\n"
+                   f"\ttotal += {a} + len({s})\n")
+    out.append("\tfor _, sh := range shapes {\n\t\ttotal += int(sh.Area()) + len(sh.Label())\n"
+               "\t}\n\tp := Pair[string, int]{Key: \"k\", Val: total}\n"
+               "\treturn total + len(p.Keyed()) + int(Sum([]int64{int64(seed), 3}))\n}\n")
+    return "".join(out)
+
+
+def _main_file(shape: Shape) -> str:
+    imports = "".join(f"\t\"{MODULE}/{_pkg(k)}\"\n" for k in range(shape.packages))
+    calls = "".join(f"\ttotal += {_pkg(k)}.Run(seed + {k})\n" for k in range(shape.packages))
+    return _HEAD + _MAIN.replace("IMPORTS", imports).replace("CALLS", calls)
+
+
+_MAIN = """// Command zoogen is the generated big program (tests/factory/generate.py):
+// main calls every package's Run, then panics in main.settle with the
+// locals values.json lists.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"zoogen/internal/harness"
+IMPORTS)
+
+// Order is the crash frame's structured local.
+type Order struct {
+	ID       int
+	Customer string
+	Items    []string
+	Total    float64
+}
+
+// Checksum is the sum of every package's Run, kept so nothing is dropped.
+var Checksum int
+
+// Limits and Audited: run-time inputs and outputs of main.settle.
+var (
+	Limits  = map[string]int{"gopher": 1000}
+	Audited int
+)
+
+func main() {
+	name := harness.Scenario("zoogen", map[string]string{
+		"bigprog": "call into every generated package, then panic in main.settle"})
+	seed := len(os.Args)
+	total := 0
+CALLS	Checksum = total
+	order := Order{ID: 16, Customer: "gopher", Items: []string{"disk", "tape"}, Total: 1500.5}
+	harness.SetFact("crashGoroutine", harness.Goid())
+	harness.SetFact("crashKind", "panic")
+	harness.SetFact("crashFunction", "main.settle")
+	harness.SetFact("crashFrames", []string{"main.settle", "main.main"})
+	harness.SetFact("crashMessage", "panic: zoogen: order 16 over its limit")
+	harness.SetFact("checksum", total)
+	harness.WriteJSON("values.json", map[string]any{"main.settle": map[string]any{
+		"order": order, "attempt": 3, "limit": Limits["gopher"], "label": "order-16"}})
+	harness.FlushFacts()
+	settle(order, 3)
+	harness.Returned(name)
+}
+
+// settle's variables have their addresses taken (audit), so each lives in
+// one stack slot for the whole call and optimized DWARF describes it at the
+// panic too (parameters would not be: they come in registers).
+//
+//go:noinline
+func settle(in Order, try int) {
+	order, attempt := in, try
+	limit := Limits[order.Customer]
+	label := fmt.Sprintf("order-%d", order.ID)
+	audit(&order, &attempt, &limit, &label)
+	if order.Total > float64(limit) {
+		panic(fmt.Sprintf("zoogen: order %d over its limit", order.ID))
+	}
+}
+
+//go:noinline
+func audit(order *Order, attempt, limit *int, label *string) {
+	Audited += order.ID + *attempt + *limit + len(*label)
+}
+"""
