@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import struct
 from array import array
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.goroutines import AllGs, GoroutineReader, pointers
 from dapcore.goruntime.status import G_DEAD, G_DEADEXTRA, G_SCAN
 
 if TYPE_CHECKING:
+    from dapcore.elf.memory import AddressSpace
     from dapcore.goruntime.goroutines import ProcessView
 
 # The index's fields, in its record's order (all read as unsigned).
@@ -84,56 +85,50 @@ class GoroutineIndex:
 _DEAD = frozenset({G_DEAD, G_DEADEXTRA})
 
 
+_CHUNK = 1 << 14  # records per batch
+
+
 def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
     """The index of ``allgs``' goroutines. A record the core lacks is
-    counted (:attr:`GoroutineIndex.unreadable`), as the full read counts it."""
+    counted (:attr:`GoroutineIndex.unreadable`), as the full read counts it.
+
+    A batch of records that one core mapping holds (nearly always: the
+    runtime allocates them from its heap) is copied out as one blob of the
+    bytes that hold the listed fields, and each field is taken from it as a
+    strided view; the others are unpacked one at a time."""
     reader = GoroutineReader(proc)
-    offsets = {name: (off, code) for name, off, code in reader.fields}
-    present = [n for n in _FIELDS if n in offsets]
-    by_off = sorted(present, key=lambda n: offsets[n][0])
-    fmt, pos = "<", 0
-    for name in by_off:
-        off, code = offsets[name]
-        fmt += f"{off - pos}x{code[1]}" if off > pos else code[1]
-        pos = off + struct.calcsize(code)
-    record = struct.Struct(fmt)
     out = GoroutineIndex()
     out.text_reasons = reader.text_reasons
     columns = {"goid": out.goid, "status": out.status, "wait_reason_code": out.reason,
                "start_pc": out.start_pc, "m": out.m, "locked_m": out.locked}
-    targets = [(by_off.index(n) if n in by_off else None, columns[n]) for n in _FIELDS]
+    fields = [(columns[name], off, code) for name, off, code in reader.fields
+              if name in columns]
+    missing = [columns[n] for n in _FIELDS if n not in {f for f, _, _ in reader.fields}]
+    first = min(off for _, off, _ in fields) & ~7
+    span = (max(off + struct.calcsize(code) for _, off, code in fields) - first + 7) & ~7
+    views = [(column, (off - first) // struct.calcsize(code), span // struct.calcsize(code),
+              code[1]) for column, off, code in fields]
+    one = _Record(fields, first)
     raw, length = pointers(proc, allgs)
     mem = proc.memory
-    size = record.size
-    src: Any = b""
-    lo = hi = base = 0  # the core mapping last used: [lo, hi - size], at src[ptr + base]
-    rows: list[tuple[int, ...]] = []
-    addrs = out.addr
-    unpack = record.unpack_from
-    for ptr in struct.unpack(f"<{length}Q", raw):
-        if lo <= ptr <= hi:
-            vals = unpack(src, ptr + base)
+    ptrs = array("Q", raw)
+    for at in range(0, length, _CHUNK):
+        chunk = ptrs[at:at + _CHUNK]
+        seg = mem.core_mapping(min(chunk))
+        top = max(chunk)
+        if seg is not None and top + first + span <= seg.end and min(chunk) + first >= seg.start:
+            base = seg.offset - seg.start + first
+            src = seg.source
+            blob = memoryview(b"".join([src[p + base:p + base + span] for p in chunk]))
+            for column, index, stride, code in views:
+                column.extend(blob.cast(code)[index::stride])
+            out.addr.extend(chunk)
+            n = len(chunk)
         else:
-            seg = mem.core_mapping(ptr)
-            if seg is not None and ptr + size <= seg.end:
-                src, lo, hi, base = seg.source, seg.start, seg.end - size, seg.offset - seg.start
-                vals = unpack(src, ptr + base)
-            else:
-                lo, hi = 1, 0
-                try:
-                    vals = unpack(mem.read(ptr, size))
-                except UnreadableMemory as exc:
-                    out.unreadable += 1
-                    out.why = out.why or exc.note or str(exc)
-                    continue
-        rows.append(vals)
-        addrs.append(ptr)
-        if len(rows) >= 4096:
-            _store(rows, targets)
-            if not len(addrs) & 0xFFFF:
-                mem.release_pages()
-    _store(rows, targets)
-    mem.release_pages()
+            n = one.read_each(mem, chunk, out)
+        for column in missing:
+            column.extend(bytes(n) if column.itemsize == 1 else [0] * n)
+        mem.release_pages()
     status = out.status
     if status and max(status) & G_SCAN:  # a record in a GC scan (rare): the bit cleared
         out.status = array("H", [s & ~G_SCAN for s in status])
@@ -142,11 +137,33 @@ def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
     return out
 
 
-def _store(rows: list[tuple[int, ...]], targets: list[tuple[int | None, array]]) -> None:  # type: ignore[type-arg]
-    """Append a batch of unpacked records, column by column."""
-    if not rows:
-        return
-    cols = list(zip(*rows, strict=True))
-    for c, column in targets:
-        column.extend(cols[c] if c is not None else (0,) * len(rows))
-    rows.clear()
+class _Record:
+    """The listed fields of one record at a time (records the core holds in
+    pieces, or not at all)."""
+
+    def __init__(self, fields: list[tuple[array, int, str]], first: int) -> None:  # type: ignore[type-arg]
+        by_off = sorted(fields, key=lambda f: f[1])
+        fmt, pos = "<", first
+        for _, off, code in by_off:
+            fmt += f"{off - pos}x{code[1]}" if off > pos else code[1]
+            pos = off + struct.calcsize(code)
+        self.struct = struct.Struct(fmt)
+        self.first = first
+        self.columns = [column for column, _, _ in by_off]
+
+    def read_each(self, mem: AddressSpace, chunk: array, out: GoroutineIndex) -> int:  # type: ignore[type-arg]
+        """Append the records of ``chunk`` to ``out`` (the unreadable ones
+        counted there); how many were appended."""
+        n = 0
+        for ptr in chunk:
+            try:
+                vals = self.struct.unpack(mem.read(ptr + self.first, self.struct.size))
+            except UnreadableMemory as exc:
+                out.unreadable += 1
+                out.why = out.why or exc.note or str(exc)
+                continue
+            for column, value in zip(self.columns, vals, strict=True):
+                column.append(value)
+            out.addr.append(ptr)
+            n += 1
+        return n
