@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("cancellation",),
     ("arch",),
+    ("indexcache",),  # the on-disk index cache (issue #16): stdlib only
     ("elf",),
     ("dwarf",),
     ("native",),

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import bisect
+from itertools import pairwise
 
 from dapcore.dwarf.constants import (
     TAG_COMPILE_UNIT,
@@ -26,6 +27,7 @@ from dapcore.dwarf.constants import (
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.lists import Lists
 from dapcore.dwarf.sections import DwarfError, Sections, initial_length
+from dapcore.indexcache import Entry
 
 __all__ = ["PCIndex", "read_aranges"]
 
@@ -66,6 +68,35 @@ def read_aranges(sections: Sections) -> dict[int, list[tuple[int, int]]]:
     return out
 
 
+# The parts of the index cache, and what they are derived from.
+DWARF_SOURCES = (".debug_*", ".zdebug_*")
+_CU_PART = "dwarf.cu_index"
+
+
+def _valid(doc: object) -> _Table | None:
+    """A table kept as JSON (three equally long lists of non-negative
+    integers, the first sorted), or None when ``doc`` is not one."""
+    if not isinstance(doc, list) or len(doc) != 3:
+        return None
+    starts, ends, offsets = doc
+    if not all(isinstance(x, list) and len(x) == len(starts) for x in doc):
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+               for col in doc for v in col):
+        return None
+    if any(x > y for x, y in pairwise(starts)):
+        return None
+    return starts, ends, offsets
+
+
+def _get(entry: Entry, part: str) -> _Table | None:
+    doc = entry.get_json(part, DWARF_SOURCES)
+    table = _valid(doc)
+    if doc is not None and table is None:
+        entry.reject(part)
+    return table
+
+
 class PCIndex:
     """Where link-time PCs are in the DWARF ``dies`` reads."""
 
@@ -74,6 +105,21 @@ class PCIndex:
         self.lists = lists
         self._cu_index: tuple[list[int], list[int], list[Unit]] | None = None
         self.subprogram_tables: dict[int, _Table] = {}  # by unit offset, once asked for
+        # Both indexes are kept in the index cache of the file the DWARF is
+        # read from (dapcore.indexcache), checked against its sections' CRC.
+        self._entry = dies.sections.exe.index
+
+    def _cached_cu_index(self) -> tuple[list[int], list[int], list[Unit]]:
+        table = _get(self._entry, _CU_PART)
+        if table is not None:
+            by_offset = {u.offset: u for u in self.dies.units}
+            units = [by_offset.get(o) for o in table[2]]
+            if all(u is not None for u in units):
+                return table[0], table[1], units  # type: ignore[return-value]
+            self._entry.reject(_CU_PART)
+        starts, ends, units = self._build_cu_index()
+        self._entry.put_json(_CU_PART, [starts, ends, [u.offset for u in units]], DWARF_SOURCES)
+        return starts, ends, units
 
     def _build_cu_index(self) -> tuple[list[int], list[int], list[Unit]]:
         covered = read_aranges(self.dies.sections)
@@ -97,7 +143,7 @@ class PCIndex:
         """The compile unit whose code holds link-time ``pc`` (the index is
         built on the first call)."""
         if self._cu_index is None:
-            self._cu_index = self._build_cu_index()
+            self._cu_index = self._cached_cu_index()
         starts, ends, units = self._cu_index
         i = bisect.bisect_right(starts, pc) - 1
         while i >= 0 and starts[i] <= pc:
@@ -112,6 +158,19 @@ class PCIndex:
         table = self.subprogram_tables.get(unit.offset)
         if table is not None:
             return table
+        part = f"dwarf.subprograms.{unit.offset}"
+        table = _get(self._entry, part)
+        if table is not None and all(unit.first_die <= o < unit.end for o in table[2]):
+            self.subprogram_tables[unit.offset] = table
+            return table
+        if table is not None:
+            self._entry.reject(part)
+        table = self._scan_subprograms(unit)
+        self.subprogram_tables[unit.offset] = table
+        self._entry.put_json(part, list(table), DWARF_SOURCES)
+        return table
+
+    def _scan_subprograms(self, unit: Unit) -> _Table:
         dies = self.dies
         spans: list[tuple[int, int, int]] = []
         top = dies.top(unit)
@@ -132,9 +191,7 @@ class PCIndex:
                 else:
                     pos = end
         spans.sort()
-        table = ([s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans])
-        self.subprogram_tables[unit.offset] = table
-        return table
+        return [s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]
 
     def subprogram_at(self, pc: int) -> Die | None:
         """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``:

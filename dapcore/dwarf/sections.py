@@ -2,7 +2,10 @@
 
 Go 1.19+ compresses its ``.debug_*`` sections (``SHF_COMPRESSED``, zlib);
 older toolchains and some linkers write the legacy GNU ``.zdebug_*`` format.
-Both are read, also when only some sections are compressed.
+Both are read, also when only some sections are compressed. A section
+decompressed once is kept in the index cache (:mod:`dapcore.indexcache`,
+checked against the CRC of the compressed bytes it came from): the next
+open of the same build reads it back instead of inflating it again.
 """
 
 from __future__ import annotations
@@ -44,7 +47,25 @@ def _inflate(exe: Executable, name: str, raw: bytes | memoryview) -> bytes:
 
 def debug_section(exe: Executable, name: str) -> bytes | None:
     """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
-    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None."""
+    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None;
+    a decompressed section comes from the index cache when it holds it."""
+    sec = exe.sections.get(f".debug_{name}")
+    if sec is None or sec.flags & _SHF_COMPRESSED:
+        source = sec.name if sec is not None else f".zdebug_{name}"
+        if source not in exe.sections:
+            return None
+        part = f"dwarf.section{source}"
+        cached = exe.index.get_bytes(part, (source,))
+        if cached is not None:
+            return cached
+        data = _decompressed(exe, name)
+        if data is not None:
+            exe.index.put_bytes(part, data, (source,))
+        return data
+    return _decompressed(exe, name)
+
+
+def _decompressed(exe: Executable, name: str) -> bytes | None:
     sec = exe.sections.get(f".debug_{name}")
     if sec is not None:
         raw = exe.section_bytes(sec.name)

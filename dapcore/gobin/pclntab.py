@@ -36,7 +36,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from dapcore.elf.executable import Executable
@@ -44,6 +44,7 @@ from dapcore.errors import ExecutableError, UnsupportedError
 from dapcore.gobin import funcid
 from dapcore.gobin.inline import inline_format, inline_indexes
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
+from dapcore.gobin.namememo import NameMemo
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
 
 __all__ = [
@@ -335,11 +336,25 @@ class PCLnTab:
 
     def func_by_name(self, name: str) -> Func | None:
         """The function named ``name`` (as in the binary: ``main.(*T).m``,
-        ``main.f[go.shape.int]``); the index is built on first use."""
+        ``main.f[go.shape.int]``); the index is built on first use, unless
+        the index cache remembers the answer (:mod:`dapcore.gobin.namememo`)."""
         if self._names is None:
+            known = self._memo.get(name)
+            if known is not None:
+                if known < 0:
+                    return None
+                f = self._func(known)
+                if f.name == name:
+                    return f
+                self._memo.forget(name)
             self._names = self._build_name_index()
         i = self._names.get(name.encode())
+        self._memo.record(name, i)
         return self._func(i) if i is not None else None
+
+    @cached_property
+    def _memo(self) -> NameMemo:
+        return NameMemo(self.exe.index, self.nfunc)
 
     def _build_name_index(self) -> dict[bytes, int]:
         try:

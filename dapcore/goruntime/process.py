@@ -41,8 +41,10 @@ from dapcore.goruntime.goroutines import (
     read_allgs,
     read_goroutines,
 )
-from dapcore.goruntime.layout import Layout, load_layout
+from dapcore.goruntime.layout import Layout
+from dapcore.goruntime.layoutcache import cached_layout
 from dapcore.goruntime.status import is_dead
+from dapcore.indexcache import Entry, IndexCache
 
 # Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
 _STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
@@ -53,9 +55,13 @@ class Process:
     subclass with a readable message when the files cannot be used together."""
 
     def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True,
-                 debug_dirs: Sequence[str | Path] = ()) -> None:
+                 debug_dirs: Sequence[str | Path] = (),
+                 index_cache: IndexCache | None = None) -> None:
         self.core: CoreFile = core if isinstance(core, CoreFile) else open_core(core)
         self.exe = Executable(exe)
+        # What is derived from the executable alone is kept there for the
+        # next core of the same build (dapcore.indexcache); None: not kept.
+        self.exe.set_index_cache(index_cache)
         # What is not damage but the user should know: how a compressed core
         # was decompressed, where the DWARF came from, that values need a
         # debug file not found.
@@ -94,6 +100,24 @@ class Process:
     @property
     def go_version(self) -> str:
         return self.buildinfo.go_version
+
+    def _index_entries(self) -> list[Entry]:
+        """The index cache entries in use: the executable's, and its debug
+        file's once found."""
+        entries = [self.exe.index]
+        debug = self.exe.__dict__.get("debug_file")
+        if debug is not None:
+            entries.append(debug.index)
+        return [e for e in entries if e.enabled]
+
+    def save_index(self, wait: bool = False) -> None:
+        """Write what this session added to the index cache: in a background
+        thread, or (``wait``) now, after any write under way."""
+        for e in self._index_entries():
+            if wait:
+                e.flush(timeout=30.0)
+            else:
+                e.save_soon()
 
     @cached_property
     def pclntab(self) -> PCLnTab:
@@ -146,7 +170,7 @@ class Process:
 
     @cached_property
     def layout(self) -> Layout:
-        return load_layout(self.exe, self.buildinfo.go_version, self.dwarf)
+        return cached_layout(self.exe, self.buildinfo.go_version, self.dwarf)
 
     @cached_property
     def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:
