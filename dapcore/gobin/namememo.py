@@ -13,6 +13,7 @@ functions). At most :data:`LIMIT` names are remembered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dapcore.indexcache import Entry
@@ -50,6 +51,22 @@ class NameMemo:
         if self.entry is None:
             return None
         return self._load().get(name)
+
+    def lookup(self, name: str, func_at: Callable[[int], Any]) -> tuple[bool, Any]:
+        """(True, the function) when the answer for ``name`` is remembered
+        and checks (the function is None when there is none of that name);
+        (False, None) when it must be looked up. ``func_at``: the function
+        record at a functab position."""
+        known = self.get(name)
+        if known is None:
+            return False, None
+        if known < 0:
+            return True, None
+        f = func_at(known)
+        if f.name == name:
+            return True, f
+        self.forget(name)
+        return False, None
 
     def forget(self, name: str) -> None:
         """A remembered answer that did not check: drop the part."""

@@ -36,7 +36,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import pairwise
 
 from dapcore.elf.executable import Executable
@@ -154,6 +154,7 @@ class PCLnTab:
         self._pc_frames: dict[int, tuple[SourceFrame, ...]] = {}
         self._pc_sp: dict[tuple[int, int], int] = {}
         self._names: dict[bytes, int] | None = None
+        self._memo = NameMemo(exe.index, self.nfunc)  # names the index cache remembers
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
         # Whether inline trees are read: their records have the call site's
@@ -339,22 +340,13 @@ class PCLnTab:
         ``main.f[go.shape.int]``); the index is built on first use, unless
         the index cache remembers the answer (:mod:`dapcore.gobin.namememo`)."""
         if self._names is None:
-            known = self._memo.get(name)
-            if known is not None:
-                if known < 0:
-                    return None
-                f = self._func(known)
-                if f.name == name:
-                    return f
-                self._memo.forget(name)
+            known, f = self._memo.lookup(name, self._func)
+            if known:
+                return f
             self._names = self._build_name_index()
         i = self._names.get(name.encode())
         self._memo.record(name, i)
         return self._func(i) if i is not None else None
-
-    @cached_property
-    def _memo(self) -> NameMemo:
-        return NameMemo(self.exe.index, self.nfunc)
 
     def _build_name_index(self) -> dict[bytes, int]:
         try:
