@@ -189,6 +189,9 @@ async def on_disconnect(s: State, args: dict[str, Any]) -> Reply:
     async def then() -> None:
         s.closed = True
         s.cancel_all()
+        if s.engine is not None:
+            # the process ends right after: write what the index cache gained
+            await anyio.to_thread.run_sync(s.engine.save_index, True)
         s.close()
     return Reply(None, then)
 

@@ -10,7 +10,9 @@ fails (no space, no permission, a read-only directory) leaves the cache as
 it was and the session goes on without it. Reading an entry marks it used
 (its mtime); after each write the least recently used entries are removed
 until the directory is under the bound, and temporary files a killed
-writer left behind are removed after a while.
+writer left behind are removed after a while; no other file is ever
+removed (the names are checked), so a directory a person named keeps
+whatever else it holds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import atexit
 import hashlib
 import logging
 import os
+import re
 import stat
 import threading
 import time
@@ -34,6 +37,10 @@ __all__ = ["CacheFile", "IndexCache", "code_digest"]
 log = logging.getLogger("dapcore.indexcache")
 
 SUFFIX = ".idx"
+# Only files of these names are ever removed (the directory may be one a
+# person named, holding other files).
+_ENTRY_NAME = re.compile(r"[0-9a-f]{40}\.idx")
+_TMP_NAME = re.compile(r"\.[0-9a-f]{40}\.\d+\.\d+\.tmp")
 _STALE_TMP = 600.0  # seconds after which a temporary file is a dead writer's
 _Part = tuple[str, str, bytes, tuple[str, ...], int]
 
@@ -235,9 +242,9 @@ class IndexCache:
                         continue
                     if not stat.S_ISREG(st.st_mode):
                         continue
-                    if d.name.endswith(".tmp") and now - st.st_mtime > _STALE_TMP:
+                    if _TMP_NAME.fullmatch(d.name) and now - st.st_mtime > _STALE_TMP:
                         _unlink(Path(d.path))
-                    elif d.name.endswith(SUFFIX):
+                    elif _ENTRY_NAME.fullmatch(d.name):
                         files.append((st.st_mtime, st.st_size, Path(d.path)))
         except OSError:
             return
