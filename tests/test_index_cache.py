@@ -31,6 +31,7 @@ from dapcore.govalues.summary import text_of
 from dapcore.indexcache import IndexCache
 from dapcore.indexcache.fileformat import HEAD_SIZE
 from dapcore.indexcache.store import SUFFIX
+from tests.dap.harness import Client, start_session
 from tests.factory import Fixture, FixtureSpec, ensure
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import parse_traceback
@@ -410,3 +411,41 @@ def test_concurrent_writers_leave_a_good_file(spec: FixtureSpec, fixture: Fixtur
     (entry,) = cache_entries(e)
     assert entry.hits and not entry.misses
     e.close()
+
+
+def _dap_locals(fx: Fixture, **launch: Any) -> list[tuple[str, str]]:
+    """A DAP session to the focused frame's Locals, ended with disconnect."""
+    with Client.spawn() as c:
+        stopped = start_session(c, {"type": "gocore", "request": "launch",
+                                    "program": str(fx.binary), "coreFilePath": str(fx.core),
+                                    **launch})
+        frames = c.ok("stackTrace", {"threadId": stopped["body"]["threadId"], "startFrame": 0,
+                                     "levels": 20})["stackFrames"]
+        top = next(f for f in frames if f.get("source")
+                   and f["source"].get("presentationHint") != "deemphasize")
+        scopes = c.ok("scopes", {"frameId": top["id"]})["scopes"]
+        ref = next(s for s in scopes if s["name"].startswith("Locals"))["variablesReference"]
+        got = [(v["name"], v["value"]) for v in c.ok("variables", {"variablesReference": ref})[
+            "variables"]]
+        c.ok("disconnect")
+        assert c.close() == 0
+        assert not c.problems
+    return got
+
+
+@pytest.mark.parametrize("spec", [SMALL], ids=[SMALL.id])
+def test_the_launch_attribute(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAPCORE_INDEX_CACHE", str(tmp_path / "env"))
+    want = _dap_locals(fixture, indexCache=False)
+    assert want and not (tmp_path / "env").exists()
+    assert _dap_locals(fixture, indexCache=str(tmp_path / "attr")) == want
+    assert len(entry_files(tmp_path / "attr")) == 1 and not (tmp_path / "env").exists()
+    assert _dap_locals(fixture) == want  # the environment's (true: the same)
+    assert _dap_locals(fixture, indexCache=True) == want
+    assert len(entry_files(tmp_path / "env")) == 1
+    with Client.spawn() as c:
+        c.ok("initialize", {"adapterID": "dapcore"})
+        r = c.request("launch", {"type": "gocore", "request": "launch",
+                                 "coreFilePath": str(fixture.core), "indexCache": 3})
+        assert not r["success"] and "indexCache" in r["message"]
