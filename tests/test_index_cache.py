@@ -35,6 +35,7 @@ from tests.dap.harness import Client, start_session
 from tests.factory import Fixture, FixtureSpec, ensure
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import parse_traceback
+from tests.test_dap_security import tcp_server
 from tests.test_engine import assert_same_frames
 
 REPO = Path(__file__).resolve().parent.parent
@@ -449,3 +450,19 @@ def test_the_launch_attribute(spec: FixtureSpec, fixture: Fixture, tmp_path: Pat
         r = c.request("launch", {"type": "gocore", "request": "launch",
                                  "coreFilePath": str(fixture.core), "indexCache": 3})
         assert not r["success"] and "indexCache" in r["message"]
+
+
+@pytest.mark.parametrize("spec", [SMALL], ids=[SMALL.id])
+def test_a_remote_client_does_not_choose_the_directory(spec: FixtureSpec, fixture: Fixture,
+                                                       tmp_path: Path) -> None:
+    """Over TCP the client may be another user: 'indexCache' may turn the
+    cache off, never point it at a directory."""
+    where = tmp_path / "chosen"
+    with tcp_server("--listen", "127.0.0.1:0") as (_, port), \
+            Client.connect("127.0.0.1", port) as c:
+        c.ok("initialize", {"adapterID": "dapcore"})
+        r = c.request("launch", {"type": "gocore", "request": "launch",
+                                 "program": str(fixture.binary),
+                                 "coreFilePath": str(fixture.core), "indexCache": str(where)})
+        assert not r["success"] and "indexCache" in r["message"]
+    assert not where.exists()
