@@ -69,9 +69,9 @@ class CacheFile:
             st = os.fstat(fd)
             self._ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             self.size = st.st_size
-            head = os.pread(fd, HEAD_SIZE, 0)
+            head = _pread(fd, HEAD_SIZE, 0)
             found, self.parts, self._start = parse_header(
-                head, lambda off, n: os.pread(fd, n, off), st.st_size)
+                head, lambda off, n: _pread(fd, n, off), st.st_size)
         finally:
             os.close(fd)
         if found != key:
@@ -83,12 +83,20 @@ class CacheFile:
             st = os.fstat(fd)
             if (st.st_dev, st.st_ino, st.st_size) != self._ident[:3]:
                 raise BadFile("the file changed since it was opened")
-            data = os.pread(fd, length, self._start + offset)
+            data = _pread(fd, length, self._start + offset)
         finally:
             os.close(fd)
         if len(data) != length:
             raise BadFile("truncated")
         return data
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes at ``offset`` (fewer at the end of the file)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows: no pread
+    return os.read(fd, size)
 
 
 def _open_private(path: Path) -> int:
