@@ -73,14 +73,12 @@ def parse_launch(args: dict[str, Any]) -> LaunchConfig:
 
 def _index_cache(args: dict[str, Any], cwd: str) -> bool | str | None:
     """``indexCache``: true (the default place), false (none), or a directory."""
-    value = args.get("indexCache")
-    if value is None or value is True:
-        return None
-    if value is False:
-        return False
-    if isinstance(value, str) and value:
-        return resolve(cwd, value)
-    raise bad_argument("argument 'indexCache' must be true, false or a directory path")
+    if isinstance(args.get("indexCache"), bool):
+        return None if optional(args, "indexCache", bool, None) else False
+    value = optional(args, "indexCache", str, None)
+    if value == "":
+        raise bad_argument("argument 'indexCache' must be true, false or a directory path")
+    return resolve(cwd, value) if value is not None else None
 
 
 def resolve(cwd: str, path: str) -> str:
