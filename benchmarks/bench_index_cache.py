@@ -10,10 +10,12 @@ user's: ``DAPCORE_INDEX_CACHE`` points the children at it), then opens the
 core twice, each time from a fresh interpreter:
 
 * **engine**: a Python child times, in-process, ``Engine.open`` → the
-  crashed goroutine → its stack → the landing frame's values and their text
-  (``open → locals``), then ``close()``, which writes the cache on the first
-  open (``save``, timed apart); the wall time from spawn to exit is given
-  too (the interpreter and imports, which no cache changes, included);
+  crashed goroutine → its stack → the landing frame's values
+  (``open → locals``), then their text apart (``+text``: read from the
+  core; on the 100k core a channel's 50,000 waiters are counted there),
+  then ``close()``, which writes the cache on the first open (``save``);
+  the wall time from spawn to exit is given too (the interpreter and
+  imports, which no cache changes, included);
 * **DAP**: ``python -m dapcore`` over stdio with VS Code's requests, as
   :mod:`bench_dap` runs them, spawn → the ``variables`` answer of the
   focused frame's Locals (the server writes the cache in the background
@@ -61,13 +63,16 @@ e = Engine.open(sys.argv[1], sys.argv[2])
 g = e.crashed_goroutine or e.goroutines[0]
 e.stack(g)
 i = e.landing_frame(g.goid)
-texts = [f"{v.name} = {text_of(v)}" for _, v in e.frame_values(g.goid, i)]
+values = e.frame_values(g.goid, i)
+tv = time.perf_counter()
+texts = [f"{v.name} = {text_of(v)}" for _, v in values]
 t2 = time.perf_counter()
 entry = e.proc.exe.index
 e.close()
 t3 = time.perf_counter()
-print(json.dumps({"imports": t1 - t0, "open": t2 - t1, "save": t3 - t2, "goid": g.goid,
-                  "locals": texts, "hits": len(entry.hits), "misses": len(entry.misses)}))
+print(json.dumps({"imports": t1 - t0, "open": tv - t1, "text": t2 - tv, "save": t3 - t2,
+                  "goid": g.goid, "locals": texts, "hits": len(entry.hits),
+                  "misses": len(entry.misses)}))
 """
 
 
@@ -111,6 +116,7 @@ def measure(fx: Fixture, env: dict[str, str], runs: int, tmp: Path) -> dict[str,
             continue
         for n, res in (("1", first), ("2", second)):
             add(f"engine open → locals {n}", res["open"])
+            add(f"engine text {n}", res["text"])
             add(f"engine spawn → exit {n}", res["wall"])
         add("engine save 1", first["save"])
         add("dap spawn → locals 1", d1["variables"])
@@ -121,14 +127,15 @@ def measure(fx: Fixture, env: dict[str, str], runs: int, tmp: Path) -> dict[str,
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ["core", "engine open→locals 1st", "2nd", "ratio", "spawn→exit 1st", "2nd",
-            "save", "DAP spawn→locals 1st", "2nd", "ratio", "entry"]
+    head = ["core", "engine open→locals 1st", "2nd", "ratio", "+text 1st", "2nd",
+            "spawn→exit 1st", "2nd", "save", "DAP spawn→locals 1st", "2nd", "ratio", "entry"]
     lines = [head]
     for r in rows:
         m = r["median"]
         e1, e2 = m["engine open → locals 1"], m["engine open → locals 2"]
         d1, d2 = m["dap spawn → locals 1"], m["dap spawn → locals 2"]
         lines.append([r["core"], f"{e1:.3f}", f"{e2:.3f}", f"{e2 / e1:.2f}",
+                      f"{m['engine text 1']:.3f}", f"{m['engine text 2']:.3f}",
                       f"{m['engine spawn → exit 1']:.3f}", f"{m['engine spawn → exit 2']:.3f}",
                       f"{m['engine save 1']:.3f}", f"{d1:.3f}", f"{d2:.3f}", f"{d2 / d1:.2f}",
                       f"{r['entryBytes'] / (1 << 20):.1f} MB"])
