@@ -36,7 +36,6 @@ from dapcore.goruntime.checks import StackFindings
 from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analyse, read_panics
 from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
-from dapcore.goruntime.indexing import open_index_cache
 from dapcore.goruntime.process import Process
 from dapcore.goruntime.traceback import (
     CreatedBy,
@@ -60,7 +59,8 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
+__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
+           "save_index"]
 
 
 
@@ -96,41 +96,27 @@ class Engine:
 
     @classmethod
     def open(cls, binary: str | Path | None, core: str | Path,
-             debug_dirs: Sequence[str | Path] = (), index_cache: IndexSetting = None
-             ) -> Engine:
+             debug_dirs: Sequence[str | Path] = (), index_cache: IndexSetting = None) -> Engine:
         """The core ``core`` (plain, or compressed with gzip, xz, zstd or LZ4)
         read with the executable ``binary``; ``binary=None``: the executable
         the core names (:class:`dapcore.errors.ExecutableNotFound` when it is
         not on this machine, saying which one and how to get it); a stripped
         binary's separate debug file is looked for in the standard places and
-        ``debug_dirs`` (:mod:`dapcore.elf.debugfile`). ``index_cache``: where
-        what is derived from the executable alone is kept for the next core
-        of the same build (:mod:`dapcore.indexcache`: None for the default
-        place or ``$DAPCORE_INDEX_CACHE``, False for none, or a directory)."""
+        ``debug_dirs`` (:mod:`dapcore.elf.debugfile`); ``index_cache``: :func:`save_index`."""
         core_file = open_core(core)
         try:
             if binary is None:
                 binary = executable_for(core_file)
-            return cls(Process(binary, core_file, debug_dirs=debug_dirs,
-                               index_cache=open_index_cache(index_cache)))
+            return cls(Process(binary, core_file, debug_dirs=debug_dirs, index_cache=index_cache))
         except BaseException:
             core_file.close()
             raise
 
     def close(self) -> None:
         """Let the core go now rather than when the engine is collected (a
-        decompressed core's temporary file is freed with it), after writing
-        what the session added to the index cache. Nothing may be asked of
-        the engine afterwards."""
-        self.save_index(wait=True)
-        self.proc.core.close()
-
-    def save_index(self, wait: bool = False) -> None:
-        """Write what this session derived from the executable to the index
-        cache (in a background thread; ``wait``: now). The engine does it
-        after the first frame values and when closed; the DAP server when
-        the client disconnects; otherwise at exit."""
-        self.proc.save_index(wait)
+        decompressed core's temporary file is freed with it). Nothing may be
+        asked of the engine afterwards."""
+        self.proc.close()
 
     @staticmethod
     def executable_in_core(core: str | Path) -> str | None:
@@ -429,9 +415,7 @@ class Engine:
         # the value model: loaded on first use (module docstring)
         from dapcore.govalues.frame import frame_values
 
-        values = list(frame_values(self.frame(goid, index), ctx))
-        self.proc.save_index()  # what the way to the first values paid for
-        return values
+        return list(frame_values(self.frame(goid, index), ctx))
 
     def package_globals(self, package: str, ctx: ValueContext) -> list[Value]:
         """The package variables of ``package``."""
@@ -507,3 +491,15 @@ class Engine:
         empty for older ones), and those of the C code's line tables once a
         stack with C frames was unwound."""
         return self.proc.pclntab.file_names() | self.unwinder.c_source_files()
+
+
+def save_index(engine: Engine) -> None:
+    """Write now what the index cache (:mod:`dapcore.indexcache`) gained with
+    ``engine``: what was derived from its executable alone, kept for the next
+    core of the same build. :meth:`Engine.open`'s ``index_cache`` says where
+    (None: ``$DAPCORE_INDEX_CACHE``, else the platform's cache directory;
+    False: nowhere; or a directory). It is written anyway in the background
+    a second after the last addition, by :meth:`Engine.close` and at exit;
+    the DAP server calls this when its session ends (it leaves with
+    ``os._exit``)."""
+    engine.proc.save_index()

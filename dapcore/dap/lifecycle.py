@@ -189,9 +189,7 @@ async def on_disconnect(s: State, args: dict[str, Any]) -> Reply:
     async def then() -> None:
         s.closed = True
         s.cancel_all()
-        if s.engine is not None:
-            # the process ends right after: write what the index cache gained
-            await anyio.to_thread.run_sync(s.engine.save_index, True)
+        await s.save_index()  # the process ends right after
         s.close()
     return Reply(None, then)
 

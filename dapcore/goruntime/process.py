@@ -41,10 +41,11 @@ from dapcore.goruntime.goroutines import (
     read_allgs,
     read_goroutines,
 )
+from dapcore.goruntime.indexing import open_index_cache
 from dapcore.goruntime.layout import Layout
 from dapcore.goruntime.layoutcache import cached_layout
 from dapcore.goruntime.status import is_dead
-from dapcore.indexcache import Entry, IndexCache
+from dapcore.indexcache import Entry, IndexSetting
 
 # Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
 _STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
@@ -56,12 +57,12 @@ class Process:
 
     def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True,
                  debug_dirs: Sequence[str | Path] = (),
-                 index_cache: IndexCache | None = None) -> None:
+                 index_cache: IndexSetting = False) -> None:
         self.core: CoreFile = core if isinstance(core, CoreFile) else open_core(core)
         self.exe = Executable(exe)
-        # What is derived from the executable alone is kept there for the
-        # next core of the same build (dapcore.indexcache); None: not kept.
-        self.exe.set_index_cache(index_cache)
+        # What is derived from the executable alone is kept for the next core
+        # of the same build (dapcore.indexcache; the setting: where, or False).
+        self.exe.set_index_cache(open_index_cache(index_cache))
         # What is not damage but the user should know: how a compressed core
         # was decompressed, where the DWARF came from, that values need a
         # debug file not found.
@@ -110,14 +111,17 @@ class Process:
             entries.append(debug.index)
         return [e for e in entries if e.enabled]
 
-    def save_index(self, wait: bool = False) -> None:
-        """Write what this session added to the index cache: in a background
-        thread, or (``wait``) now, after any write under way."""
+    def save_index(self) -> None:
+        """Write what this session added to the index cache now (after a
+        write under way); otherwise it is written in the background a second
+        after the last addition, or at exit."""
         for e in self._index_entries():
-            if wait:
-                e.flush(timeout=30.0)
-            else:
-                e.save_soon()
+            e.flush()
+
+    def close(self) -> None:
+        """Write what the index cache gained, then let the core go."""
+        self.save_index()
+        self.core.close()
 
     @cached_property
     def pclntab(self) -> PCLnTab:

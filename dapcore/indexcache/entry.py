@@ -5,9 +5,10 @@ A part is found by name and used only when its bytes check (CRC-32) and the
 sections it was derived from still have the CRC they had (``sources``:
 section names of the file, whose CRC the file computes:
 ``source_crc``). A consumer that finds nothing usable computes the index
-and puts it; :meth:`Entry.save` (or :meth:`Entry.save_soon`, in a
-background thread) writes the entry, with the parts of the old file that
-are still valid, atomically.
+and puts it; the entry is then written, with the parts of the old file that
+are still valid, atomically: in a background thread once nothing new came
+for a second (:data:`AUTOSAVE`), or at once with :meth:`Entry.flush` (at
+exit, when a front end closes the engine or its session ends).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dapcore.indexcache.fileformat import BadFile, PartInfo, encode
 if TYPE_CHECKING:
     from dapcore.indexcache.store import CacheFile, IndexCache
 
-__all__ = ["NULL_ENTRY", "Entry", "SourceCRC"]
+__all__ = ["AUTOSAVE", "NULL_ENTRY", "Entry", "SourceCRC"]
 
 log = logging.getLogger("dapcore.indexcache")
 
@@ -33,6 +34,7 @@ log = logging.getLogger("dapcore.indexcache")
 SourceCRC = Callable[[tuple[str, ...]], int | None]
 
 _Part = tuple[str, bytes, tuple[str, ...], int]  # kind, data, sources, source crc
+AUTOSAVE = 1.0  # seconds without a new part before the entry is written
 
 
 class Entry:
@@ -50,8 +52,8 @@ class Entry:
         self._parts: dict[str, _Part] = {}  # read from the file (checked) or put
         self._bad: set[str] = set()  # parts of the file that did not check
         self._dirty = False
-        self._saver: threading.Thread | None = None
-        self._again = False
+        self._timer: threading.Timer | None = None
+        self._writing = threading.Lock()  # one writer at a time
         self.hits: list[str] = []  # parts found (for the tests and benchmarks)
         self.misses: list[str] = []
 
@@ -162,6 +164,7 @@ class Entry:
             self._parts[name] = (kind, data, sources, crc)
             self._bad.discard(name)
             self._dirty = True
+            self._arm()
 
     @property
     def dirty(self) -> bool:
@@ -184,48 +187,38 @@ class Entry:
     def save(self) -> bool:
         """Write the entry now if something was added or dropped (False:
         nothing written: nothing new, no cache, or the cache cannot be
-        written)."""
-        with self._lock:
-            if self.cache is None or not self._dirty:
-                return False
-            parts = self._snapshot()
-        assert self.cache is not None
-        return self.cache.write_entry(self.key, encode(self.key, self.cache.fit(parts)))
-
-    def save_soon(self) -> None:
-        """:meth:`save` in a background thread (one at a time), so that the
-        answer being computed is not held up by the write."""
-        if self.cache is None or not self._dirty:
-            return
-        with self._lock:
-            if self._saver is not None and self._saver.is_alive():
-                self._again = True
-                return
-            self._saver = threading.Thread(target=self._save_loop, name="dapcore-index-save")
-            self._saver.start()
-
-    def _save_loop(self) -> None:
-        while True:
-            try:
-                self.save()
-            except Exception:  # the cache is optional: never let it break a session
-                log.exception("index cache: saving failed")
+        written). Writers take turns: a save waits for one under way."""
+        with self._writing:
             with self._lock:
-                if not self._again:
-                    return
-                self._again = False
+                if self.cache is None or not self._dirty:
+                    return False
+                parts = self._snapshot()
+            return self.cache.write_entry(self.key, encode(self.key, self.cache.fit(parts)))
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait for a background save, then save what is left."""
-        saver = self._saver
-        if saver is not None:
-            saver.join(timeout)
-            if saver.is_alive():
-                return
+    def _arm(self) -> None:
+        """Save in the background once nothing was added for AUTOSAVE
+        seconds (a daemon thread: :meth:`flush` at exit or when the session
+        ends writes what it did not)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(AUTOSAVE, self._autosave)
+        self._timer.name = "dapcore-index-save"
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _autosave(self) -> None:
         try:
             self.save()
-        except Exception:
+        except Exception:  # the cache is optional: never let it break a session
             log.exception("index cache: saving failed")
+
+    def flush(self) -> None:
+        """Write what is not written yet, now (after a save under way)."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._autosave()
 
 
 NULL_ENTRY = Entry(None, "", lambda sources: None)

@@ -153,7 +153,7 @@ class IndexCache:
         """Save every entry with something new (at exit, and when the front
         end closes)."""
         for e in list(self._entries.values()):
-            e.flush(timeout=30.0)
+            e.flush()
 
     def path_of(self, key: str) -> Path:
         return self.directory / (hashlib.sha256(key.encode()).hexdigest()[:40] + SUFFIX)
