@@ -59,8 +59,7 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
-           "save_index"]
+__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack"]
 
 
 
