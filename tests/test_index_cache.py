@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -466,3 +467,17 @@ def test_a_remote_client_does_not_choose_the_directory(spec: FixtureSpec, fixtur
                                  "coreFilePath": str(fixture.core), "indexCache": str(where)})
         assert not r["success"] and "indexCache" in r["message"]
     assert not where.exists()
+
+
+@pytest.mark.parametrize("spec", [SMALL], ids=[SMALL.id])
+def test_written_in_the_background(spec: FixtureSpec, fixture: Fixture, tmp_path: Path) -> None:
+    """Without close(), the entry is written a second after the last
+    addition (a session that is killed later still leaves it)."""
+    e = _open(fixture, tmp_path)
+    snapshot(e)
+    deadline = time.monotonic() + 30
+    while not entry_files(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(entry_files(tmp_path)) == 1
+    assert not e.proc.exe.index.dirty
+    e.close()
