@@ -77,8 +77,7 @@ class Entry:
 
     def get_bytes(self, name: str, sources: tuple[str, ...] = ()) -> bytes | None:
         """The part ``name`` when it is there and checks, else None."""
-        part = self._get(name, "b", sources)
-        return part
+        return self._get(name, "b", sources)
 
     def get_json(self, name: str, sources: tuple[str, ...] = ()) -> Any:
         """The JSON part ``name`` decoded (None when absent or bad: the caller
@@ -89,7 +88,7 @@ class Entry:
         try:
             return json.loads(raw)
         except (ValueError, RecursionError):
-            self._drop(name)
+            self.reject(name)
             return None
 
     def reject(self, name: str) -> None:
