@@ -481,3 +481,22 @@ def test_written_in_the_background(spec: FixtureSpec, fixture: Fixture, tmp_path
     assert len(entry_files(tmp_path)) == 1
     assert not e.proc.exe.index.dirty
     e.close()
+
+
+def test_a_changed_dapcore_does_not_read_an_older_ones_entries(tmp_path: Path) -> None:
+    """The key holds a hash of the code that derives what is kept: changing
+    it (here a copy of one of those modules) changes every key."""
+    from dapcore.goruntime import indexing
+    from dapcore.indexcache import code_digest
+
+    files = [m.__file__ for m in indexing.DERIVING]
+    assert all(files)
+    copy = tmp_path / "layout.py"
+    shutil.copyfile(files[0], copy)
+    before = code_digest([*files[1:], copy], "v")
+    copy.write_text(copy.read_text() + "\n# changed\n")
+    assert code_digest([*files[1:], copy], "v") != before
+    assert code_digest(files, "v") != code_digest(files, "w")
+    cache = indexing.open_index_cache(tmp_path / "c")
+    assert cache is not None and cache.code == code_digest(
+        files, f"{indexing.__version__}/{sys.byteorder}")

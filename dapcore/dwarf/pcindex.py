@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import bisect
-from itertools import pairwise
 
 from dapcore.dwarf.constants import (
     TAG_COMPILE_UNIT,
@@ -74,17 +73,18 @@ _CU_PART = "dwarf.cu_index"
 
 
 def _valid(doc: object) -> _Table | None:
-    """A table kept as JSON (three equally long lists of non-negative
-    integers, the first sorted), or None when ``doc`` is not one."""
-    if not isinstance(doc, list) or len(doc) != 3:
+    """A table kept as JSON (three equally long lists of integers, the first
+    sorted), or None when ``doc`` is not one. Checked and converted in C
+    (``map(int, …)``, ``sorted``): the runtime unit's table has thousands
+    of rows."""
+    if not isinstance(doc, list) or len(doc) != 3 or \
+            not all(isinstance(col, list) for col in doc):
         return None
-    starts, ends, offsets = doc
-    if not all(isinstance(x, list) and len(x) == len(starts) for x in doc):
+    try:
+        starts, ends, offsets = (list(map(int, col)) for col in doc)
+    except (TypeError, ValueError, OverflowError):
         return None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-               for col in doc for v in col):
-        return None
-    if any(x > y for x, y in pairwise(starts)):
+    if not len(starts) == len(ends) == len(offsets) or starts != sorted(starts):
         return None
     return starts, ends, offsets
 
@@ -160,7 +160,8 @@ class PCIndex:
             return table
         part = f"dwarf.subprograms.{unit.offset}"
         table = _get(self._entry, part)
-        if table is not None and all(unit.first_die <= o < unit.end for o in table[2]):
+        if table is not None and (not table[2] or (unit.first_die <= min(table[2])
+                                  and max(table[2]) < unit.end)):
             self.subprogram_tables[unit.offset] = table
             return table
         if table is not None:
