@@ -169,8 +169,11 @@ class IndexCache:
 
     def _check_dir(self) -> bool:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            st = os.stat(self.directory, follow_symlinks=False)
+            try:
+                st = os.stat(self.directory, follow_symlinks=False)
+            except FileNotFoundError:
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                st = os.stat(self.directory, follow_symlinks=False)
         except OSError as exc:
             log.info("index cache %s not usable: %s", self.directory, exc)
             return False
