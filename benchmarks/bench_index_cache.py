@@ -9,8 +9,9 @@ For each core, each run empties a private cache directory (never the
 user's: ``DAPCORE_INDEX_CACHE`` points the children at it), then opens the
 core twice, each time from a fresh interpreter:
 
-* **engine**: a Python child times, in-process, ``Engine.open`` → the
-  crashed goroutine → its stack → the landing frame's values
+* **engine**: a Python child imports the engine and the value model
+  (``imports``), then times ``Engine.open`` → the crashed goroutine → its
+  stack → the landing frame's values
   (``open → locals``), then their text apart (``+text``: read from the
   core; on the 100k core a channel's 50,000 waiters are counted there),
   then ``close()``, which writes the cache on the first open (``save``);
@@ -58,6 +59,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from dapcore.engine import Engine
 from dapcore.govalues.summary import text_of
+import dapcore.govalues.frame  # the value model (Engine.frame_values imports it on first use)
 t1 = time.perf_counter()
 e = Engine.open(sys.argv[1], sys.argv[2])
 g = e.crashed_goroutine or e.goroutines[0]
