@@ -49,6 +49,7 @@ SPECS = [
     make_spec("1.27", "pie", "nilptr"),
     make_spec("1.27", "stripped", "nilptr"),  # no DWARF: the name lookups alone
     make_spec("1.27", "default", "bigpanic"),  # 23 MB
+    make_spec("1.27", "debuglink", "nilmap"),  # DWARF in a separate debug file: its own entry
 ]
 OTHER_BUILD = make_spec("1.19", "default", "nilptr")
 THIRD_BUILD = make_spec("1.27", "pie", "nilptr")
@@ -83,7 +84,18 @@ def entry_files(d: Path) -> list[Path]:
 
 
 def cache_entries(e: Engine) -> list[Any]:
-    return [x.index for x in (e.proc.exe,) if x.index.enabled]
+    """The entries in use: the executable's, its separate debug file's."""
+    files = [e.proc.exe, e.proc.exe.__dict__.get("debug_file")]
+    return [x.index for x in files if x is not None and x.index.enabled]
+
+
+class Parts:
+    """The parts found and derived over an engine's entries."""
+
+    def __init__(self, e: Engine) -> None:
+        entries = cache_entries(e)
+        self.hits = [h for x in entries for h in x.hits]
+        self.misses = [m for x in entries for m in x.misses]
 
 
 def check_oracle(e: Engine, fx: Fixture) -> None:
@@ -117,22 +129,25 @@ def test_second_open_is_the_first(spec: FixtureSpec, fixture: Fixture, tmp_path:
     want = plain_snapshot(fixture, plain)
     first = _open(fixture, tmp_path)
     assert snapshot(first) == want
-    (entry,) = cache_entries(first)
-    assert entry.misses and not entry.hits  # a cold cache: everything derived
+    parts = Parts(first)
+    assert parts.misses and not parts.hits  # a cold cache: everything derived
     first.close()
-    (f,) = entry_files(tmp_path)
-    assert f.stat().st_mode & 0o777 == 0o600
+    files = entry_files(tmp_path)
+    assert len(files) == len(cache_entries(first))  # one per file (and debug file)
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    stamps = [f.stat().st_mtime_ns for f in files]
     second = _open(fixture, tmp_path)
     assert snapshot(second) == want
     check_oracle(second, fixture)
-    (entry,) = cache_entries(second)
-    assert entry.hits and not entry.misses, entry.misses  # all of it found
-    if spec.variant.dwarf:
-        assert any(h.startswith("dwarf.section") for h in entry.hits)
-        assert "runtime.layout" in entry.hits and "dwarf.cu_index" in entry.hits
-    assert "pclntab.names" in entry.hits
+    parts = Parts(second)
+    assert parts.hits and not parts.misses, parts.misses  # all of it found
+    if spec.variant.dwarf or spec.variant.name == "debuglink":
+        assert any(h.startswith("dwarf.section") for h in parts.hits)
+        assert "runtime.layout" in parts.hits and "dwarf.cu_index" in parts.hits
+    assert "pclntab.names" in parts.hits
     second.close()
-    assert entry_files(tmp_path) == [f]  # nothing new: not rewritten
+    assert entry_files(tmp_path) == files  # nothing new: not rewritten
+    assert [f.stat().st_mtime_ns for f in files] >= stamps
 
 
 def _warm(fx: Fixture, d: Path) -> Path:
