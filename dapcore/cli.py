@@ -58,6 +58,13 @@ def _add_files(p: argparse.ArgumentParser) -> None:
                         "directory>/NAME) or GNU build id (DIR/.build-id/xx/yyyy.debug); "
                         "repeatable. Next to the executable, its .debug/ and /usr/lib/debug "
                         "are always searched")
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument("--index-cache", dest="index_cache", metavar="DIR", default=None,
+                       help="keep what is derived from the executable (DWARF indexes, runtime "
+                            "layouts) in DIR for the next core of the same build (default: "
+                            "$DAPCORE_INDEX_CACHE, else ~/.cache/dapcore/index)")
+    cache.add_argument("--no-index-cache", dest="index_cache", action="store_false",
+                       help="neither read nor write the index cache")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str,  # type: ignore[type-arg]
@@ -179,7 +186,7 @@ def _main(argv: list[str] | None) -> int:
     from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
 
     try:
-        report = Engine.open(args.binary, args.core, args.debug_dirs)
+        report = Engine.open(args.binary, args.core, args.debug_dirs, args.index_cache)
         out = _output(report, args)
         # The checks of every goroutine and thread (warnings below), also
         # when the command needed the crashing goroutine alone.

@@ -55,6 +55,7 @@ from dapcore.goruntime.userframe import (
     package_of,
     top_user_frame,
 )
+from dapcore.indexcache import IndexSetting
 
 if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
@@ -101,18 +102,18 @@ class Engine:
 
     @classmethod
     def open(cls, binary: str | Path | None, core: str | Path,
-             debug_dirs: Sequence[str | Path] = ()) -> Engine:
+             debug_dirs: Sequence[str | Path] = (), index_cache: IndexSetting = None) -> Engine:
         """The core ``core`` (plain, or compressed with gzip, xz, zstd or LZ4)
         read with the executable ``binary``; ``binary=None``: the executable
         the core names (:class:`dapcore.errors.ExecutableNotFound` when it is
         not on this machine, saying which one and how to get it); a stripped
         binary's separate debug file is looked for in the standard places and
-        ``debug_dirs`` (:mod:`dapcore.elf.debugfile`)."""
+        ``debug_dirs`` (:mod:`dapcore.elf.debugfile`); ``index_cache``: :func:`save_index`."""
         core_file = open_core(core)
         try:
             if binary is None:
                 binary = executable_for(core_file)
-            return cls(Process(binary, core_file, debug_dirs=debug_dirs))
+            return cls(Process(binary, core_file, debug_dirs=debug_dirs, index_cache=index_cache))
         except BaseException:
             core_file.close()
             raise
@@ -121,7 +122,7 @@ class Engine:
         """Let the core go now rather than when the engine is collected (a
         decompressed core's temporary file is freed with it). Nothing may be
         asked of the engine afterwards."""
-        self.proc.core.close()
+        self.proc.close()
 
     @staticmethod
     def executable_in_core(core: str | Path) -> str | None:
@@ -587,3 +588,15 @@ class Engine:
         empty for older ones), and those of the C code's line tables once a
         stack with C frames was unwound."""
         return self.proc.pclntab.file_names() | self.unwinder.c_source_files()
+
+
+def save_index(engine: Engine) -> None:
+    """Write now what the index cache (:mod:`dapcore.indexcache`) gained with
+    ``engine``: what was derived from its executable alone, kept for the next
+    core of the same build. :meth:`Engine.open`'s ``index_cache`` says where
+    (None: ``$DAPCORE_INDEX_CACHE``, else the platform's cache directory;
+    False: nowhere; or a directory). It is written anyway in the background
+    a second after the last addition, by :meth:`Engine.close` and at exit;
+    the DAP server calls this when its session ends (it leaves with
+    ``os._exit``)."""
+    engine.proc.save_index()

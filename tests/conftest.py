@@ -10,6 +10,8 @@ the factory's error; nothing is skipped.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +23,28 @@ from tests.factory.notices import listening
 from tests.factory.paths import cache_root
 
 _outcomes: dict[str, tuple[Fixture | None, str | None]] = {}
+_index_dir: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The index cache (dapcore.indexcache) of every engine the tests open,
+    in-process or in a child (CLI, DAP server): one temporary directory per
+    test session, never the user's cache. Shared by the session's tests, so
+    every open of a build after its first goes through the cache and is
+    checked against the same oracles; ``DAPCORE_TEST_INDEX_CACHE=off`` runs
+    the suite without it. The tests of the cache itself use their own
+    directories."""
+    global _index_dir
+    if os.environ.get("DAPCORE_TEST_INDEX_CACHE", "").strip().lower() == "off":
+        os.environ["DAPCORE_INDEX_CACHE"] = "off"
+        return
+    _index_dir = tempfile.mkdtemp(prefix="dapcore-test-index-")
+    os.environ["DAPCORE_INDEX_CACHE"] = _index_dir
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _index_dir is not None:
+        shutil.rmtree(_index_dir, ignore_errors=True)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("cancellation",),
     ("arch",),
+    ("indexcache",),  # the on-disk index cache (issue #16): stdlib only
     ("elf",),
     ("dwarf",),
     ("native",),
@@ -65,6 +66,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
                                      "'dapcore demo' needs it",
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,
     ("dapcore.dap.state", "dapcore.dap.variables"): _VALUES,
+    ("dapcore.dap.state", "dapcore.engine"):
+        "the index cache's save when the session ends: the engine module is loaded by "
+        "then (the launch imported it)",
     ("dapcore.engine", "dapcore.govalues.frame"): _ON_FIRST_VALUE,
     ("dapcore.engine", "dapcore.govalues.frameregs"): _ON_FIRST_VALUE,
     ("dapcore.engine", "dapcore.govalues.pkgvars"): _ON_FIRST_VALUE,

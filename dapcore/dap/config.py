@@ -28,6 +28,9 @@ class LaunchConfig:
     # Directories holding a stripped program's separate debug file (by its
     # .gnu_debuglink name or GNU build id; dapcore.elf.debugfile), absolute.
     debug_dirs: list[str] = field(default_factory=list)
+    # The index cache (dapcore.indexcache): None the default place, False
+    # none, or a directory (absolute).
+    index_cache: bool | str | None = None
 
 
 # At most this many debugInfoDirectories (each costs a few stat calls).
@@ -64,7 +67,18 @@ def parse_launch(args: dict[str, Any]) -> LaunchConfig:
         max_array_values=non_negative(args, "maxArrayValues", None),
         show_crash_frames=bool(optional(args, "showCrashFrames", bool, False)),
         debug_dirs=[resolve(cwd, d) for d in dirs],
+        index_cache=_index_cache(args, cwd),
     )
+
+
+def _index_cache(args: dict[str, Any], cwd: str) -> bool | str | None:
+    """``indexCache``: true (the default place), false (none), or a directory."""
+    if isinstance(args.get("indexCache"), bool):
+        return None if optional(args, "indexCache", bool, None) else False
+    value = optional(args, "indexCache", str, None)
+    if value == "":
+        raise bad_argument("argument 'indexCache' must be true, false or a directory path")
+    return resolve(cwd, value) if value is not None else None
 
 
 def resolve(cwd: str, path: str) -> str:

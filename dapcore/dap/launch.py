@@ -54,6 +54,11 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     # 'initialize'.
     from dapcore.engine import Engine
 
+    if remote and isinstance(config.index_cache, str):
+        # over TCP the client may be another user: it does not choose where
+        # this user's files are written
+        raise _refused("'indexCache' may name a directory only over stdio; a remote "
+                       "client may set it to true or false")
     _check_file(config.core, "core file", remote)
     if config.program:
         _check_file(config.program, "program", remote)
@@ -61,7 +66,8 @@ def _open(config: LaunchConfig, remote: bool = False) -> Engine:
     try:
         # No 'program': the executable the core names (a compressed core is
         # decompressed once, here).
-        report = Engine.open(config.program or None, config.core, config.debug_dirs)
+        report = Engine.open(config.program or None, config.core, config.debug_dirs,
+                             config.index_cache)
     except ExecutableNotFound as exc:
         if remote:
             log.info("launch refused: %s", exc)

@@ -220,6 +220,7 @@ async def on_disconnect(s: State, args: dict[str, Any]) -> Reply:
     async def then() -> None:
         s.closed = True
         s.cancel_all()
+        await s.save_index()  # the process ends right after
         s.close()
     return Reply(None, then)
 

@@ -64,6 +64,7 @@ async def serve(read: Read, write: Write, remote: bool = False) -> None:
                         log.debug("<- %s", _shown(item))
                     tg.start_soon(_guarded, session.handle, item)
         # Input closed: let answers in flight finish, then stop.
+    await session.save_index()  # what the index cache gained (if not written yet)
     log.info("session ended")
 
 

@@ -112,6 +112,14 @@ class State:
 
     # -- engine access -------------------------------------------------------
 
+    async def save_index(self) -> None:
+        """Write what the index cache gained (the server leaves with
+        ``os._exit`` when the session ends, past the engine's exit hook)."""
+        if self.engine is not None:
+            from dapcore.engine import save_index  # imported with the launch already
+
+            await anyio.to_thread.run_sync(save_index, self.engine)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run engine code in a worker thread (one at a time); cancellable.
 

@@ -26,6 +26,7 @@ from dapcore.dwarf.constants import (
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.lists import Lists
 from dapcore.dwarf.sections import DwarfError, Sections, initial_length
+from dapcore.indexcache import Entry
 
 __all__ = ["PCIndex", "read_aranges"]
 
@@ -66,6 +67,35 @@ def read_aranges(sections: Sections) -> dict[int, list[tuple[int, int]]]:
     return out
 
 
+# The parts of the index cache, and what they are derived from.
+DWARF_SOURCES = (".debug_*", ".zdebug_*")
+
+
+def _valid(doc: object) -> _Table | None:
+    """A table kept as JSON (three equally long lists of integers, the first
+    sorted), or None when ``doc`` is not one. Checked and converted in C
+    (``map(int, …)``, ``sorted``): the runtime unit's table has thousands
+    of rows."""
+    if not isinstance(doc, list) or len(doc) != 3 or \
+            not all(isinstance(col, list) for col in doc):
+        return None
+    try:
+        starts, ends, offsets = (list(map(int, col)) for col in doc)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not len(starts) == len(ends) == len(offsets) or starts != sorted(starts):
+        return None
+    return starts, ends, offsets
+
+
+def _get(entry: Entry, part: str) -> _Table | None:
+    doc = entry.get_json(part, DWARF_SOURCES)
+    table = _valid(doc)
+    if doc is not None and table is None:
+        entry.reject(part)
+    return table
+
+
 class PCIndex:
     """Where link-time PCs are in the DWARF ``dies`` reads."""
 
@@ -80,6 +110,9 @@ class PCIndex:
         self._aranges: dict[int, list[tuple[int, int]]] | None = None
         self._next_unit = 0  # the units before it are indexed
         self.subprogram_tables: dict[int, _Table] = {}  # by unit offset, once asked for
+        # Both indexes are kept in the index cache of the file the DWARF is
+        # read from (dapcore.indexcache), checked against its sections' CRC.
+        self._entry = dies.sections.exe.index
 
     def _unit_ranges(self, u: Unit) -> list[tuple[int, int]]:
         """The code ranges of unit ``u``: its .debug_aranges set, else its
@@ -150,6 +183,20 @@ class PCIndex:
         table = self.subprogram_tables.get(unit.offset)
         if table is not None:
             return table
+        part = f"dwarf.subprograms.{unit.offset}"
+        table = _get(self._entry, part)
+        if table is not None and (not table[2] or (unit.first_die <= min(table[2])
+                                  and max(table[2]) < unit.end)):
+            self.subprogram_tables[unit.offset] = table
+            return table
+        if table is not None:
+            self._entry.reject(part)
+        table = self._scan_subprograms(unit)
+        self.subprogram_tables[unit.offset] = table
+        self._entry.put_json(part, list(table), DWARF_SOURCES)
+        return table
+
+    def _scan_subprograms(self, unit: Unit) -> _Table:
         dies = self.dies
         spans: list[tuple[int, int, int]] = []
         top = dies.top(unit)
@@ -170,9 +217,7 @@ class PCIndex:
                 else:
                     pos = end
         spans.sort()
-        table = ([s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans])
-        self.subprogram_tables[unit.offset] = table
-        return table
+        return [s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]
 
     def subprogram_at(self, pc: int) -> Die | None:
         """The ``DW_TAG_subprogram`` DIE whose code holds link-time ``pc``:

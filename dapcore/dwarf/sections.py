@@ -2,7 +2,10 @@
 
 Go 1.19+ compresses its ``.debug_*`` sections (``SHF_COMPRESSED``, zlib);
 older toolchains and some linkers write the legacy GNU ``.zdebug_*`` format.
-Both are read, also when only some sections are compressed.
+Both are read, also when only some sections are compressed. A section
+decompressed once is kept in the index cache (:mod:`dapcore.indexcache`,
+checked against the CRC of the compressed bytes it came from): the next
+open of the same build reads it back instead of inflating it again.
 """
 
 from __future__ import annotations
@@ -96,14 +99,36 @@ def _check_size(exe: Executable, name: str, data: bytes | bytearray, size: int) 
 
 def debug_section(exe: Executable, name: str) -> bytes | None:
     """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
-    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None."""
+    1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None;
+    a decompressed section comes from the index cache when it holds it."""
     packed = _compressed(exe, name)
     if packed is None:
         return _stored(exe, name)
+    cached = _cached(exe, name)
+    if cached is not None:
+        return cached
     raw, size = packed
     data = _inflate(exe, name, raw)
     _check_size(exe, name, data, size)
+    _keep(exe, name, data)
     return data
+
+
+def _source(exe: Executable, name: str) -> str:
+    """The section a compressed ``.debug_<name>`` is read from."""
+    return f".debug_{name}" if f".debug_{name}" in exe.sections else f".zdebug_{name}"
+
+
+def _cached(exe: Executable, name: str) -> bytes | None:
+    """The decompressed section as the index cache keeps it (checked against
+    the compressed section's CRC there), or None."""
+    source = _source(exe, name)
+    return exe.index.get_bytes(f"dwarf.section{source}", (source,))
+
+
+def _keep(exe: Executable, name: str, data: bytes) -> None:
+    source = _source(exe, name)
+    exe.index.put_bytes(f"dwarf.section{source}", data, (source,))
 
 
 # A compressed section read by offset (Sections.prefix) is decompressed this
@@ -155,7 +180,8 @@ class Sections:
             if part is not None:
                 part.upto(part.size)
                 _check_size(self.exe, name, part.data, part.size)
-                self._loaded[name] = bytes(part.data)
+                self._loaded[name] = data = bytes(part.data)
+                _keep(self.exe, name, data)
             else:
                 self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
@@ -174,7 +200,11 @@ class Sections:
         if part is None:
             packed = _compressed(self.exe, name)
             if packed is None:
-                return self.get(name)
+                return self.get(name)  # stored as it is
+            cached = _cached(self.exe, name)
+            if cached is not None:  # whole in the index cache
+                self._loaded[name] = cached
+                return cached
             part = self._partial[name] = _Inflating(self.exe, name, *packed)
         part.upto(end)
         if part.done:

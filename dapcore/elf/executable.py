@@ -25,7 +25,9 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from dapcore.elf.files import NotRegularFile, open_regular
+from dapcore.elf.fingerprint import fingerprint, sections_crc
 from dapcore.errors import ExecutableError, UnreadableMemory
+from dapcore.indexcache import NULL_ENTRY, Entry, IndexCache
 
 SHT_NOBITS = 8
 
@@ -109,6 +111,25 @@ class Executable:
         self.ptr_size: int = 8 if self.elf.elfclass == 64 else 4
         self._symbol_cache: dict[str, Symbol | None] = {}
         self._debug_finder: DebugFinder | None = None
+        self._index_cache: IndexCache | None = None
+
+    # -- the index cache -----------------------------------------------------
+
+    def set_index_cache(self, cache: IndexCache | None) -> None:
+        """Keep what is derived from this file in ``cache`` (and from its
+        separate debug file, once found); call before :attr:`index` is used."""
+        self._index_cache = cache
+
+    @cached_property
+    def index(self) -> Entry:
+        """This file's entry in the index cache (:mod:`dapcore.indexcache`):
+        found by the file's content (:func:`dapcore.elf.fingerprint.fingerprint`);
+        a disabled entry when there is no cache."""
+        if self._index_cache is None:
+            return NULL_ENTRY
+        crcs: dict[str, int | None] = {}
+        return self._index_cache.entry(fingerprint(self),
+                                       lambda names: sections_crc(self, names, crcs))
 
     def close(self) -> None:
         debug = self.__dict__.get("debug_file")
@@ -203,7 +224,10 @@ class Executable:
         looked for, or none was found)."""
         if self._debug_finder is None or (self.has_own_dwarf and self.has_own_symbols):
             return None
-        return self._debug_finder(self)
+        found = self._debug_finder(self)
+        if found is not None:
+            found.set_index_cache(self._index_cache)
+        return found
 
     @property
     def dwarf_file(self) -> Executable | None:

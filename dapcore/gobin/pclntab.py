@@ -45,6 +45,7 @@ from dapcore.gobin import funcid
 from dapcore.gobin.funcnames import FuncNames
 from dapcore.gobin.inline import inline_format, inline_indexes
 from dapcore.gobin.moduledata import ModuleData, StaticImage, find_moduledata, find_symbols
+from dapcore.gobin.namememo import NameMemo
 from dapcore.gobin.pcvalue import EMPTY, PCValueTable, decode
 
 __all__ = [
@@ -154,6 +155,7 @@ class PCLnTab:
         self._pc_frames: dict[int, tuple[SourceFrame, ...]] = {}
         self._pc_sp: dict[tuple[int, int], int] = {}
         self._names: FuncNames | None = None
+        self._memo = NameMemo(exe.index, self.nfunc)  # names the index cache remembers
         self._kinds: dict[int, str] | None = None
         self._flags_used = self.version in ("1.18", "1.20")
         # Whether inline trees are read: their records have the call site's
@@ -341,16 +343,32 @@ class PCLnTab:
 
     def funcs_by_name(self, names: Iterable[str]) -> dict[str, Func]:
         """The functions of these names that exist (:class:`FuncNames`: the
-        first lookups search for the names alone)."""
+        first lookups search for the names alone), or as the index cache
+        remembers them (:mod:`dapcore.gobin.namememo`: checked)."""
+        out: dict[str, Func] = {}
+        rest: list[str] = []
+        for name in names:
+            known, f = self._memo.lookup(name, self._func)
+            if not known:
+                rest.append(name)
+            elif f is not None:
+                out[name] = f
+        if not rest:
+            return out
         if self._names is None:
             self._names = FuncNames(
                 self._mm, self._funcoffs, self._func_base, self._name_at, self._name_field,
                 self._name_base, self._hdr.cutab, self.version != "1.2", self._cstring_bytes)
         try:
-            found = self._names.lookup([n.encode() for n in names])
+            found = self._names.lookup([n.encode() for n in rest])
         except (struct.error, IndexError) as exc:
             raise self._damaged(exc) from None
-        return {k.decode(): self._func(i) for k, i in found.items()}
+        for name in rest:
+            i = found.get(name.encode())
+            self._memo.record(name, i)
+            if i is not None:
+                out[name] = self._func(i)
+        return out
 
     def _func(self, i: int) -> Func:
         f = self._funcs.get(i)

@@ -79,10 +79,13 @@ __all__ = [
     "Struct",
     "StructSpec",
     "dwarf_layout",
+    "dwarf_wait_reasons",
     "load_layout",
     "minor_of",
+    "signal_structs",
     "table_layout",
     "wait_reason_strings",
+    "wait_reasons_place",
 ]
 
 # ---------------------------------------------------------------------------
@@ -486,6 +489,13 @@ def _array_count(d: _Dwarf, type_off: int) -> int | None:
 
 def _wait_reasons_dwarf(exe: Executable, d: _Dwarf) -> list[str] | None:
     """From the DWARF variable: its address (DW_OP_addr) and element count."""
+    place = wait_reasons_place(exe, d)
+    return _read_wait_reasons(exe, *place) if place is not None else None
+
+
+def wait_reasons_place(exe: Executable, d: _Dwarf) -> tuple[int, int] | None:
+    """(link-time address, element count) of ``runtime.waitReasonStrings``
+    as the DWARF describes it (None: it does not)."""
     var = d.find(_TAG_VARIABLE, ["runtime.waitReasonStrings"]).get("runtime.waitReasonStrings")
     if var is None:
         return None
@@ -500,7 +510,7 @@ def _wait_reasons_dwarf(exe: Executable, d: _Dwarf) -> list[str] | None:
         addr = sym.value if sym else None
     if addr is None or count is None:
         return None
-    return _read_wait_reasons(exe, addr, count)
+    return addr, count
 
 
 def _wait_reasons_symtab(exe: Executable) -> list[str] | None:
@@ -562,7 +572,15 @@ def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) 
             continue
         structs[spec.name] = _struct_from_dwarf(d, spec, die)
     structs.update(_signal_structs(lookup(exe.machine)))
-    reasons: Iterable[str] | None = _wait_reasons_dwarf(exe, d)
+    reasons = dwarf_wait_reasons(exe, go_version, wait_reasons_place(exe, d))
+    return Layout(go_version, "dwarf", structs, _constants_from_dwarf(d), reasons, exe.ptr_size)
+
+
+def dwarf_wait_reasons(exe: Executable, go_version: str, place: tuple[int, int] | None
+                       ) -> tuple[str, ...] | None:
+    """The wait reasons of a layout read from DWARF: read at ``place`` (see
+    :func:`wait_reasons_place`), else the built-in table of the release."""
+    reasons: Iterable[str] | None = _read_wait_reasons(exe, *place) if place else None
     if reasons is None:  # e.g. a linker that dropped the variable's DIE
         try:
             t = _tables().get(minor_of(go_version))
@@ -570,8 +588,12 @@ def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) 
             t = None
         if t is not None:
             reasons = t["wait_reasons"]
-    return Layout(go_version, "dwarf", structs, _constants_from_dwarf(d),
-                  tuple(reasons) if reasons is not None else None, exe.ptr_size)
+    return tuple(reasons) if reasons is not None else None
+
+
+def signal_structs(exe: Executable) -> dict[str, Struct]:
+    """The signal-frame structures of ``exe``'s architecture (never in DWARF)."""
+    return _signal_structs(lookup(exe.machine))
 
 
 def _tables() -> Mapping[str, Mapping[str, object]]:

@@ -44,8 +44,11 @@ from dapcore.goruntime.goroutines import (
     read_allgs,
     read_goroutines,
 )
-from dapcore.goruntime.layout import Layout, load_layout
+from dapcore.goruntime.indexing import open_index_cache
+from dapcore.goruntime.layout import Layout
+from dapcore.goruntime.layoutcache import cached_layout
 from dapcore.goruntime.status import is_dead
+from dapcore.indexcache import Entry, IndexSetting
 
 # Signals a debugger's snapshot leaves in NT_SIGINFO: nothing crashed.
 _STOP_SIGNALS = {0, 5, 19, 20}  # none, SIGTRAP, SIGSTOP, SIGTSTP
@@ -56,9 +59,13 @@ class Process:
     subclass with a readable message when the files cannot be used together."""
 
     def __init__(self, exe: str | Path, core: str | Path | CoreFile, check: bool = True,
-                 debug_dirs: Sequence[str | Path] = ()) -> None:
+                 debug_dirs: Sequence[str | Path] = (),
+                 index_cache: IndexSetting = False) -> None:
         self.core: CoreFile = core if isinstance(core, CoreFile) else open_core(core)
         self.exe = Executable(exe)
+        # What is derived from the executable alone is kept for the next core
+        # of the same build (dapcore.indexcache; the setting: where, or False).
+        self.exe.set_index_cache(open_index_cache(index_cache))
         # What is not damage but the user should know: how a compressed core
         # was decompressed, where the DWARF came from, that values need a
         # debug file not found.
@@ -99,6 +106,27 @@ class Process:
     @property
     def go_version(self) -> str:
         return self.buildinfo.go_version
+
+    def _index_entries(self) -> list[Entry]:
+        """The index cache entries in use: the executable's, and its debug
+        file's once found."""
+        entries = [self.exe.index]
+        debug = self.exe.__dict__.get("debug_file")
+        if debug is not None:
+            entries.append(debug.index)
+        return [e for e in entries if e.enabled]
+
+    def save_index(self) -> None:
+        """Write what this session added to the index cache now (after a
+        write under way); otherwise it is written in the background a second
+        after the last addition, or at exit."""
+        for e in self._index_entries():
+            e.flush()
+
+    def close(self) -> None:
+        """Write what the index cache gained, then let the core go."""
+        self.save_index()
+        self.core.close()
 
     @cached_property
     def pclntab(self) -> PCLnTab:
@@ -151,7 +179,7 @@ class Process:
 
     @cached_property
     def layout(self) -> Layout:
-        return load_layout(self.exe, self.buildinfo.go_version, self.dwarf)
+        return cached_layout(self.exe, self.buildinfo.go_version, self.dwarf)
 
     @cached_property
     def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:
