@@ -201,10 +201,8 @@ class Sections:
             packed = _compressed(self.exe, name)
             if packed is None:
                 return self.get(name)  # stored as it is
-            cached = _cached(self.exe, name)
-            if cached is not None:  # whole in the index cache
-                self._loaded[name] = cached
-                return cached
+            # (decompressed as far as read: what is read by offset is
+            # usually near the start, cheaper than the index cache's copy)
             part = self._partial[name] = _Inflating(self.exe, name, *packed)
         part.upto(end)
         if part.done:
