@@ -138,6 +138,12 @@ def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dapcore`` console script."""
+    if (sys.argv[1:] if argv is None else argv) == ["dap"]:
+        # what editors run: 'initialize' is answered before the parser and
+        # the server are built (start-up time, issue #16)
+        from dapcore.dap.handshake import main as serve_stdio
+
+        return serve_stdio()
     try:
         code = _main(argv)
         sys.stdout.flush()

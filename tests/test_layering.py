@@ -59,6 +59,11 @@ _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loade
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
+    ("dapcore.__main__", "dapcore.dap.handshake"): _STARTUP + ": only the front end asked for",
+    ("dapcore.cli", "dapcore.dap.handshake"):
+        _STARTUP + ": 'dapcore dap' answers it before the parser is built",
+    ("dapcore.dap.handshake", "dapcore.dap.server"):
+        _STARTUP + ": anyio, asyncio and the session load once it is answered",
     ("dapcore.cli", "dapcore.dap.server"): "anyio: only 'dapcore dap' needs the server",
     ("dapcore.cli", "dapcore.engine"): _ENGINE,
     ("dapcore.cli", "dapcore.demo"): "a DAP client (subprocess, sockets, hashing): only "
