@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("render",),
     ("dap",),
     ("demo",),
-    ("cli",),
+    ("cli", "cliargs"),
     ("__main__",),
 ]
 RANK = {name: n for n, names in enumerate(LAYERS) for name in names}
@@ -66,6 +66,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
         _STARTUP + ": anyio, asyncio and the session load once it is answered",
     ("dapcore.cli", "dapcore.dap.server"): "anyio: only 'dapcore dap' needs the server",
     ("dapcore.cli", "dapcore.engine"): _ENGINE,
+    ("dapcore.cli", "dapcore.cliargs"): _STARTUP + ": argparse, not before 'dapcore dap' answers",
+    ("dapcore.cli", "dapcore.render"): (_STARTUP + ": threading and the render code, once a "
+                                        "command has a core open"),
     ("dapcore.cli", "dapcore.demo"): "a DAP client (subprocess, sockets, hashing): only "
                                      "'dapcore demo' needs it",
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,
