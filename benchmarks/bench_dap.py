@@ -25,10 +25,20 @@ missing): ``nilmap`` (16 goroutines), ``sigquit`` (a SIGQUIT dump), ``many``
 binary). ``--code DIR``: serve from another checkout's ``dapcore`` (the
 code before a change, to compare in one sitting).
 
-Start-up is measured too: ``-X importtime`` of ``dapcore.dap.server`` (what
-the stdio server imports before it reads its first message), split into
-``site`` (this environment's start-up: editable-install finders, ``.pth``
-files; not dapcore's) and dapcore's own imports.
+Start-up is measured too: ``-X importtime`` of ``python -m dapcore`` up to
+its answer to ``initialize`` (what the stdio server imports before it
+answers), split into ``site`` (this environment's start-up: editable-install
+finders, ``.pth`` files; not dapcore's) and dapcore's own imports.
+
+``--startup-only``: no cores, start-up alone, in alternating runs (the
+machine is shared: each round spawns every configuration once): the time
+from spawn to the ``initialize`` response of ``python -m dapcore`` for each
+``--code DIR`` (repeatable: before and after a change) and each ``--python
+PY`` (repeatable: e.g. virtual environments holding a wheel or an editable
+install; ``--code installed`` serves the dapcore installed in that
+interpreter's environment), next to the interpreter's own start (``-c pass``
+and ``-S -c pass``, spawn to exit), with each configuration's ``-X
+importtime`` split.
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -152,28 +164,133 @@ def check(fx: Fixture, result: dict[str, Any]) -> None:
         raise ValueError(f"focused {result['frame']}, facts say {facts.get('crashFunction')}")
 
 
-def startup(env: dict[str, str], runs: int, cwd: str) -> dict[str, float]:
-    """Medians (ms) of ``-X importtime``: site, dapcore.dap.server (cumulative)."""
-    site, ours = [], []
-    for _ in range(runs + 1):
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                              "import dapcore.dap.server"], env=env, cwd=cwd,
-                             capture_output=True, text=True, check=True).stderr
-        tops = {m.group(2).strip(): int(m.group(1)) for m in re.finditer(
-            r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", out, re.M)}
-        site.append(tops.get("site", 0) / 1000)
-        ours.append(tops.get("dapcore.dap.server", 0) / 1000)
-    return {"site (environment)": statistics.median(site[1:]),
-            "dapcore.dap.server imports": statistics.median(ours[1:])}
+def _until_initialized(argv: list[str], env: dict[str, str], cwd: str) -> str:
+    """Run ``argv`` (a DAP server on stdio, stdout and stderr on one pipe),
+    send ``initialize``: what the pipe carried before the response (the
+    ``-X importtime`` lines of the imports that preceded it). The server
+    is ended after."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        body = json.dumps({"seq": 1, "type": "request", "command": "initialize",
+                           "arguments": {"adapterID": "dapcore"}}).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        proc.stdin.flush()
+        buf = b""
+        while b"Content-Length:" not in buf:
+            data = os.read(proc.stdout.fileno(), 65536)
+            if not data:
+                raise ClientError(f"the server ended before answering: {buf[-500:]!r}")
+            buf += data
+        return buf[:buf.index(b"Content-Length:")].decode(errors="replace")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def import_split(importtime: str) -> dict[str, float]:
+    """ms of the top-level ``-X importtime`` entries: the interpreter's own
+    (before ``site``), ``site`` and what came after it (dapcore's)."""
+    split = {"interpreter": 0.0, "site (environment)": 0.0, "dapcore before initialize": 0.0}
+    part = "interpreter"
+    for m in re.finditer(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", importtime, re.M):
+        if m.group(2).strip() == "site":
+            split["site (environment)"] += int(m.group(1)) / 1000
+            part = "dapcore before initialize"
+        else:
+            split[part] += int(m.group(1)) / 1000
+    return split
+
+
+def startup(env: dict[str, str], runs: int, cwd: str, python: str = sys.executable
+            ) -> dict[str, float]:
+    """Medians (ms) of ``-X importtime`` of ``python -m dapcore`` until it
+    answers ``initialize``: site, dapcore's imports (cumulative)."""
+    splits = [import_split(_until_initialized([python, "-X", "importtime", "-m", "dapcore"],
+                                              env, cwd)) for _ in range(runs + 1)][1:]
+    return {k: statistics.median(s[k] for s in splits) for k in splits[0] if k != "interpreter"}
+
+
+def _initialize_ms(python: str, env: dict[str, str], cwd: str) -> float:
+    """Spawn to the ``initialize`` response of ``python -m dapcore`` (ms)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    try:
+        c = StampedClient(proc=proc, timeout=TIMEOUT)
+        msg = c.request("initialize", {"adapterID": "dapcore", "clientID": "vscode"})
+        if not msg.get("success"):
+            raise ClientError(f"initialize failed: {msg.get('message')}")
+        ms = (c.arrived[id(msg)] - start) * 1000
+        end_server(proc, c)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return ms
+
+
+def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=cwd, check=True, stdin=subprocess.DEVNULL)
+    return (time.perf_counter() - start) * 1000
+
+
+def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
+    """The ``--startup-only`` table: alternating runs, medians and minima."""
+    base = child_env(False)
+    rest = base["PYTHONPATH"].split(os.pathsep)[1:]
+    cwd = tempfile.gettempdir()  # not a checkout: the one on PYTHONPATH is served
+    servers: list[tuple[str, str, dict[str, str]]] = []  # (name, python, env)
+    timed: dict[str, Callable[[], float]] = {}
+    for py in pythons:
+        for code in codes:
+            paths = rest if code == "installed" else [str(Path(code).resolve()), *rest]
+            env = dict(base, PYTHONPATH=os.pathsep.join(paths))
+            name = f"{py} {code}"
+            servers.append((name, py, env))
+            timed[f"{name}: spawn → initialize response"] = partial(_initialize_ms, py, env, cwd)
+        timed[f"{py} -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-c", "pass"], base, cwd)
+        timed[f"{py} -S -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-S", "-c", "pass"],
+                                                           base, cwd)
+    times: dict[str, list[float]] = {name: [] for name in timed}
+    for i in range(runs + 1):  # the first round warms the caches, untimed
+        for name, fn in timed.items():
+            ms = fn()
+            if i:
+                times[name].append(ms)
+    lines = [f"start-up, ms (medians and minima of {runs} alternating runs; load "
+             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end)"]
+    width = max(len(n) for n in times)
+    for name, ts in times.items():
+        lines.append(f"  {name.ljust(width)}  median {statistics.median(ts):6.1f}  "
+                     f"min {min(ts):6.1f}")
+    lines.append("-X importtime until initialize is answered (medians, ms):")
+    for name, py, env in servers:
+        split = startup(env, runs, cwd, py)
+        lines.append(f"  {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated cores, e.g. nilmap,many-100k")
-    ap.add_argument("--code", default=str(REPO), help="the checkout whose dapcore is served")
+    ap.add_argument("--code", action="append",
+                    help="the checkout whose dapcore is served (default: this one); "
+                         "repeatable with --startup-only ('installed': the installed one)")
+    ap.add_argument("--python", action="append",
+                    help="with --startup-only: an interpreter to start (repeatable; default: "
+                         "this one)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="measure start-up alone (no cores), alternating --code and --python")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.startup_only:
+        print(startup_only(args.code or [str(REPO)], args.python or [sys.executable], args.runs))
+        return 0
+    args.code = (args.code or [str(REPO)])[0]
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
     start_spawner()
     env = child_env(False)
