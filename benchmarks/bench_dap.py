@@ -240,7 +240,9 @@ def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> float:
 def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
     """The ``--startup-only`` table: alternating runs, medians and minima."""
     base = child_env(False)
-    rest = base["PYTHONPATH"].split(os.pathsep)[1:]
+    # PYTHONPATH without any checkout of dapcore: the one served is put first
+    rest = [p for p in base["PYTHONPATH"].split(os.pathsep)
+            if p and not (Path(p) / "dapcore" / "__init__.py").is_file()]
     cwd = tempfile.gettempdir()  # not a checkout: the one on PYTHONPATH is served
     servers: list[tuple[str, str, dict[str, str]]] = []  # (name, python, env)
     timed: dict[str, Callable[[], float]] = {}
