@@ -25,6 +25,7 @@ import site
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,6 +229,31 @@ def test_sigint_before_the_first_message_ends_the_adapter_quietly() -> None:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
         err = (seen + proc.stderr.read()).decode(errors="replace")
+        assert "interrupted by the client" in err and "Traceback" not in err, err[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sigint_right_after_the_answer_to_initialize_ends_the_adapter_quietly(
+        tmp_path: Path) -> None:
+    """A SIGINT that arrives while the server is still being imported (the
+    answer to 'initialize' came first) ends the adapter as any SIGINT does.
+    An empty bytecode cache makes that import slow enough to be hit."""
+    env = dict(_env(), PYTHONPYCACHEPREFIX=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=str(REPO))
+    try:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.write(frame(INITIALIZE))
+        proc.stdin.flush()
+        _, response = _first_frame(proc)
+        proc.send_signal(signal.SIGINT)
+        assert response["success"]
+        assert proc.wait(60) == 0
+        err = proc.stderr.read().decode(errors="replace")
         assert "interrupted by the client" in err and "Traceback" not in err, err[-2000:]
     finally:
         if proc.poll() is None:

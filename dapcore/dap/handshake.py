@@ -22,6 +22,7 @@ capabilities: no logging, no threads, no event loop.
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from dapcore.dap.args import RequestError, arguments
@@ -93,6 +94,16 @@ def main() -> int:
     """Serve DAP over stdio with the default options (what editors run:
     ``python -m dapcore``, ``dapcore dap``)."""
     start = first_exchange(0, protocol_stdout())
-    from dapcore.dap.server import main as serve  # anyio: after 'initialize' is answered
 
+    # A client may end the adapter (SIGINT) as soon as 'initialize' is
+    # answered: while the server is being imported, that is noted (the
+    # server then ends as it does on SIGINT), not a traceback.
+    def interrupted(signum: int, frame: object) -> None:
+        start.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        from dapcore.dap.server import main as serve  # anyio: after 'initialize' is answered
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return serve([], start)

@@ -27,7 +27,7 @@ class Start:
         self.unfed = b""  # read, not yet decoded (the decoder failed on it)
         self.client: dict[str, Any] | None = None  # the initialize arguments, once answered
         self.sent = 0  # messages sent (the session numbers the next one sent + 1)
-        self.interrupted = False  # SIGINT before the first message was answered
+        self.interrupted = False  # SIGINT before the server took over
 
 
 def protocol_stdout() -> int:
