@@ -212,13 +212,34 @@ def startup(env: dict[str, str], runs: int, cwd: str, python: str = sys.executab
     return {k: statistics.median(s[k] for s in splits) for k in splits[0] if k != "interpreter"}
 
 
-def _initialize_ms(python: str, env: dict[str, str], cwd: str) -> float:
-    """Spawn to the ``initialize`` response of ``python -m dapcore`` (ms)."""
+class _CpuStampedClient(StampedClient):
+    """Also notes the server's CPU time when its first message arrives
+    (``/proc/PID/schedstat``: nanoseconds on a CPU; the server is one thread
+    until it answers), which the machine's load inflates far less than the
+    wall-clock time. A server that goes on working after its answer (the
+    handshake imports the server then) is counted until this reader wakes:
+    an overestimate under load."""
+
+    cpu_at_first: float | None = None
+
+    def _received(self, msg: dict[str, Any]) -> None:
+        super()._received(msg)
+        if self.cpu_at_first is None and self.proc is not None:
+            try:
+                with open(f"/proc/{self.proc.pid}/schedstat") as f:
+                    self.cpu_at_first = int(f.read().split()[0]) / 1e6
+            except (OSError, ValueError, IndexError):
+                self.cpu_at_first = float("nan")
+
+
+def _initialize_ms(python: str, env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Spawn to the ``initialize`` response of ``python -m dapcore``: (wall
+    ms, the server's CPU ms by then)."""
     start = time.perf_counter()
     proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     try:
-        c = StampedClient(proc=proc, timeout=TIMEOUT)
+        c = _CpuStampedClient(proc=proc, timeout=TIMEOUT)
         msg = c.request("initialize", {"adapterID": "dapcore", "clientID": "vscode"})
         if not msg.get("success"):
             raise ClientError(f"initialize failed: {msg.get('message')}")
@@ -228,13 +249,18 @@ def _initialize_ms(python: str, env: dict[str, str], cwd: str) -> float:
         proc.kill()
         proc.wait()
         raise
-    return ms
+    return ms, c.cpu_at_first or float("nan")
 
 
-def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> float:
+def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Spawn to exit of ``argv``: (wall ms, its CPU ms)."""
     start = time.perf_counter()
-    subprocess.run(argv, env=env, cwd=cwd, check=True, stdin=subprocess.DEVNULL)
-    return (time.perf_counter() - start) * 1000
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise ClientError(f"{argv} exit status {proc.returncode}")
+    return (time.perf_counter() - start) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
@@ -245,7 +271,7 @@ def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
             if p and not (Path(p) / "dapcore" / "__init__.py").is_file()]
     cwd = tempfile.gettempdir()  # not a checkout: the one on PYTHONPATH is served
     servers: list[tuple[str, str, dict[str, str]]] = []  # (name, python, env)
-    timed: dict[str, Callable[[], float]] = {}
+    timed: dict[str, Callable[[], tuple[float, float]]] = {}
     for py in pythons:
         for code in codes:
             paths = rest if code == "installed" else [str(Path(code).resolve()), *rest]
@@ -256,18 +282,20 @@ def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
         timed[f"{py} -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-c", "pass"], base, cwd)
         timed[f"{py} -S -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-S", "-c", "pass"],
                                                            base, cwd)
-    times: dict[str, list[float]] = {name: [] for name in timed}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in timed}
     for i in range(runs + 1):  # the first round warms the caches, untimed
         for name, fn in timed.items():
             ms = fn()
             if i:
                 times[name].append(ms)
     lines = [f"start-up, ms (medians and minima of {runs} alternating runs; load "
-             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end)"]
+             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end; CPU: the "
+             "child's CPU time by then)"]
     width = max(len(n) for n in times)
     for name, ts in times.items():
-        lines.append(f"  {name.ljust(width)}  median {statistics.median(ts):6.1f}  "
-                     f"min {min(ts):6.1f}")
+        wall, cpu = [t[0] for t in ts], [t[1] for t in ts]
+        lines.append(f"  {name.ljust(width)}  median {statistics.median(wall):6.1f}  "
+                     f"min {min(wall):6.1f}  CPU median {statistics.median(cpu):6.1f}")
     lines.append("-X importtime until initialize is answered (medians, ms):")
     for name, py, env in servers:
         split = startup(env, runs, cwd, py)
