@@ -24,12 +24,14 @@ import signal
 import site
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dapcore.dap.framing import encode
 from dapcore.dap.greeting import CAPABILITIES
 from tests.dap.harness import REPO, Client, frame
 from tests.factory import Fixture, FixtureSpec
@@ -259,3 +261,71 @@ def test_sigint_right_after_the_answer_to_initialize_ends_the_adapter_quietly(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _exchange(chunks: list[bytes]) -> tuple[Any, bytes]:
+    """first_exchange over pipes fed ``chunks`` (then the end of the input):
+    (its Start, what it wrote)."""
+    from dapcore.dap.handshake import first_exchange
+
+    rin, win = os.pipe()
+    rout, wout = os.pipe()
+    try:
+        for chunk in chunks:
+            os.write(win, chunk)
+        os.close(win)
+        start = first_exchange(rin, wout)
+        os.close(wout)
+        written = b""
+        while data := os.read(rout, 65536):
+            written += data
+        return start, written
+    finally:
+        os.close(rin)
+        os.close(rout)
+
+
+def test_a_decoder_failure_in_the_first_exchange_is_left_to_the_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every byte read is handed on undecoded (the server decodes it again,
+    meets the failure and reports it as it does anywhere in a session)."""
+    from dapcore.dap.framing import FrameParser
+    from dapcore.dap.handshake import first_exchange
+
+    calls: list[bytes] = []
+    real = FrameParser.feed
+
+    def feed(self: FrameParser, data: bytes) -> Any:
+        calls.append(data)
+        if len(calls) == 2:
+            raise ValueError("a decoder bug")
+        return real(self, data)
+
+    monkeypatch.setattr(FrameParser, "feed", feed)
+    whole = frame(INITIALIZE)
+    rin, win = os.pipe()
+    os.write(win, whole[:10])
+    later = threading.Timer(0.3, os.write, (win, whole[10:]))  # a second read
+    later.start()
+    try:
+        start = first_exchange(rin, -1)
+    finally:
+        later.join()
+        os.close(rin)
+        os.close(win)
+    assert calls == [whole[:10], whole[10:]]
+    assert start.unfed == whole and start.pending == [] and start.sent == 0
+    monkeypatch.undo()
+    assert start.parser.feed(b"") == []  # a fresh parser
+
+
+def test_the_first_exchange_hands_on_what_came_with_initialize() -> None:
+    launch = {"seq": 2, "type": "request", "command": "launch", "arguments": {"program": "x"}}
+    rest = frame(launch)
+    start, written = _exchange([frame(INITIALIZE) + rest + rest[:7]])
+    assert start.client == INITIALIZE["arguments"] and start.sent == 2
+    assert start.pending == [launch]  # decoded, for the session
+    assert start.parser.feed(rest[7:]) == [launch]  # the parser holds the partial third
+    assert written == encode({"seq": 1, "type": "response", "request_seq": 1, "success": True,
+                              "command": "initialize", "body": CAPABILITIES}) + encode(
+        {"seq": 2, "type": "event", "event": "initialized"})

@@ -40,6 +40,7 @@ def first_exchange(in_fd: int, out_fd: int) -> Start:
     """Read until the first message is complete (or the input ends) and
     answer it when it is an ``initialize`` the session would accept."""
     start = Start(out_fd)
+    received = b""
     try:
         while not start.pending:
             try:
@@ -48,11 +49,12 @@ def first_exchange(in_fd: int, out_fd: int) -> Start:
                 return start  # the server's own read meets the failure and ends the session
             if not data:
                 return start  # the end of the input: the server sees it too
+            received += data
             try:
                 start.pending = start.parser.feed(data)
-            except Exception:  # a bug in the decoder: the server reports it, as it would
-                start.parser = FrameParser()
-                start.unfed = data
+            except Exception:  # a bug in the decoder: the server decodes it all again,
+                start.parser = FrameParser()  # meets the bug and reports it, as it would
+                start.unfed = received
                 return start
         _answer(start)
     except KeyboardInterrupt:  # the client ended the adapter at once
