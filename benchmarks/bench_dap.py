@@ -28,10 +28,20 @@ request). ``--go 1.19``: another release's fixtures. ``--code DIR``: serve
 from another checkout's ``dapcore`` (the code before a change, to compare in
 one sitting).
 
-Start-up is measured too: ``-X importtime`` of ``dapcore.dap.server`` (what
-the stdio server imports before it reads its first message), split into
-``site`` (this environment's start-up: editable-install finders, ``.pth``
-files; not dapcore's) and dapcore's own imports.
+Start-up is measured too: ``-X importtime`` of ``python -m dapcore`` up to
+its answer to ``initialize`` (what the stdio server imports before it
+answers), split into ``site`` (this environment's start-up: editable-install
+finders, ``.pth`` files; not dapcore's) and dapcore's own imports.
+
+``--startup-only``: no cores, start-up alone, in alternating runs (the
+machine is shared: each round spawns every configuration once): the time
+from spawn to the ``initialize`` response of ``python -m dapcore`` for each
+``--code DIR`` (repeatable: before and after a change) and each ``--python
+PY`` (repeatable: e.g. virtual environments holding a wheel or an editable
+install; ``--code installed`` serves the dapcore installed in that
+interpreter's environment), next to the interpreter's own start (``-c pass``
+and ``-S -c pass``, spawn to exit), with each configuration's ``-X
+importtime`` split.
 """
 
 from __future__ import annotations
@@ -45,6 +55,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -169,29 +181,164 @@ def check(fx: Fixture, result: dict[str, Any]) -> None:
         raise ValueError(f"focused {result['frame']}, facts say {facts.get('crashFunction')}")
 
 
-def startup(env: dict[str, str], runs: int, cwd: str) -> dict[str, float]:
-    """Medians (ms) of ``-X importtime``: site, dapcore.dap.server (cumulative)."""
-    site, ours = [], []
-    for _ in range(runs + 1):
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                              "import dapcore.dap.server"], env=env, cwd=cwd,
-                             capture_output=True, text=True, check=True).stderr
-        tops = {m.group(2).strip(): int(m.group(1)) for m in re.finditer(
-            r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", out, re.M)}
-        site.append(tops.get("site", 0) / 1000)
-        ours.append(tops.get("dapcore.dap.server", 0) / 1000)
-    return {"site (environment)": statistics.median(site[1:]),
-            "dapcore.dap.server imports": statistics.median(ours[1:])}
+def _until_initialized(argv: list[str], env: dict[str, str], cwd: str) -> str:
+    """Run ``argv`` (a DAP server on stdio, stdout and stderr on one pipe),
+    send ``initialize``: what the pipe carried before the response (the
+    ``-X importtime`` lines of the imports that preceded it). The server
+    is ended after."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        body = json.dumps({"seq": 1, "type": "request", "command": "initialize",
+                           "arguments": {"adapterID": "dapcore"}}).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        proc.stdin.flush()
+        buf = b""
+        while b"Content-Length:" not in buf:
+            data = os.read(proc.stdout.fileno(), 65536)
+            if not data:
+                raise ClientError(f"the server ended before answering: {buf[-500:]!r}")
+            buf += data
+        return buf[:buf.index(b"Content-Length:")].decode(errors="replace")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def import_split(importtime: str) -> dict[str, float]:
+    """ms of the top-level ``-X importtime`` entries: the interpreter's own
+    (before ``site``), ``site`` and what came after it (dapcore's)."""
+    split = {"interpreter": 0.0, "site (environment)": 0.0, "dapcore before initialize": 0.0}
+    part = "interpreter"
+    for m in re.finditer(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", importtime, re.M):
+        if m.group(2).strip() == "site":
+            split["site (environment)"] += int(m.group(1)) / 1000
+            part = "dapcore before initialize"
+        else:
+            split[part] += int(m.group(1)) / 1000
+    return split
+
+
+def startup(env: dict[str, str], runs: int, cwd: str, python: str = sys.executable
+            ) -> dict[str, float]:
+    """Medians (ms) of ``-X importtime`` of ``python -m dapcore`` until it
+    answers ``initialize``: site, dapcore's imports (cumulative)."""
+    splits = [import_split(_until_initialized([python, "-X", "importtime", "-m", "dapcore"],
+                                              env, cwd)) for _ in range(runs + 1)][1:]
+    return {k: statistics.median(s[k] for s in splits) for k in splits[0] if k != "interpreter"}
+
+
+class _CpuStampedClient(StampedClient):
+    """Also notes the server's CPU time when its first message arrives
+    (``/proc/PID/schedstat``: nanoseconds on a CPU; the server is one thread
+    until it answers), which the machine's load inflates far less than the
+    wall-clock time. A server that goes on working after its answer (the
+    handshake imports the server then) is counted until this reader wakes:
+    an overestimate under load."""
+
+    cpu_at_first: float | None = None
+
+    def _received(self, msg: dict[str, Any]) -> None:
+        super()._received(msg)
+        if self.cpu_at_first is None and self.proc is not None:
+            try:
+                with open(f"/proc/{self.proc.pid}/schedstat") as f:
+                    self.cpu_at_first = int(f.read().split()[0]) / 1e6
+            except (OSError, ValueError, IndexError):
+                self.cpu_at_first = float("nan")
+
+
+def _initialize_ms(python: str, env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Spawn to the ``initialize`` response of ``python -m dapcore``: (wall
+    ms, the server's CPU ms by then)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    try:
+        c = _CpuStampedClient(proc=proc, timeout=TIMEOUT)
+        msg = c.request("initialize", {"adapterID": "dapcore", "clientID": "vscode"})
+        if not msg.get("success"):
+            raise ClientError(f"initialize failed: {msg.get('message')}")
+        ms = (c.arrived[id(msg)] - start) * 1000
+        end_server(proc, c)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return ms, c.cpu_at_first or float("nan")
+
+
+def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Spawn to exit of ``argv``: (wall ms, its CPU ms)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise ClientError(f"{argv} exit status {proc.returncode}")
+    return (time.perf_counter() - start) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
+    """The ``--startup-only`` table: alternating runs, medians and minima."""
+    base = child_env(False)
+    # PYTHONPATH without any checkout of dapcore: the one served is put first
+    rest = [p for p in base["PYTHONPATH"].split(os.pathsep)
+            if p and not (Path(p) / "dapcore" / "__init__.py").is_file()]
+    cwd = tempfile.gettempdir()  # not a checkout: the one on PYTHONPATH is served
+    servers: list[tuple[str, str, dict[str, str]]] = []  # (name, python, env)
+    timed: dict[str, Callable[[], tuple[float, float]]] = {}
+    for py in pythons:
+        for code in codes:
+            paths = rest if code == "installed" else [str(Path(code).resolve()), *rest]
+            env = dict(base, PYTHONPATH=os.pathsep.join(paths))
+            name = f"{py} {code}"
+            servers.append((name, py, env))
+            timed[f"{name}: spawn → initialize response"] = partial(_initialize_ms, py, env, cwd)
+        timed[f"{py} -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-c", "pass"], base, cwd)
+        timed[f"{py} -S -c pass (spawn → exit)"] = partial(_exit_ms, [py, "-S", "-c", "pass"],
+                                                           base, cwd)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in timed}
+    for i in range(runs + 1):  # the first round warms the caches, untimed
+        for name, fn in timed.items():
+            ms = fn()
+            if i:
+                times[name].append(ms)
+    lines = [f"start-up, ms (medians and minima of {runs} alternating runs; load "
+             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end; CPU: the "
+             "child's CPU time by then)"]
+    width = max(len(n) for n in times)
+    for name, ts in times.items():
+        wall, cpu = [t[0] for t in ts], [t[1] for t in ts]
+        lines.append(f"  {name.ljust(width)}  median {statistics.median(wall):6.1f}  "
+                     f"min {min(wall):6.1f}  CPU median {statistics.median(cpu):6.1f}")
+    lines.append("-X importtime until initialize is answered (medians, ms):")
+    for name, py, env in servers:
+        split = startup(env, runs, cwd, py)
+        lines.append(f"  {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated cores, e.g. nilmap,many-100k")
-    ap.add_argument("--code", default=str(REPO), help="the checkout whose dapcore is served")
+    ap.add_argument("--code", action="append",
+                    help="the checkout whose dapcore is served (default: this one); "
+                         "repeatable with --startup-only ('installed': the installed one)")
+    ap.add_argument("--python", action="append",
+                    help="with --startup-only: an interpreter to start (repeatable; default: "
+                         "this one)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="measure start-up alone (no cores), alternating --code and --python")
     ap.add_argument("--go", default=GO, help=f"the fixtures' Go release (default {GO})")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.startup_only:
+        print(startup_only(args.code or [str(REPO)], args.python or [sys.executable], args.runs))
+        return 0
+    args.code = (args.code or [str(REPO)])[0]
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
     start_spawner()
     env = child_env(False)

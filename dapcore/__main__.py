@@ -9,8 +9,13 @@ _DAP_OPTIONS = ("--listen", "--log")
 def _main() -> int:
     argv = sys.argv[1:]
     # Only the front end asked for is imported: an editor waits for the
-    # server's first answer (start-up time, issue #16).
-    if not argv or argv[0].split("=", 1)[0] in _DAP_OPTIONS:
+    # server's first answer (start-up time, issue #16). What editors run
+    # answers 'initialize' before the server itself is imported.
+    if not argv or argv == ["dap"]:
+        from dapcore.dap.handshake import main as serve_stdio
+
+        return serve_stdio()
+    if argv[0].split("=", 1)[0] in _DAP_OPTIONS:
         from dapcore.dap.server import main as dap_main
 
         return dap_main(argv)

@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("render",),
     ("dap",),
     ("demo",),
-    ("cli",),
+    ("cli", "cliargs"),
     ("__main__",),
 ]
 RANK = {name: n for n, names in enumerate(LAYERS) for name in names}
@@ -60,8 +60,16 @@ _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loade
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
+    ("dapcore.__main__", "dapcore.dap.handshake"): _STARTUP + ": only the front end asked for",
+    ("dapcore.cli", "dapcore.dap.handshake"):
+        _STARTUP + ": 'dapcore dap' answers it before the parser is built",
+    ("dapcore.dap.handshake", "dapcore.dap.server"):
+        _STARTUP + ": anyio, asyncio and the session load once it is answered",
     ("dapcore.cli", "dapcore.dap.server"): "anyio: only 'dapcore dap' needs the server",
     ("dapcore.cli", "dapcore.engine"): _ENGINE,
+    ("dapcore.cli", "dapcore.cliargs"): _STARTUP + ": argparse, not before 'dapcore dap' answers",
+    ("dapcore.cli", "dapcore.render"): (_STARTUP + ": threading and the render code, once a "
+                                        "command has a core open"),
     ("dapcore.cli", "dapcore.demo"): "a DAP client (subprocess, sockets, hashing): only "
                                      "'dapcore demo' needs it",
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,

@@ -2,7 +2,10 @@
 crashing line.
 
 Modules: ``framing`` (Content-Length framing, bad input as values),
-``server`` (anyio; stdio or ``--listen HOST:PORT``), ``session`` (decoding,
+``handshake`` (the stdio server's first exchange: ``initialize`` answered
+before anyio is imported), ``start`` (where the server takes over from it),
+``greeting`` (the capabilities), ``messages`` (the shapes of responses and
+events), ``server`` (anyio; stdio or ``--listen HOST:PORT``), ``session`` (decoding,
 dispatching and answering requests), ``state`` (what the handlers share:
 the session's typed state, sending, the engine in a worker thread), the
 handlers ``lifecycle`` (initialize, launch, configurationDone, the stop,

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_HEADER = 8192  # bytes before the blank line
 MAX_BODY = 64 * 1024 * 1024  # a DAP message is never anywhere near this
@@ -32,8 +31,7 @@ _SEQ = re.compile(rb'"seq"\s*:\s*(\d{1,10})(?![\d.eE])')
 _COMMAND = re.compile(rb'"command"\s*:\s*"([A-Za-z_][A-Za-z0-9_]{0,63})"')
 
 
-@dataclass(frozen=True, slots=True)
-class FrameError:
+class FrameError(NamedTuple):
     """A message that could not be read; ``seq``/``command`` when recovered."""
 
     message: str

@@ -13,6 +13,7 @@ import anyio
 
 from dapcore.dap.args import RequestError, optional, required
 from dapcore.dap.errorids import ErrorId
+from dapcore.dap.greeting import initialize_body
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.errors import DapcoreError
 
@@ -25,21 +26,6 @@ CANNOT_RESUME = "a core file cannot be resumed"
 BREAKPOINT_REASON = ("breakpoints never trigger in a core dump: it is a snapshot of a process "
                      "that is no longer running")
 
-CAPABILITIES: dict[str, Any] = {
-    "supportsConfigurationDoneRequest": True,
-    "supportsExceptionInfoRequest": True,
-    "supportsCancelRequest": True,
-    "supportsTerminateRequest": True,
-    "supportsDelayedStackTraceLoading": True,
-    "supportsModulesRequest": True,
-    "supportsLoadedSourcesRequest": True,
-    "supportsReadMemoryRequest": True,
-    "supportsDisassembleRequest": True,
-    "supportsEvaluateForHovers": True,
-    "supportsValueFormattingOptions": True,
-    "supportsClipboardContext": True,
-}
-
 # Requests that would run the process: answered with an error (and the
 # stopped event again, so that clients show the stop they still are in).
 RESUME = ("continue", "next", "stepIn", "stepOut", "pause", "reverseContinue", "stepBack",
@@ -47,12 +33,12 @@ RESUME = ("continue", "next", "stepIn", "stepOut", "pause", "reverseContinue", "
 
 
 async def on_initialize(s: State, args: dict[str, Any]) -> Reply:
-    optional(args, "adapterID", str, None)
+    body = initialize_body(args)
     s.client = args
 
     async def then() -> None:
         await s.event("initialized")
-    return Reply(dict(CAPABILITIES), then)
+    return Reply(body, then)
 
 
 async def on_launch(s: State, args: dict[str, Any]) -> Reply:

@@ -21,6 +21,7 @@ import anyio.abc
 from dapcore.dap.framing import FrameError, FrameParser, encode
 from dapcore.dap.options import REMOTE_WARNING, add_arguments, is_loopback
 from dapcore.dap.session import Session
+from dapcore.dap.start import Start, protocol_stdout
 
 log = logging.getLogger("dapcore.dap")
 
@@ -28,10 +29,13 @@ Read = Callable[[], Awaitable[bytes]]
 Write = Callable[[bytes], Awaitable[None]]
 
 
-async def serve(read: Read, write: Write, remote: bool = False) -> None:
+async def serve(read: Read, write: Write, remote: bool = False,
+                start: Start | None = None) -> None:
     """Run one session until the client disconnects or the input ends;
-    ``remote``: the client came over TCP (it may be another user)."""
-    parser = FrameParser()
+    ``remote``: the client came over TCP (it may be another user);
+    ``start``: the stdio session's first exchange, already answered
+    (:mod:`dapcore.dap.handshake`)."""
+    parser = FrameParser() if start is None else start.parser
     async with anyio.create_task_group() as tg:
         def close() -> None:
             tg.cancel_scope.cancel()
@@ -41,21 +45,7 @@ async def serve(read: Read, write: Write, remote: bool = False) -> None:
                 log.debug("-> %s", _shown(msg))
             await write(encode(msg))
 
-        session = Session(send, close, remote=remote)
-        while True:
-            try:
-                data = await read()
-            except OSError as exc:  # the input broke: the same as its end
-                log.info("input failed: %s", exc)
-                break
-            if not data:
-                break
-            try:
-                items = parser.feed(data)
-            except Exception as exc:  # a bug in the decoder: drop the input, keep serving
-                log.exception("while decoding input")
-                parser = FrameParser()
-                items = [FrameError(f"input dropped: it could not be decoded ({exc})")]
+        def dispatch(items: list[dict[str, Any] | FrameError]) -> None:
             for item in items:
                 if isinstance(item, FrameError):
                     tg.start_soon(_guarded, session.report_frame_error, item)
@@ -63,6 +53,30 @@ async def serve(read: Read, write: Write, remote: bool = False) -> None:
                     if log.isEnabledFor(logging.DEBUG):
                         log.debug("<- %s", _shown(item))
                     tg.start_soon(_guarded, session.handle, item)
+
+        session = Session(send, close, remote=remote)
+        data = b""
+        if start is not None:
+            session.greeted(start.client, start.sent)
+            dispatch(start.pending)
+            data = start.unfed
+        while True:
+            if not data:
+                try:
+                    data = await read()
+                except OSError as exc:  # the input broke: the same as its end
+                    log.info("input failed: %s", exc)
+                    break
+                if not data:
+                    break
+            try:
+                items = parser.feed(data)
+            except Exception as exc:  # a bug in the decoder: drop the input, keep serving
+                log.exception("while decoding input")
+                parser = FrameParser()
+                items = [FrameError(f"input dropped: it could not be decoded ({exc})")]
+            data = b""
+            dispatch(items)
         # Input closed: let answers in flight finish, then stop.
     await session.save_index()  # what the index cache gained (if not written yet)
     log.info("session ended")
@@ -84,12 +98,12 @@ async def _guarded(fn: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         log.exception("while answering a message")
 
 
-async def serve_stdio() -> None:
-    out_fd = os.dup(1)
-    os.dup2(2, 1)  # anything printed to stdout now lands on stderr
-    sys.stdout = sys.stderr
+async def serve_stdio(start: Start | None = None) -> None:
+    """Serve one session over stdin/stdout; ``start``: its first exchange,
+    already answered (:func:`dapcore.dap.handshake.first_exchange`)."""
+    out_fd = protocol_stdout() if start is None else start.out_fd
     write_lock = anyio.Lock()
-    gone = False
+    gone = start is not None and start.out_gone
 
     async def read() -> bytes:
         return await anyio.to_thread.run_sync(os.read, 0, 1 << 16, abandon_on_cancel=True)
@@ -111,7 +125,7 @@ async def serve_stdio() -> None:
                 gone = True
                 log.info("client went away (%s)", exc)
 
-    await serve(read, write)
+    await serve(read, write, start=start)
 
 
 async def serve_tcp(host: str, port: int) -> None:
@@ -146,8 +160,9 @@ async def serve_tcp(host: str, port: int) -> None:
     await listener.serve(one)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Start the server as the parsed ``dap`` arguments say."""
+def run(args: argparse.Namespace, start: Start | None = None) -> int:
+    """Start the server as the parsed ``dap`` arguments say; ``start``: the
+    stdio session's first exchange, already answered."""
     handler: logging.Handler = (logging.FileHandler(args.log) if args.log
                                 else logging.StreamHandler(sys.stderr))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -173,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
             return 130  # a person stopped the listener
         return 0
     try:
-        anyio.run(serve_stdio)
+        if start is not None and start.interrupted:
+            raise KeyboardInterrupt
+        anyio.run(serve_stdio, start)
     except KeyboardInterrupt:
         # Clients end an adapter with SIGINT (nvim-dap does, right after the
         # 'terminate' response): a normal end of the session, not an error.
@@ -187,8 +204,10 @@ def run(args: argparse.Namespace) -> int:
     os._exit(0)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, start: Start | None = None) -> int:
+    """``dapcore dap [options]``; ``start``: the stdio session's first
+    exchange, already answered (``argv`` then holds no option)."""
     p = argparse.ArgumentParser(prog="dapcore dap", description="Serve the Debug Adapter "
                                 "Protocol for Go core dumps")
     add_arguments(p)
-    return run(p.parse_args(argv))
+    return run(p.parse_args(argv), start)

@@ -20,14 +20,13 @@ from dapcore.dap import lifecycle
 from dapcore.dap.args import RequestError, arguments
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.framing import FrameError, RawJSON
+from dapcore.dap.messages import MAX_SEQ, response, valid_seq
 from dapcore.dap.state import Handler, Reply, State
 from dapcore.errors import DapcoreError
 
 __all__ = ["HANDLERS", "Session", "handler_for"]
 
 log = logging.getLogger("dapcore.dap")
-
-MAX_SEQ = 2**31 - 1  # the protocol's sequence numbers are 32-bit
 
 # The requests of the session's life, by command; those that look at the
 # core (threads, stackTrace, scopes …) are the inspection's: see handler_for.
@@ -52,11 +51,7 @@ class Session(State):
 
     async def respond(self, req_seq: int, command: str,
                       body: dict[str, Any] | RawJSON | None) -> None:
-        msg: dict[str, Any] = {"type": "response", "request_seq": req_seq, "success": True,
-                               "command": command}
-        if body is not None:
-            msg["body"] = body
-        await self.send(msg)
+        await self.send(response(req_seq, command, body))
 
     async def fail(self, req_seq: int, command: str, message: str, show: bool = True,
                    error_id: ErrorId = ErrorId.REQUEST_FAILED) -> None:
@@ -88,7 +83,7 @@ class Session(State):
         if kind in ("response", "event"):
             log.debug("ignoring a client %s", kind)
             return
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+        if not valid_seq(seq):
             # nothing to answer: a response's request_seq must be a 32-bit number
             await self.output("dapcore: dropped a message without a valid 'seq' (an integer "
                               f"from 0 to {MAX_SEQ})\n", "stderr")

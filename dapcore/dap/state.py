@@ -22,6 +22,7 @@ from dapcore.dap.args import RequestError
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.framing import RawJSON
 from dapcore.dap.handles import GoroutineIds, HandleTable
+from dapcore.dap.messages import event
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -93,6 +94,14 @@ class State:
         self._listings: dict[int, Listing | None] = {}
         self.warned: set[str] = set()  # kinds of engine warnings the user was told
 
+    def greeted(self, client: dict[str, Any] | None, sent: int) -> None:
+        """Go on from a first exchange answered before the session existed
+        (:mod:`dapcore.dap.handshake`): ``client``, the ``initialize``
+        arguments (None: not answered), ``sent`` messages numbered."""
+        if client is not None:
+            self.client = client
+        self._seq = sent
+
     # -- sending -------------------------------------------------------------
 
     async def send(self, msg: dict[str, Any]) -> None:
@@ -102,10 +111,7 @@ class State:
             await self._send_raw(msg)
 
     async def event(self, name: str, body: dict[str, Any] | None = None) -> None:
-        msg: dict[str, Any] = {"type": "event", "event": name}
-        if body is not None:
-            msg["body"] = body
-        await self.send(msg)
+        await self.send(event(name, body))
 
     async def output(self, text: str, category: str = "console") -> None:
         await self.event("output", {"category": category, "output": text})
