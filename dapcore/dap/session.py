@@ -128,6 +128,10 @@ class Session(State):
             return
         assert reply is not None
         await self.respond(seq, command, reply.body)
+        # Quiet only once the answer is out: background work (the summary)
+        # while 70 MB of threads go down the pipe would make each write wait
+        # for the interpreter lock (a convoy: seconds at 1,000,000 threads).
+        self.last_activity = time.monotonic()
         if self.summarized:  # (the summary lists the warnings found before it)
             await lifecycle.new_warnings(self)
         if reply.then is not None:
