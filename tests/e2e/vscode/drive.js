@@ -373,6 +373,12 @@ async function scenarioF5Time(page) {
       const r = el.getBoundingClientRect();
       return { x: r.x + 40, y: r.y + r.height / 2 };
     });
+    // the list's full height, in rows (the list is virtual)
+    const total = () => page.evaluate(() => {
+      const list = document.querySelector('.debug-call-stack .monaco-list-rows');
+      const row = document.querySelector('.debug-call-stack .monaco-list-row');
+      return list && row && row.offsetHeight ? Math.round(list.offsetHeight / row.offsetHeight) : 0;
+    });
     if (box) {
       await page.mouse.click(box.x, box.y); // selects the crashed thread's row
       await sleep(300);
@@ -381,23 +387,56 @@ async function scenarioF5Time(page) {
       let rows = [];
       for (let i = 0; i < 100; i++) {
         rows = await page.evaluate(callStackRows);
-        if (rows.length && !rows.some((r) => /⚡ crashed/.test(r.text))) break;
+        if (rows.length && (!rows.some((r) => /⚡ crashed/.test(r.text))
+          || rows.length >= await total())) break;
         await sleep(50);
       }
       note('call stack: End', { ms_to_show: Date.now() - before, lastRows: rows.slice(-3) });
       await shot(page, 'callstack-end');
+      // the frames appear below the last row, out of view: the list's
+      // full height (in rows) says when they are there
+      const rowsBefore = await total();
       const before2 = Date.now();
       await page.keyboard.press('ArrowRight'); // expands the last thread
-      for (let i = 0; i < 200; i++) {
-        rows = await page.evaluate(callStackRows);
-        if (rows.some((r) => r.frame)) break;
+      let rowsAfter = rowsBefore;
+      for (let i = 0; i < 1200 && rowsAfter <= rowsBefore; i++) {
         await sleep(50);
+        rowsAfter = await total();
       }
-      note('call stack: last thread expanded', { ms_to_show: Date.now() - before2,
-        frames: rows.filter((r) => r.frame).length, lastRows: rows.slice(-4) });
+      const shownAfter = Date.now() - before2;
+      await page.keyboard.press('End');
+      await sleep(300);
+      rows = await page.evaluate(callStackRows);
+      note('call stack: last thread expanded', { ms_to_show: shownAfter, rowsBefore, rowsAfter,
+        lastRows: rows.slice(-4) });
       await shot(page, 'callstack-expanded');
       await page.keyboard.press('Home');
       await sleep(500);
+    }
+    if (config.consoleGoroutine) {
+      // `goroutine N` typed in the Debug Console: N shown and selected in CALL STACK
+      const want = `[Go ${config.consoleGoroutine}]`;
+      await clickEditorArea(page);
+      await page.keyboard.down('Control');
+      await page.keyboard.down('Shift');
+      await page.keyboard.press('KeyY');
+      await page.keyboard.up('Shift');
+      await page.keyboard.up('Control');
+      await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+      const before = Date.now();
+      const answer = await typeInConsole(page, `goroutine ${config.consoleGoroutine}`);
+      let selected = null;
+      try {
+        const s = await until(page, `${want} selected in CALL STACK`, (x) => x.callStack.some(
+          (r) => r.selected && r.text.includes(want)) || x.callStack.some((r) => r.kind === 'frame'
+          && r.selected) && x.callStack.some((r) => r.text.includes(want)), 30000);
+        selected = s.callStack.filter((r) => r.selected).map((r) => r.text);
+      } catch (err) {
+        result.consoleGoroutineError = err.message;
+      }
+      note('console: goroutine N', { ms_to_show: Date.now() - before, answer: answer.rows.map((r) => r.text),
+        selected, rows: await total() });
+      await shot(page, 'console-goroutine');
     }
   }
   result.afterStopped = await look(page);
