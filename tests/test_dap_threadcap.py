@@ -56,14 +56,18 @@ def test_capped_thread_list_shows_every_kind(spec: FixtureSpec, fixture: Fixture
         states = {m.group(3) for m in parsed if m}
         assert {g.status for g in tb.goroutines} <= states, (
             sorted({g.status for g in tb.goroutines} - states))
-        # each kind's "+N more like it" counts the goroutines it stands for
-        more = sum(int(m.group(4).replace(",", "")) for m in parsed if m and m.group(4))
-        assert len(threads) + more == total, (len(threads), more, total)
-        # and per wait state: listed + left out = what the runtime printed
+        # "+N more like it" (on each listed goroutine of a kind) counts the
+        # goroutines of that kind left out: with the listed ones, every
+        # goroutine the runtime printed, in total and per wait state
+        more = {(m.group(2), m.group(3)): int((m.group(4) or "0").replace(",", ""))
+                for m in parsed if m}
+        assert len(threads) + sum(more.values()) == total, (len(threads), more, total)
         counted: Counter[str] = Counter()
         for m in parsed:
             if m:
-                counted[m.group(3)] += 1 + int((m.group(4) or "0").replace(",", ""))
+                counted[m.group(3)] += 1
+        for (_, state), n in more.items():
+            counted[state] += n
         assert counted == Counter(g.status for g in tb.goroutines)
         # the console says the list is capped and how to reach the rest
         note = "".join(e["body"]["output"] for e in c.events("output"))
