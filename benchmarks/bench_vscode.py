@@ -31,7 +31,8 @@ adapter runs behind ``dap_relay.py``, which logs every DAP message's time
 and size; the run's timeline of messages is printed next to the UI's.
 ``--code DIR``: serve another checkout's ``dapcore`` (before/after a change).
 ``--max-threads N``: the launch configuration's ``maxThreads`` (unset: the
-extension's default; 0: every goroutine).
+extension's default; 0: every goroutine); ``--only …,many-100k@0``: that
+core with ``maxThreads`` 0 (its own row).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ SCENARIOS = ("nilmap", "many-100k")
 PHASES = ("adapter started", "session started", "debug toolbar", "threads listed",
           "paused (stopped event)", "stopped line", "call stack shown", "locals shown")
 TARGET_RATIO = 1.5
+EXTENSION_MAX_THREADS = 1000  # vscode-extension/extension.js, DEFAULT_MAX_THREADS
 
 
 def adapter_python(tmp: Path, code: Path, trace_log: Path | None) -> Path:
@@ -129,8 +131,10 @@ def one_run(tools: dict[str, Path], server: vs.CodeServer, fx: Fixture, run_dir:
     ws = vs.workspace(run_dir, launch)
     art = run_dir / "artifacts"
     extra: dict[str, Any] = {}
-    if explore:  # the goroutine with the highest id: left out of a capped list
-        extra["consoleGoroutine"] = max(int(g) for g in _goroutine_ids(fx))
+    cap = EXTENSION_MAX_THREADS if max_threads is None else max_threads
+    ids = [int(g) for g in _goroutine_ids(fx)] if explore else []
+    if cap and len(ids) > cap:  # the highest id: left out of the capped list
+        extra["consoleGoroutine"] = max(ids)
     result = vs.drive(tools, server, ws, "f5time", art, timeout=900, explore=explore,
                       stoppedTimeout=600000, filledTimeout=300000, **extra)
     result["timeline"] = timeline(result, run_dir / "adapter-started")
@@ -151,7 +155,8 @@ def _goroutine_ids(fx: Fixture) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="", help="comma-separated cores (first = the reference)")
+    ap.add_argument("--only", default="", help="comma-separated cores (first = the reference); "
+                    "CORE@N: with maxThreads N")
     ap.add_argument("--explore", action="store_true", help="scroll and expand CALL STACK")
     ap.add_argument("--trace", action="store_true", help="log DAP messages through a relay")
     ap.add_argument("--code", default=str(REPO), help="the checkout whose dapcore is served")
@@ -160,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
-    fixtures = {n: ensure(spec(GO, VARIANT, n)) for n in names}
+    caps = {n: int(n.split("@")[1]) if "@" in n else args.max_threads for n in names}
+    fixtures = {n: ensure(spec(GO, VARIANT, n.split("@")[0])) for n in names}
     tools = vs.install_tools()
     keep = cache_root() / "e2e" / "artifacts" / "bench-vscode"
     shutil.rmtree(keep, ignore_errors=True)
@@ -173,19 +179,19 @@ def main(argv: list[str] | None = None) -> int:
         with vs.code_server(tools, vsix, tmp / "code-server") as server:
             for i in range(args.runs + 1):  # run 0: the warm-up, not counted
                 for name in names:
-                    run_dir = tmp / f"{name}-{i}"
+                    run_dir = tmp / f"{name.replace('@', '-max')}-{i}"
                     (run_dir / "artifacts").mkdir(parents=True)
                     trace = run_dir / "artifacts" / "dap.jsonl" if args.trace else None
                     python = adapter_python(run_dir, Path(args.code).resolve(), trace)
                     explore = args.explore and i == args.runs
                     res = one_run(tools, server, fixtures[name], run_dir, python, explore,
-                                  args.max_threads)
+                                  caps[name])
                     load.append(os.getloadavg()[0])
                     report_run(name, i, res, trace)
                     if i:
                         runs[name].append(res)
                     if explore or i == args.runs:
-                        shutil.copytree(res["artifacts"], keep / f"{name}-{i}",
+                        shutil.copytree(res["artifacts"], keep / run_dir.name,
                                         ignore=shutil.ignore_patterns("chromium-profile"))
             copy_logs(server, keep)
     print(table(names, runs, load))
