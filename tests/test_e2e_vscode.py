@@ -365,3 +365,46 @@ def test_delve_expressions_in_the_debug_console(spec: FixtureSpec, fixture: Fixt
     assert result["toastsSeen"] == [], result["toastsSeen"]
     assert result["dialogsSeen"] == [], result["dialogsSeen"]
     assert "stopError" not in result, (result.get("stopError"), result["afterStop"])
+
+
+MANY = make_spec("1.27", "default", "many")
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_many_goroutines_capped_list_and_goroutine_n(spec: FixtureSpec, fixture: Fixture,
+                                                     tools: dict[str, Path],
+                                                     code_server: CodeServer, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    """F5 on the 10,007-goroutine core with no maxThreads in launch.json: the
+    extension's default caps CALL STACK at 1,000 threads (VS Code's debug
+    model is quadratic in the thread count), the Debug Console says how to
+    reach the rest, and `goroutine N` typed there for the highest goroutine
+    id (left out) shows N in CALL STACK with its frame selected."""
+    tb = parse_traceback(fixture.stderr_text())
+    hidden = max(g.id for g in tb.goroutines)
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary),
+                               "coreFilePath": str(fixture.core), "cwd": "${workspaceFolder}"})
+    result = _drive(tools, code_server, ws, "f5time", _artifacts(request), explore=True,
+                    consoleGoroutine=hidden)
+    user = _user_frame(fixture)
+    view = result["stopped"]
+    assert view["statusLine"] == user.line, view["statusLine"]
+    assert any(" = " in r["text"] for r in view["variables"]), view["variables"]
+    # 1,000 threads and the crashing goroutine's frames shown (rows of the virtual list)
+    assert 1000 < result["callStackRows"] < 1000 + 40, result["callStackRows"]
+    threads = [r for r in view["callStack"] if r["kind"] == "thread"]
+    assert f"[Go {tb.goroutines[0].id}]" in threads[0]["text"] + threads[0]["label"], threads[:2]
+    assert any("more like it" in t["text"] for t in threads), [t["text"] for t in threads]
+    note = f"CALL STACK lists 1,000 of the {len(tb.goroutines):,} goroutines"
+    assert any(note in line for line in view["repl"]), view["repl"]
+    step = next(s for s in result["steps"] if s["step"] == "console: goroutine N")
+    assert "consoleGoroutineError" not in result, (result["consoleGoroutineError"], step)
+    assert step["answer"][-1].startswith(f"goroutine {hidden} ["), step
+    want = next(g for g in tb.goroutines if g.id == hidden)
+    top_user = next(f for f in want.frames if isinstance(f, Frame)
+                    and is_user_function(f.function, "zoo"))
+    assert step["selected"] and top_user.function.rsplit(".", 1)[-1] in step["selected"][0], (
+        top_user, step["selected"])
+    assert not result["toastsSeen"] and not result["dialogsSeen"], result["toastsSeen"]
+    assert "stopError" not in result, (result.get("stopError"), result["afterStop"])

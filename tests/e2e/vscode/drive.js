@@ -427,9 +427,11 @@ async function scenarioF5Time(page) {
       const answer = await typeInConsole(page, `goroutine ${config.consoleGoroutine}`);
       let selected = null;
       try {
-        const s = await until(page, `${want} selected in CALL STACK`, (x) => x.callStack.some(
-          (r) => r.selected && r.text.includes(want)) || x.callStack.some((r) => r.kind === 'frame'
-          && r.selected) && x.callStack.some((r) => r.text.includes(want)), 30000);
+        // a frame selected below the thread row of N (its stack, expanded)
+        const s = await until(page, `a frame of ${want} selected in CALL STACK`, (x) => {
+          const at = x.callStack.findIndex((r) => r.kind === 'thread' && r.text.includes(want));
+          return at >= 0 && x.callStack.some((r, i) => i > at && r.kind === 'frame' && r.selected);
+        }, 30000);
         selected = s.callStack.filter((r) => r.selected).map((r) => r.text);
       } catch (err) {
         result.consoleGoroutineError = err.message;
