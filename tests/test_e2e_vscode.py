@@ -19,30 +19,24 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from dapcore.goruntime.userframe import is_user_function
+from tests.e2e import vscode_session as vs
+from tests.e2e.vscode_session import CodeServer
 from tests.e2e_exprs import CALLS_REFUSED, check_answer, exprs_entries
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
 from tests.factory.paths import cache_root
 from tests.oracle import Frame, parse_traceback
-
-REPO = Path(__file__).resolve().parent.parent
-E2E = REPO / "tests" / "e2e" / "vscode"
-EXT = REPO / "vscode-extension"
-CHROMIUM = "/usr/bin/chromium"
 
 NILMAP = make_spec("1.27", "default", "nilmap")
 SPECS = [NILMAP, make_spec("1.27", "default", "goroutinepanic"),
@@ -54,144 +48,38 @@ EXPRS = make_spec("1.27", "default", "exprs")
 # ------------------------------------------------------------ the tools
 
 
-def _fail(msg: str) -> None:
+def _fail(msg: str) -> NoReturn:
     pytest.fail(msg, pytrace=False)
 
 
 @pytest.fixture(scope="module")
 def tools() -> dict[str, Path]:
     """Runs install.sh (idempotent) and returns the tools' paths."""
-    for tool in ("node", "npm", "bash"):
-        if shutil.which(tool) is None:
-            _fail(f"{tool} is not installed: the VS Code end-to-end tests need Node 20 and npm")
-    started = time.monotonic()
-    done = subprocess.run(["bash", str(E2E / "install.sh")], capture_output=True, text=True,
-                          timeout=1800)
-    if done.returncode != 0:
-        _fail("tests/e2e/vscode/install.sh failed (it installs chromium, code-server and "
-              f"puppeteer-core):\n{done.stdout}\n{done.stderr}")
-    print(f"e2e install check: {time.monotonic() - started:.1f} s")
-    prefix = cache_root() / "e2e" / "node"
-    found = {
-        "node": Path(shutil.which("node") or "node"),
-        "code_server": prefix / "node_modules" / "code-server" / "out" / "node" / "entry.js",
-        "node_modules": prefix / "node_modules",
-        "chromium": Path(CHROMIUM),
-    }
-    for name, path in found.items():
-        if not path.exists():
-            _fail(f"{name} not found at {path} after tests/e2e/vscode/install.sh")
-    return found
+    try:
+        return vs.install_tools()
+    except vs.HarnessError as exc:
+        _fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def vsix(tools: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("vsix") / "gocore.vsix"
-    done = subprocess.run(["sh", str(EXT / "package.sh"), str(out)], capture_output=True,
-                          text=True, timeout=300)
-    if done.returncode != 0 or not out.is_file():
-        _fail(f"vscode-extension/package.sh failed:\n{done.stdout}\n{done.stderr}")
-    return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class CodeServer:
-    def __init__(self, port: int, user_data: Path, root: Path) -> None:
-        self.port = port
-        self.user_data = user_data
-        self.root = root
-
-    def url(self, folder: Path) -> str:
-        return f"http://127.0.0.1:{self.port}/?folder={folder}"
+    try:
+        return vs.package_vsix(tmp_path_factory.mktemp("vsix") / "gocore.vsix")
+    except vs.HarnessError as exc:
+        _fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def code_server(tools: dict[str, Path], vsix: Path,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
-    root = tmp_path_factory.mktemp("code-server")
-    extensions, user_data = root / "extensions", root / "user-data"
-    (user_data / "User").mkdir(parents=True)
     # Under test: gocore.pythonPath in *User* settings, in a remote window
     # (code-server is one); the extension's log says which interpreter ran.
-    settings = {
-        "gocore.pythonPath": sys.executable,
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": False,
-        "workbench.enableExperiments": False,
-        "workbench.welcomePage.walkthroughs.openOnInstall": False,
-        "extensions.ignoreRecommendations": True,
-        "extensions.autoCheckUpdates": False,
-        "extensions.autoUpdate": False,
-        "telemetry.telemetryLevel": "off",
-        "update.mode": "none",
-        "security.workspace.trust.enabled": False,
-        "window.restoreWindows": "none",
-        "files.hotExit": "off",
-        "git.enabled": False,
-        "chat.disableAIFeatures": True,
-    }
-    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
-    closed = _free_port()  # nothing listens there: no marketplace traffic
-    gallery = {"serviceUrl": f"http://127.0.0.1:{closed}/api",
-               "itemUrl": f"http://127.0.0.1:{closed}/item",
-               "resourceUrlTemplate": f"http://127.0.0.1:{closed}/res/{{publisher}}/{{name}}"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSCODE_", "ELECTRON_"))}
-    env.update(EXTENSIONS_GALLERY=json.dumps(gallery), HOME=str(root / "home"))
-    (root / "home").mkdir()
-    cs = [str(tools["node"]), str(tools["code_server"])]
-    dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(user_data)]
-    done = subprocess.run([*cs, *dirs, "--install-extension", str(vsix)], cwd="/", env=env,
-                          capture_output=True, text=True, timeout=180)
-    if done.returncode != 0 or not list(extensions.glob("dapcore.gocore-*")):
-        _fail(f"code-server --install-extension failed:\n{done.stdout}\n{done.stderr}")
-    port = _free_port()
-    log = (root / "code-server.log").open("w")
-    proc = subprocess.Popen(
-        [*cs, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--disable-telemetry",
-         "--disable-update-check", "--disable-workspace-trust", *dirs, str(root)],
-        cwd="/", env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    root = tmp_path_factory.mktemp("code-server")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    _fail(f"code-server did not start:\n{(root / 'code-server.log').read_text()}")
-                time.sleep(0.3)
-        yield CodeServer(port, user_data, root)
-    finally:
-        # code-server and its children (extension host, file watchers): one
-        # process group, ended by its id
-        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            if not _group_alive(proc.pid):
-                break
-            time.sleep(0.5)
-            if not _group_alive(proc.pid):
-                break
-        log.close()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+        with vs.code_server(tools, vsix, root) as server:
+            yield server
+    except vs.HarnessError as exc:
+        _fail(str(exc))
 
 
 # ------------------------------------------------------------ helpers
@@ -208,24 +96,14 @@ def _artifacts(request: pytest.FixtureRequest) -> Path:
 
 def _drive(tools: dict[str, Path], server: CodeServer, folder: Path, scenario: str,
            artifacts: Path, **extra: Any) -> dict[str, Any]:
-    config = {"scenario": scenario, "url": server.url(folder), "chromium": str(tools["chromium"]),
-              "artifacts": str(artifacts), "browserProfile": str(artifacts / "chromium-profile"),
-              **extra}
-    cfg = artifacts / "drive.json"
-    cfg.write_text(json.dumps(config))
-    env = dict(os.environ, NODE_PATH=str(tools["node_modules"]))
-    done = subprocess.run([str(tools["node"]), str(E2E / "drive.js"), str(cfg)], env=env,
-                          capture_output=True, text=True, timeout=240)
-    shutil.rmtree(artifacts / "chromium-profile", ignore_errors=True)
-    (artifacts / "drive.log").write_text(done.stderr)
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if not lines:
-        _fail(f"drive.js printed no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
-    result = json.loads(lines[-1])
-    (artifacts / "result.json").write_text(json.dumps(result, indent=2))
+    try:
+        result = vs.drive(tools, server, folder, scenario, artifacts, **extra)
+    except vs.HarnessError as exc:
+        _fail(str(exc))
+    log = (artifacts / "drive.log").read_text()
     assert "error" not in result, (f"{result['error']}\nlast UI state: "
                                    f"{json.dumps(result.get('lastSnapshot'), indent=1)[:4000]}\n"
-                                   f"steps: {result['steps']}\nlog: {done.stderr[-3000:]}")
+                                   f"steps: {result['steps']}\nlog: {log[-3000:]}")
     return result
 
 
@@ -254,11 +132,7 @@ def _locals(fixture: Fixture, frame: Frame) -> list[dict[str, Any]]:
 
 
 def _workspace(tmp_path: Path, launch: dict[str, Any]) -> Path:
-    ws = tmp_path / "ws"
-    (ws / ".vscode").mkdir(parents=True)
-    (ws / ".vscode" / "launch.json").write_text(json.dumps(
-        {"version": "0.2.0", "configurations": [launch]}, indent=2))
-    return ws
+    return vs.workspace(tmp_path, launch)
 
 
 def _assert_stopped_view(result: dict[str, Any], fixture: Fixture, view: dict[str, Any]) -> None:
@@ -341,7 +215,7 @@ def test_f5_stops_on_the_crash_line(spec: FixtureSpec, fixture: Fixture, tools: 
 
 def _extension_log(server: CodeServer) -> str:
     """The extension's "Go Core Dump" output channel, as VS Code logs it."""
-    logs = sorted((server.user_data / "logs").rglob("*Go Core Dump*.log"))
+    logs = sorted(server.logs().rglob("*Go Core Dump*.log"))
     return "\n".join(p.read_text(errors="replace") for p in logs)
 
 
@@ -490,4 +364,47 @@ def test_delve_expressions_in_the_debug_console(spec: FixtureSpec, fixture: Fixt
     # refusals and answers stay in the console: no notification, no dialog
     assert result["toastsSeen"] == [], result["toastsSeen"]
     assert result["dialogsSeen"] == [], result["dialogsSeen"]
+    assert "stopError" not in result, (result.get("stopError"), result["afterStop"])
+
+
+MANY = make_spec("1.27", "default", "many")
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_many_goroutines_capped_list_and_goroutine_n(spec: FixtureSpec, fixture: Fixture,
+                                                     tools: dict[str, Path],
+                                                     code_server: CodeServer, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    """F5 on the 10,007-goroutine core with no maxThreads in launch.json: the
+    extension's default caps CALL STACK at 1,000 threads (VS Code's debug
+    model is quadratic in the thread count), the Debug Console says how to
+    reach the rest, and `goroutine N` typed there for the highest goroutine
+    id (left out) shows N in CALL STACK with its frame selected."""
+    tb = parse_traceback(fixture.stderr_text())
+    hidden = max(g.id for g in tb.goroutines)
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary),
+                               "coreFilePath": str(fixture.core), "cwd": "${workspaceFolder}"})
+    result = _drive(tools, code_server, ws, "f5time", _artifacts(request), explore=True,
+                    consoleGoroutine=hidden)
+    user = _user_frame(fixture)
+    view = result["stopped"]
+    assert view["statusLine"] == user.line, view["statusLine"]
+    assert any(" = " in r["text"] for r in view["variables"]), view["variables"]
+    # 1,000 threads and the crashing goroutine's frames shown (rows of the virtual list)
+    assert 1000 < result["callStackRows"] < 1000 + 40, result["callStackRows"]
+    threads = [r for r in view["callStack"] if r["kind"] == "thread"]
+    assert f"[Go {tb.goroutines[0].id}]" in threads[0]["text"] + threads[0]["label"], threads[:2]
+    assert any("more like it" in t["text"] for t in threads), [t["text"] for t in threads]
+    note = f"CALL STACK lists 1,000 of the {len(tb.goroutines):,} goroutines"
+    assert any(note in line for line in view["repl"]), view["repl"]
+    step = next(s for s in result["steps"] if s["step"] == "console: goroutine N")
+    assert "consoleGoroutineError" not in result, (result["consoleGoroutineError"], step)
+    assert step["answer"][-1].startswith(f"goroutine {hidden} ["), step
+    want = next(g for g in tb.goroutines if g.id == hidden)
+    top_user = next(f for f in want.frames if isinstance(f, Frame)
+                    and is_user_function(f.function, "zoo"))
+    assert step["selected"] and top_user.function.rsplit(".", 1)[-1] in step["selected"][0], (
+        top_user, step["selected"])
+    assert not result["toastsSeen"] and not result["dialogsSeen"], result["toastsSeen"]
     assert "stopError" not in result, (result.get("stopError"), result["afterStop"])

@@ -16,6 +16,14 @@ const { coreExecutableInfo } = require('./coreinfo');
 
 const DEBUG_TYPE = 'gocore';
 
+/** CALL STACK lists at most this many goroutines unless the configuration
+ *  says otherwise (`maxThreads`; 0: every one). VS Code's debug model
+ *  checks each thread of a `threads` answer against the whole answer, so
+ *  its window froze for minutes on a 100,007-goroutine core
+ *  (benchmarks/bench_vscode.py); dapcore keeps the crashing goroutine and
+ *  one of each kind in the list, and the Debug Console reaches the rest. */
+const DEFAULT_MAX_THREADS = 1000;
+
 // ------------------------------------------------------ configurations and UI
 
 function isFile(file) {
@@ -141,6 +149,7 @@ class ConfigurationProvider {
 
   async resolveDebugConfigurationWithSubstitutedVariables(folder, config) {
     if (!config.coreFilePath) return undefined; // the pick was cancelled
+    if (config.maxThreads === undefined) config = { ...config, maxThreads: DEFAULT_MAX_THREADS };
     if (!config.program) {
       const { named } = await coreInfo(config.coreFilePath, config, folder);
       if (!named || !fs.existsSync(named)) {
@@ -178,6 +187,7 @@ module.exports = {
   activate,
   deactivate,
   // for the tests
+  DEFAULT_MAX_THREADS,
   findPython,
   pythonExtensionInterpreter,
   checkDapcore,

@@ -25,6 +25,9 @@ class LaunchConfig:
     max_string_len: int | None = None
     max_array_values: int | None = None
     show_crash_frames: bool = False
+    # At most this many threads in the threads answer (0: every goroutine);
+    # dapcore.dap.threadcap says which.
+    max_threads: int = 0
     # Directories holding a stripped program's separate debug file (by its
     # .gnu_debuglink name or GNU build id; dapcore.elf.debugfile), absolute.
     debug_dirs: list[str] = field(default_factory=list)
@@ -66,6 +69,7 @@ def parse_launch(args: dict[str, Any]) -> LaunchConfig:
         max_string_len=non_negative(args, "maxStringLen", None),
         max_array_values=non_negative(args, "maxArrayValues", None),
         show_crash_frames=bool(optional(args, "showCrashFrames", bool, False)),
+        max_threads=non_negative(args, "maxThreads", 0) or 0,
         debug_dirs=[resolve(cwd, d) for d in dirs],
         index_cache=_index_cache(args, cwd),
     )

@@ -34,9 +34,38 @@ async def on_threads(s: State, args: dict[str, Any]) -> Reply:
     def build() -> RawJSON:
         if s.thread_list is None:  # a core does not change: the same list every time
             hide = s.config.hide_system if s.config else False
-            s.thread_list = thread_list(rep, hide, s.threads.id_of)
+            limit = s.config.max_threads if s.config else 0
+            listing = rep.listing(hide)
+            s.goroutines_listable = len(listing[0])
+            s.thread_list, shown = thread_list(rep, listing, s.threads.id_of, limit,
+                                               s.wanted_goroutines)
+            capped = len(shown) < s.goroutines_listable
+            s.threads_shown = frozenset(shown) if capped else None
         return s.thread_list
-    return Reply(await s.run(build))
+    body = await s.run(build)
+    if s.threads_shown is not None and not s.cap_told:
+        s.cap_told = True
+        await s.output(
+            f"CALL STACK lists {len(s.threads_shown):,} of the {s.goroutines_listable:,} "
+            "goroutines (maxThreads): the crashing one, one of each kind (\"+N more like it\" "
+            "says how many it stands for), then the first by id. In this console, `goroutines` "
+            "lists every one and `goroutine N` adds goroutine N to CALL STACK.\n")
+    return Reply(body)
+
+
+async def want_goroutine(s: State, goid: int) -> None:
+    """``goroutine N`` in the console, on a goroutine a capped list left
+    out: list it from now on, and show it (a ``stopped`` event on it: the
+    client asks for the threads again, marks every one stopped and selects
+    it; a ``thread`` event would leave it shown as running)."""
+    if s.threads_shown is None or goid in s.threads_shown:
+        return
+    s.wanted_goroutines.add(goid)
+    s.thread_list = None  # made again on the next threads request
+    s.threads_shown = s.threads_shown | {goid}
+    tid = s.threads.id_of(goid)
+    await s.event("stopped", {"reason": "goroutine", "threadId": tid, "allThreadsStopped": True,
+                              "description": f"goroutine {goid}, listed on request"})
 
 
 async def on_stackTrace(s: State, args: dict[str, Any]) -> Reply:
@@ -141,6 +170,8 @@ async def _evaluate(s: State, args: dict[str, Any], expression: str,
 
         if is_command(expression):
             done = await s.run(run_command, s, rep, expression.strip(), where, fid)
+            if s.repl_frame is not None:
+                await want_goroutine(s, s.repl_frame[0][0])
             if isinstance(done, str):
                 return Reply({"result": done, "variablesReference": 0})
             where, expression = (done.goid, done.index), done.expression

@@ -71,6 +71,13 @@ class State:
         self.summarized = False  # the summary (after 'stopped') was sent
         self.stop_sent = anyio.Event()  # 'stopped' (or 'terminated' instead) was sent
         self.thread_list: RawJSON | None = None  # the threads response's body
+        # with maxThreads: the goroutines listed (None: every one), the ones
+        # the user switched to in the console (always listed), how many the
+        # list could hold, whether the user was told it is capped
+        self.threads_shown: frozenset[int] | None = None
+        self.wanted_goroutines: set[int] = set()
+        self.goroutines_listable = 0
+        self.cap_told = False
         self.closed = False
         self.pending: dict[int, anyio.CancelScope] = {}  # request seq → its scope
         self.last_activity = time.monotonic()  # a request came or was answered

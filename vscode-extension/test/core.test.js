@@ -55,9 +55,9 @@ test('a core naming an existing executable: proposed, program left unset', { ski
     assert.equal(state.quickPickCalls[0].items[0].label, named);
     assert.equal(config.coreFilePath, core);
     assert.equal('program' in config, false);
-    // after substitution nothing more is asked
+    // after substitution nothing more is asked (the default maxThreads is added)
     const again = await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, config);
-    assert.deepEqual(again, config);
+    assert.deepEqual(again, { ...config, maxThreads: ext.DEFAULT_MAX_THREADS });
     // choosing another executable
     state.quickPickAnswers.push((items) => items[1]);
     state.openDialogAnswers.push(core, '/other/exe');

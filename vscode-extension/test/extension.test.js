@@ -514,7 +514,11 @@ test('after substitution: a picked core whose executable is gone asks for it', a
     assert.equal(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder,
       { type: 'gocore', request: 'launch', name: 'n', coreFilePath: '' }), undefined);
     const given = { type: 'gocore', request: 'launch', name: 'n', coreFilePath: core, program: '/p' };
-    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, given), given);
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, given),
+      { ...given, maxThreads: ext.DEFAULT_MAX_THREADS });
+    // maxThreads given (0: every goroutine) is kept
+    const all = { ...given, maxThreads: 0 };
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, all), all);
   } finally {
     fs.unlinkSync(core);
   }

@@ -15,16 +15,23 @@
 //   exprs       F5, then the frame config.frame clicked in CALL STACK, each of
 //               config.exprs typed into the Debug Console's input (what the
 //               console shows for each), config.watch added in WATCH, Stop.
+//   f5time      (benchmarks/bench_vscode.py) F5, the stopped view, then with
+//               config.explore: CALL STACK scrolled to its end, a thread
+//               there expanded, Stop; timed, nothing asserted.
+//
+// The f5 and f5time scenarios also stamp, in the page, the first moment
+// each part of the stopped view shows (`ui: …` steps, see milestones()).
 const fs = require('fs');
 const path = require('path');
 const puppeteer = require('puppeteer-core');
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const result = { scenario: config.scenario, steps: [], toastsSeen: [], dialogsSeen: [] };
 const t0 = Date.now();
+const result = { scenario: config.scenario, t0, steps: [], toastsSeen: [], dialogsSeen: [] };
 
-function note(step, extra = {}) {
-  const entry = { step, ms: Date.now() - t0, ...extra };
+/** A step of the log: `at` is when it happened (Date.now(); default: now). */
+function note(step, extra = {}, at = Date.now()) {
+  const entry = { step, ms: at - t0, ...extra };
   result.steps.push(entry);
   process.stderr.write(`[drive ${(entry.ms / 1000).toFixed(1)}s] ${step}\n`);
 }
@@ -154,6 +161,92 @@ async function scanCallStack(page) {
   return [...seen.values()];
 }
 
+// ------------------------------------------------------------ milestones
+
+/** Installed in the page before F5: every 20 ms, stamps (Date.now(), the
+ *  clock drive.js notes with) the first moment each part of the stopped
+ *  view shows, and keeps the main thread's long tasks (a frozen UI). A
+ *  check that runs late because the page is busy stamps late: that is what
+ *  the user sees too. */
+function watchMilestones() {
+  const m = { stamps: {}, longTasks: [], callStackRows: 0 };
+  window.__dapcoreMilestones = m;
+  const shown = (el) => {
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const stamp = (key) => {
+    if (!(key in m.stamps)) m.stamps[key] = Date.now();
+  };
+  const rows = (sel) => [...document.querySelectorAll(sel)].filter(shown);
+  const bar = () => {
+    const el = document.querySelector('.part.statusbar');
+    return el ? getComputedStyle(el).backgroundColor : null;
+  };
+  const idleBar = bar(); // the status bar takes the debugging colour as a session starts
+  const tick = () => {
+    if (bar() !== idleBar) stamp('session started');
+    if (shown(document.querySelector('.debug-toolbar'))) stamp('debug toolbar');
+    const stack = rows('.debug-call-stack .monaco-list-row');
+    if (stack.some((r) => r.querySelector('.thread'))) stamp('threads listed');
+    if (stack.some((r) => /paused/i.test(r.innerText))) stamp('paused (stopped event)');
+    for (const e of document.querySelectorAll('.monaco-editor')) {
+      if (shown(e) && e.querySelector('.debug-top-stack-frame-line, .debug-focused-stack-frame-line')) {
+        stamp('stopped line');
+      }
+    }
+    if (shown(document.querySelector('.exception-widget'))) stamp('exception widget');
+    if (stack.some((r) => r.querySelector('.stack-frame')
+      && (r.classList.contains('selected') || r.getAttribute('aria-selected') === 'true'))) {
+      stamp('call stack shown');
+    }
+    if (rows('.debug-variables .monaco-list-row')
+      .some((r) => r.innerText.replace(/\s+/g, ' ').includes(' = '))) {
+      stamp('locals shown');
+    }
+    // the virtual list's full height, in rows
+    const list = document.querySelector('.debug-call-stack .monaco-list-rows');
+    const row = stack[0];
+    if (list && row && row.offsetHeight) {
+      const n = Math.round(list.offsetHeight / row.offsetHeight);
+      if (n > m.callStackRows) {
+        m.callStackRows = n;
+        m.callStackRowsAt = Date.now();
+      }
+    }
+  };
+  m.timer = setInterval(tick, 20);
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        m.longTasks.push({ at: Math.round(performance.timeOrigin + e.startTime),
+          ms: Math.round(e.duration) });
+      }
+    }).observe({ type: 'longtask', buffered: false });
+  } catch (_err) {
+    m.longTasks = null; // not offered by this browser
+  }
+}
+
+/** The stamps so far, noted as `ui: …` steps in the order they happened. */
+async function noteMilestones(page) {
+  const m = await page.evaluate(() => {
+    const w = window.__dapcoreMilestones;
+    if (!w) return null;
+    clearInterval(w.timer);
+    return { stamps: w.stamps, longTasks: w.longTasks, callStackRows: w.callStackRows,
+      callStackRowsAt: w.callStackRowsAt };
+  });
+  if (!m) return;
+  for (const [key, at] of Object.entries(m.stamps).sort((a, b) => a[1] - b[1])) {
+    note(`ui: ${key}`, {}, at);
+  }
+  result.longTasks = m.longTasks && m.longTasks.map((t) => ({ ms: t.ms, at: t.at - t0 }));
+  result.callStackRows = m.callStackRows;
+  if (m.callStackRowsAt) result.callStackRowsMs = m.callStackRowsAt - t0;
+}
+
 async function shot(page, name) {
   const file = path.join(config.artifacts, `${config.scenario}-${name}.png`);
   await page.screenshot({ path: file });
@@ -178,10 +271,12 @@ async function waitStopped(page, ms = 60000) {
   // the views fill in after the editor: a selected frame and the locals
   const filled = await until(page, 'CALL STACK and VARIABLES to fill in',
     (s) => s.callStack.some((r) => r.kind === 'frame' && r.selected) && s.variables.length > 0 &&
-      s.statusLine !== null && s.exception !== null, 20000).catch((err) => err.snapshot);
+      s.statusLine !== null && s.exception !== null, config.filledTimeout || 20000)
+    .catch((err) => err.snapshot);
   await sleep(500); // late toasts (an error to an early request) show up by now
   const s = await look(page);
   note('views filled', { ok: Boolean(filled) });
+  await noteMilestones(page);
   return s;
 }
 
@@ -213,6 +308,7 @@ async function stop(page) {
 /** F5 until a session starts: a key pressed while the workbench is still
  *  connecting its extension host is dropped. */
 async function startDebugging(page) {
+  await page.evaluate(watchMilestones);
   for (let attempt = 1; ; attempt++) {
     await clickEditorArea(page);
     await page.keyboard.press('F5');
@@ -241,6 +337,111 @@ async function scenarioF5(page) {
   result.afterContinue = await look(page);
   note('after continue', { toasts: result.afterContinue.toasts });
   await shot(page, 'continue');
+  await stop(page);
+}
+
+/** The list's rows in view, as CALL STACK shows them. */
+function callStackRows() {
+  return [...document.querySelectorAll('.debug-call-stack .monaco-list-row')]
+    .filter((r) => r.getBoundingClientRect().height > 0)
+    .map((r) => ({ text: r.innerText.replace(/\s+/g, ' ').trim(),
+      thread: Boolean(r.querySelector('.thread')), frame: Boolean(r.querySelector('.stack-frame')),
+      expanded: r.getAttribute('aria-expanded') }));
+}
+
+/** How long a click takes to show (the next frame painted after it): the
+ *  UI's responsiveness, in ms. */
+async function paintDelay(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const start = performance.now();
+    requestAnimationFrame(() => setTimeout(() => resolve(Math.round(performance.now() - start)), 0));
+  }));
+}
+
+/** F5 and the stopped view, timed (benchmarks/bench_vscode.py). With
+ *  config.explore: CALL STACK is scrolled to its end (End in the list), the
+ *  last thread expanded (its frames asked for), screenshots of each. */
+async function scenarioF5Time(page) {
+  await startDebugging(page);
+  result.stopped = await waitStopped(page, config.stoppedTimeout || 120000);
+  await shot(page, 'stopped');
+  result.paintMs = await paintDelay(page);
+  if (config.explore) {
+    const box = await page.evaluate(() => {
+      const el = document.querySelector('.debug-call-stack .monaco-list-row .thread');
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return { x: r.x + 40, y: r.y + r.height / 2 };
+    });
+    // the list's full height, in rows (the list is virtual)
+    const total = () => page.evaluate(() => {
+      const list = document.querySelector('.debug-call-stack .monaco-list-rows');
+      const row = document.querySelector('.debug-call-stack .monaco-list-row');
+      return list && row && row.offsetHeight ? Math.round(list.offsetHeight / row.offsetHeight) : 0;
+    });
+    if (box) {
+      await page.mouse.click(box.x, box.y); // selects the crashed thread's row
+      await sleep(300);
+      const before = Date.now();
+      await page.keyboard.press('End');
+      let rows = [];
+      for (let i = 0; i < 100; i++) {
+        rows = await page.evaluate(callStackRows);
+        if (rows.length && (!rows.some((r) => /⚡ crashed/.test(r.text))
+          || rows.length >= await total())) break;
+        await sleep(50);
+      }
+      note('call stack: End', { ms_to_show: Date.now() - before, lastRows: rows.slice(-3) });
+      await shot(page, 'callstack-end');
+      // the frames appear below the last row, out of view: the list's
+      // full height (in rows) says when they are there
+      const rowsBefore = await total();
+      const before2 = Date.now();
+      await page.keyboard.press('ArrowRight'); // expands the last thread
+      let rowsAfter = rowsBefore;
+      for (let i = 0; i < 1200 && rowsAfter <= rowsBefore; i++) {
+        await sleep(50);
+        rowsAfter = await total();
+      }
+      const shownAfter = Date.now() - before2;
+      await page.keyboard.press('End');
+      await sleep(300);
+      rows = await page.evaluate(callStackRows);
+      note('call stack: last thread expanded', { ms_to_show: shownAfter, rowsBefore, rowsAfter,
+        lastRows: rows.slice(-4) });
+      await shot(page, 'callstack-expanded');
+      await page.keyboard.press('Home');
+      await sleep(500);
+    }
+    if (config.consoleGoroutine) {
+      // `goroutine N` typed in the Debug Console: N shown and selected in CALL STACK
+      const want = `[Go ${config.consoleGoroutine}]`;
+      await clickEditorArea(page);
+      await page.keyboard.down('Control');
+      await page.keyboard.down('Shift');
+      await page.keyboard.press('KeyY');
+      await page.keyboard.up('Shift');
+      await page.keyboard.up('Control');
+      await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+      const before = Date.now();
+      const answer = await typeInConsole(page, `goroutine ${config.consoleGoroutine}`);
+      let selected = null;
+      try {
+        // a frame selected below the thread row of N (its stack, expanded)
+        const s = await until(page, `a frame of ${want} selected in CALL STACK`, (x) => {
+          const at = x.callStack.findIndex((r) => r.kind === 'thread' && r.text.includes(want));
+          return at >= 0 && x.callStack.some((r, i) => i > at && r.kind === 'frame' && r.selected);
+        }, 30000);
+        selected = s.callStack.filter((r) => r.selected).map((r) => r.text);
+      } catch (err) {
+        result.consoleGoroutineError = err.message;
+      }
+      note('console: goroutine N', { ms_to_show: Date.now() - before, answer: answer.rows.map((r) => r.text),
+        selected, rows: await total() });
+      await shot(page, 'console-goroutine');
+    }
+  }
+  result.afterStopped = await look(page);
   await stop(page);
 }
 
@@ -517,6 +718,12 @@ async function main() {
   try {
     page = await browser.newPage();
     page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warn') {
+        process.stderr.write(`[console ${msg.type()} ${((Date.now() - t0) / 1000).toFixed(1)}s] ` +
+          `${msg.text().slice(0, 2000)}\n`);
+      }
+    });
     await page.goto(config.url, { waitUntil: 'domcontentloaded', timeout: 60000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
     // the workbench restores its parts a moment after it appears
@@ -524,7 +731,7 @@ async function main() {
     await sleep(1500);
     note('workbench');
     const run = { f5: scenarioF5, openCore: scenarioOpenCore, adapterDies: scenarioAdapterDies,
-      exprs: scenarioExprs }[config.scenario];
+      exprs: scenarioExprs, f5time: scenarioF5Time }[config.scenario];
     await run(page);
   } catch (err) {
     result.error = `${err.message}`;
