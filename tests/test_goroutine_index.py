@@ -66,3 +66,20 @@ def test_a_goroutine_read_alone_is_the_one_listed_later(spec: FixtureSpec,
     assert full is alone and rep.stack(full) is stack
     with pytest.raises(Exception, match="no goroutine"):
         Engine.open(fixture.binary, fixture.core).goroutine(max(goids) + 1_000_000)
+
+
+@pytest.mark.parametrize("spec", [make_spec("1.27", "default", "many"),
+                                  make_spec("1.23", "default", "deadlock", arch="arm64")],
+                         ids=["many", "arm64"])
+def test_records_read_one_at_a_time_index_the_same(spec: FixtureSpec, fixture: Fixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index copies a batch of records out of one core mapping; records
+    the core holds otherwise (across mappings, in pieces, or not at all) are
+    read one at a time: both give the same columns."""
+    fast = Engine.open(fixture.binary, fixture.core).proc.goroutine_index
+    slow_proc = Engine.open(fixture.binary, fixture.core).proc
+    monkeypatch.setattr(slow_proc.memory, "core_mapping", lambda addr: None)
+    slow = slow_proc.goroutine_index
+    for column in ("addr", "goid", "status", "reason", "start_pc", "m", "locked", "live"):
+        assert getattr(slow, column) == getattr(fast, column), column
+    assert slow.unreadable == fast.unreadable == 0

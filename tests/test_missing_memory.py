@@ -314,6 +314,12 @@ def test_truncated_core(spec: FixtureSpec, fixture: Fixture, tmp_path: Path,
     printed = {g.id for g in tb.goroutines if g.id}
     shown = {g.goid for g in rep.goroutines}
     lost = printed - shown
+    # the thread list's index (records read in batches) lists the same ones
+    listed = Engine.open(binary, bad)
+    ids, _ = listed.listing()
+    assert sorted(ids) == sorted(shown)
+    unreadable = any("could not be read from the core" in w for w in rep.warnings)
+    assert (listed.proc.goroutine_index.unreadable > 0) == unreadable
     if lost:
         assert any(f"{len(lost)} goroutine record(s) could not be read from the core (not in "
                    "the core: truncated)" in w for w in rep.warnings), rep.warnings
