@@ -24,6 +24,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from dapcore.elf.elfheader import header_tables
 from dapcore.elf.files import NotRegularFile, open_regular
 from dapcore.elf.fingerprint import fingerprint, sections_crc
 from dapcore.errors import ExecutableError, UnreadableMemory
@@ -362,12 +363,7 @@ def _check_complete(data: mmap.mmap, what: str) -> None:
     order = "<" if size > 5 and data[5] == 1 else ">"
     needed = 64 if is64 else 52
     if size >= needed:
-        if is64:
-            phoff, shoff = struct.unpack_from(order + "QQ", data, 32)
-            phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 54)
-        else:
-            phoff, shoff = struct.unpack_from(order + "II", data, 28)
-            phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 42)
+        phoff, phentsize, phnum, shoff, shentsize, shnum = header_tables(data, is64, order)
         needed = max(needed, phoff + phentsize * phnum, shoff + shentsize * shnum)
         if needed <= size:
             needed = max(needed, *_extents(data, order, is64, phoff, phentsize, phnum,

@@ -13,9 +13,10 @@ changed inside a section without its headers changing is noticed too.
 from __future__ import annotations
 
 import hashlib
-import struct
 import zlib
 from typing import TYPE_CHECKING
+
+from dapcore.elf.elfheader import header_tables
 
 if TYPE_CHECKING:
     from dapcore.elf.executable import Executable
@@ -25,12 +26,7 @@ __all__ = ["fingerprint", "sections_crc"]
 
 def _tables(data: bytes | memoryview, is64: bool, order: str) -> list[tuple[int, int]]:
     """(offset, size) of the program and section header tables."""
-    if is64:
-        phoff, shoff = struct.unpack_from(order + "QQ", data, 32)
-        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 54)
-    else:
-        phoff, shoff = struct.unpack_from(order + "II", data, 28)
-        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 42)
+    phoff, phentsize, phnum, shoff, shentsize, shnum = header_tables(data, is64, order)
     return [(phoff, phentsize * phnum), (shoff, shentsize * shnum)]
 
 

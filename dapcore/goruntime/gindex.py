@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.goroutines import AllGs, GoroutineReader, pointers
-from dapcore.goruntime.status import G_DEAD, G_DEADEXTRA, G_SCAN
+from dapcore.goruntime.status import DEAD_STATUSES as _DEAD
+from dapcore.goruntime.status import G_SCAN
 
 if TYPE_CHECKING:
     from dapcore.elf.memory import AddressSpace
@@ -80,9 +81,6 @@ class GoroutineIndex:
             order.remove(first)
             order.insert(0, first)
         return order
-
-
-_DEAD = frozenset({G_DEAD, G_DEADEXTRA})
 
 
 _CHUNK = 1 << 14  # records per batch

@@ -242,11 +242,10 @@ def read_allgs(proc: ProcessView) -> AllGs:
 
 @dataclass(slots=True)
 class GoroutineRecords:
-    """The ``runtime.g`` records ``allgs`` points at: the live goroutines
-    (in ``allgs`` order; :func:`read_goroutines` streams them instead), the
-    dead ones (exited, kept for reuse), and how many could not be read."""
+    """What :func:`read_goroutines` does not yield of the ``runtime.g``
+    records ``allgs`` points at: the dead ones (exited, kept for reuse), and
+    how many could not be read."""
 
-    live: list[Goroutine]
     dead: list[Goroutine]
     unreadable: int
     why: str = ""  # why the first unreadable one could not be read

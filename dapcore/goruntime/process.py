@@ -298,7 +298,7 @@ class Process:
         if crashed is not None:
             alone[crashed.addr] = crashed
         checker = GoroutineChecker(self, ms) if check else None
-        records = GoroutineRecords([], [], 0)
+        records = GoroutineRecords([], 0)
         for n, g in enumerate(read_goroutines(self, allgs, records)):
             if not n & 1023:
                 check_cancelled()  # (a DAP session's background check gives way)

@@ -22,5 +22,9 @@ def status_name(status: int) -> str:
     return STATUS_NAMES.get(status & ~G_SCAN, "???")
 
 
+# Records of goroutines that exited (kept on allgs for reuse).
+DEAD_STATUSES = frozenset({G_DEAD, G_DEADEXTRA})
+
+
 def is_dead(status: int) -> bool:
-    return status & ~G_SCAN in (G_DEAD, G_DEADEXTRA)
+    return status & ~G_SCAN in DEAD_STATUSES

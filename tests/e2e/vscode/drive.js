@@ -111,6 +111,17 @@ async function look(page) {
   return s;
 }
 
+/** Focus the Debug Console (Ctrl+Shift+Y) and wait for its input. */
+async function openDebugConsole(page) {
+  await clickEditorArea(page);
+  await page.keyboard.down('Control');
+  await page.keyboard.down('Shift');
+  await page.keyboard.press('KeyY');
+  await page.keyboard.up('Shift');
+  await page.keyboard.up('Control');
+  await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+}
+
 /** Polls the UI until `pred(snapshot)` holds; returns the snapshot, or
  *  throws after `ms` with the last one. */
 async function until(page, what, pred, ms) {
@@ -416,13 +427,7 @@ async function scenarioF5Time(page) {
     if (config.consoleGoroutine) {
       // `goroutine N` typed in the Debug Console: N shown and selected in CALL STACK
       const want = `[Go ${config.consoleGoroutine}]`;
-      await clickEditorArea(page);
-      await page.keyboard.down('Control');
-      await page.keyboard.down('Shift');
-      await page.keyboard.press('KeyY');
-      await page.keyboard.up('Shift');
-      await page.keyboard.up('Control');
-      await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+      await openDebugConsole(page);
       const before = Date.now();
       const answer = await typeInConsole(page, `goroutine ${config.consoleGoroutine}`);
       let selected = null;
@@ -672,13 +677,7 @@ async function scenarioExprs(page) {
       && s.variables.some((v) => v.text.includes(' = ')), 15000);
   note('frame chosen', { statusLine: result.frameChosen.statusLine });
   // the Debug Console (Ctrl+Shift+Y focuses it)
-  await clickEditorArea(page);
-  await page.keyboard.down('Control');
-  await page.keyboard.down('Shift');
-  await page.keyboard.press('KeyY');
-  await page.keyboard.up('Shift');
-  await page.keyboard.up('Control');
-  await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
+  await openDebugConsole(page);
   result.console = [];
   for (const expr of config.exprs) {
     const answer = await typeInConsole(page, expr);
