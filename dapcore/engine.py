@@ -25,10 +25,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dapcore.cancellation import check as check_cancelled
 from dapcore.elf.core import open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
+from dapcore.engine_triage import TriageFacade
 from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.gobin.identity import executable_for, executable_path_in_core, named_executable
 from dapcore.gobin.pclntab import print_name
@@ -61,8 +61,6 @@ from dapcore.indexcache import IndexSetting
 if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
-    from dapcore.triage.groups import GoroutineFilter, GoroutineGroup
-    from dapcore.triage.leaks import LeakSuspect
 
 __all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
            "Traits"]
@@ -91,7 +89,7 @@ class MappedFile:
 
 
 @dataclass
-class Engine:
+class Engine(TriageFacade):
     proc: Process
     _stacks: dict[int, Stack] = field(default_factory=dict)
 
@@ -452,58 +450,6 @@ class Engine:
         if not g.panic_ptr:
             return []
         return [p.message for p in read_panics(self.proc, g.panic_ptr)]
-
-    # -- triage --------------------------------------------------------------
-
-    def goroutine_groups(self, flt: GoroutineFilter | None = None) -> list[GoroutineGroup]:
-        """Goroutines with the same stack and status, grouped
-        (:mod:`dapcore.triage.groups`): most goroutines first. Every stack
-        is unwound once and not kept; the core's pages are released as
-        the walk goes (100,000 goroutines)."""
-        # triage: loaded when asked for (start-up time)
-        from dapcore.goruntime.clock import WaitClock
-        from dapcore.triage.groups import group_goroutines
-
-        crash = self.crash
-        proc = self.proc
-        sites: dict[int, tuple[str, str, int] | None] = {}
-        packages: dict[str, str] = {}
-
-        def stack(g: Goroutine) -> list[Frame]:
-            return printed_frames(self.stack(g, keep=False).frames, crash, g.crashed)
-
-        def site_of(g: Goroutine) -> tuple[str, str, int] | None:
-            if g.goid == 1 or not g.go_pc:
-                return None
-            found = sites.get(g.go_pc, False)
-            if found is False:
-                cb = created_by(proc, g)
-                found = sites[g.go_pc] = ((print_name(cb.function), cb.file, cb.line)
-                                          if cb is not None else None)
-            return found  # type: ignore[return-value]
-
-        def package(function: str) -> str:
-            found = packages.get(function)
-            if found is None:
-                found = packages[function] = package_of(function)
-            return found
-
-        def every(n: int) -> None:
-            check_cancelled()
-            if not n & 0x3FFF:
-                self.release_pages()
-
-        return group_goroutines(self.each_goroutine(), stack, package, site_of,
-                                WaitClock.of_process(proc), flt, every)
-
-    @staticmethod
-    def leak_summary(groups: list[GoroutineGroup], min_count: int = 2,
-                     limit: int | None = 20) -> list[LeakSuspect]:
-        """Blocked goroutines per creation site and wait reason
-        (:mod:`dapcore.triage.leaks`), from :meth:`goroutine_groups`."""
-        from dapcore.triage.leaks import leak_summary
-
-        return leak_summary(groups, min_count, limit)
 
     # -- the crash -----------------------------------------------------------
 
