@@ -63,10 +63,17 @@ def groups_text(groups: list[GoroutineGroup], total: int | None = None,
     return "\n".join(out)
 
 
-def leaks_text(leaks: list[LeakSuspect]) -> str:
+def leaks_text(leaks: list[LeakSuspect], longest: int = 5) -> str:
+    """The biggest piles first; then, when the core tells how long
+    goroutines have waited (a minute or more), the ``longest`` waits."""
     if not leaks:
         return "no pile of blocked goroutines (2 or more from one creation site)"
-    return "\n".join(s.sentence() for s in leaks)
+    lines = [s.sentence() for s in leaks]
+    waited = sorted((s for s in leaks if s.wait_minutes is not None and s.wait_minutes[0] > 0),
+                    key=lambda s: (-s.wait_minutes[0] if s.wait_minutes else 0, -s.count))
+    if waited:
+        lines += ["", "Longest waits:", *(s.sentence() for s in waited[:longest])]
+    return "\n".join(lines)
 
 
 def group_json(grp: GoroutineGroup, ids: bool = True) -> dict[str, Any]:
