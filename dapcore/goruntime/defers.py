@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
+from dapcore.goruntime.sudog import Cursor
 from dapcore.goruntime.traceback import called_function
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class DeferReader:
         self.g_defer = lay.struct("runtime.g").off("_defer")
         self.rec = lay.struct("runtime._defer")
         self._names: dict[int, str | None] = {}
+        self.cursor = Cursor(proc.memory)
 
     def pending(self, g_addr: int) -> list[DeferredCall]:
         """The record-based deferred calls of the goroutine at ``g_addr``
@@ -56,7 +58,7 @@ class DeferReader:
         mem = self.proc.memory
         out: list[DeferredCall] = []
         try:
-            d = mem.ptr(g_addr + self.g_defer)
+            d = self.cursor.ptr(g_addr + self.g_defer)
             seen: set[int] = set()
             while d and d not in seen and len(seen) < _MAX_DEFERS:
                 seen.add(d)

@@ -32,7 +32,7 @@ def channel_blocks(scan: Scan, sudogs: SudogReader, problems: list[str]) -> list
     named: dict[int, list[int]] = {}  # channel -> g addresses whose g.waiting names it
     for g in scan.with_reason(is_channel_wait):
         try:
-            first = scan.mem.ptr(g + waiting_off)
+            first = scan.cursor.ptr(g + waiting_off)
         except UnreadableMemory as exc:
             problems.append(f"goroutine {scan.goid[g]}: g.waiting: {exc}")
             continue

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from dapcore.errors import UnreadableMemory
 from dapcore.gobin.pclntab import print_name
 from dapcore.goruntime.status import G_LEAKED, G_WAITING
+from dapcore.goruntime.sudog import Cursor
 from dapcore.triage.records import Site
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Scan:
                 self.reason[addr] = reasons[code] if 0 < code < len(reasons) else ""
         g = proc.layout.struct("runtime.g")
         self.g = g
+        self.cursor = Cursor(proc.memory)
         self._sites: dict[int, tuple[str | None, str, int]] = {}
 
     def with_reason(self, pred: object) -> list[int]:
@@ -46,7 +48,7 @@ class Scan:
         return [a for a, r in self.reason.items() if pred(r)]
 
     def field(self, g_addr: int, name: str) -> int:
-        return self.mem.ptr(g_addr + self.g.off(name))
+        return self.cursor.ptr(g_addr + self.g.off(name))
 
     def sites(self, g_addrs: list[int]) -> list[Site]:
         """Where the goroutines were created, most common first."""
@@ -54,7 +56,7 @@ class Scan:
         off = self.g.off("gopc")
         for a in g_addrs:
             try:
-                gopc = self.mem.ptr(a + off)
+                gopc = self.cursor.ptr(a + off)
             except UnreadableMemory:
                 continue
             counts[self._site(gopc)] += 1
