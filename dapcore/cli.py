@@ -188,6 +188,9 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
             return _groups_output(report, args)
         return (render.goroutines_json(report, frames=False) if args.json
                 else render.goroutines_text(report))
+    if args.command == "blocking":
+        found = report.blocking()
+        return render.blocking_json(found) if args.json else render.blocking_text(found)
     if args.command == "bt":
         if args.all:
             ids = [g.goid for g in report.goroutines]

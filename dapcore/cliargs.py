@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "package=<a package on the stack>, label=KEY[=VALUE], "
                          "system=true|false; '*' and '?' as in shell patterns, else a "
                          "substring; repeat to require several")
+    _command(sub, "blocking", "what blocks what: channels and sync objects with their waiters",
+             "Group the goroutines blocked on channels by channel (element type, buffer, "
+             "closed, who waits on each side) and those waiting on a sync.Mutex, RWMutex, "
+             "WaitGroup or Cond by object (its state, its holder when a pending deferred "
+             "Unlock shows it), most waiters first; show the deadlock cycles the data shows "
+             "and what a core cannot tell.")
     b = _command(sub, "bt", "stack of a goroutine (the crashing one by default)",
                  "Print a goroutine's stack, inlined frames included, numbered the way "
                  "'locals' and 'print' take them (-f).")

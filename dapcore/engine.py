@@ -57,13 +57,15 @@ from dapcore.goruntime.userframe import (
     top_user_frame,
 )
 from dapcore.indexcache import IndexSetting
+from dapcore.triage.blocking import analyse_blocking
+from dapcore.triage.records import BlockingReport
 
 if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
-           "Traits"]
+__all__ = ["BlockingReport", "Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine",
+           "MappedFile", "Stack", "Traits"]
 
 # What goroutines listed alike share (Engine.listing): start pc, status,
 # wait reason text, locked to a thread, thread LWP (None: none), crashed.
@@ -271,6 +273,13 @@ class Engine(TriageFacade):
         """:attr:`goroutines` one at a time, not kept unless they were read
         before (listing 1,000,000 goroutines)."""
         return self.proc.each_goroutine()
+
+    def blocking(self) -> BlockingReport:
+        """What blocks what: goroutines blocked on channels grouped by
+        channel, those waiting on sync objects grouped by object with its
+        state, the deadlock cycles the data shows, and what a core cannot
+        tell (:mod:`dapcore.triage.blocking`)."""
+        return analyse_blocking(self.proc)
 
     def check_goroutines(self) -> int:
         """Check every goroutine's record once (:attr:`warnings`) without

@@ -27,7 +27,7 @@ from dapcore.goruntime.traceback import called_function
 if TYPE_CHECKING:
     from dapcore.goruntime.process import Process
 
-__all__ = ["DeferredCall", "DeferReader"]
+__all__ = ["DeferReader", "DeferredCall"]
 
 _MAX_DEFERS = 10_000
 
