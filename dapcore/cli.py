@@ -189,7 +189,9 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
         return (render.goroutines_json(report, frames=False) if args.json
                 else render.goroutines_text(report))
     if args.command == "blocking":
-        found = report.blocking()
+        from dapcore.engine import blocking  # loaded with the engine already
+
+        found = blocking(report)
         return render.blocking_json(found) if args.json else render.blocking_text(found)
     if args.command == "bt":
         if args.all:

@@ -64,8 +64,19 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["BlockingReport", "Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine",
-           "MappedFile", "Stack", "Traits"]
+__all__ = [
+    "BlockingReport",
+    "Code",
+    "Crash",
+    "CreatedBy",
+    "Engine",
+    "Frame",
+    "Goroutine",
+    "MappedFile",
+    "Stack",
+    "Traits",
+    "blocking",
+]
 
 # What goroutines listed alike share (Engine.listing): start pc, status,
 # wait reason text, locked to a thread, thread LWP (None: none), crashed.
@@ -273,13 +284,6 @@ class Engine(TriageFacade):
         """:attr:`goroutines` one at a time, not kept unless they were read
         before (listing 1,000,000 goroutines)."""
         return self.proc.each_goroutine()
-
-    def blocking(self) -> BlockingReport:
-        """What blocks what: goroutines blocked on channels grouped by
-        channel, those waiting on sync objects grouped by object with its
-        state, the deadlock cycles the data shows, and what a core cannot
-        tell (:mod:`dapcore.triage.blocking`)."""
-        return analyse_blocking(self.proc)
 
     def check_goroutines(self) -> int:
         """Check every goroutine's record once (:attr:`warnings`) without
@@ -610,3 +614,12 @@ def save_index(engine: Engine) -> None:
     the DAP server calls this when its session ends (it leaves with
     ``os._exit``)."""
     engine.proc.save_index()
+
+
+def blocking(engine: Engine) -> BlockingReport:
+    """What blocks what: goroutines blocked on channels grouped by channel,
+    those waiting on sync objects grouped by object with its state, the
+    deadlock cycles the data shows, and what a core cannot tell
+    (:mod:`dapcore.triage.blocking`). A function beside the facade, not a
+    method: :class:`Engine` is at the 500-line limit."""
+    return analyse_blocking(engine.proc)
