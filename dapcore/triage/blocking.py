@@ -47,7 +47,7 @@ def analyse_blocking(proc: Process) -> BlockingReport:
             report.forever.setdefault(reason, []).append(scan.goid[g])
     sudogs = SudogReader(proc.layout, proc.memory)
     report.channels = channel_blocks(scan, sudogs, report.problems)
-    sync = _sync_layout(proc, report)
+    sync = _sync_layout(proc, report, scan)
     if sync is not None:
         report.objects = _sync_objects(proc, scan, sync, sudogs, report)
         find_holders(scan, report.objects)
@@ -57,11 +57,13 @@ def analyse_blocking(proc: Process) -> BlockingReport:
     return report
 
 
-def _sync_layout(proc: Process, report: BlockingReport) -> SyncLayout | None:
+def _sync_layout(proc: Process, report: BlockingReport, scan: Scan) -> SyncLayout | None:
     try:
         return sync_layout(proc.dwarf, proc.exe.path.name)
     except DapcoreError as exc:
-        report.limits.append(f"sync objects are not analysed: {exc}")
+        waiting = len(scan.with_reason(lambda r: r == "semacquire" or r.startswith("sync.")))
+        report.limits.append(f"sync objects are not analysed ({waiting:,} goroutines wait on "
+                             f"a semaphore or a sync object by their wait reasons): {exc}")
         return None
 
 
