@@ -339,7 +339,7 @@ def _channel_lines(c: Any) -> list[str]:
         lines.append(f"    senders: {_ids(sorted(c.senders))}")
     if c.receivers:
         lines.append(f"    receivers: {_ids(sorted(c.receivers))}")
-    lines.extend(f"    (could not read: {p})" for p in c.problems)
+    lines.extend(f"    ! {p}" for p in c.problems)
     return lines
 
 
@@ -358,7 +358,7 @@ def _object_lines(o: Any) -> list[str]:
                          "goroutine has a deferred Unlock of it pending)")
     for op, ids in o.waiters.items():
         lines.append(f"    {op}: {_ids(sorted(ids))}")
-    lines.extend(f"    (could not read: {p})" for p in o.problems)
+    lines.extend(f"    ! {p}" for p in o.problems)
     return lines
 
 

@@ -320,3 +320,7 @@ def test_truncated_and_garbled_cores(spec: FixtureSpec, fixture: Fixture, tmp_pa
     if code == 0:
         doc = json.loads(out)
         assert doc["problems"], "garbage read as if it were sound"
+        garbled = {c["address"] for c in fixture.facts()["triage"]["channels"]}
+        for c in doc["channels"]:
+            if c["address"] in garbled:
+                assert any("damaged memory" in p for p in c["problems"]), c

@@ -16,6 +16,9 @@ from dapcore.triage.records import ChannelBlock
 
 __all__ = ["channel_blocks", "is_channel_wait", "is_forever"]
 
+# No channel's buffer is this big (the runtime caps it at maxAlloc / elemsize).
+_MAX_CAP = 1 << 48
+
 
 def is_channel_wait(reason: str) -> bool:
     return ((reason.startswith(("chan send", "chan receive")) and "nil chan" not in reason)
@@ -58,6 +61,11 @@ def _channel(scan: Scan, sudogs: SudogReader, types: TypeReader, c: int, named: 
         return block
     block = ChannelBlock(c, _elem_type(types, h.get(raw, "elemtype")), h.get(raw, "dataqsiz"),
                          h.get(raw, "qcount"), bool(h.get(raw, "closed")))
+    if (block.length > block.capacity or block.capacity >= _MAX_CAP
+            or h.get(raw, "closed") > 1):
+        block.problems.append(
+            f"its header does not look like a channel's (qcount {block.length:#x}, dataqsiz "
+            f"{block.capacity:#x}, closed {h.get(raw, 'closed'):#x}): damaged memory")
     queues = {}
     for side in ("sendq", "recvq"):
         head = int.from_bytes(raw[h.off(side) + first:h.off(side) + first + 8], "little")
@@ -69,9 +77,16 @@ def _channel(scan: Scan, sudogs: SudogReader, types: TypeReader, c: int, named: 
     listed = {s.g for q in queues.values() for s in q}
     unlisted = [g for g in named if g not in listed]
     if unlisted:
+        # placed by their wait reasons (a select's direction is not known)
+        for g in unlisted:
+            reason = scan.reason.get(g, "")
+            side = block.senders if reason.startswith("chan send") else block.receivers
+            side.append(scan.goid[g])
+            if reason == "select":
+                block.selecting.append(scan.goid[g])
         block.problems.append(
             f"goroutines {', '.join(map(str, scan.ids(unlisted)))} wait on this channel "
-            "(g.waiting) but are in neither of its queues")
+            "(g.waiting) but are in neither of its queues: placed by their wait reasons")
     block.sites = scan.sites(sorted(listed | set(named)))
     return block
 
