@@ -30,8 +30,8 @@ __all__ = ["LIMITS", "analyse_blocking"]
 # What a core cannot tell, whatever it holds.
 LIMITS = (
     "A core does not record which goroutine holds a sync.Mutex or RWMutex: a holder is "
-    "named only when its stack shows a pending deferred Unlock on the object (in a _defer "
-    "record; defers the compiler open-coded are not read).",
+    "named only when its stack shows a pending deferred Unlock on the object (a _defer "
+    "record, or a defer the compiler open-coded in one of its frames).",
     "A channel has no owner: which goroutines could still send or receive on it is not in "
     "the core, so a cycle through a channel is a possible deadlock, not a proven one.",
     "A WaitGroup's counter says how many Done calls are missing, not which goroutines "
@@ -50,7 +50,7 @@ def analyse_blocking(proc: Process) -> BlockingReport:
     sync = _sync_layout(proc, report, scan)
     if sync is not None:
         report.objects = _sync_objects(proc, scan, sync, sudogs, report)
-        find_holders(scan, report.objects)
+        find_holders(scan, report.objects, report.limits)
     report.cycles = find_cycles(scan, report.channels, report.objects, report.limits)
     report.channels.sort(key=lambda c: (-c.waiters, c.address))
     report.objects.sort(key=lambda b: (-b.count, b.address))

@@ -12,8 +12,9 @@ taken as the ones that may, which makes a cycle through a channel a "may".
 
 from __future__ import annotations
 
-from dapcore.errors import UnreadableMemory
-from dapcore.goruntime.defers import DeferReader
+from dapcore.errors import DapcoreError, UnreadableMemory
+from dapcore.goruntime.defers import DeferReader, DeferredCall, OpenCodedReader
+from dapcore.goruntime.unwind import Unwinder
 from dapcore.triage.context import Scan
 from dapcore.triage.records import ChannelBlock, Cycle, CycleEdge, Holder, SyncBlock
 
@@ -24,11 +25,16 @@ _UNLOCKS = {"sync.(*Mutex).Unlock": ("sync.Mutex", "Lock"),
             "sync.(*RWMutex).RUnlock": ("sync.RWMutex", "RLock")}
 # Channel edges need a scan of the blocked goroutines' stacks: up to this many.
 MAX_CHANNEL_SCAN = 5000
+# Open-coded defers need every goroutine's stack unwound: up to this many.
+MAX_OPEN_CODED = 5000
 _STACK_LIMIT = 64 * 1024
 
 
-def find_holders(scan: Scan, objects: list[SyncBlock]) -> None:
-    """Fill ``holders`` of the mutexes from the goroutines' _defer records."""
+def find_holders(scan: Scan, objects: list[SyncBlock], limits: list[str]) -> None:
+    """Fill ``holders`` of the mutexes from the goroutines' _defer records,
+    then, for those still without one, from the open-coded defers of every
+    goroutine's frames (an unwind of each: up to :data:`MAX_OPEN_CODED`
+    goroutines)."""
     locks = {(b.kind, b.address): b for b in objects
              if b.kind in ("sync.Mutex", "sync.RWMutex")}
     if not locks:
@@ -36,13 +42,39 @@ def find_holders(scan: Scan, objects: list[SyncBlock]) -> None:
     defers = DeferReader(scan.proc)
     for g, goid in scan.goid.items():
         for call in defers.pending(g):
-            known = _UNLOCKS.get(call.function or "")
-            if known is None:
-                continue
-            block = locks.get((known[0], call.receiver))
-            if block is not None:
-                block.holders.append(Holder(goid, f"deferred {call.function} in "
-                                                  f"{call.deferred_in or '?'}", known[1]))
+            _hold(locks, goid, call)
+    if all(b.holders for b in locks.values()):
+        return
+    if len(scan.goid) > MAX_OPEN_CODED:
+        limits.append(f"open-coded defers were not searched for mutex holders: "
+                      f"{len(scan.goid):,} goroutines (their stacks are unwound up to "
+                      f"{MAX_OPEN_CODED:,})")
+        return
+    open_coded = OpenCodedReader(scan.proc, defers)
+    unwinder = Unwinder(scan.proc)
+    for g, goid in scan.goid.items():
+        record = scan.proc.goroutine_at(g)
+        if record is None:
+            continue
+        try:
+            frames = unwinder.goroutine_stack(record).frames
+        except DapcoreError:
+            continue
+        for f in frames:
+            if not f.inlined and not f.is_c and f.stack == "goroutine":
+                for call in open_coded.pending(f.entry, f.fp, f.sp):
+                    _hold(locks, goid, call, " (open-coded)")
+
+
+def _hold(locks: dict[tuple[str, int], SyncBlock], goid: int, call: DeferredCall,
+          how: str = "") -> None:
+    known = _UNLOCKS.get(call.function or "")
+    if known is None:
+        return
+    block = locks.get((known[0], call.receiver))
+    if block is not None and goid not in {h.goroutine for h in block.holders}:
+        block.holders.append(Holder(goid, f"deferred {call.function} in "
+                                          f"{call.deferred_in or '?'}{how}", known[1]))
 
 
 def find_cycles(scan: Scan, channels: list[ChannelBlock], objects: list[SyncBlock],
