@@ -18,7 +18,7 @@ from dapcore.goruntime.sudog import SudogReader
 from dapcore.goruntime.synclayout import SyncLayout, sync_layout
 from dapcore.triage.channels import channel_blocks, is_forever
 from dapcore.triage.context import Scan
-from dapcore.triage.records import BlockingReport
+from dapcore.triage.records import BlockingReport, SyncBlock
 from dapcore.triage.syncobjects import cond_blocks, sema_blocks
 from dapcore.triage.waitsfor import find_cycles, find_holders
 
@@ -68,9 +68,9 @@ def _sync_layout(proc: Process, report: BlockingReport, scan: Scan) -> SyncLayou
 
 
 def _sync_objects(proc: Process, scan: Scan, sync: SyncLayout, sudogs: SudogReader,
-                  report: BlockingReport) -> list:  # type: ignore[type-arg]
+                  report: BlockingReport) -> list[SyncBlock]:
     sym = proc.exe.symbol("runtime.semtable")
-    out = []
+    out: list[SyncBlock] = []
     if sym is None or not sym.size:
         report.limits.append("the executable has no symbol runtime.semtable: goroutines "
                              "waiting on mutexes, RWMutexes and WaitGroups are not grouped")

@@ -5,6 +5,7 @@ fields of their records, read only for the goroutines that need them."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
@@ -42,9 +43,8 @@ class Scan:
         self.cursor = Cursor(proc.memory)
         self._sites: dict[int, tuple[str | None, str, int]] = {}
 
-    def with_reason(self, pred: object) -> list[int]:
+    def with_reason(self, pred: Callable[[str], bool]) -> list[int]:
         """The g addresses whose wait reason satisfies ``pred``."""
-        assert callable(pred)
         return [a for a, r in self.reason.items() if pred(r)]
 
     def field(self, g_addr: int, name: str) -> int:

@@ -166,10 +166,15 @@ def _notify_list(scan: Scan, sudogs: SudogReader, at: int, nl: Struct) -> list[i
         return []
     if not head or head % 8:
         return []
+    out: list[int] = []
     try:
-        return [s.g for s in sudogs.chain(head, "next", limit=len(scan.goid) + 1)]
+        for s in sudogs.chain(head, "next", limit=len(scan.goid) + 1):
+            if s.g not in scan.goid:
+                return []  # not a list of waiting goroutines: not a notify list
+            out.append(s.g)
     except UnreadableMemory:
         return []
+    return out
 
 
 def _decode_state(scan: Scan, sync: SyncLayout, block: SyncBlock) -> None:
