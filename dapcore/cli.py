@@ -189,10 +189,10 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
         return (render.goroutines_json(report, frames=False) if args.json
                 else render.goroutines_text(report))
     if args.command == "blocking":
-        from dapcore.engine import blocking  # loaded with the engine already
+        from dapcore.triage.blockingtext import blocking_json, blocking_text
 
-        found = blocking(report)
-        return render.blocking_json(found) if args.json else render.blocking_text(found)
+        found = report.blocking()
+        return blocking_json(found) if args.json else blocking_text(found)
     if args.command == "bt":
         if args.all:
             ids = [g.goid for g in report.goroutines]

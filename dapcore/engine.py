@@ -57,26 +57,13 @@ from dapcore.goruntime.userframe import (
     top_user_frame,
 )
 from dapcore.indexcache import IndexSetting
-from dapcore.triage.blocking import analyse_blocking
-from dapcore.triage.records import BlockingReport
 
 if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = [
-    "BlockingReport",
-    "Code",
-    "Crash",
-    "CreatedBy",
-    "Engine",
-    "Frame",
-    "Goroutine",
-    "MappedFile",
-    "Stack",
-    "Traits",
-    "blocking",
-]
+__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
+           "Traits"]
 
 # What goroutines listed alike share (Engine.listing): start pc, status,
 # wait reason text, locked to a thread, thread LWP (None: none), crashed.
@@ -614,12 +601,3 @@ def save_index(engine: Engine) -> None:
     the DAP server calls this when its session ends (it leaves with
     ``os._exit``)."""
     engine.proc.save_index()
-
-
-def blocking(engine: Engine) -> BlockingReport:
-    """What blocks what: goroutines blocked on channels grouped by channel,
-    those waiting on sync objects grouped by object with its state, the
-    deadlock cycles the data shows, and what a core cannot tell
-    (:mod:`dapcore.triage.blocking`). A function beside the facade, not a
-    method: :class:`Engine` is at the 500-line limit."""
-    return analyse_blocking(engine.proc)

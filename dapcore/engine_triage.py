@@ -1,5 +1,5 @@
-"""The engine facade's triage part (issue #17): goroutine groups and the
-leak summary of the whole process. :class:`dapcore.engine.Engine` inherits
+"""The engine facade's triage part (issue #17): goroutine groups, the
+leak summary and what blocks what, over the whole process. :class:`dapcore.engine.Engine` inherits
 it; front ends reach it through the engine only."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dapcore.goruntime.unwind import Stack
     from dapcore.triage.groups import GoroutineFilter, GoroutineGroup
     from dapcore.triage.leaks import LeakSuspect
+    from dapcore.triage.records import BlockingReport
 
 __all__ = ["TriageFacade"]
 
@@ -55,3 +56,12 @@ class TriageFacade:
         from dapcore.triage.leaks import leak_summary
 
         return leak_summary(groups, min_count, limit)
+
+    def blocking(self) -> BlockingReport:
+        """What blocks what (:mod:`dapcore.triage.blocking`): goroutines
+        blocked on channels grouped by channel, those waiting on sync
+        objects grouped by object with its state and known holders, the
+        deadlock cycles the data shows, and what a core cannot tell."""
+        from dapcore.triage.blocking import analyse_blocking
+
+        return analyse_blocking(self.proc)

@@ -102,6 +102,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.engine_triage", "dapcore.triage.leaks"): _TRIAGE,
     ("dapcore.cli", "dapcore.triage.groups"): _TRIAGE,
     ("dapcore.cli", "dapcore.triage.text"): _TRIAGE,
+    ("dapcore.engine_triage", "dapcore.triage.blocking"): _TRIAGE,
+    ("dapcore.cli", "dapcore.triage.blockingtext"): _TRIAGE,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

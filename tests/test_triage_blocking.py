@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from dapcore.cli import main
-from dapcore.engine import Engine, blocking
+from dapcore.engine import Engine
 from dapcore.triage.records import BlockingReport, ChannelBlock, SyncBlock
 from tests.factory import Fixture, FixtureSpec
 from tests.factory.matrix import spec as make_spec
@@ -45,7 +45,7 @@ def ids(specs: list[FixtureSpec]) -> list[str]:
 def analyse(fixture: Fixture) -> BlockingReport:
     engine = Engine.open(fixture.binary, fixture.core)
     try:
-        return blocking(engine)
+        return engine.blocking()
     finally:
         engine.close()
 
