@@ -233,4 +233,3 @@ def print_output(engine: Engine, goid: int, index: int, text: str, as_json: bool
             raise
         raise DapcoreError(f"{exc}\n{caret(text)}") from None
     return value_json(v) if as_json else text_of(v)
-
