@@ -29,9 +29,6 @@ children run as an installed dapcore would: see :func:`child_env`.
                                                      to the variables response
 (i) DAP ``threads``, 100k goroutines                 the request to its response
                                                      (from spawn: in the notes)
-(j) ``python -m dapcore blocking --json``, 100k      CLI wall time (issue #17: at
-                                                     most (k)'s)
-(k) ``python -m dapcore goroutines``, 100k           CLI wall time (for reference)
 === ================================================ ============================
 
 (a)–(c) and (f) are issue 4's and the engine's targets, (g) issue 4's map
@@ -212,11 +209,6 @@ def figures() -> list[Figure]:
                note="Delve's same sequence: 0.15–0.45 s on this machine (issue 5)"),
         Figure("i", "DAP threads request (100k)", "many-100k",
                [], target_s=3.0, kind="dap"),
-        Figure("j", "python -m dapcore blocking --json (100k)", "many-100k",
-               ["-m", "dapcore", "blocking", "--json"],
-               note="issue #17: at most the time of (k)"),
-        Figure("k", "python -m dapcore goroutines (100k)", "many-100k",
-               ["-m", "dapcore", "goroutines"]),
     ]
 
 
@@ -339,20 +331,6 @@ def check_result(fig: Figure, fx: Fixture, stdout: str) -> Any:
         if not isinstance(res, list) or not res:
             raise ValueError(f"no locals: {stdout[:200]!r}")
         return {"variables": [f"{v['name']} = {v['value']}" for v in res]}
-    if fig.key == "j":
-        doc = json.loads(stdout)
-        roles = facts["many"]["byRole"]
-        grouped = sum(len(ids) for o in doc["objects"] for ids in o["waiters"].values())
-        grouped += sum(len(set(c["senders"]) | set(c["receivers"])) for c in doc["channels"])
-        want = sum(len(roles[r]) for r in roles if r != "sleep") + len(roles["select"])
-        if grouped != want:
-            raise ValueError(f"{grouped} waits grouped, the program made {want}")
-        return {"channels": len(doc["channels"]), "objects": len(doc["objects"])}
-    if fig.key == "k":
-        n = len(stdout.splitlines()) - 1
-        if n < facts["many"]["count"]:
-            raise ValueError(f"{n} goroutines listed")
-        return {"lines": n}
     if fig.key == "g":
         res = json.loads(stdout)
         if res["count"] != 100_000 or res["pages"] != 100 or not res["correct"]:
