@@ -101,6 +101,8 @@ class SudogReader:
         addr = first
         while addr and addr not in seen and len(seen) < limit:
             seen.add(addr)
+            if not len(seen) & 0x7FF:
+                self.mem.release_pages()  # a queue of 100,000 waiters: resident memory
             s = self.read(addr)
             yield s
             addr = s.next if link == "next" else s.waitlink

@@ -47,11 +47,13 @@ def analyse_blocking(proc: Process) -> BlockingReport:
             report.forever.setdefault(reason, []).append(scan.goid[g])
     sudogs = SudogReader(proc.layout, proc.memory)
     report.channels = channel_blocks(scan, sudogs, report.problems)
+    proc.memory.release_pages()  # the core's pages read so far (resident memory)
     sync = _sync_layout(proc, report, scan)
     if sync is not None:
         report.objects = _sync_objects(proc, scan, sync, sudogs, report)
         find_holders(scan, report.objects, report.limits)
     report.cycles = find_cycles(scan, report.channels, report.objects, report.limits)
+    proc.memory.release_pages()
     report.channels.sort(key=lambda c: (-c.waiters, c.address))
     report.objects.sort(key=lambda b: (-b.count, b.address))
     return report

@@ -33,7 +33,9 @@ def is_forever(reason: str) -> bool:
 def channel_blocks(scan: Scan, sudogs: SudogReader, problems: list[str]) -> list[ChannelBlock]:
     waiting_off = scan.g.off("waiting")
     named: dict[int, list[int]] = {}  # channel -> g addresses whose g.waiting names it
-    for g in scan.with_reason(is_channel_wait):
+    for n, g in enumerate(scan.with_reason(is_channel_wait), 1):
+        if not n & 0x7FF:
+            scan.mem.release_pages()  # resident memory on a big core
         try:
             first = scan.cursor.ptr(g + waiting_off)
         except UnreadableMemory as exc:

@@ -40,7 +40,9 @@ def find_holders(scan: Scan, objects: list[SyncBlock], limits: list[str]) -> Non
     if not locks:
         return
     defers = DeferReader(scan.proc)
-    for g, goid in scan.goid.items():
+    for n, (g, goid) in enumerate(scan.goid.items(), 1):
+        if not n & 0x7FF:
+            scan.mem.release_pages()  # resident memory on a big core
         for call in defers.pending(g):
             _hold(locks, goid, call)
     if all(b.holders for b in locks.values()):
