@@ -119,7 +119,7 @@ def _check_holders(got: SyncBlock, fact: dict[str, Any]) -> None:
     assert set(named) <= set(fact["holders"]), (fact["name"], got.holders)
     for goid, how in fact["holderDefer"].items():
         assert int(goid) in named, (fact["name"], got.holders)
-        assert named[int(goid)].endswith("(open-coded)") == (how == "openCoded")
+        assert named[int(goid)].endswith(", open-coded") == (how == "openCoded")
 
 
 @pytest.mark.parametrize("spec", TRIAGE, ids=ids(TRIAGE))

@@ -65,7 +65,7 @@ def find_holders(scan: Scan, objects: list[SyncBlock], limits: list[str]) -> Non
         for f in frames:
             if not f.inlined and not f.is_c and f.stack == "goroutine":
                 for call in open_coded.pending(f.entry, f.fp, f.sp):
-                    _hold(locks, goid, call, " (open-coded)")
+                    _hold(locks, goid, call, ", open-coded")
 
 
 def _hold(locks: dict[tuple[str, int], SyncBlock], goid: int, call: DeferredCall,
