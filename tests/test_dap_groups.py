@@ -41,7 +41,8 @@ def _engine(fx: Fixture) -> Engine:
 
 
 def _without_goroutines(group: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in group.items() if k not in ("goroutines", "goroutinesStart")}
+    return {k: v for k, v in group.items()
+            if k not in ("goroutines", "goroutinesStart", "headline")}
 
 
 @pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
@@ -59,6 +60,7 @@ def test_groups_request_is_the_engines_and_pages(spec: FixtureSpec, fixture: Fix
         assert body["leaks"] == [leak_json(x) for x in rep.leak_summary(want)]
         for got, grp in zip(body["groups"], want, strict=True):
             assert [x["id"] for x in got["goroutines"]] == grp.goids[:3]
+            assert got["headline"] == grp.headline
         # the runtime's own traceback: each group's count is the number of
         # goroutines it printed with that status and innermost function
         printed = Counter((g.status, g.frames[0].function) for g in tb.goroutines)

@@ -160,6 +160,7 @@ def groups_body(s: State, rep: Engine, grouped: Grouped, start: int, count: int,
     groups = []
     for grp in page:
         item = group_json(grp, ids=False)
+        item["headline"] = grp.headline  # the innermost function outside the runtime
         goids = grp.goids[goroutines_start:goroutines_start + per_group]
         item["goroutinesStart"] = goroutines_start
         item["goroutines"] = _goroutine_entries(s, rep, goids)
