@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from dapcore.cancellation import check as check_cancelled
 from dapcore.dap.args import RequestError, bad_argument, non_negative, optional, required
 from dapcore.dap.errorids import ErrorId
-from dapcore.dap.state import Handler, Reply, State
+from dapcore.dap.state import Reply, State
 from dapcore.dap.threads import include_goroutine
 from dapcore.triage.groups import GoroutineFilter, GoroutineGroup
 from dapcore.triage.leaks import LeakSuspect
@@ -30,7 +30,8 @@ from dapcore.triage.text import group_json, leak_json
 if TYPE_CHECKING:
     from dapcore.engine import Engine
 
-__all__ = ["GROUP_HANDLERS", "GroupCache", "Grouped", "filter_of", "groups_body"]
+__all__ = ["GroupCache", "Grouped", "filter_of", "groups_body", "on_focus_goroutine",
+           "on_goroutine_groups", "session_groups"]
 
 # the keys of the request's ``filter`` object (and their JSON types)
 _TEXT_KEYS = ("status", "reason", "function", "package")
@@ -213,9 +214,3 @@ async def on_focus_goroutine(s: State, args: dict[str, Any]) -> Reply:
                                   "allThreadsStopped": False, "preserveFocusHint": False,
                                   "description": f"goroutine {g.goid}, selected"})
     return Reply(body, then)
-
-
-GROUP_HANDLERS: dict[str, Handler] = {
-    "dapcore/goroutineGroups": on_goroutine_groups,
-    "dapcore/focusGoroutine": on_focus_goroutine,
-}

@@ -13,7 +13,6 @@ from dapcore.dap.errorids import ErrorId
 from dapcore.dap.exceptions import exception_info
 from dapcore.dap.frames import stack_trace
 from dapcore.dap.framing import RawJSON
-from dapcore.dap.groups import GROUP_HANDLERS
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.modules import module_list
 from dapcore.dap.state import Handler, Reply, State
@@ -246,6 +245,21 @@ async def on_disassemble(s: State, args: dict[str, Any]) -> Reply:
     return Reply({"instructions": insns})
 
 
+async def on_goroutine_groups(s: State, args: dict[str, Any]) -> Reply:
+    """The custom request ``dapcore/goroutineGroups`` (:mod:`dapcore.dap.groups`)."""
+    # the triage and the runtime readers under it: with the first of these requests
+    from dapcore.dap.groups import on_goroutine_groups as handler
+
+    return await handler(s, args)
+
+
+async def on_focus_goroutine(s: State, args: dict[str, Any]) -> Reply:
+    """The custom request ``dapcore/focusGoroutine`` (:mod:`dapcore.dap.groups`)."""
+    from dapcore.dap.groups import on_focus_goroutine as handler
+
+    return await handler(s, args)
+
+
 HANDLERS: dict[str, Handler] = {
     "threads": on_threads,
     "stackTrace": on_stackTrace,
@@ -258,5 +272,6 @@ HANDLERS: dict[str, Handler] = {
     "loadedSources": on_loadedSources,
     "readMemory": on_readMemory,
     "disassemble": on_disassemble,
-    **GROUP_HANDLERS,
+    "dapcore/goroutineGroups": on_goroutine_groups,
+    "dapcore/focusGoroutine": on_focus_goroutine,
 }
