@@ -16,6 +16,9 @@ test('the Goroutines view is in Run and Debug, shown for gocore sessions', () =>
   const view = pkg.contributes.views.debug.find((v) => v.id === VIEW_ID);
   assert.equal(view.name, 'Goroutines');
   assert.equal(view.when, 'debugType == gocore');
+  // collapsed until opened: grouping a 100,000-goroutine core takes seconds
+  // of the adapter's time, which the stop's own requests should not wait for
+  assert.equal(view.visibility, 'collapsed');
   const titles = pkg.contributes.menus['view/title'].filter((m) => m.when === `view == ${VIEW_ID}`)
     .map((m) => m.command);
   assert.deepEqual(titles.sort(), ['dapcore.goroutines.filter', 'dapcore.goroutines.refresh']);
