@@ -24,6 +24,7 @@ from tests.factory.matrix import spec as make_spec
 from tests.oracle import parse_traceback
 
 MANY = make_spec("1.27", "default", "many")
+MANY_19 = make_spec("1.19", "default", "many")  # the oldest release dapcore reads
 REQ = "dapcore/goroutineGroups"
 
 
@@ -45,7 +46,7 @@ def _without_goroutines(group: dict[str, Any]) -> dict[str, Any]:
             if k not in ("goroutines", "goroutinesStart", "headline")}
 
 
-@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+@pytest.mark.parametrize("spec", [MANY, MANY_19], ids=[MANY.id, MANY_19.id])
 def test_groups_request_is_the_engines_and_pages(spec: FixtureSpec, fixture: Fixture) -> None:
     tb = parse_traceback(fixture.stderr_text())
     rep = _engine(fixture)
@@ -87,7 +88,7 @@ def test_groups_request_is_the_engines_and_pages(spec: FixtureSpec, fixture: Fix
         assert past["groups"] == [] and past["totalGroups"] == len(want)
 
 
-@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+@pytest.mark.parametrize("spec", [MANY, MANY_19], ids=[MANY.id, MANY_19.id])
 def test_thread_ids_and_focus_frames_answer_stacktrace(spec: FixtureSpec,
                                                       fixture: Fixture) -> None:
     tb = {g.id: g for g in parse_traceback(fixture.stderr_text()).goroutines}
@@ -210,3 +211,25 @@ def test_cancel_stops_the_grouping(spec: FixtureSpec, fixture: Fixture) -> None:
         # and the groups are computed in full when asked again
         body = c.ok(REQ, {"count": 1}, timeout=300)
         assert body["totalGoroutines"] >= 100_000
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_hidden_system_goroutines_and_focus_errors(spec: FixtureSpec, fixture: Fixture) -> None:
+    """With ``hideSystemGoroutines`` the groups leave the runtime's own
+    goroutines out (as the thread list does) unless the filter names
+    ``system``; focusing a thread that does not exist is a clear error."""
+    rep = _engine(fixture)
+    with Client.spawn() as c:
+        _open(c, fixture, hideSystemGoroutines=True)
+        body = c.ok(REQ, {"goroutinesPerGroup": 0}, timeout=120)
+        want = rep.goroutine_groups(GoroutineFilter(system=False))
+        assert [g["id"] for g in body["groups"]] == [g.id for g in want]
+        assert not any(g["system"] for g in body["groups"])
+        system = c.ok(REQ, {"filter": {"system": True}, "goroutinesPerGroup": 0})
+        assert [g["id"] for g in system["groups"]] == [
+            g.id for g in rep.goroutine_groups(GoroutineFilter(system=True))]
+        assert system["groups"]
+        failed = c.request("dapcore/focusGoroutine", {"threadId": 99_999_999})
+        assert failed["success"] is False and "no thread 99999999" in failed["message"]
+        failed = c.request("dapcore/focusGoroutine", {})
+        assert failed["success"] is False and "'threadId' is required" in failed["message"]
