@@ -604,3 +604,73 @@ def test_nvim_dap_delve_expressions(spec: FixtureSpec, fixture: Fixture, nvim_da
         sent[(e, "repl")]["body"]["result"] for e in HOVER_EXPRS[:2]], why
 
     check_ending(result, "executable")
+
+
+# --- the goroutine-groups snippet (editors/nvim/dapcore-groups.lua) -------------------------
+
+GROUPS_DRIVER = REPO / "tests" / "e2e" / "nvim" / "groups_driver.lua"
+SNIPPET_DIR = REPO / "editors" / "nvim"
+MANY = make_spec("1.27", "default", "many")
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_groups_snippet_picks_a_goroutine(spec: FixtureSpec, fixture: Fixture, nvim_dap: Path,
+                                          tmp_path: Path) -> None:
+    """The README's nvim-dap snippet on the 10,007-goroutine core, in real
+    Neovim with the real nvim-dap: ``:DapcoreGroups function=main.*`` lists
+    the engine's groups (filtered) in vim.ui.select (stubbed to choose), a
+    group of 313 is chosen, its "… 113 more" page, then its last goroutine
+    (left out of the capped thread list): nvim-dap's current frame and the
+    editor are at that goroutine's top user frame — the file and line the
+    runtime printed for it — and dap.up() moves within that goroutine."""
+    from dapcore.engine import Engine
+    from dapcore.triage.groups import GoroutineFilter
+
+    rep = Engine.open(str(fixture.binary), str(fixture.core))
+    groups = rep.goroutine_groups(GoroutineFilter(function="main.*"))
+    big = next(g for g in groups if g.count > 200 and not g.system)
+    goid = big.goids[-1]
+    index = rep.landing_frame(goid)
+    frame = rep.stack(rep.goroutine(goid)).frames[index]
+    printed = next(g for g in parse_traceback(fixture.stderr_text()).goroutines if g.id == goid)
+    assert (user_frame(printed).file, user_frame(printed).line) == (frame.file, frame.line)
+    out = tmp_path / "out.json"
+    spec_file = tmp_path / "in.json"
+    spec_file.write_text(json.dumps({
+        "dap_dir": str(nvim_dap), "python": sys.executable, "program": str(fixture.binary),
+        "core": str(fixture.core), "out": str(out), "timeout_ms": 60000,
+        "snippet_dir": str(SNIPPET_DIR), "filter": "function=main.*", "group": big.id,
+        "more": True, "goroutine": goid}))
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        env[f"XDG_{name}_HOME"] = str(tmp_path / "xdg" / name.lower())
+    env.pop("NVIM", None)
+    done = subprocess.run([nvim_binary(), "--headless", "--clean", "-u", "NONE", "-i", "NONE",
+                           "-n", "-l", str(GROUPS_DRIVER), str(spec_file)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=180)
+    assert out.is_file(), f"no results (nvim exit {done.returncode}):\n{done.stderr}"
+    result = json.loads(out.read_text())
+    assert not result["errors"], (result["errors"], result["selects"], result["notifications"])
+    # the pickers: the filtered groups (the engine's, in order), then the group's pages
+    first = result["selects"][0]
+    assert first["prompt"] == (f"{sum(g.count for g in groups)} goroutines in "
+                               f"{len(groups)} groups")
+    assert len(first["items"]) == len(groups)
+    for text, grp in zip(first["items"], groups, strict=True):
+        assert text.startswith(f"{grp.count} × [{grp.status}") and grp.headline in text, (
+            text, grp.headline)
+    assert result["more_taken"] == f"… {big.count - 200} more"
+    assert result["selects"][2]["items"][-1] == f"goroutine {goid}"
+    # nvim-dap is on the goroutine's top user frame, the editor at its line
+    chosen = result["chosen"]
+    assert chosen["id"] == goid and chosen["frameIndex"] == index
+    assert result["stopped_thread_id"] == chosen["threadId"] != result["first_thread"]
+    assert result["current_frame"]["id"] == chosen["frameId"]
+    assert result["current_frame"]["line"] == frame.line == result["cursor_line"]
+    assert Path(result["buffer"]).name == Path(frame.file).name, result["buffer"]
+    ids = result["thread_frame_ids"]
+    assert result["after_up"]["id"] == ids[ids.index(chosen["frameId"]) + 1]
+    # :DapcoreLeaks shows the leak summary
+    for s in rep.leak_summary(rep.goroutine_groups())[:3]:
+        assert s.sentence() in result["leaks"]["msg"], result["leaks"]

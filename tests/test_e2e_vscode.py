@@ -408,3 +408,62 @@ def test_many_goroutines_capped_list_and_goroutine_n(spec: FixtureSpec, fixture:
         top_user, step["selected"])
     assert not result["toastsSeen"] and not result["dialogsSeen"], result["toastsSeen"]
     assert "stopError" not in result, (result.get("stopError"), result["afterStop"])
+
+
+def _vscode_label(rep: Any, grp: Any) -> str:
+    """A group's row in the Goroutines view: count × [status] headline
+    (the headline's last path element, as goroutines.js shortens it)."""
+    name = grp.headline
+    cut = name.find("(") if "(" in name else len(name)
+    slash = name.rfind("/", 0, cut)
+    return f"{grp.count:,} × [{grp.status}] {name[slash + 1:]}"
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+def test_goroutines_view_groups_and_focus(spec: FixtureSpec, fixture: Fixture,
+                                          tools: dict[str, Path], code_server: CodeServer,
+                                          tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The Goroutines view on the 10,007-goroutine core: its group rows are
+    the engine's groups (counts, states, headlines, in order; the engine's
+    groups add up to the runtime's traceback); a group of 313 expanded shows
+    200 goroutines and "… 113 more", which loads the rest; clicking the
+    group's last goroutine (left out of the capped CALL STACK) shows it in
+    CALL STACK with a frame selected and the editor at its top user frame:
+    the engine's landing frame, the file and line the runtime printed."""
+    from dapcore.engine import Engine
+
+    rep = Engine.open(str(fixture.binary), str(fixture.core))
+    groups = rep.goroutine_groups()
+    tb = parse_traceback(fixture.stderr_text())
+    assert sum(g.count for g in groups) == len(tb.goroutines)
+    big = next(g for g in groups if g.count > 200 and not g.system)
+    goid = big.goids[-1]
+    frame = rep.stack(rep.goroutine(goid)).frames[rep.landing_frame(goid)]
+    printed = next(g for g in tb.goroutines if g.id == goid)
+    top_user = next(f for f in printed.frames if isinstance(f, Frame)
+                    and is_user_function(f.function, "zoo"))
+    assert (top_user.file, top_user.line) == (frame.file, frame.line), (top_user, frame)
+    ws = _workspace(tmp_path, {"type": "gocore", "request": "launch", "name": "Go core",
+                               "program": str(fixture.binary),
+                               "coreFilePath": str(fixture.core), "cwd": "${workspaceFolder}"})
+    label = _vscode_label(rep, big)
+    result = _drive(tools, code_server, ws, "goroutines", _artifacts(request), groupsShown=5,
+                    group=label, goroutine=goid, line=frame.line)
+    shown = [r["label"] for r in result["groupRows"] if r["expanded"] is not None]
+    want = [_vscode_label(rep, g) for g in groups]
+    assert shown == want[:len(shown)], (shown, want[:len(shown)])
+    assert len(shown) >= 5
+    kids = [r["label"] for r in result["firstGoroutineRows"]
+            if r["label"].startswith("Goroutine ")]
+    assert kids[:3] == [f"Goroutine {i}" for i in big.goids[:3]], kids[:3]
+    assert result["moreRow"] == f"… {big.count - 200:,} more", result["moreRow"]
+    assert "focusError" not in result, (result["focusError"], result["focused"])
+    view = result["focused"]
+    assert view["statusLine"] == frame.line
+    assert view["activeTab"] and Path(frame.file).name in view["activeTab"], view["activeTab"]
+    at = next(i for i, r in enumerate(view["callStack"])
+              if r["kind"] == "thread" and f"[Go {goid}]" in r["text"] + r["label"])
+    selected = [r for r in view["callStack"][at + 1:] if r["kind"] == "frame" and r["selected"]]
+    short = frame.function.rsplit(".", 1)[-1]
+    assert selected and short in selected[0]["text"] + selected[0]["label"], selected
+    assert not result["toastsSeen"] and not result["dialogsSeen"], result["toastsSeen"]

@@ -88,6 +88,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.render", "dapcore.govalues.children"): _ON_FIRST_VALUE,
     ("dapcore.render", "dapcore.govalues.summary"): _ON_FIRST_VALUE,
     ("dapcore.dap.inspection", "dapcore.dap.repl"): _VALUES,
+    ("dapcore.dap.inspection", "dapcore.dap.groups"):
+        "the triage (and ~60 runtime modules under it, 300 ms): with the first goroutine-groups "
+        "request, not with the first inspection request",
     # issue #16: the server answers 'initialize' having imported only what
     # the session's first messages need
     ("dapcore.dap.session", "dapcore.dap.inspection"):

@@ -85,7 +85,8 @@ def test_vsix_builds(node_modules: Path, tmp_path: Path) -> None:
     out = tmp_path / "gocore.vsix"
     _run(["sh", str(EXT / "package.sh"), str(out)])
     names = set(zipfile.ZipFile(out).namelist())
-    assert {"extension/package.json", "extension/extension.js", "extension/LICENSE.txt",
+    assert {"extension/package.json", "extension/extension.js", "extension/goroutines.js",
+            "extension/LICENSE.txt",
             "extension.vsixmanifest"} <= names
     assert not any("/test/" in n or "node_modules" in n for n in names), names
     manifest = zipfile.ZipFile(out).read("extension.vsixmanifest").decode()

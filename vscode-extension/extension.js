@@ -4,7 +4,8 @@
 //
 // This file: activation, the debug configuration provider and the commands.
 // interpreter.js finds the Python that runs dapcore and checks it, adapter.js
-// runs the debug adapter, coreinfo.js asks dapcore which executable a core names.
+// runs the debug adapter, coreinfo.js asks dapcore which executable a core names,
+// goroutines.js is the Goroutines view (dapcore's goroutine groups).
 
 const vscode = require('vscode');
 const fs = require('fs');
@@ -13,6 +14,7 @@ const path = require('path');
 const { findPython, pythonExtensionInterpreter, checkDapcore } = require('./interpreter');
 const { ADAPTER_ARGS, adapterCwd, ChildDebugAdapter, DescriptorFactory } = require('./adapter');
 const { coreExecutableInfo } = require('./coreinfo');
+const { registerGoroutinesView } = require('./goroutines');
 
 const DEBUG_TYPE = 'gocore';
 
@@ -179,6 +181,7 @@ function activate(context) {
     vscode.commands.registerCommand('gocore.openCoreFile', openCoreFile),
     vscode.commands.registerCommand('gocore.pickCoreFile', pickCoreFile),
   );
+  registerGoroutinesView(context);
 }
 
 function deactivate() {}

@@ -18,6 +18,9 @@ de-emphasised), ``exceptions`` (stopped event, exceptionInfo, summary),
 ``source`` (where the binary's files are here, and which may be served),
 ``disasm`` (annotated disassembly when a file is missing), ``memory``
 (readMemory, disassemble), ``repl`` (debug-console commands),
+``groups`` (the custom requests ``dapcore/goroutineGroups`` and
+``dapcore/focusGoroutine``, the session's cache of goroutine groups) and
+``groupconsole`` (the console's ``groups``, ``group ID``, ``leaks``),
 ``variables`` (scopes, variables, evaluate: the seam for values), and
 ``client`` (a DAP client: ``dapcore demo``, the benchmarks and the tests).
 

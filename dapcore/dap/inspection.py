@@ -1,6 +1,7 @@
 """Looking at the core: ``threads``, ``stackTrace``, ``exceptionInfo``,
 ``scopes``, ``variables``, ``evaluate``, ``source``, ``modules``,
-``loadedSources``, ``readMemory``, ``disassemble``."""
+``loadedSources``, ``readMemory``, ``disassemble``; the custom requests
+of goroutine groups (:mod:`dapcore.dap.groups`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dapcore.dap.framing import RawJSON
 from dapcore.dap.memory import disassemble, parse_reference, read_memory
 from dapcore.dap.modules import module_list
 from dapcore.dap.state import Handler, Reply, State
-from dapcore.dap.threads import thread_list
+from dapcore.dap.threads import include_goroutine, thread_list
 from dapcore.errors import DapcoreError
 
 if TYPE_CHECKING:
@@ -58,11 +59,8 @@ async def want_goroutine(s: State, goid: int) -> None:
     out: list it from now on, and show it (a ``stopped`` event on it: the
     client asks for the threads again, marks every one stopped and selects
     it; a ``thread`` event would leave it shown as running)."""
-    if s.threads_shown is None or goid in s.threads_shown:
+    if not include_goroutine(s, goid):
         return
-    s.wanted_goroutines.add(goid)
-    s.thread_list = None  # made again on the next threads request
-    s.threads_shown = s.threads_shown | {goid}
     tid = s.threads.id_of(goid)
     await s.event("stopped", {"reason": "goroutine", "threadId": tid, "allThreadsStopped": True,
                               "description": f"goroutine {goid}, listed on request"})
@@ -247,6 +245,21 @@ async def on_disassemble(s: State, args: dict[str, Any]) -> Reply:
     return Reply({"instructions": insns})
 
 
+async def on_goroutine_groups(s: State, args: dict[str, Any]) -> Reply:
+    """The custom request ``dapcore/goroutineGroups`` (:mod:`dapcore.dap.groups`)."""
+    # the triage and the runtime readers under it: with the first of these requests
+    from dapcore.dap.groups import on_goroutine_groups as handler
+
+    return await handler(s, args)
+
+
+async def on_focus_goroutine(s: State, args: dict[str, Any]) -> Reply:
+    """The custom request ``dapcore/focusGoroutine`` (:mod:`dapcore.dap.groups`)."""
+    from dapcore.dap.groups import on_focus_goroutine as handler
+
+    return await handler(s, args)
+
+
 HANDLERS: dict[str, Handler] = {
     "threads": on_threads,
     "stackTrace": on_stackTrace,
@@ -259,4 +272,6 @@ HANDLERS: dict[str, Handler] = {
     "loadedSources": on_loadedSources,
     "readMemory": on_readMemory,
     "disassemble": on_disassemble,
+    "dapcore/goroutineGroups": on_goroutine_groups,
+    "dapcore/focusGoroutine": on_focus_goroutine,
 }

@@ -1,6 +1,8 @@
 """Debug-console commands for people who know ``dlv``: ``goroutines``,
 ``goroutine [N [CMD]]``, ``bt [N]``, ``frame N [EXPR]``, ``up``/``down``,
-``print``/``p EXPR``, ``locals``, ``args``, ``crash``, ``help``. Anything else
+``print``/``p EXPR``, ``locals``, ``args``, ``crash``, ``help``, and the
+goroutine groups' ``groups [FILTER…]``, ``group ID``, ``leaks``
+(:mod:`dapcore.dap.groupconsole`). Anything else
 typed in the console is a Go expression (see :func:`dapcore.dap.inspection.on_evaluate`).
 
 ``frame N`` numbers frames as ``dapcore bt`` does: 0 is the innermost frame
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from dapcore.dap.args import RequestError
 from dapcore.dap.errorids import ErrorId
+from dapcore.dap.groupconsole import group_command, groups_command, leaks_command
 from dapcore.govalues.summary import text_of
 from dapcore.render import crash_text, frame_line, goroutines_text, traceback_text
 
@@ -40,12 +43,18 @@ HELP = """dapcore debug console commands (Delve's names):
   print EXPR, p EXPR    evaluate a Go expression (the same as typing EXPR)
   locals, args          the current frame's local variables / arguments
   crash                 the crash as the runtime printed it
+  groups [FILTER…]      goroutines with the same stack, grouped, the biggest groups first;
+                        filters: status=waiting reason="chan receive" function=main.*
+                        package=net/http label=KEY[=VALUE] system=false
+  group ID              one group: its whole stack and every goroutine id in it
+  leaks                 blocked goroutines per creation site, the biggest piles first
   help                  this text
 Anything else is a Go expression: x, p.Field, s[3], m["k"], *p, len(s), x + 1 …
 (nothing runs: function calls and channel receives are refused on a core file)."""
 
 COMMANDS = ("help", "h", "?", "goroutines", "grs", "goroutine", "gr", "bt", "stack", "crash",
-            "frame", "up", "down", "print", "p", "locals", "args")
+            "frame", "up", "down", "print", "p", "locals", "args", "groups", "group",
+            "leaks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,12 @@ def _run(session: State, rep: Engine, line: str, cur: tuple[int, int],
     goid, index = cur
     if cmd in ("goroutines", "grs"):
         return goroutines_text(rep)
+    if cmd == "groups":
+        return groups_command(session, rep, rest)
+    if cmd == "group":
+        return group_command(session, rep, rest)
+    if cmd == "leaks":
+        return leaks_command(session, rep, rest)
     if cmd in ("print", "p"):
         expr = line.split(None, 1)[1] if rest else ""
         if not expr.strip():

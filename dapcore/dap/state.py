@@ -28,6 +28,7 @@ from dapcore.errors import DapcoreError
 if TYPE_CHECKING:
     from dapcore.dap.config import LaunchConfig
     from dapcore.dap.disasm import Listing
+    from dapcore.dap.groups import GroupCache
     from dapcore.dap.source import SourceMap
     from dapcore.dap.variables import Variables
     from dapcore.engine import Engine, Goroutine
@@ -100,6 +101,7 @@ class State:
         self.listings: HandleTable[int] = HandleTable()  # sourceReference → function entry
         self._listings: dict[int, Listing | None] = {}
         self.warned: set[str] = set()  # kinds of engine warnings the user was told
+        self.group_cache: GroupCache | None = None  # goroutine groups, on first use
 
     def greeted(self, client: dict[str, Any] | None, sent: int) -> None:
         """Go on from a first exchange answered before the session existed

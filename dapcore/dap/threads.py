@@ -12,6 +12,7 @@ from dapcore.dap.handles import INT32_MAX
 from dapcore.dap.threadcap import pick
 
 if TYPE_CHECKING:
+    from dapcore.dap.state import State
     from dapcore.engine import Engine, Traits
 
 
@@ -56,3 +57,14 @@ def _tail(engine: Engine, traits: Traits, more: int = 0) -> str:
     if more:
         parts.append(f"+{more:,} more like it")
     return " · ".join(parts)
+
+
+def include_goroutine(s: State, goid: int) -> bool:
+    """List goroutine ``goid`` in a capped thread list from now on; False
+    when the list shows it already (or is not capped)."""
+    if s.threads_shown is None or goid in s.threads_shown:
+        return False
+    s.wanted_goroutines.add(goid)
+    s.thread_list = None  # made again on the next threads request
+    s.threads_shown = s.threads_shown | {goid}
+    return True

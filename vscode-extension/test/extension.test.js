@@ -527,9 +527,10 @@ test('after substitution: a picked core whose executable is gone asks for it', a
 test('activate registers the factory, both providers and the commands', () => {
   const context = { subscriptions: [] };
   ext.activate(context);
-  assert.equal(context.subscriptions.length, 5);
+  assert.equal(context.subscriptions.length, 13);
   const kinds = state.registered.map((r) => `${r.kind}:${r.type}:${r.trigger || ''}`);
-  assert.deepEqual(kinds.sort(), ['factory:gocore:', 'provider:gocore:', 'provider:gocore:2']);
+  assert.deepEqual(kinds.sort(), ['factory:gocore:', 'provider:gocore:', 'provider:gocore:2',
+    'tracker:gocore:', 'view:dapcore.goroutines:']);
   assert.ok(state.commands['gocore.openCoreFile']);
   assert.ok(state.commands['gocore.pickCoreFile']);
   for (const id of Object.keys(state.commands)) {

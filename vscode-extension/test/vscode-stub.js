@@ -67,8 +67,41 @@ const Uri = {
   },
 };
 
+class TreeItem {
+  constructor(label, collapsibleState) {
+    this.label = label;
+    this.collapsibleState = collapsibleState;
+  }
+}
+
+class ThemeIcon {
+  constructor(id) {
+    this.id = id;
+  }
+}
+
+class MarkdownString {
+  constructor() {
+    this.value = '';
+  }
+
+  appendMarkdown(text) {
+    this.value += text;
+    return this;
+  }
+
+  appendCodeblock(code, lang) {
+    this.value += `\n\`\`\`${lang}\n${code}\n\`\`\`\n`;
+    return this;
+  }
+}
+
 const vscode = {
   __state: state,
+  TreeItem,
+  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  ThemeIcon,
+  MarkdownString,
   DebugAdapterExecutable,
   DebugAdapterInlineImplementation,
   EventEmitter,
@@ -110,6 +143,10 @@ const vscode = {
       const answer = state.openDialogAnswers.shift();
       return Promise.resolve(answer === undefined ? undefined : [Uri.file(answer)]);
     },
+    createTreeView(id, options) {
+      state.registered.push({ kind: 'view', type: id, provider: options.treeDataProvider });
+      return { dispose() {} };
+    },
     showQuickPick(items, options) {
       state.quickPickCalls.push({ items, options });
       const pick = state.quickPickAnswers.shift();
@@ -123,6 +160,17 @@ const vscode = {
     },
     registerDebugConfigurationProvider(type, provider, trigger) {
       state.registered.push({ kind: 'provider', type, provider, trigger });
+      return { dispose() {} };
+    },
+    activeDebugSession: undefined,
+    onDidChangeActiveDebugSession() {
+      return { dispose() {} };
+    },
+    onDidTerminateDebugSession() {
+      return { dispose() {} };
+    },
+    registerDebugAdapterTrackerFactory(type, factory) {
+      state.registered.push({ kind: 'tracker', type, factory });
       return { dispose() {} };
     },
     startDebugging(folder, config) {

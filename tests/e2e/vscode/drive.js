@@ -15,6 +15,10 @@
 //   exprs       F5, then the frame config.frame clicked in CALL STACK, each of
 //               config.exprs typed into the Debug Console's input (what the
 //               console shows for each), config.watch added in WATCH, Stop.
+//   goroutines  F5, then the Goroutines view (Run and Debug): its group rows
+//               read, the group whose label holds config.group expanded, its
+//               "… N more" row clicked, "Goroutine config.goroutine" clicked;
+//               CALL STACK and the editor after it, Stop.
 //   f5time      (benchmarks/bench_vscode.py) F5, the stopped view, then with
 //               config.explore: CALL STACK scrolled to its end, a thread
 //               there expanded, Stop; timed, nothing asserted.
@@ -700,6 +704,183 @@ async function scenarioExprs(page) {
   await stop(page);
 }
 
+// ------------------------------------------------------------ the Goroutines view
+
+/** The rows of the Goroutines view (a custom tree in Run and Debug). */
+function goroutineRows() {
+  const pane = [...document.querySelectorAll('.pane')].find((p) => {
+    const h = p.querySelector('.pane-header');
+    return h && /^\s*goroutines\b/i.test(h.innerText);
+  });
+  if (!pane) return null;
+  const header = pane.querySelector('.pane-header');
+  const rows = [...pane.querySelectorAll('.monaco-list-row')]
+    .filter((r) => r.getBoundingClientRect().height > 0)
+    .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+    .map((r) => ({ text: r.innerText.replace(/\s+/g, ' ').trim(),
+      label: (r.querySelector('.label-name') || r).innerText.replace(/\s+/g, ' ').trim(),
+      expanded: r.getAttribute('aria-expanded'), level: r.getAttribute('aria-level') }));
+  const message = pane.querySelector('.message');
+  return { expanded: header.getAttribute('aria-expanded'), rows,
+    message: message ? message.innerText.trim() : '' };
+}
+
+async function untilRows(page, what, pred, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const g = await page.evaluate(goroutineRows);
+    if (g && pred(g)) return g;
+    if (Date.now() > end) {
+      const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
+      err.snapshot = g;
+      throw err;
+    }
+    await sleep(200);
+  }
+}
+
+/** Clicks the Goroutines view's row whose label starts with `text`; a row
+ *  under the tree's sticky header (its expanded parent, pinned at the top)
+ *  is scrolled out from under it first. */
+async function clickGoroutineRow(page, text) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const at = await page.evaluate((text) => {
+      const pane = [...document.querySelectorAll('.pane')].find((p) => {
+        const h = p.querySelector('.pane-header');
+        return h && /^\s*goroutines\b/i.test(h.innerText);
+      });
+      const list = pane && pane.querySelector('.monaco-list');
+      for (const r of list ? list.querySelectorAll('.monaco-list-row') : []) {
+        const b = r.getBoundingClientRect();
+        const label = (r.querySelector('.label-name') || r).innerText.replace(/\s+/g, ' ').trim();
+        if (b.height > 0 && label.startsWith(text)) {
+          const x = b.x + Math.min(b.width / 2, 120);
+          const y = b.y + b.height / 2;
+          const hit = document.elementFromPoint(x, y);
+          const l = list.getBoundingClientRect();
+          return { x, y, free: Boolean(hit && r.contains(hit)), above: y < l.y + l.height / 2,
+            lx: l.x + l.width / 2, ly: l.y + l.height / 2 };
+        }
+      }
+      return null;
+    }, text);
+    if (!at) throw new Error(`no row "${text}" in the Goroutines view`);
+    if (at.free) {
+      await page.mouse.click(at.x, at.y);
+      return;
+    }
+    await page.mouse.move(at.lx, at.ly);
+    await page.mouse.wheel({ deltaY: at.above ? -60 : 60 });
+    await sleep(200);
+  }
+  throw new Error(`the row "${text}" stays covered in the Goroutines view`);
+}
+
+/** Scrolls the Goroutines view's list (a virtual list: only the rows in
+ *  view exist) down until `pred(rows)` holds. */
+async function scrollGoroutinesUntil(page, what, pred, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const g = await page.evaluate(goroutineRows);
+    if (g && pred(g)) return g;
+    if (Date.now() > end) {
+      const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
+      err.snapshot = g;
+      throw err;
+    }
+    const box = await page.evaluate(() => {
+      const pane = [...document.querySelectorAll('.pane')].find((p) =>
+        /^\s*goroutines\b/i.test((p.querySelector('.pane-header') || {}).innerText || ''));
+      const list = pane && pane.querySelector('.monaco-list');
+      if (!list) return null;
+      const r = list.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    });
+    if (box) {
+      await page.mouse.move(box.x, box.y);
+      await page.mouse.wheel({ deltaY: 300 });
+    }
+    await sleep(200);
+  }
+}
+
+/** Collapses the Run and Debug section `name` (room for the others). */
+async function collapseSection(page, name) {
+  const box = await page.evaluate((name) => {
+    for (const h of document.querySelectorAll('.pane-header')) {
+      const title = h.querySelector('.title');
+      if (title && title.innerText.trim().toUpperCase() === name
+        && h.getAttribute('aria-expanded') === 'true') {
+        const r = title.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      }
+    }
+    return null;
+  }, name);
+  if (box) await page.mouse.click(box.x, box.y);
+}
+
+async function scenarioGoroutines(page) {
+  await startDebugging(page);
+  result.stopped = await waitStopped(page, 120000);
+  // the view's section in Run and Debug: expanded if collapsed
+  let g = await untilRows(page, 'the Goroutines section', () => true, 20000);
+  if (g.expanded !== 'true') {
+    const box = await page.evaluate(() => {
+      for (const h of document.querySelectorAll('.pane-header')) {
+        const title = h.querySelector('.title');
+        if (title && title.innerText.trim().toUpperCase() === 'GOROUTINES') {
+          const r = title.getBoundingClientRect();
+          return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+        }
+      }
+      return null;
+    });
+    if (box) await page.mouse.click(box.x, box.y);
+    note('Goroutines section expanded');
+  }
+  await collapseSection(page, 'VARIABLES');
+  await collapseSection(page, 'WATCH');
+  g = await untilRows(page, 'group rows in the Goroutines view',
+    (x) => x.rows.filter((r) => r.expanded !== null).length >= config.groupsShown, 60000);
+  result.groupRows = g.rows;
+  note('groups shown', { rows: g.rows.length });
+  await shot(page, 'groups');
+  await clickGoroutineRow(page, config.group);
+  g = await untilRows(page, 'the group\'s first goroutines',
+    (x) => x.rows.some((r) => r.label.startsWith('Goroutine ')), 30000);
+  result.firstGoroutineRows = g.rows;
+  const moreRow = (x) => x.rows.some((r) => /^… [\d,]+ more/.test(r.label));
+  g = await scrollGoroutinesUntil(page, 'the group\'s goroutines and its "… more" row', moreRow);
+  result.expandedRows = g.rows;
+  note('group expanded', { rows: g.rows.length });
+  const more = g.rows.find((r) => /^… [\d,]+ more/.test(r.label));
+  result.moreRow = more.label;
+  await clickGoroutineRow(page, more.label);
+  // the rest of the group: the last goroutine's row (scrolled into view)
+  const want = `Goroutine ${config.goroutine}`;
+  g = await scrollGoroutinesUntil(page, `the row "${want}" after "… more"`,
+    (x) => x.rows.some((r) => r.label === want));
+  result.afterMore = g.rows;
+  note('more loaded');
+  await clickGoroutineRow(page, want);
+  note('goroutine clicked', { goroutine: config.goroutine });
+  const thread = `[Go ${config.goroutine}]`;
+  try {
+    result.focused = await until(page, `${thread} with a selected frame in CALL STACK, the editor on line ${config.line}`, (s) => {
+      const at = s.callStack.findIndex((r) => r.kind === 'thread' && (r.text + r.label).includes(thread));
+      return at >= 0 && s.callStack.some((r, i) => i > at && r.kind === 'frame' && r.selected)
+        && s.statusLine === config.line;
+    }, 30000);
+  } catch (err) {
+    result.focused = err.snapshot;
+    result.focusError = err.message;
+  }
+  note('focused', { statusLine: result.focused && result.focused.statusLine });
+  await shot(page, 'focused');
+  await stop(page);
+}
+
 // ------------------------------------------------------------ main
 
 async function main() {
@@ -730,7 +911,7 @@ async function main() {
     await sleep(1500);
     note('workbench');
     const run = { f5: scenarioF5, openCore: scenarioOpenCore, adapterDies: scenarioAdapterDies,
-      exprs: scenarioExprs, f5time: scenarioF5Time }[config.scenario];
+      exprs: scenarioExprs, f5time: scenarioF5Time, goroutines: scenarioGoroutines }[config.scenario];
     await run(page);
   } catch (err) {
     result.error = `${err.message}`;
