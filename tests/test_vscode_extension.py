@@ -65,7 +65,10 @@ def test_node_suite(tmp_path: Path) -> None:
     assert named
     bare = tmp_path / "venv"  # an interpreter that cannot import dapcore
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(bare)
-    env = dict(os.environ, GOCORE_TEST_CORE=str(core), GOCORE_TEST_CORE_EXECUTABLE=named,
+    # "without dapcore" means without it: a PYTHONPATH naming a checkout
+    # (a developer's run) would put dapcore back on the bare interpreter's path
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = dict(base, GOCORE_TEST_CORE=str(core), GOCORE_TEST_CORE_EXECUTABLE=named,
                GOCORE_TEST_PYTHON=sys.executable,
                GOCORE_TEST_PYTHON_WITHOUT_DAPCORE=str(bare / "bin" / "python"))
     files = sorted(str(p.relative_to(EXT)) for p in (EXT / "test").glob("*.test.js"))

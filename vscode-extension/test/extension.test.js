@@ -504,7 +504,10 @@ test('dynamic configurations offer opening a core', () => {
 
 test('after substitution: a picked core whose executable is gone asks for it', async () => {
   const provider = new ext.ConfigurationProvider();
-  const core = path.join(os.tmpdir(), `gocore-not-a-core-${process.pid}`);
+  // a directory of its own: executables lying next to the core in the
+  // shared temporary directory would be offered instead of asking
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocore-test-'));
+  const core = path.join(dir, 'not-a-core');
   fs.writeFileSync(core, 'not an ELF file');
   try {
     state.openDialogAnswers.push('/picked/program');
@@ -520,7 +523,7 @@ test('after substitution: a picked core whose executable is gone asks for it', a
     const all = { ...given, maxThreads: 0 };
     assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, all), all);
   } finally {
-    fs.unlinkSync(core);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
