@@ -233,3 +233,35 @@ def test_hidden_system_goroutines_and_focus_errors(spec: FixtureSpec, fixture: F
         assert failed["success"] is False and "no thread 99999999" in failed["message"]
         failed = c.request("dapcore/focusGoroutine", {})
         assert failed["success"] is False and "'threadId' is required" in failed["message"]
+
+
+BLOCKING_SPECS = [make_spec("1.27", "default", "deadlockcycle"),
+                  make_spec("1.19", "default", "mutexpile")]
+
+
+@pytest.mark.parametrize("spec", BLOCKING_SPECS, ids=[s.id for s in BLOCKING_SPECS])
+def test_blocking_request_and_console(spec: FixtureSpec, fixture: Fixture) -> None:
+    """``dapcore/blocking`` answers what ``dapcore blocking --json`` says,
+    and the console's ``blocking`` its text; both agree with the facts the
+    program wrote about its channels and objects."""
+    from dapcore.triage.blockingtext import blocking_json, blocking_text
+
+    want = _engine(fixture).blocking()
+    facts = fixture.facts()["triage"]
+    with Client.spawn() as c:
+        _open(c, fixture)
+        body = c.ok("dapcore/blocking", {}, timeout=120)
+        assert body == blocking_json(want)
+        text = str(c.ok("evaluate", {"expression": "blocking", "context": "repl"},
+                        timeout=120)["result"])
+        assert text == blocking_text(want)
+        assert "blocking" in str(c.ok("evaluate", {"expression": "help",
+                                                   "context": "repl"})["result"])
+    # the program's own addresses are among what was found
+    found = {o["address"] for o in body["objects"]} | {ch["address"] for ch in body["channels"]}
+    wanted = {int(o["address"]) for o in facts.get("objects", [])} | {
+        int(ch["address"]) for ch in facts.get("channels", [])}
+    assert wanted and wanted <= found
+    if spec.scenario.name == "deadlockcycle":
+        assert any(cy["certain"] for cy in body["cycles"])
+        assert "deadlock: goroutines" in text

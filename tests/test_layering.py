@@ -88,6 +88,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.render", "dapcore.govalues.children"): _ON_FIRST_VALUE,
     ("dapcore.render", "dapcore.govalues.summary"): _ON_FIRST_VALUE,
     ("dapcore.dap.inspection", "dapcore.dap.repl"): _VALUES,
+    ("dapcore.dap.inspection", "dapcore.dap.blocking"): _TRIAGE,
+    ("dapcore.dap.repl", "dapcore.dap.blocking"): _TRIAGE,
     ("dapcore.dap.inspection", "dapcore.dap.groups"):
         "the triage (and ~60 runtime modules under it, 300 ms): with the first goroutine-groups "
         "request, not with the first inspection request",

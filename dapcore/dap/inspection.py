@@ -260,6 +260,14 @@ async def on_focus_goroutine(s: State, args: dict[str, Any]) -> Reply:
     return await handler(s, args)
 
 
+async def on_blocking(s: State, args: dict[str, Any]) -> Reply:
+    """The custom request ``dapcore/blocking`` (:mod:`dapcore.dap.blocking`)."""
+    # the analysis and the runtime readers under it: with the first such request
+    from dapcore.dap.blocking import on_blocking as handler
+
+    return await handler(s, args)
+
+
 HANDLERS: dict[str, Handler] = {
     "threads": on_threads,
     "stackTrace": on_stackTrace,
@@ -274,4 +282,5 @@ HANDLERS: dict[str, Handler] = {
     "disassemble": on_disassemble,
     "dapcore/goroutineGroups": on_goroutine_groups,
     "dapcore/focusGoroutine": on_focus_goroutine,
+    "dapcore/blocking": on_blocking,
 }

@@ -48,13 +48,15 @@ HELP = """dapcore debug console commands (Delve's names):
                         package=net/http label=KEY[=VALUE] system=false
   group ID              one group: its whole stack and every goroutine id in it
   leaks                 blocked goroutines per creation site, the biggest piles first
+  blocking              what blocks what: channels and sync objects with their waiters
+                        and holders, deadlock cycles
   help                  this text
 Anything else is a Go expression: x, p.Field, s[3], m["k"], *p, len(s), x + 1 …
 (nothing runs: function calls and channel receives are refused on a core file)."""
 
 COMMANDS = ("help", "h", "?", "goroutines", "grs", "goroutine", "gr", "bt", "stack", "crash",
             "frame", "up", "down", "print", "p", "locals", "args", "groups", "group",
-            "leaks")
+            "leaks", "blocking")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,10 @@ def _run(session: State, rep: Engine, line: str, cur: tuple[int, int],
         return group_command(session, rep, rest)
     if cmd == "leaks":
         return leaks_command(session, rep, rest)
+    if cmd == "blocking":
+        from dapcore.dap.blocking import blocking_command  # the analysis: when asked for
+
+        return blocking_command(session, rep, rest)
     if cmd in ("print", "p"):
         expr = line.split(None, 1)[1] if rest else ""
         if not expr.strip():

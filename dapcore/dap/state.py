@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dapcore.dap.source import SourceMap
     from dapcore.dap.variables import Variables
     from dapcore.engine import Engine, Goroutine
+    from dapcore.triage.records import BlockingReport
 
 log = logging.getLogger("dapcore.dap")
 T = TypeVar("T")
@@ -102,6 +103,7 @@ class State:
         self._listings: dict[int, Listing | None] = {}
         self.warned: set[str] = set()  # kinds of engine warnings the user was told
         self.group_cache: GroupCache | None = None  # goroutine groups, on first use
+        self.blocking: BlockingReport | None = None  # what blocks what, on first use
 
     def greeted(self, client: dict[str, Any] | None, sent: int) -> None:
         """Go on from a first exchange answered before the session existed
