@@ -69,15 +69,19 @@ class GoroutineGroup:
 
     @property
     def headline(self) -> str:
-        """The innermost function outside the runtime (what the goroutines
-        are doing: ``main.worker``, not ``runtime.gopark``), else the top one."""
+        """The innermost function outside the runtime and the machinery of
+        waiting (what the goroutines are doing: ``main.worker``, not
+        ``runtime.gopark`` or ``sync.(*Mutex).Lock``: the status says that),
+        else the top one."""
         for f in self.frames:
-            if not f.function.startswith(_RUNTIME):
+            if not f.function.startswith(_MACHINERY):
                 return f.function
         return self.top_function
 
 
-_RUNTIME = ("runtime.", "runtime/internal/", "internal/runtime/")
+# the runtime, the standard library's internals, and how a goroutine waits
+_MACHINERY = ("runtime.", "runtime/internal/", "internal/", "sync.", "sync/atomic.",
+              "time.Sleep")
 
 
 FILTER_KEYS = ("status", "reason", "function", "package", "label", "system")

@@ -44,10 +44,7 @@ def _base(path: str) -> str:
 
 
 def _blocked_in(grp: GoroutineGroup) -> str:
-    for f in grp.frames:
-        if not f.function.startswith(("runtime.", "internal/", "sync.", "time.Sleep")):
-            return f.function
-    return grp.top_function
+    return grp.headline
 
 
 def leak_summary(groups: list[GoroutineGroup], min_count: int = 2, limit: int | None = 20
