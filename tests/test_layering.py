@@ -57,6 +57,8 @@ _ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opene
 _VALUES = "the value model (and pyelftools under it): loaded once a core is open"
 _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loaded with the "
                    "first value asked for, not to open a core and unwind its stacks")
+_CGO_ONLY = ("the C unwinder (CFI, symbols, pyelftools' C line tables): only a stack that "
+             "enters C code needs it, not the first open of a Go core (issue #16)")
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
@@ -94,6 +96,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
         _STARTUP + ": the crash's wording (and dapcore.render), once a core is open",
     ("dapcore.dap.state", "dapcore.dap.disasm"):
         _STARTUP + ": disassembly listings, with the first source file that is missing",
+    ("dapcore.goruntime.unwind", "dapcore.native.objects"): _CGO_ONLY,
+    ("dapcore.goruntime.unwind", "dapcore.native.unwind"): _CGO_ONLY,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

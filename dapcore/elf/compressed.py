@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -95,6 +94,8 @@ def decompress(src: BinaryIO, path: Path, fmt: str) -> Decompressed:
         raise CoreFormatError(
             f"{path} is in LZ4's legacy format, which dapcore does not read: convert it with "
             f"'lz4 -d {name} core' and open the result")
+    import tempfile  # deferred: compressed cores only (shutil, random: ~2 ms)
+
     directory = tempfile.gettempdir()
     start = time.monotonic()
     try:

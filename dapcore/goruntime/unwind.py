@@ -35,13 +35,12 @@ from typing import TYPE_CHECKING
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
-from dapcore.native.objects import NativeObjects
-from dapcore.native.unwind import NativeUnwinder
 
 if TYPE_CHECKING:
     from dapcore.gobin.pclntab import Func
     from dapcore.goruntime.goroutines import Goroutine
     from dapcore.goruntime.process import M, Process
+    from dapcore.native.unwind import NativeUnwinder
 
 MAX_FRAMES = 200_000  # a stack overflow fixture has ~40,000 frames
 _PTR = 8
@@ -205,6 +204,10 @@ class Unwinder:
     @cached_property
     def native(self) -> NativeUnwinder:
         """The C unwinder (CFI of the executable and the mapped libraries)."""
+        # deferred: cgo frames only (the CFI reader and pyelftools' errors)
+        from dapcore.native.objects import NativeObjects
+        from dapcore.native.unwind import NativeUnwinder
+
         proc = self.proc
         objects = NativeObjects(proc.core, proc.exe, proc.bias, proc.memory)
         return NativeUnwinder(self.arch, objects, proc.memory)
