@@ -52,9 +52,9 @@ DAP_MAY_IMPORT = ("engine", "govalues", "render", "errors", "cancellation")
 # Imports inside function bodies, each with the reason it is deferred.
 # (importer, imported): reason. Nothing else may import lazily.
 _STARTUP = "start-up: an editor waits for the answer to 'initialize' (issue #16)"
-_ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opened, "
+_ENGINE = ("heavy (the runtime readers): loaded when a core is opened, "
            "not before the server answers 'initialize' or the CLI parses its arguments")
-_VALUES = "the value model (and pyelftools under it): loaded once a core is open"
+_VALUES = "the value model: loaded once a core is open"
 _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loaded with the "
                    "first value asked for, not to open a core and unwind its stacks")
 _CGO_ONLY = ("the C unwinder (CFI, symbols, pyelftools' C line tables): only a stack that "

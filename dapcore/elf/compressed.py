@@ -19,9 +19,8 @@ import errno
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from dapcore.cancellation import check
 from dapcore.errors import CoreFormatError
@@ -43,8 +42,7 @@ _BLOCK = 4096  # zero blocks of this size become holes
 _ZERO = bytes(_CHUNK)
 
 
-@dataclass(frozen=True, slots=True)
-class Decompressed:
+class Decompressed(NamedTuple):
     """A core decompressed into an unnamed temporary file (open, at offset 0)."""
 
     file: BinaryIO

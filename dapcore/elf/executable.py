@@ -17,10 +17,9 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.elf.elfheader import E_TYPES, SH_TYPES, ELFHeaderError, ELFTables, header_tables
 from dapcore.elf.files import NotRegularFile, open_regular
@@ -50,8 +49,7 @@ def machine_name(number: int) -> str:
     return name if name is not None else str(number)
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A PT_LOAD segment: ``filesz`` bytes at file ``offset`` map to ``vaddr``;
     the rest up to ``memsz`` is zero-filled (bss)."""
 
@@ -62,8 +60,7 @@ class Segment:
     flags: int  # PF_X=1, PF_W=2, PF_R=4
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     name: str
     addr: int
     offset: int
@@ -72,8 +69,7 @@ class Section:
     flags: int
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     value: int
     size: int

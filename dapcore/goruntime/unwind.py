@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
@@ -127,8 +127,7 @@ class _State:
         return self.pc, self.sp, self.trap, self.stack, self.g, self.lr, self.innermost
 
 
-@dataclass(frozen=True, slots=True)
-class _PCInfo:
+class _PCInfo(NamedTuple):
     """The unwinder's per-PC facts about a Go function."""
 
     func: Func
