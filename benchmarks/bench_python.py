@@ -92,9 +92,13 @@ def venv_python(code: Path = REPO) -> str:
         shutil.rmtree(where, ignore_errors=True)
         print(f"making the benchmark venv {where} (dapcore's dependencies from the package "
               "index; once)", file=sys.stderr, flush=True)
-        subprocess.run([base, "-m", "venv", "--without-pip", str(where)], check=True)
-        subprocess.run([base, "-m", "pip", "--python", str(python), "install", "--quiet",
-                        "--disable-pip-version-check", *deps], check=True)
+        try:
+            subprocess.run([base, "-m", "venv", "--without-pip", str(where)], check=True)
+            subprocess.run([base, "-m", "pip", "--python", str(python), "install", "--quiet",
+                            "--disable-pip-version-check", *deps], check=True)
+        except subprocess.CalledProcessError as exc:
+            sys.exit(f"could not make the benchmark venv {where} ({exc}): is the package "
+                     "index reachable? '--python current' runs this interpreter instead")
         site = subprocess.run([str(python), "-c", "import sysconfig; "
                                "print(sysconfig.get_path('purelib'))"],
                               check=True, capture_output=True, text=True).stdout.strip()
