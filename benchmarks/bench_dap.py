@@ -33,6 +33,10 @@ its answer to ``initialize`` (what the stdio server imports before it
 answers), split into ``site`` (this environment's start-up: editable-install
 finders, ``.pth`` files; not dapcore's) and dapcore's own imports.
 
+dapcore runs from the benchmark venv by default (``--python``, the
+interpreter as a user installs dapcore: :mod:`bench_python`); the footer
+names it and its bare start time.
+
 ``--startup-only``: no cores, start-up alone, in alternating runs (the
 machine is shared: each round spawns every configuration once): the time
 from spawn to the ``initialize`` response of ``python -m dapcore`` for each
@@ -65,6 +69,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from bench_engine import REPO, child_env, end_server, in_spawner, start_spawner  # noqa: E402
+from bench_python import CURRENT, VENV, footer, runner, venv_python  # noqa: E402
 
 from dapcore.dap.client import Client, ClientError  # noqa: E402
 from tests.factory import Fixture, ensure  # noqa: E402
@@ -148,12 +153,13 @@ def session(fx: Fixture, c: StampedClient, start: float) -> tuple[dict[str, floa
                 "frame": top["name"], "variables": len(variables["variables"])}
 
 
-def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str
-             ) -> tuple[dict[str, float], int, Any]:
-    """One session from spawn: (phases, peak RSS KiB, result)."""
+def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str, python: str
+             ) -> tuple[dict[str, float], int, Any, float]:
+    """One session from spawn: (phases, peak RSS KiB, result, the server's
+    CPU seconds from spawn to its exit)."""
     with open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
         try:
             c = StampedClient(proc=proc, timeout=TIMEOUT)
@@ -165,7 +171,7 @@ def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str
             raise
     if proc.returncode != 0:
         raise ClientError(f"server exit status {proc.returncode}")
-    return at, usage.ru_maxrss, result
+    return at, usage.ru_maxrss, result, usage.ru_utime + usage.ru_stime
 
 
 def check(fx: Fixture, result: dict[str, Any]) -> None:
@@ -281,7 +287,11 @@ def _exit_ms(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, flo
 
 
 def startup_only(codes: list[str], pythons: list[str], runs: int) -> str:
-    """The ``--startup-only`` table: alternating runs, medians and minima."""
+    """The ``--startup-only`` table: alternating runs, medians and minima
+    (``venv``: the benchmark venv, :mod:`bench_python`; ``current``: this
+    interpreter)."""
+    pythons = [venv_python(REPO) if p == VENV else sys.executable if p == CURRENT else p
+               for p in pythons]
     base = child_env(False)
     # PYTHONPATH without any checkout of dapcore: the one served is put first
     rest = [p for p in base["PYTHONPATH"].split(os.pathsep)
@@ -328,22 +338,25 @@ def main(argv: list[str] | None = None) -> int:
                     help="the checkout whose dapcore is served (default: this one); "
                          "repeatable with --startup-only ('installed': the installed one)")
     ap.add_argument("--python", action="append",
-                    help="with --startup-only: an interpreter to start (repeatable; default: "
-                         "this one)")
+                    help="the interpreter dapcore runs with: 'venv' (the default: a venv of "
+                         "dapcore's dependencies from the package index, made once in the "
+                         "cache, as a user installs it; benchmarks/bench_python.py), "
+                         "'current' (this one, the checkout on PYTHONPATH) or a path; "
+                         "repeatable with --startup-only (default there: venv and current)")
     ap.add_argument("--startup-only", action="store_true",
                     help="measure start-up alone (no cores), alternating --code and --python")
     ap.add_argument("--go", default=GO, help=f"the fixtures' Go release (default {GO})")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.startup_only:
-        print(startup_only(args.code or [str(REPO)], args.python or [sys.executable], args.runs))
+        print(startup_only(args.code or [str(REPO)], args.python or [VENV, CURRENT], args.runs))
         return 0
     args.code = (args.code or [str(REPO)])[0]
     names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
-    start_spawner()
-    env = child_env(False)
     code = str(Path(args.code).resolve())
-    env["PYTHONPATH"] = os.pathsep.join([code, *env["PYTHONPATH"].split(os.pathsep)[1:]])
+    run = runner((args.python or [VENV])[0], child_env(False), Path(code))
+    start_spawner()
+    env = run.env
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "dapcore-bench-pycache")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="dapcore-bench-dap.") as tmp:
@@ -354,24 +367,27 @@ def main(argv: list[str] | None = None) -> int:
             rss: list[int] = []
             result = None
             for i in range(args.runs + 1):
-                at, kb, result = in_spawner(run_once, fx, env, f"{tmp}/{name}.err", code)
+                at, kb, result, cpu = in_spawner(run_once, fx, env, f"{tmp}/{name}.err", tmp,
+                                                 run.python)
                 if i == 0:
                     check(fx, result)
                     continue
+                at["server CPU"] = cpu
                 for k, v in at.items():
                     phases.setdefault(k, []).append(v)
                 rss.append(kb)
             rows.append({"core": name, "result": result, "peakRssMB": max(rss) / 1024,
                          "median": {k: statistics.median(v) for k, v in phases.items()}})
-    start = startup(env, args.runs, code)
+        start = startup(env, args.runs, tmp, run.python)
     print(table(rows, start, code))
+    print(footer(run))
     if args.json:
         print(json.dumps({"code": code, "startupMs": start, "sessions": rows}, indent=2))
     return 0
 
 
 def table(rows: list[dict[str, Any]], start: dict[str, float], code: str) -> str:
-    cols = [*PHASES, "stopped → threads"]
+    cols = [*PHASES, "stopped → threads", "server CPU"]
     head = ["core", "goroutines", *cols, "peak RSS"]
     lines = [head]
     for r in rows:
@@ -382,7 +398,8 @@ def table(rows: list[dict[str, Any]], start: dict[str, float], code: str) -> str
     text = ["  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip()
             for x in lines]
     text.insert(1, "-" * len(text[0]))
-    text.append(f"(seconds from spawn, medians; code: {code})")
+    text.append(f"(seconds from spawn, medians; server CPU: the server's CPU seconds from spawn "
+                f"to its exit after `disconnect`, wait4; code: {code})")
     for r in rows:
         if r["core"] == "many-100k":
             m = r["median"]

@@ -6,6 +6,14 @@ Usage (from the repository root)::
     python benchmarks/bench_vs_delve.py [--runs 5] [--only nilmap,many,…] [--with-1m]
                                         [--with-bigprog] [--go 1.19] [--no-delve]
                                         [--delve-timeout 300] [--json]
+                                        [--python venv|current|PATH]
+
+**dapcore as installed.** dapcore runs from a venv of its own dependencies
+without the system site-packages, made once in the cache, with the
+checkout on a ``.pth`` (:mod:`bench_python`: this machine's interpreter
+spends ~30 ms of every start in ``.pth`` hooks no user of dapcore has);
+``--python current`` runs this interpreter instead. The table's footer
+names the interpreter and its bare start time (``-c pass``).
 
 **Delve.** Debian's ``delve`` package (1.20.2) reads cores of Go ≤ 1.20, so
 every core here is a Go 1.19 fixture (default variant, amd64). Install it
@@ -80,6 +88,8 @@ for p in (str(REPO), str(BENCH)):
         sys.path.insert(0, p)
 
 from bench_engine import child_env  # noqa: E402
+from bench_python import add_argument as add_python_argument  # noqa: E402
+from bench_python import footer, runner  # noqa: E402
 
 from dapcore.dap.client import Client, ClientError  # noqa: E402
 from tests.factory import Fixture, ensure  # noqa: E402
@@ -121,13 +131,17 @@ class Series:
 
     times: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the server's CPU seconds (wait4)
     phases: dict[str, list[float]] = field(default_factory=dict)
     result: Any = None
     error: str | None = None
 
-    def add(self, seconds: float, rss: int, phases: dict[str, float] | None = None) -> None:
+    def add(self, seconds: float, rss: int, phases: dict[str, float] | None = None,
+            cpu: float | None = None) -> None:
         self.times.append(seconds)
         self.rss_kb.append(rss)
+        if cpu is not None:
+            self.cpu.append(cpu)
         for k, v in (phases or {}).items():
             self.phases.setdefault(k, []).append(v)
 
@@ -238,15 +252,16 @@ def _spawn_delve(t0: float, err: Any, timeout: float) -> tuple[subprocess.Popen[
 
 
 def run_dap(adapter: str, fx: Fixture, env: dict[str, str], tmp: str,
-            timeout: float) -> tuple[dict[str, float], int, Any]:
+            timeout: float, python: str) -> tuple[dict[str, float], int, Any, float]:
     """One session from spawn (in a process forked for it): (phases, peak RSS
-    KiB, what was seen). The server is disconnected and reaped."""
+    KiB, what was seen, the server's CPU seconds from spawn to its exit). The
+    server is disconnected and reaped."""
     with open(Path(tmp) / f"{adapter}.err", "wb") as err:
         t0 = time.perf_counter()
         if adapter == DELVE:
             proc, c = _spawn_delve(t0, err, timeout)
         else:
-            proc = subprocess.Popen([sys.executable, "-m", "dapcore"], stdin=subprocess.PIPE,
+            proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=err, env=env)
             c = TimedClient(t0, proc=proc, timeout=timeout)
         try:
@@ -265,14 +280,14 @@ def run_dap(adapter: str, fx: Fixture, env: dict[str, str], tmp: str,
             proc.kill()
             proc.wait()
             raise
-    return at, usage.ru_maxrss, seen
+    return at, usage.ru_maxrss, seen, usage.ru_utime + usage.ru_stime
 
 
 # -- the CLI listing --------------------------------------------------------------------
 
 
 def run_cli(adapter: str, fx: Fixture, env: dict[str, str], tmp: str,
-            timeout: float) -> tuple[float, int, int]:
+            timeout: float, python: str) -> tuple[float, int, int]:
     """``dapcore goroutines`` or ``dlv core … goroutines``: (seconds, peak
     RSS KiB, goroutines listed)."""
     if adapter == DELVE:
@@ -281,7 +296,7 @@ def run_cli(adapter: str, fx: Fixture, env: dict[str, str], tmp: str,
         argv = ["dlv", "core", str(fx.binary), str(fx.core), "--init", str(init),
                 "--allow-non-terminal-interactive=true"]
     else:
-        argv = [sys.executable, "-m", "dapcore", "goroutines", str(fx.binary), str(fx.core)]
+        argv = [python, "-m", "dapcore", "goroutines", str(fx.binary), str(fx.core)]
     out_path = Path(tmp) / f"{adapter}.cli"
     with open(out_path, "wb") as out:
         t0 = time.perf_counter()
@@ -343,7 +358,7 @@ def _check_dap(adapter: str, facts: dict[str, Any], seen: dict[str, Any]) -> Non
 
 
 def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str], tmp: str,
-                 timeout: float, log: Any) -> None:
+                 timeout: float, log: Any, python: str) -> None:
     """``runs`` timed pairs after one warm-up pair, DAP then CLI, the
     adapters' order flipping each run."""
     fx = core.fixture
@@ -356,12 +371,12 @@ def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str]
             s = core.dap[a]
             if s.error is None:
                 try:
-                    at, rss, seen = fresh(run_dap, a, fx, env, tmp, timeout)
+                    at, rss, seen, cpu = fresh(run_dap, a, fx, env, tmp, timeout, python)
                     if i == 0:
                         _check_dap(a, facts, seen)
                         s.result = seen
                     else:
-                        s.add(at["locals"], rss, at)
+                        s.add(at["locals"], rss, at, cpu)
                 except (ClientError, ValueError, KeyError, StopIteration, OSError) as exc:
                     s.error = f"{type(exc).__name__}: {exc}"
                     log(f"  {core.scenario} {a} DAP: {s.error}")
@@ -369,7 +384,7 @@ def measure_core(core: Core, adapters: list[str], runs: int, env: dict[str, str]
             s = core.cli[a]
             if s.error is None:
                 try:
-                    seconds, rss, listed = fresh(run_cli, a, fx, env, tmp, timeout)
+                    seconds, rss, listed = fresh(run_cli, a, fx, env, tmp, timeout, python)
                     if listed < facts["count"]:
                         raise ValueError(f"{a} listed {listed} goroutines")
                     if i == 0:
@@ -421,13 +436,16 @@ def report(cores: list[Core], have_delve: bool) -> str:
                      _ratio(me.median, dt), f"{(me.result or {}).get('threads', '—')} / "
                                               f"{dthreads}"))
     lines = ["DAP: process start to the crash frame's Locals (median, range)", *_rows(rows), ""]
-    rows = [("core", "adapter", *PHASES)]
+    rows = [("core", "adapter", *PHASES, "server CPU")]
     for c in cores:
         for a, s in c.dap.items():
             if s.phases:
                 rows.append((c.scenario, a, *(f"{statistics.median(s.phases[p]):.3f}"
-                                               for p in PHASES)))
-    lines += ["DAP phases (median seconds from spawn to each answer)", *_rows(rows), ""]
+                                               for p in PHASES),
+                             f"{statistics.median(s.cpu):.3f}" if s.cpu else "—"))
+    lines += ["DAP phases (median seconds from spawn to each answer; server CPU: the "
+              "server's CPU seconds from spawn to exit after `disconnect`, wait4)",
+              *_rows(rows), ""]
     rows = [("core", "dapcore goroutines", "peak RSS", "dlv core: goroutines", "peak RSS",
              "time ratio", "RSS ratio")]
     for c in cores:
@@ -468,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0,
                     help="seconds one DAP answer or one listing may take (default 300)")
     ap.add_argument("--json", action="store_true", help="print the series as JSON too")
+    add_python_argument(ap)
     args = ap.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     chosen = [(s, lbl) for s, lbl in CORES
@@ -490,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fixture go{args.go}-{VARIANT}-{scenario}: {type(exc).__name__}: {exc}",
                   file=sys.stderr)
             return 2
-    env = child_env(False)
+    run = runner(args.python, child_env(False))
+    env = run.env
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -499,13 +519,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dapcore-vs-delve.") as tmp:
         for c in cores:
             log(f"{c.scenario} …")
-            measure_core(c, adapters, args.runs, env, tmp, args.timeout, log)
+            measure_core(c, adapters, args.runs, env, tmp, args.timeout, log, run.python)
     print(report(cores, have_delve))
     print(f"\nload average {load0[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end "
           f"({os.cpu_count()} CPUs); {args.runs} pairs per core")
+    print(footer(run))
     if args.json:
         print(json.dumps([{"scenario": c.scenario, "fixture": c.fixture.spec.id, **{
             f"{kind}:{a}": {"times": s.times, "peakRssMB": s.peak_mb, "phases": s.phases,
+                            "cpu": s.cpu,
                             "result": s.result, "error": s.error}
             for kind, series in (("dap", c.dap), ("cli", c.cli)) for a, s in series.items()}}
             for c in cores], indent=1))

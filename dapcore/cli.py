@@ -18,7 +18,7 @@ from dapcore.errors import DapcoreError, ExecutableNotFound
 if TYPE_CHECKING:
     import argparse
 
-    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
+    from dapcore.engine import Engine  # heavy: imported when a command needs a core
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dapcore`` console script."""
@@ -68,7 +68,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "executable":
         sys.stdout.write(json.dumps(executable_info(args.core)) + "\n")
         return 0
-    from dapcore.engine import Engine  # heavy (pyelftools): imported when a command needs a core
+    from dapcore.engine import Engine  # heavy: imported when a command needs a core
 
     try:
         report = Engine.open(args.binary, args.core, args.debug_dirs, args.index_cache)
@@ -108,7 +108,7 @@ def executable_info(core: str, limit: int = 20) -> dict[str, Any]:
     up to ``limit`` ELF executables in the core's directory (``path``,
     ``mtimeMs``, ``goBuildId``, ``match``: the core's Go build ID), the
     matching ones first, then newest first."""
-    from dapcore.engine import Engine  # heavy (pyelftools)
+    from dapcore.engine import Engine  # heavy: the runtime readers
 
     build_id: str | None = None
     found: dict[str, Any] | None = None

@@ -10,9 +10,10 @@ layers below it; the types they name (:class:`Goroutine`, :class:`Frame`,
 :class:`Stack`, :class:`Crash`, :class:`CreatedBy`, :class:`Code`) are
 re-exported here.
 
-Importing this module imports the engine up to the runtime's state
-(pyelftools and all): the DAP server imports it when a launch opens a core,
-not when it starts. The value model and the expression evaluator (about
+Importing this module imports the engine up to the runtime's state (its
+own ELF, DWARF and pclntab readers; pyelftools only with the first C
+frame): the DAP server imports it when a launch opens a core, not when it
+starts. The value model and the expression evaluator (about
 40 ms more of imports) load with the first value asked for, so that
 opening a core and unwinding its stacks do not pay for them.
 """
@@ -23,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from dapcore.elf.core import open_core
 from dapcore.elf.executable import Executable
@@ -71,8 +72,7 @@ Traits = tuple[int, int, str, bool, int | None, bool]
 
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(NamedTuple):
     """A Go function's machine code, at run-time addresses ``[start, end)``."""
 
     name: str
@@ -80,8 +80,7 @@ class Code:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class MappedFile:
+class MappedFile(NamedTuple):
     """A file the process had mapped (the core's file notes), and where."""
 
     path: str

@@ -54,13 +54,15 @@ DAP_MAY_IMPORT = ("engine", "govalues", "render", "triage", "errors", "cancellat
 # Imports inside function bodies, each with the reason it is deferred.
 # (importer, imported): reason. Nothing else may import lazily.
 _STARTUP = "start-up: an editor waits for the answer to 'initialize' (issue #16)"
-_ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opened, "
+_ENGINE = ("heavy (the runtime readers): loaded when a core is opened, "
            "not before the server answers 'initialize' or the CLI parses its arguments")
-_VALUES = "the value model (and pyelftools under it): loaded once a core is open"
+_VALUES = "the value model: loaded once a core is open"
 _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loaded with the "
                    "first value asked for, not to open a core and unwind its stacks")
 _TRIAGE = ("triage (groups, leaks, blocking; issue #17): loaded when a command or request "
            "asks for it, not to open a core")
+_CGO_ONLY = ("the C unwinder (CFI, symbols, pyelftools' C line tables): only a stack that "
+             "enters C code needs it, not the first open of a Go core (issue #16)")
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
@@ -109,6 +111,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.cli", "dapcore.triage.text"): _TRIAGE,
     ("dapcore.engine_triage", "dapcore.triage.blocking"): _TRIAGE,
     ("dapcore.cli", "dapcore.triage.blockingtext"): _TRIAGE,
+    ("dapcore.goruntime.unwind", "dapcore.native.objects"): _CGO_ONLY,
+    ("dapcore.goruntime.unwind", "dapcore.native.unwind"): _CGO_ONLY,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Arch", "CodeRefs", "EntryBlock", "Ref", "SignalContext", "Sym"]
 
 
-@dataclass(frozen=True, slots=True)
-class SignalContext:
+class SignalContext(NamedTuple):
     """Where the kernel's signal frame (linux) keeps the interrupted thread's
     registers, relative to ``runtime.sigtramp``'s CFA (on amd64 the
     ``ucontext`` the handler receives; on arm64 the ``siginfo`` before it).
@@ -37,8 +36,7 @@ class SignalContext:
         return lo, max(self.registers.values()) + 8 - lo
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     """One PC-relative memory operand of an instruction: what the
     instruction did with the address."""
 

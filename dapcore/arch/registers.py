@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dapcore.arch.descriptor import Arch
 
 
-@dataclass(frozen=True, slots=True)
-class Registers:
+class Registers(NamedTuple):
     """A register set of one architecture; values are unsigned 64-bit."""
 
     arch: Arch

@@ -49,7 +49,7 @@ def _check_file(path: str, what: str, remote: bool) -> None:
 
 
 def _open(config: LaunchConfig, remote: bool = False) -> Engine:
-    # The engine is heavy (pyelftools, the Go runtime's readers): the server
+    # The engine is heavy (the Go runtime's readers): the server
     # imports it here, when a launch opens a core, not before it answers
     # 'initialize'.
     from dapcore.engine import Engine

@@ -244,8 +244,8 @@ class State:
     def variables(self) -> Variables:
         """The session's :class:`dapcore.dap.variables.Variables` (made on first use)."""
         if self.vars is None:
-            # The value model (and pyelftools under it) loads once a core is
-            # open, not before the server answers 'initialize'.
+            # The value model loads once a core is open, not before the
+            # server answers 'initialize'.
             from dapcore.dap.variables import Variables
 
             rep = self.need_core()

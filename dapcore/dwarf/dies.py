@@ -21,6 +21,7 @@ import bisect
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dapcore.dwarf.constants import (
     AT_ABSTRACT_ORIGIN,
@@ -36,16 +37,14 @@ from dapcore.errors import UnsupportedError
 __all__ = ["Abbrev", "Die", "DieReader", "Plan", "Unit"]
 
 
-@dataclass(frozen=True, slots=True)
-class Abbrev:
+class Abbrev(NamedTuple):
     code: int
     tag: int
     children: bool
     attrs: tuple[tuple[int, int, int], ...]  # (attribute, form, implicit const)
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     offset: int  # of the unit header in .debug_info
     end: int
     version: int
@@ -108,8 +107,7 @@ _STRX_FORMS = frozenset({0x1A, 0x25, 0x26, 0x27, 0x28, 0x1F02})
 REF_FORMS = frozenset({0x10, *_REF_LOCAL})
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """How to decode (``specs``) and skip (``skip``) the DIEs of one
     abbreviation in units of one shape."""
 

@@ -11,7 +11,7 @@ All addresses here are link-time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dapcore.dwarf.constants import (
     ADDRX_FORMS,
@@ -37,8 +37,7 @@ __all__ = ["MAX_ADDR", "Lists", "LocListEntry"]
 MAX_ADDR = (1 << 64) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class LocListEntry:
+class LocListEntry(NamedTuple):
     """One entry of a location list: ``expr`` applies for link-time PCs in
     ``[low, high)`` (a default location covers everything)."""
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from dapcore.cancellation import check
 from dapcore.errors import CoreFormatError
@@ -44,8 +42,7 @@ _BLOCK = 4096  # zero blocks of this size become holes
 _ZERO = bytes(_CHUNK)
 
 
-@dataclass(frozen=True, slots=True)
-class Decompressed:
+class Decompressed(NamedTuple):
     """A core decompressed into an unnamed temporary file (open, at offset 0)."""
 
     file: BinaryIO
@@ -95,6 +92,8 @@ def decompress(src: BinaryIO, path: Path, fmt: str) -> Decompressed:
         raise CoreFormatError(
             f"{path} is in LZ4's legacy format, which dapcore does not read: convert it with "
             f"'lz4 -d {name} core' and open the result")
+    import tempfile  # deferred: compressed cores only (shutil, random: ~2 ms)
+
     directory = tempfile.gettempdir()
     start = time.monotonic()
     try:

@@ -11,6 +11,7 @@ import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from dapcore.arch import ARCHES, Arch, Registers, refusal
 from dapcore.elf.compressed import compression_of, decompress
@@ -36,8 +37,7 @@ PN_XNUM = 0xFFFF
 _PR_REG_OFFSET = 112
 
 
-@dataclass(frozen=True, slots=True)
-class CoreSegment:
+class CoreSegment(NamedTuple):
     vaddr: int
     memsz: int
     offset: int
@@ -57,8 +57,7 @@ class Thread:
     xstate: bytes | None = None  # NT_X86_XSTATE
 
 
-@dataclass(frozen=True, slots=True)
-class MappedFile:
+class MappedFile(NamedTuple):
     """An NT_FILE entry: ``[start, end)`` maps ``path`` from byte ``offset``."""
 
     start: int
@@ -67,16 +66,14 @@ class MappedFile:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class SigInfo:
+class SigInfo(NamedTuple):
     signo: int
     code: int
     errno: int
     addr: int | None  # fault address for SIGSEGV/SIGBUS/SIGILL/SIGFPE
 
 
-@dataclass(frozen=True, slots=True)
-class PsInfo:
+class PsInfo(NamedTuple):
     pid: int
     ppid: int
     fname: str

@@ -17,24 +17,39 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
-from dapcore.elf.elfheader import header_tables
+from dapcore.elf.elfheader import E_TYPES, SH_TYPES, ELFHeaderError, ELFTables, header_tables
 from dapcore.elf.files import NotRegularFile, open_regular
 from dapcore.elf.fingerprint import fingerprint, sections_crc
 from dapcore.errors import ExecutableError, UnreadableMemory
 from dapcore.indexcache import NULL_ENTRY, Entry, IndexCache
 
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
+
 SHT_NOBITS = 8
+PT_LOAD, PT_DYNAMIC = 1, 2
+# e_machine as pyelftools spells it, for the machines met here; others are
+# looked up in pyelftools' table (an unsupported file: an error path)
+_MACHINES = {3: "EM_386", 8: "EM_MIPS", 20: "EM_PPC", 21: "EM_PPC64", 22: "EM_S390",
+             40: "EM_ARM", 62: "EM_X86_64", 183: "EM_AARCH64", 243: "EM_RISCV",
+             258: "EM_LOONGARCH"}
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+def machine_name(number: int) -> str:
+    """ELF ``e_machine`` as pyelftools names it (``"EM_X86_64"``)."""
+    name = _MACHINES.get(number)
+    if name is None:
+        from elftools.elf.enums import ENUM_E_MACHINE  # deferred: unsupported machines only
+
+        name = next((k for k, v in ENUM_E_MACHINE.items() if v == number), None)
+    return name if name is not None else str(number)
+
+
+class Segment(NamedTuple):
     """A PT_LOAD segment: ``filesz`` bytes at file ``offset`` map to ``vaddr``;
     the rest up to ``memsz`` is zero-filled (bss)."""
 
@@ -45,8 +60,7 @@ class Segment:
     flags: int  # PF_X=1, PF_W=2, PF_R=4
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     name: str
     addr: int
     offset: int
@@ -55,8 +69,7 @@ class Section:
     flags: int
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     value: int
     size: int
@@ -85,34 +98,38 @@ class Executable:
             raise ExecutableError(f"{what} is not an ELF file")
         _check_complete(self.data, what)
         try:
-            self.elf = ELFFile(self._file)
-            etype = self.elf.header.e_type
-            if etype not in ("ET_EXEC", "ET_DYN"):
-                raise ExecutableError(f"{what} is an ELF {etype} file, not an executable")
-            self.segments: list[Segment] = [
-                Segment(s.header.p_vaddr, s.header.p_memsz, s.header.p_offset,
-                        s.header.p_filesz, s.header.p_flags)
-                for s in self.elf.iter_segments() if s.header.p_type == "PT_LOAD"
-            ]
-            self._dynamic = next(((s.header.p_offset, s.header.p_filesz)
-                                  for s in self.elf.iter_segments()
-                                  if s.header.p_type == "PT_DYNAMIC"), None)
-            self.sections: dict[str, Section] = {}
-            for s in self.elf.iter_sections():
-                h = s.header
-                self.sections[s.name] = Section(s.name, h.sh_addr, h.sh_offset, h.sh_size,
-                                                h.sh_type, h.sh_flags)
-        except (ELFError, ValueError, OverflowError, IndexError, KeyError, struct.error,
-                UnicodeDecodeError, OSError) as exc:  # pyelftools on damaged headers
+            tables = ELFTables(self.data)
+        except ELFHeaderError as exc:
             raise ExecutableError(f"{what} is a damaged ELF file: {exc}") from exc
+        etype = E_TYPES.get(tables.e_type, f"type {tables.e_type:#x}")
+        if etype not in ("ET_EXEC", "ET_DYN"):
+            raise ExecutableError(f"{what} is an ELF {etype} file, not an executable")
+        self.segments: list[Segment] = [Segment(vaddr, memsz, offset, filesz, flags)
+                                        for ptype, flags, offset, vaddr, filesz, memsz
+                                        in tables.segments if ptype == PT_LOAD]
+        self._dynamic = next(((offset, filesz) for ptype, _f, offset, _v, filesz, _m
+                              in tables.segments if ptype == PT_DYNAMIC), None)
+        self.sections: dict[str, Section] = {}
+        for name, sh_type, flags, addr, offset, size in tables.sections:
+            self.sections[name] = Section(name, addr, offset, size,
+                                          SH_TYPES.get(sh_type, str(sh_type)), flags)
         self.is_pie = etype == "ET_DYN"
-        self.entry: int = self.elf.header.e_entry
-        self.machine: str = self.elf.header.e_machine
-        self.little_endian: bool = self.elf.little_endian
-        self.ptr_size: int = 8 if self.elf.elfclass == 64 else 4
+        self.entry: int = tables.e_entry
+        self.machine: str = machine_name(tables.e_machine)
+        self.little_endian: bool = tables.little_endian
+        self.ptr_size: int = 8 if tables.is64 else 4
         self._symbol_cache: dict[str, Symbol | None] = {}
         self._debug_finder: DebugFinder | None = None
         self._index_cache: IndexCache | None = None
+
+    @cached_property
+    def elf(self) -> ELFFile:
+        """The file as pyelftools reads it, made on first use (the C line
+        tables of cgo code, :mod:`dapcore.native.clines`): importing
+        pyelftools costs ~25 ms, which no Go stack or value needs."""
+        from elftools.elf.elffile import ELFFile  # deferred: see above
+
+        return ELFFile(self._file)
 
     # -- the index cache -----------------------------------------------------
 

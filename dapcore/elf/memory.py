@@ -20,8 +20,8 @@ from __future__ import annotations
 import mmap
 import struct
 from bisect import bisect_right
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dapcore.elf.core import AT_ENTRY, CoreFile, MappedFile
 from dapcore.elf.executable import Executable
@@ -32,8 +32,7 @@ from dapcore.errors import UnreadableMemory
 _PAGE = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
+class Mapping(NamedTuple):
     start: int
     end: int
     source: mmap.mmap | bytes

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dapcore.elf.core import CoreFile, CoreSegment
 
@@ -37,8 +38,7 @@ _NOTES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(NamedTuple):
     """``[start, end)`` of the process's memory the core lacks."""
 
     start: int

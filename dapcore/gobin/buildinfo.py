@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dapcore.dwarf.leb128 import uleb
 from dapcore.elf.executable import Executable
@@ -21,8 +22,7 @@ from dapcore.gobin.goversion import release_without_buildinfo
 _MAGIC = b"\xff Go buildinf:"
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(NamedTuple):
     path: str
     version: str
     sum: str = ""

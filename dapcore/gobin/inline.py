@@ -20,7 +20,7 @@ Record layouts (``inlinedCall``):
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FUNCDATA_INLTREE = 3  # Go 1.17+ (register ABI: FUNCDATA_RegPointerMaps gone)
 FUNCDATA_INLTREE_BEFORE_117 = 4  # Go 1.13–1.16
@@ -43,16 +43,14 @@ def inline_indexes(release: tuple[int, int] | None, flags_used: bool, version: s
     return PCDATA_INLTREEINDEX, FUNCDATA_INLTREE
 
 
-@dataclass(frozen=True, slots=True)
-class InlinedCall:
+class InlinedCall(NamedTuple):
     func_id: int
     name_off: int
     parent_pc: int  # offset from the physical function's entry
     start_line: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class InlineFormat:
+class InlineFormat(NamedTuple):
     size: int
     fmt: struct.Struct
     new: bool  # the 1.20 layout

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import UnreadableMemory
@@ -89,8 +89,7 @@ def find_symbols(exe: Executable, names: list[str]) -> dict[str, int]:
 # moduledata
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleData:
+class ModuleData(NamedTuple):
     addr: int  # link-time address of the moduledata
     minpc: int
     maxpc: int
@@ -106,8 +105,7 @@ _OLD_MINPC = 10
 _NEW_MINPC = 20
 
 
-@dataclass(frozen=True, slots=True)
-class _TailLayout:
+class _TailLayout(NamedTuple):
     """Where types, etypes and gofunc sit after ``enoptrbss`` (word 31)."""
 
     name: str

@@ -35,9 +35,9 @@ import struct
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import ExecutableError, UnsupportedError
@@ -72,8 +72,7 @@ _SYMBOLS = ["runtime.text", "runtime.pclntab", "runtime.epclntab", "runtime.firs
 _CACHE_LIMIT = 1 << 18  # per-PC memo entries before a memo is reset
 
 
-@dataclass(frozen=True, slots=True)
-class Func:
+class Func(NamedTuple):
     """A physical function (one ``_func`` record)."""
 
     entry: int
@@ -94,8 +93,7 @@ class Func:
     record: int  # file offset of the _func record
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFrame:
+class SourceFrame(NamedTuple):
     """One logical frame at a pc: an inlined call or the physical function."""
 
     function: str
@@ -107,8 +105,7 @@ class SourceFrame:
     start_line: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
+class _Header(NamedTuple):
     version: str
     quantum: int
     ptr_size: int

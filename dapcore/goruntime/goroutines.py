@@ -6,7 +6,7 @@ import operator
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from dapcore.elf.core import Thread
 from dapcore.elf.memory import AddressSpace
@@ -217,8 +217,7 @@ class GoroutineReader:
             return ""
 
 
-@dataclass(frozen=True, slots=True)
-class AllGs:
+class AllGs(NamedTuple):
     """The ``runtime.allgs`` slice header and ``runtime.allglen`` (None when
     the binary has no such variable)."""
 

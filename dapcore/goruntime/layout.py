@@ -49,8 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # The DWARF reader lives in dapcore.dwarf; the private names are the ones
 # this module (and its tests) have always used.
@@ -93,8 +92,7 @@ __all__ = [
 # The public model
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     """One field: ``offset`` from the start of the outermost structure,
     ``size`` in bytes, ``type_name`` as the DWARF names the field's type."""
 
@@ -104,8 +102,7 @@ class Field:
     type_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Struct:
+class Struct(NamedTuple):
     """The wanted fields of one runtime structure, keyed by canonical path."""
 
     name: str  # the Go (DWARF) name in this binary, e.g. "internal/abi.ITab"
@@ -148,8 +145,7 @@ class Struct:
         return int.from_bytes(buf[start:start + f.size], "little", signed=signed)
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(NamedTuple):
     """What the analyser asks about the runtime of one executable."""
 
     go_version: str  # as given, e.g. "1.27.3"
@@ -192,8 +188,7 @@ class Layout:
 # What the analyser needs: structures, aliases, fields (with aliases)
 
 
-@dataclass(frozen=True, slots=True)
-class StructSpec:
+class StructSpec(NamedTuple):
     """A wanted structure: its canonical name, the names DWARF may give it
     (the first one found wins), and its wanted fields as ``canonical path ->
     spellings`` (dotted through nested structures; the first spelling that

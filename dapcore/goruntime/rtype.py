@@ -4,8 +4,7 @@ kind and the name of a value's dynamic type, read from the core."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.dwarf.leb128 import uleb
 from dapcore.errors import UnreadableMemory
@@ -43,8 +42,7 @@ def varint_names(go_version: str) -> bool:
     return m is None or int(m.group(1)) >= 17
 
 
-@dataclass(frozen=True, slots=True)
-class RType:
+class RType(NamedTuple):
     addr: int
     size: int
     kind: int

@@ -4,8 +4,7 @@ frames, ``created by`` lines, and which frames the runtime would print."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.arch import lookup
 from dapcore.errors import DapcoreError
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
     from dapcore.goruntime.unwind import Frame
 
 
-@dataclass(frozen=True, slots=True)
-class CreatedBy:
+class CreatedBy(NamedTuple):
     function: str
     file: str
     line: int

@@ -31,17 +31,16 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.errors import UnreadableMemory
 from dapcore.goruntime.status import G_RUNNING, G_SYSCALL
-from dapcore.native.objects import NativeObjects
-from dapcore.native.unwind import NativeUnwinder
 
 if TYPE_CHECKING:
     from dapcore.gobin.pclntab import Func
     from dapcore.goruntime.goroutines import Goroutine
     from dapcore.goruntime.process import M, Process
+    from dapcore.native.unwind import NativeUnwinder
 
 MAX_FRAMES = 200_000  # a stack overflow fixture has ~40,000 frames
 _PTR = 8
@@ -128,8 +127,7 @@ class _State:
         return self.pc, self.sp, self.trap, self.stack, self.g, self.lr, self.innermost
 
 
-@dataclass(frozen=True, slots=True)
-class _PCInfo:
+class _PCInfo(NamedTuple):
     """The unwinder's per-PC facts about a Go function."""
 
     func: Func
@@ -205,6 +203,10 @@ class Unwinder:
     @cached_property
     def native(self) -> NativeUnwinder:
         """The C unwinder (CFI of the executable and the mapped libraries)."""
+        # deferred: cgo frames only (the CFI reader and pyelftools' errors)
+        from dapcore.native.objects import NativeObjects
+        from dapcore.native.unwind import NativeUnwinder
+
         proc = self.proc
         objects = NativeObjects(proc.core, proc.exe, proc.bias, proc.memory)
         return NativeUnwinder(self.arch, objects, proc.memory)

@@ -4,7 +4,7 @@ ring buffer), and how many goroutines wait to send or receive."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dapcore.govalues.paths import operand
 from dapcore.govalues.types import GoType
@@ -23,8 +23,7 @@ def _basic(v: Value, name: str, fallback: GoType) -> GoType:
     return t if t is not None and t.kind == name else fallback
 
 
-@dataclass(frozen=True, slots=True)
-class ChanState:
+class ChanState(NamedTuple):
     addr: int
     qcount: int
     dataqsiz: int

@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.arch import lookup
 from dapcore.arch.descriptor import Arch, EntryBlock, Sym
@@ -81,8 +80,7 @@ _BASE = 1 << 48  # a stand-in CFA: stack slots are addresses _BASE + k
 _MAX_CODE = 1 << 18  # larger closures are not disassembled (bytes)
 
 
-@dataclass(frozen=True, slots=True)
-class Capture:
+class Capture(NamedTuple):
     """A captured variable of a closure: where it is in the closure object
     (the funcval: code pointer, then the captures), its Go type, and
     whether the object holds a pointer to it (captured by reference, or

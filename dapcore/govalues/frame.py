@@ -15,8 +15,7 @@ Where things are:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dapcore.errors import DapcoreError
 from dapcore.gobin.pclntab import package_of
@@ -31,8 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["FrameNames", "FrameRef", "frame_values", "frame_variables", "lookup"]
 
 
-@dataclass(frozen=True, slots=True)
-class FrameRef:
+class FrameRef(NamedTuple):
     """Frame ``index`` of goroutine ``goid``, whose stack (as the unwinder
     gives it) is ``stack``: numbered as ``dapcore bt`` numbers frames."""
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from itertools import compress
+from typing import NamedTuple
 
 from dapcore.elf.memory import AddressSpace as Memory
 from dapcore.errors import UnreadableMemory
@@ -54,8 +54,7 @@ def _elem(t: GoType) -> GoType:
     return t.elem
 
 
-@dataclass(frozen=True, slots=True)
-class MapLayout:
+class MapLayout(NamedTuple):
     """Where a map type's entries are, from the DWARF the linker writes
     for it: the bucket (classic) or group (Swiss) size, the offsets of slot
     0's key and value in it and the strides, the slots' types."""

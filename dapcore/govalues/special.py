@@ -4,7 +4,7 @@ hasMonotonic, the year-1885 epoch of the wall seconds) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dapcore.govalues.composite import elements, fields
 from dapcore.govalues.values import Value
@@ -25,8 +25,7 @@ _WALL_TO_INTERNAL = _days(1884) * _SECS_PER_DAY
 _UNIX_TO_INTERNAL = _days(1969) * _SECS_PER_DAY
 
 
-@dataclass(frozen=True, slots=True)
-class GoTime:
+class GoTime(NamedTuple):
     unix_sec: int
     nsec: int
     monotonic: bool

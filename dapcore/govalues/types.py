@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dapcore.dwarf.constants import (
     AT_BYTE_SIZE,
@@ -102,8 +102,7 @@ _TYPE_TAGS = (TAG_TYPEDEF, TAG_BASE_TYPE, TAG_STRUCTURE_TYPE, TAG_POINTER_TYPE,
               TAG_ARRAY_TYPE, TAG_SUBROUTINE_TYPE)
 
 
-@dataclass(frozen=True, slots=True)
-class GoField:
+class GoField(NamedTuple):
     """A struct field: its name, byte offset, type, and whether it is embedded."""
 
     name: str

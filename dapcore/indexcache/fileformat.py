@@ -24,7 +24,7 @@ import json
 import struct
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["FORMAT", "HEAD_SIZE", "BadFile", "PartInfo", "ReadAt", "encode", "parse_header"]
 
@@ -43,8 +43,7 @@ class BadFile(Exception):
     """A cache file that is not one, is damaged, or is of another format."""
 
 
-@dataclass(frozen=True, slots=True)
-class PartInfo:
+class PartInfo(NamedTuple):
     name: str
     kind: str  # "b" or "j"
     offset: int  # from the start of the data (after the header)
