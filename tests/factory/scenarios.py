@@ -15,7 +15,7 @@ class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
     # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "demo" (dapcore/demo),
-    # "zoogen" (generated: tests/factory/generate.py)
+    # "zoocrashes" (…/zoo/crashes), "zoogen" (generated: tests/factory/generate.py)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -107,5 +107,11 @@ SCENARIOS: dict[str, Scenario] = {
         # Containers of 100,000 elements for variables paging (issue #16,
         # tests/test_dap_paging.py, benchmarks/bench_paging.py; on request).
         Scenario("bigcontainers", "zoopaging", CRASH, in_matrix=False, min_minor=19),
+        # Crash signatures (issue #17, tests/test_report.py, tests/test_triage_cli.py;
+        # on request): one crash site reached with goroutine ids, addresses and
+        # an index drawn from the seed, and one other crash.
+        *(Scenario(f"crashvary-{n}", "zoocrashes", CRASH, (str(n),), in_matrix=False)
+          for n in (1, 2, 3)),
+        Scenario("crashother", "zoocrashes", CRASH, in_matrix=False),
     )
 }
