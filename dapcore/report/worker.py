@@ -1,0 +1,97 @@
+"""What a ``dapcore triage`` worker process does with one core: find its
+executable, open both, and give back the crash's signature (or, for one
+core per signature, its report) as plain data. The engine is closed before
+the task ends, so a worker holds one core's index at most."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from dapcore.engine import Engine
+from dapcore.errors import DapcoreError
+from dapcore.report.assemble import signature_json
+from dapcore.report.render import render
+from dapcore.report.signature import signature
+
+__all__ = ["CoreResult", "find_executable", "read_core", "report_core"]
+
+
+@dataclass(slots=True)
+class CoreResult:
+    core: str
+    mtime: float
+    executable: str | None = None
+    signature: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def find_executable(core: str, by_build_id: dict[str, str]) -> str:
+    """The executable of ``core``: the file named as the core names it in
+    the core's own directory, else the one with the core's Go build ID in
+    ``by_build_id`` (``--executables``). Not the path the core records:
+    a triage directory says which builds it holds (cores from other hosts
+    name paths that mean nothing here). :class:`DapcoreError` saying what
+    was looked for."""
+
+    named, build_id = Engine.core_executable(core)
+    beside = os.path.join(os.path.dirname(core), os.path.basename(named)) if named else None
+    tried = []
+    for cand in (beside, by_build_id.get(build_id or "")):
+        if not cand or not os.path.isfile(cand):
+            if cand:
+                tried.append(cand)
+            continue
+        try:
+            theirs = Engine.executable_build_id(cand)
+        except (DapcoreError, OSError):
+            tried.append(f"{cand} (not an executable)")
+            continue
+        if build_id and theirs and theirs != build_id:
+            tried.append(f"{cand} (another build: Go build ID {theirs})")
+            continue
+        return cand
+    what = f"{named}" if named else "no executable"
+    bid = f", Go build ID {build_id}" if build_id else ""
+    looked = "; looked for " + ", ".join(tried) if tried else ""
+    raise DapcoreError(f"executable not found: the core names {what}{bid}{looked}; put it "
+                       "beside the core or name its directory with --executables")
+
+
+def read_core(core: str, by_build_id: dict[str, str]) -> CoreResult:
+    """The signature of one core (a worker's task); never raises for bad input."""
+
+    try:
+        mtime = os.stat(core).st_mtime
+    except OSError as exc:
+        return CoreResult(core, 0.0, error=f"cannot be read: {exc.strerror or exc}")
+    out = CoreResult(core, mtime)
+    try:
+        out.executable = find_executable(core, by_build_id)
+        engine = Engine.open(out.executable, core)
+        try:
+            engine.check_readable()
+            out.signature = signature_json(signature(engine))
+        finally:
+            engine.close()
+    except DapcoreError as exc:
+        out.error = str(exc)
+    except Exception as exc:  # a bug, or damage not yet foreseen: said, the run goes on
+        out.error = f"internal error ({type(exc).__name__}: {exc}); please report it"
+    return out
+
+
+def report_core(core: str, executable: str, fmt: str, redact: bool) -> tuple[str | None, str]:
+    """(the rendered report, or None; the error) of one core."""
+
+    try:
+        engine = Engine.open(executable, core)
+        try:
+            return render(engine, fmt, redact), ""
+        finally:
+            engine.close()
+    except DapcoreError as exc:
+        return None, str(exc)
+    except Exception as exc:
+        return None, f"internal error ({type(exc).__name__}: {exc}); please report it"
