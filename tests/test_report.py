@@ -196,3 +196,80 @@ def test_signature_is_the_same_for_crashes_of_one_site(go: str,
     assert mine["class"] == "assignment to entry in nil map"
     # redaction changes nothing of the signature
     assert sections(capsys, fxs[0], "--redact")["signature"] == sigs[0]
+
+
+def _strings_in(value: object) -> list[str]:
+    """Every string content values.json records (``{"string": …}``,
+    recursively), and string map keys and elements."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in ("string", "text") and isinstance(v, str):
+                out.append(v)
+            else:
+                out.extend(_strings_in(v))
+    elif isinstance(value, list):
+        for v in value:
+            out.extend(_strings_in(v))
+    return out
+
+
+@pytest.mark.parametrize("go", RELEASES)
+def test_redaction_of_every_kind_of_value(go: str) -> None:
+    """Every frame of the values scenario (strings, []byte, [N]byte, maps
+    with string keys, interfaces holding errors, structs with unexported
+    fields, pointers, closures): no string values.json records appears in
+    the redacted text, while the plain text quotes them (the control)."""
+    from dapcore.engine import Engine
+    from dapcore.govalues.summary import text_of
+    from dapcore.report.redact import redacted_text
+
+    fx = ensure(make_spec(go, "default", "values"))
+    wanted = {s for v in json.loads(fx.side_file("values.json").read_text())["variables"]
+              for s in _strings_in(v["value"]) if len(s) >= 3}
+    assert len(wanted) > 10
+    engine = Engine.open(fx.binary, fx.core)
+    try:
+        g = engine.crashed_goroutine
+        assert g is not None
+        plain, redacted = [], []
+        for i, f in enumerate(engine.stack(g).frames):
+            if f.function.startswith("main."):
+                for _, v in engine.frame_values(g.goid, i):
+                    plain.append(text_of(v))
+                    redacted.append(redacted_text(v))
+    finally:
+        engine.close()
+    plain_text = "\n".join(plain)
+    # function names (a func value, a closure) are the program's, not data
+    redacted_text_ = re.sub(r"\bmain\.[\w.]+", "main.F", "\n".join(redacted))
+    quoted = {s for s in wanted if s in plain_text}
+    assert len(quoted) > len(wanted) // 2  # the control
+    assert [s for s in wanted if s in redacted_text_] == []
+    assert "string(len " in redacted_text_ and "(unexported, " in redacted_text_
+
+
+@pytest.mark.parametrize("scenario", ["custompanic", "goroutinepanic"])
+def test_redacted_report_hides_a_user_panic_value(scenario: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    fx = ensure(make_spec("1.27", "default", scenario))
+    message = fx.facts()["crashMessage"].removeprefix("panic: ")
+    assert message in report(capsys, fx)  # the control
+    for fmt in FORMATS:
+        text = report(capsys, fx, "--format", fmt, "--redact")
+        assert message not in text
+        assert "panic: string(len " in text
+
+
+@pytest.mark.parametrize("scenario", ["deadlock", "snapshot"])
+def test_nothing_crashed_on_a_goroutine(scenario: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A deadlock (the runtime throws on a system stack) and a snapshot: the
+    report shows the first goroutine instead of a crashing one, and says so."""
+    fx = ensure(make_spec("1.27", "default", scenario))
+    data = sections(capsys, fx)
+    assert data["stack"]["crashed"] is False
+    assert data["stack"]["goroutine"] == fx.facts()["mainGoroutine"]
+    assert data["locals"]["goroutine"] == fx.facts()["mainGoroutine"]
+    assert data["signature"]["kind"] == ("fatal error" if scenario == "deadlock" else "snapshot")
+    assert "Nothing crashed on a goroutine" in report(capsys, fx)

@@ -89,7 +89,9 @@ def test_unreadable_cores_and_missing_executables_are_listed(
         (d / "cut.core").write_bytes(fh.read(4096))
     orphan = ensure(make_spec(GO, "default", "nilmap"))  # a zoo core: no zoo anywhere here
     os.link(orphan.core, d / "orphan")
-    os.link(vary[1].core, d / "found")  # found by Go build ID under another name
+    # found by Go build ID; its time from systemd-coredump's name
+    name = "core.zoocrashes.0.0123456789abcdef0123456789abcdef.4242.1733580000123456"
+    os.link(vary[1].core, d / name)
     shutil.copy(vary[1].binary, exes / "build-1234")
     code, text, err = triage(capsys, str(d), "--executables", str(exes), "--jobs", "1")
     assert code == 0, err
@@ -99,7 +101,8 @@ def test_unreadable_cores_and_missing_executables_are_listed(
     assert "executable not found: the core names " in by_path[str(d / "orphan")]
     assert "--executables" in by_path[str(d / "orphan")]
     assert str(d / "cut.core") in by_path
-    assert f"       {d / 'found'}" in lines
+    assert f"       {d / name}" in lines
+    assert "first 2024-12-07 14:00:00 UTC" in text  # 1733580000 s
 
 
 @pytest.mark.parametrize(("argv", "message"), [

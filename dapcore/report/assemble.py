@@ -21,7 +21,7 @@ from dapcore.report.redact import redacted_args, redacted_string, redacted_text
 from dapcore.report.signature import Signature, is_runtime_error, signature
 
 if TYPE_CHECKING:
-    from dapcore.engine import Engine, Frame, ProcStats, Reading
+    from dapcore.engine import Engine, Frame, Goroutine, ProcStats, Reading
 
 __all__ = ["build_report"]
 
@@ -78,48 +78,71 @@ def _crash(engine: Engine, redact: bool) -> dict[str, Any]:
             "fatalError": c.fatal_error}
 
 
-def _frame_json(engine: Engine, f: Frame, sources: set[str]) -> dict[str, Any]:
+_MAX_USER_FRAMES = 100  # the first ones shown (a stack overflow has thousands)
+_TRACEBACK_HEAD, _TRACEBACK_TAIL = 50, 50  # frames of the traceback kept, as the runtime does
+
+
+class _Sources:
+    """Lines of the source files the line tables name, read once each."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.names = engine.source_files()
+        self.files: dict[str, list[str] | None] = {}
+
+    def line(self, path: str, line: int) -> str | None:
+        """Line ``line`` of ``path`` when the line tables name the file and
+        it is readable here (as the DAP server serves sources); else None."""
+        if path not in self.names or line <= 0:
+            return None
+        if path not in self.files:
+            try:
+                with self.engine.open_regular(path) as fh:
+                    data = fh.read(_SOURCE_LIMIT)
+                self.files[path] = data.decode(errors="replace").splitlines()
+            except OSError:
+                self.files[path] = None
+        lines = self.files[path]
+        return lines[line - 1].rstrip() if lines is not None and line <= len(lines) else None
+
+
+def _frame_json(engine: Engine, f: Frame, sources: _Sources) -> dict[str, Any]:
     return {"function": engine.print_name(f.function), "file": f.file, "line": f.line,
-            "inlined": f.inlined, "source": _source_line(engine, f.file, f.line, sources)}
+            "inlined": f.inlined, "source": sources.line(f.file, f.line)}
 
 
-def _source_line(engine: Engine, path: str, line: int, sources: set[str]) -> str | None:
-    """Line ``line`` of ``path`` when the line tables name the file and it
-    is readable here (as the DAP server serves sources); else None."""
-    if path not in sources or line <= 0:
-        return None
-    try:
-        with engine.open_regular(path) as fh:
-            data = fh.read(_SOURCE_LIMIT)
-    except OSError:
-        return None
-    lines = data.decode(errors="replace").splitlines()
-    return lines[line - 1].rstrip() if line <= len(lines) else None
+def _shown_goroutine(engine: Engine) -> Goroutine:
+    """The crashing goroutine; without one (a snapshot, a deadlock, a
+    crash on a system stack) the one :meth:`Engine.default_goid` names."""
+    g = engine.crashed_goroutine
+    return g if g is not None else engine.goroutine(engine.default_goid())
 
 
 def _stack(engine: Engine, redact: bool) -> dict[str, Any]:
-    g = engine.crashed_goroutine
-    if g is None:
-        raise DapcoreError("no goroutine crashed (a snapshot, or a crash on a system stack)")
-    frames = engine.printed_frames(g)
+    g = _shown_goroutine(engine)
+    frames = engine.printed_frames(g) if g.crashed else engine.stack(g).frames
     module = engine.main_module
-    sources = engine.source_files()
-    user = [_frame_json(engine, f, sources) for f in frames
+    sources = _Sources(engine)
+    user = [f for f in frames
             if f.c_object is None and engine.is_user_function(f.function, module)]
     lines = [engine.traceback_header(g)]
-    for f in frames:
+    elided = len(frames) - _TRACEBACK_HEAD - _TRACEBACK_TAIL
+    shown = frames if elided <= 0 else frames[:_TRACEBACK_HEAD] + frames[-_TRACEBACK_TAIL:]
+    for i, f in enumerate(shown):
+        if elided > 0 and i == _TRACEBACK_HEAD:
+            lines.append(f"...{elided} frames elided...")
         lines.extend(engine.traceback_frame(f).splitlines())
     cb = engine.created_by(g)
-    return {"goroutine": g.goid, "status": g.status_text, "userFrames": user,
+    return {"goroutine": g.goid, "status": g.status_text, "crashed": g.crashed,
+            "userFrames": [_frame_json(engine, f, sources) for f in user[:_MAX_USER_FRAMES]],
+            "userFramesElided": max(len(user) - _MAX_USER_FRAMES, 0),
             "traceback": lines,
             "createdBy": None if cb is None else {"function": engine.print_name(cb.function),
                                                   "file": cb.file, "line": cb.line}}
 
 
 def _locals(engine: Engine, redact: bool) -> dict[str, Any]:
-    g = engine.crashed_goroutine
-    if g is None:
-        raise DapcoreError("no goroutine crashed: no crash frame")
+    g = _shown_goroutine(engine)
     index = engine.landing_frame(g.goid)
     f = engine.stack(g).frames[index]
     values = []
@@ -132,6 +155,8 @@ def _locals(engine: Engine, redact: bool) -> dict[str, Any]:
 
 def _build(engine: Engine, redact: bool) -> dict[str, Any]:
     settings = dict(engine.build_settings)
+    if redact and settings.get("-ldflags"):  # -X main.key=… puts strings in the build
+        settings["-ldflags"] = redacted_string(settings["-ldflags"])
     return {"goVersion": engine.go_version, "mainModule": engine.main_module,
             "moduleVersion": engine.main_module_version,
             "vcs": {"system": settings.get("vcs"), "revision": settings.get("vcs.revision"),

@@ -79,8 +79,11 @@ def _crash(d: dict[str, Any]) -> list[Block]:
 def _stack(d: dict[str, Any]) -> list[Block]:
     rows = [[f["function"], f"{f['file']}:{f['line']}", f["source"].strip()
              if f["source"] is not None else None] for f in d["userFrames"]]
-    out = [_para(f"goroutine {d['goroutine']} [{d['status']}], its frames of user code, "
-                 "innermost first:"),
+    which = "" if d["crashed"] else ("Nothing crashed on a goroutine (a snapshot, a deadlock, "
+                                     "or a crash on a system stack): the first one is shown. ")
+    more = f" ({d['userFramesElided']} more not listed)" if d["userFramesElided"] else ""
+    out = [_para(f"{which}goroutine {d['goroutine']} [{d['status']}], its frames of user "
+                 f"code, innermost first{more}:"),
            _table(["function", "at", "source line"], rows),
            _para("The goroutine's traceback, as the Go runtime prints it:"),
            _code(d["traceback"])]

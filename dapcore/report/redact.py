@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from dapcore.errors import DapcoreError, UnreadableMemory
 from dapcore.govalues.composite import elements
 from dapcore.govalues.ifaces import dynamic_value
+from dapcore.govalues.maps import map_len
 from dapcore.govalues.summary import format_scalar, text_of
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ def _text(v: Value, depth: int) -> str:
             return f"{tn}(len {n}, cap {cap})"
         return f"{tn}(len {n}, cap {cap}) [{_items(v, depth)}]"
     if k == "array":
+        elem = v.type.elem if v.type is not None else None
+        if elem is not None and elem.kind in ("uint8", "int8", "int32"):
+            return f"{tn}(len {v.type.length if v.type is not None else '?'})"
         return f"{tn} […]" if depth <= 0 else f"{tn} [{_items(v, depth)}]"
     if k == "ptr":
         p = v.word(0)
@@ -83,9 +87,9 @@ def _text(v: Value, depth: int) -> str:
             return f"{tn}(redacted)"
         return f"{tn}({dyn.type_name}) {_text(dyn, depth)}"
     if k == "map":
-        return f"{tn}(redacted)"
-    if k in ("func", "unsafe.Pointer"):
-        return text_of(v)
+        return f"{tn}(len {map_len(v)})"
+    if k in ("func", "unsafe.Pointer", "chan"):
+        return text_of(v)  # a function's name, an address, a channel's counts
     return f"{tn}(redacted)"
 
 

@@ -25,7 +25,8 @@ def triage_json(t: Triage) -> dict[str, Any]:
         "crashes": [{"signature": c.signature, "count": len(c.cores),
                      "first": _when(c.first), "last": _when(c.last),
                      "cores": [{"path": r.core, "executable": r.executable,
-                                "time": _when(r.mtime)} for r in c.cores],
+                                "time": _when(r.mtime), "timeSource": r.time_source}
+                               for r in c.cores],
                      "report": c.report, "reportError": c.report_error}
                     for c in t.crashes],
         "unreadable": [{"path": p, "error": e} for p, e in t.unreadable],

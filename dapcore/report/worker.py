@@ -6,6 +6,7 @@ the task ends, so a worker holds one core's index at most."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,15 @@ from dapcore.report.signature import signature
 __all__ = ["CoreResult", "find_executable", "read_core", "report_core"]
 
 
+# systemd-coredump's names: core.COMM.UID.BOOT_ID.PID.USEC[.zst|.lz4|.xz]
+_SYSTEMD_NAME = re.compile(r"^core\..+\.\d+\.[0-9a-f]{32}\.\d+\.(\d{16})(?:\.(?:zst|lz4|xz))?$")
+
+
 @dataclass(slots=True)
 class CoreResult:
     core: str
-    mtime: float
+    mtime: float  # when the core was written (see core_time)
+    time_source: str = "file modification time"
     executable: str | None = None
     signature: dict[str, Any] | None = None
     error: str | None = None
@@ -59,6 +65,16 @@ def find_executable(core: str, by_build_id: dict[str, str]) -> str:
                        "beside the core or name its directory with --executables")
 
 
+def core_time(path: str, mtime: float) -> tuple[float, str]:
+    """When the core was written: the time systemd-coredump puts in its file
+    names (microseconds since the epoch, taken when the process died), else
+    the file's modification time (a copy's is the copy's)."""
+    m = _SYSTEMD_NAME.match(os.path.basename(path))
+    if m is not None:
+        return int(m.group(1)) / 1e6, "systemd-coredump file name"
+    return mtime, "file modification time"
+
+
 def read_core(core: str, by_build_id: dict[str, str]) -> CoreResult:
     """The signature of one core (a worker's task); never raises for bad input."""
 
@@ -66,7 +82,7 @@ def read_core(core: str, by_build_id: dict[str, str]) -> CoreResult:
         mtime = os.stat(core).st_mtime
     except OSError as exc:
         return CoreResult(core, 0.0, error=f"cannot be read: {exc.strerror or exc}")
-    out = CoreResult(core, mtime)
+    out = CoreResult(core, *core_time(core, mtime))
     try:
         out.executable = find_executable(core, by_build_id)
         engine = Engine.open(out.executable, core)
