@@ -5,6 +5,7 @@ listed with the reason; bad arguments are one clear line."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -68,7 +69,8 @@ def test_triage_groups_crashes_by_signature(tmp_path: Path,
 def test_triage_text_and_no_redact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vary, _ = _fixtures()
     shutil.copy(vary[0].binary, tmp_path / "zoocrashes")
-    os.link(vary[0].core, tmp_path / "core")
+    with open(vary[0].core, "rb") as src, gzip.open(tmp_path / "c", "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst)  # a compressed core, told by its magic
     code, text, _ = triage(capsys, str(tmp_path), "--out", str(tmp_path / "r"), "--no-redact",
                            "--format", "markdown")
     assert code == 0
@@ -96,13 +98,19 @@ def test_unreadable_cores_and_missing_executables_are_listed(
     code, text, err = triage(capsys, str(d), "--executables", str(exes), "--jobs", "1")
     assert code == 0, err
     lines = text.splitlines()
-    assert lines[0].startswith("dapcore triage: 3 cores, 1 distinct crashes, 2 unreadable")
+    assert lines[0].startswith("dapcore triage: 3 cores, 1 distinct crash, 2 unreadable")
     by_path = {line.split(": ", 1)[0].strip(): line for line in lines if line.startswith("  /")}
     assert "executable not found: the core names " in by_path[str(d / "orphan")]
     assert "--executables" in by_path[str(d / "orphan")]
     assert str(d / "cut.core") in by_path
     assert f"       {d / name}" in lines
     assert "first 2024-12-07 14:00:00 UTC" in text  # 1733580000 s
+
+
+def test_no_core_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("nothing here " * 10)
+    code, text, _ = triage(capsys, str(tmp_path))
+    assert code == 0 and text.startswith("dapcore triage: no core found")
 
 
 @pytest.mark.parametrize(("argv", "message"), [

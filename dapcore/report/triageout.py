@@ -33,9 +33,16 @@ def triage_json(t: Triage) -> dict[str, Any]:
     }
 
 
+def _n(count: int, what: str) -> str:
+    return f"{count} {what}" + ("" if count == 1 else "es" if what.endswith("sh") else "s")
+
+
 def _headline(t: Triage) -> str:
-    return (f"{t.cores} cores, {len(t.crashes)} distinct crashes, {len(t.unreadable)} "
-            f"unreadable ({t.seconds:.1f} s, {t.jobs} jobs)")
+    if not t.cores and not t.unreadable:
+        return "no core found (a core is told by its first bytes: an ELF core, or gzip, xz, " \
+               "zstd or LZ4)"
+    return (f"{_n(t.cores, 'core')}, {_n(len(t.crashes), 'distinct crash')}, "
+            f"{len(t.unreadable)} unreadable ({t.seconds:.1f} s, {_n(t.jobs, 'job')})")
 
 
 def _text(t: Triage) -> str:
