@@ -82,8 +82,15 @@ _MAX_USER_FRAMES = 100  # the first ones shown (a stack overflow has thousands)
 _TRACEBACK_HEAD, _TRACEBACK_TAIL = 50, 50  # frames of the traceback kept, as the runtime does
 
 
+_SOURCE_SUFFIXES = (".go", ".s", ".c", ".h")
+
+
 class _Sources:
-    """Lines of the source files the line tables name, read once each."""
+    """Lines of the source files the line tables name, read once each: a
+    file the binary's file table lists (Go 1.16+; older line tables have no
+    such table, and the frame's own file, from the line tables too, is
+    taken), with a source file's suffix, regular, not through a symbolic
+    link at its last step."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -93,11 +100,12 @@ class _Sources:
     def line(self, path: str, line: int) -> str | None:
         """Line ``line`` of ``path`` when the line tables name the file and
         it is readable here (as the DAP server serves sources); else None."""
-        if path not in self.names or line <= 0:
+        if line <= 0 or not path.endswith(_SOURCE_SUFFIXES) or (
+                self.names and path not in self.names):
             return None
         if path not in self.files:
             try:
-                with self.engine.open_regular(path) as fh:
+                with self.engine.open_regular(path, follow_link=False) as fh:
                     data = fh.read(_SOURCE_LIMIT)
                 self.files[path] = data.decode(errors="replace").splitlines()
             except OSError:
