@@ -153,6 +153,34 @@ def executable_info(core: str, limit: int = 20) -> dict[str, Any]:
     return {"core": found, "nextTo": out[:limit]}
 
 
+def _groups_output(report: Engine, args: argparse.Namespace) -> Any:
+    """``goroutines --group/--leaks/--filter``: the groups (a filter alone
+    lists the goroutines it keeps, one group each… as groups: the same
+    stacks counted together is what a filter is for)."""
+    from dapcore.triage.groups import parse_filters
+    from dapcore.triage.text import groups_json, groups_text, leak_json, leaks_text
+
+    try:
+        flt = parse_filters(args.filter)
+    except ValueError as exc:
+        raise DapcoreError(str(exc)) from None
+    groups = report.goroutine_groups(flt)
+    leaks = report.leak_summary(groups) if args.leaks else None
+    if args.json:
+        out: dict[str, Any] = {}
+        if args.group or not args.leaks:
+            out.update(groups_json(groups))
+        if leaks is not None:
+            out["leaks"] = [leak_json(s) for s in leaks]
+        return out
+    parts = []
+    if args.group or not args.leaks:
+        parts.append(groups_text(groups, report.goroutine_count))
+    if leaks is not None:
+        parts.append(("\nLeak summary:\n" if parts else "") + leaks_text(leaks))
+    return "\n".join(parts)
+
+
 _SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 
 
@@ -161,8 +189,15 @@ def _output(report: Engine, args: argparse.Namespace) -> Any:
     from dapcore import render  # threads, the value model's seams: once a core is open
 
     if args.command == "goroutines":
+        if args.group or args.leaks or args.filter:
+            return _groups_output(report, args)
         return (render.goroutines_json(report, frames=False) if args.json
                 else render.goroutines_text(report))
+    if args.command == "blocking":
+        from dapcore.triage.blockingtext import blocking_json, blocking_text
+
+        found = report.blocking()
+        return blocking_json(found) if args.json else blocking_text(found)
     if args.command == "bt":
         if args.all:
             ids = [g.goid for g in report.goroutines]

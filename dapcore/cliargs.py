@@ -74,10 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dapcore", description="Open Go core dumps: goroutines, stacks, crash reason.")
     parser.add_argument("--version", action="version", version=f"dapcore {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_CommandParser)
-    _command(sub, "goroutines", "list every goroutine",
-             "List every goroutine: its status or wait reason, the function its go statement "
-             "named, where it is (its top user frame), its thread; the crashing one is "
-             "marked with '*'.")
+    gr = _command(sub, "goroutines", "list every goroutine (or their groups, --group)",
+                  "List every goroutine: its status or wait reason, the function its go "
+                  "statement named, where it is (its top user frame), its thread; the crashing "
+                  "one is marked with '*'. --group: goroutines with the same stack and status "
+                  "counted together; --leaks: blocked goroutines per creation site.")
+    gr.add_argument("--group", action="store_true",
+                    help="group goroutines with the same stack (functions, lines) and status")
+    gr.add_argument("--leaks", action="store_true",
+                    help="the leak summary: blocked goroutines per creation site and wait "
+                         "reason, the biggest piles first")
+    gr.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                    help="only goroutines with: status=waiting|running|<wait reason>, "
+                         "reason=<wait reason>, function=<a function on the stack>, "
+                         "package=<a package on the stack>, label=KEY[=VALUE], "
+                         "system=true|false; '*' and '?' as in shell patterns, else a "
+                         "substring; repeat to require several")
+    _command(sub, "blocking", "what blocks what: channels and sync objects with their waiters",
+             "Group the goroutines blocked on channels by channel (element type, buffer, "
+             "closed, who waits on each side) and those waiting on a sync.Mutex, RWMutex, "
+             "WaitGroup or Cond by object (its state, its holder when a pending deferred "
+             "Unlock shows it), most waiters first; show the deadlock cycles the data shows "
+             "and what a core cannot tell.")
     b = _command(sub, "bt", "stack of a goroutine (the crashing one by default)",
                  "Print a goroutine's stack, inlined frames included, numbered the way "
                  "'locals' and 'print' take them (-f).")

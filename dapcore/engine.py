@@ -25,10 +25,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dapcore.elf.compressed import compression_of
 from dapcore.elf.core import open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
+from dapcore.engine_process import ProcessFacade
+from dapcore.engine_triage import TriageFacade
 from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.gobin.identity import executable_for, executable_path_in_core, named_executable
 from dapcore.gobin.pclntab import print_name
@@ -38,13 +39,7 @@ from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analy
 from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.process import Process
-from dapcore.goruntime.procstats import (
-    CoreNotes,
-    ProcStats,
-    Reading,
-    read_core_notes,
-    read_procstats,
-)
+from dapcore.goruntime.procstats import CoreNotes, ProcStats, Reading
 from dapcore.goruntime.status import G_LEAKED, G_WAITING, status_name
 from dapcore.goruntime.traceback import (
     CreatedBy,
@@ -95,49 +90,8 @@ class MappedFile:
     start: int
 
 
-class _ProcessFacts:
-    """The engine's questions about the process as a whole and the core's
-    notes (``dapcore report``, ``dapcore triage``: issue #17), apart so that
-    :class:`Engine` stays readable."""
-
-    proc: Process
-
-    @staticmethod
-    def core_format(head: bytes) -> str | None:
-        """What the first bytes of a file say it is, for finding cores among
-        other files: ``"core"`` (an ELF core: ET_CORE), the compression
-        (``"gzip"``, ``"xz"``, ``"zstd"``, ``"lz4"``: a compressed core,
-        maybe; only opening it tells), or None (neither)."""
-        if head[:4] == b"\x7fELF" and len(head) >= 18 and head[16:18] == b"\x04\x00":
-            return "core"
-        return compression_of(head)
-
-    @property
-    def main_module_version(self) -> str | None:
-        """The main module's version from the build info (``(devel)``, ``v1.2.3``;
-        None when not recorded)."""
-        main = self.proc.buildinfo.main
-        return main.version if main is not None and main.version else None
-
-    def process_stats(self) -> ProcStats:
-        """The runtime's counters (GOMAXPROCS, Ms, Ps, heap in use, GC count)
-        and ``os.Args``, each with where it was read or why it was not
-        (:mod:`dapcore.goruntime.procstats`)."""
-        return read_procstats(self.proc)
-
-    def core_notes(self) -> CoreNotes:
-        """What the kernel's notes say of the process: NT_PRPSINFO (pid,
-        ppid, uid, gid, the first 80 bytes of the command line), AT_EXECFN,
-        NT_FILE's count, the threads and the signal."""
-        return read_core_notes(self.proc)
-
-    @property
-    def core_path(self) -> str:
-        return str(self.proc.core.path)
-
-
 @dataclass
-class Engine(_ProcessFacts):
+class Engine(TriageFacade, ProcessFacade):
     proc: Process
     _stacks: dict[int, Stack] = field(default_factory=dict)
 

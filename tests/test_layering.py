@@ -35,6 +35,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("goruntime",),
     ("govalues",),
     ("goexpr",),
+    ("triage",),  # goroutine groups, leaks, blocking (issue #17)
+    ("engine_triage",),  # the facade's triage part (Engine inherits it)
+    ("engine_process",),  # the facade's process part: counters, notes (issue #17's report)
     ("engine",),
     ("render",),
     ("report",),  # dapcore report / triage (issue #17): a front end like render
@@ -48,7 +51,7 @@ RANK = {name: n for n, names in enumerate(LAYERS) for name in names}
 # What the DAP front end may import besides itself: the facade, the value
 # model it renders, the runtime-style text the console prints (render, which
 # reads the core only through the facade), and the base.
-DAP_MAY_IMPORT = ("engine", "govalues", "render", "errors", "cancellation")
+DAP_MAY_IMPORT = ("engine", "govalues", "render", "triage", "errors", "cancellation")
 
 # Imports inside function bodies, each with the reason it is deferred.
 # (importer, imported): reason. Nothing else may import lazily.
@@ -58,6 +61,8 @@ _ENGINE = ("heavy (pyelftools, the runtime readers): loaded when a core is opene
 _VALUES = "the value model (and pyelftools under it): loaded once a core is open"
 _ON_FIRST_VALUE = ("the value model and the evaluator (~40 ms of imports): loaded with the "
                    "first value asked for, not to open a core and unwind its stacks")
+_TRIAGE = ("triage (groups, leaks, blocking; issue #17): loaded when a command or request "
+           "asks for it, not to open a core")
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.__main__", "dapcore.cli"): _STARTUP + ": only the front end asked for",
     ("dapcore.__main__", "dapcore.dap.server"): _STARTUP + ": only the front end asked for",
@@ -98,6 +103,12 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
         _STARTUP + ": the crash's wording (and dapcore.render), once a core is open",
     ("dapcore.dap.state", "dapcore.dap.disasm"):
         _STARTUP + ": disassembly listings, with the first source file that is missing",
+    ("dapcore.engine_triage", "dapcore.triage.collect"): _TRIAGE,
+    ("dapcore.engine_triage", "dapcore.triage.leaks"): _TRIAGE,
+    ("dapcore.cli", "dapcore.triage.groups"): _TRIAGE,
+    ("dapcore.cli", "dapcore.triage.text"): _TRIAGE,
+    ("dapcore.engine_triage", "dapcore.triage.blocking"): _TRIAGE,
+    ("dapcore.cli", "dapcore.triage.blockingtext"): _TRIAGE,
     ("dapcore.goruntime.layout", "dapcore.goruntime.layout_tables"):
         "2,900 lines of generated tables, read only for a binary without DWARF",
 }

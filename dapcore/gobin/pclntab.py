@@ -563,6 +563,11 @@ class PCLnTab:
         """PCDATA_InlTreeIndex of this program (2 from Go 1.13, 1 before)."""
         return self._inline_indexes()[0]
 
+    def open_coded_defer_index(self) -> int:
+        """FUNCDATA_OpenCodedDeferInfo: the one after FUNCDATA_InlTree (5
+        before Go 1.17, which dropped FUNCDATA_RegPointerMaps; 4 after)."""
+        return self._inline_indexes()[1] + 1
+
     def _inline_indexes(self) -> tuple[int, int]:
         if self.version == "1.16" and self.release is None:
             self._kind_map()  # learns whether this 1.16-magic binary is a 1.17 one

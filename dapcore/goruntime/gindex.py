@@ -21,7 +21,9 @@ from dapcore.goruntime.status import DEAD_STATUSES as _DEAD
 from dapcore.goruntime.status import G_SCAN
 
 if TYPE_CHECKING:
-    from dapcore.elf.memory import AddressSpace
+    from collections.abc import Iterator
+
+    from dapcore.elf.memory import AddressSpace, Mapping
     from dapcore.goruntime.goroutines import ProcessView
 
 # The index's fields, in its record's order (all read as unsigned).
@@ -111,21 +113,19 @@ def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
     mem = proc.memory
     ptrs = array("Q", raw)
     for at in range(0, length, _CHUNK):
-        chunk = ptrs[at:at + _CHUNK]
-        seg = mem.core_mapping(min(chunk))
-        top = max(chunk)
-        if seg is not None and top + first + span <= seg.end and min(chunk) + first >= seg.start:
-            base = seg.offset - seg.start + first
-            src = seg.source
-            blob = memoryview(b"".join([src[p + base:p + base + span] for p in chunk]))
-            for column, index, stride, code in views:
-                column.extend(blob.cast(code)[index::stride])
-            out.addr.extend(chunk)
-            n = len(chunk)
-        else:
-            n = one.read_each(mem, chunk, out)
-        for column in missing:
-            column.extend(bytes(n) if column.itemsize == 1 else [0] * n)
+        for chunk, seg in _runs(mem, ptrs[at:at + _CHUNK], first, span):
+            if seg is not None:
+                base = seg.offset - seg.start + first
+                src = seg.source
+                blob = memoryview(b"".join([src[p + base:p + base + span] for p in chunk]))
+                for column, index, stride, code in views:
+                    column.extend(blob.cast(code)[index::stride])
+                out.addr.extend(chunk)
+                n = len(chunk)
+            else:
+                n = one.read_each(mem, chunk, out)
+            for column in missing:
+                column.extend(bytes(n) if column.itemsize == 1 else [0] * n)
         mem.release_pages()
     status = out.status
     if status and max(status) & G_SCAN:  # a record in a GC scan (rare): the bit cleared
@@ -133,6 +133,30 @@ def build_index(proc: ProcessView, allgs: AllGs) -> GoroutineIndex:
     st = out.status
     out.live = array("I", [i for i in range(len(st)) if st[i] not in _DEAD])
     return out
+
+
+_SMALL_RUN = 32  # records below which a run spanning mappings is read one at a time
+
+
+def _runs(mem: AddressSpace, chunk: array, first: int, span: int  # type: ignore[type-arg]
+          ) -> Iterator[tuple[array, Mapping | None]]:  # type: ignore[type-arg]
+    """``chunk`` cut, in order, into runs of records one core mapping holds
+    whole (with it), and small runs that are not (with None). Records come
+    from several heap arenas, each its own mapping in the core: a batch
+    across two is halved until each half lies in one."""
+    todo = [chunk]
+    while todo:
+        run = todo.pop()
+        lo, hi = min(run), max(run)
+        seg = mem.core_mapping(lo)
+        if seg is not None and hi + first + span <= seg.end and lo + first >= seg.start:
+            yield run, seg
+        elif len(run) <= _SMALL_RUN:
+            yield run, None
+        else:
+            mid = len(run) // 2
+            todo.append(run[mid:])
+            todo.append(run[:mid])
 
 
 class _Record:

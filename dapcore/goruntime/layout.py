@@ -79,6 +79,7 @@ __all__ = [
     "Struct",
     "StructSpec",
     "dwarf_layout",
+    "dwarf_struct",
     "dwarf_wait_reasons",
     "load_layout",
     "minor_of",
@@ -552,6 +553,14 @@ def minor_of(go_version: str) -> str:
 
 def _arch(exe: Executable) -> str:
     return machine_text(exe.machine)
+
+
+def dwarf_struct(d: _Dwarf, spec: StructSpec) -> Struct | None:
+    """One structure of ``spec`` from the DWARF (None when the DWARF does
+    not describe it): for the readers of structures outside :data:`SPECS`
+    (the sync package's, :mod:`dapcore.goruntime.synclayout`)."""
+    die = next((x for n in spec.dwarf_names if (x := d.find_struct(n)) is not None), None)
+    return _struct_from_dwarf(d, spec, die) if die is not None else None
 
 
 def dwarf_layout(exe: Executable, go_version: str, dwarf: _Dwarf | None = None) -> Layout:

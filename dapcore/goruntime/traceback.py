@@ -76,6 +76,17 @@ def _go_statement_function(proc: Process, start_pc: int) -> str | None:
     return memo[entry] or name
 
 
+def called_function(proc: Process, entry: int) -> str | None:
+    """The function a small wrapper at ``entry`` (run-time) calls, inlined or
+    by a direct call: a ``go`` statement's gowrap, a ``defer`` statement's
+    deferwrap (or, before Go 1.22, its ``funcN`` closure)."""
+    link = entry - proc.bias
+    memo = proc.wrapped_functions
+    if link not in memo:
+        memo[link] = _wrapped(proc.pclntab, proc.exe, link)
+    return memo[link]
+
+
 def goroutine_name(proc: Process, g: Goroutine) -> str | None:
     """The name a goroutine goes by wherever dapcore shows one (thread
     names, ``dapcore goroutines``, ``startFunction`` in JSON): the function

@@ -64,6 +64,9 @@ class FixtureSpec:
         if self.toolchain.minor_number < self.scenario.min_minor:
             return (f"the scenario's program needs Go 1.{self.scenario.min_minor} "
                     "(generics, newer packages)")
+        narrow = self._outside_narrow_matrix()
+        if narrow:
+            return narrow
         split = self.variant.split
         if split is not None:
             if self.arch != HOST_ARCH:
@@ -82,6 +85,17 @@ class FixtureSpec:
                         "map: the Go heap is missing)")
             if self.variant.name not in ARM64_VARIANTS:
                 return "arm64 builds are all CGO_ENABLED=0: the variant repeats default"
+        return None
+
+
+    def _outside_narrow_matrix(self) -> str | None:
+        """Why not, for a scenario built for a few releases and variants only."""
+        s = self.scenario
+        releases = s.arm64_releases if self.arch != HOST_ARCH and s.arm64_releases else s.releases
+        if releases and self.toolchain.minor not in releases:
+            return f"the scenario is built for Go {', '.join(releases)} only ({self.arch})"
+        if s.variants and self.variant.name not in s.variants:
+            return f"the scenario is built for the {', '.join(s.variants)} variant only"
         return None
 
 

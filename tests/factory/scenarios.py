@@ -14,8 +14,9 @@ SNAPSHOT = "snapshot"  # gdb's gcore dumps the live process, then it is killed
 class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
-    # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "demo" (dapcore/demo),
-    # "zoocrashes" (…/zoo/crashes), "zoogen" (generated: tests/factory/generate.py)
+    # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "zootriage" (…/zoo/triage),
+    # "zoocrashes" (…/zoo/crashes), "demo" (dapcore/demo),
+    # "zoogen" (generated: tests/factory/generate.py)
     trigger: str
     args: tuple[str, ...] = ()
     in_matrix: bool = True  # part of the standard matrix (else: on request)
@@ -41,6 +42,12 @@ class Scenario:
     # too big to parse in memory (many-1m's 1.4 GB), which is then recorded
     # as not checked.
     compare_printout: bool = True
+    # A narrow matrix: the releases ("1.27") and variants it is built for
+    # (empty: all), and the releases of its arm64 builds (empty: those of
+    # ``releases``).
+    releases: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    arm64_releases: tuple[str, ...] = ()
 
     @property
     def needs_cgo(self) -> bool:
@@ -57,6 +64,10 @@ class Scenario:
         """The scenario argument the program takes (fixtures may share one)."""
         return self.name.split("-", 1)[0]
 
+
+# The releases the triage scenarios are built for: the oldest, the last
+# before the 1.20 layouts, the last with classic maps, the newest.
+TRIAGE_RELEASES = ("1.15", "1.19", "1.23", "1.27")
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -107,6 +118,12 @@ SCENARIOS: dict[str, Scenario] = {
         # Containers of 100,000 elements for variables paging (issue #16,
         # tests/test_dap_paging.py, benchmarks/bench_paging.py; on request).
         Scenario("bigcontainers", "zoopaging", CRASH, in_matrix=False, min_minor=19),
+        # What blocks what (issue #17, tests/test_triage_blocking.py): live
+        # processes dumped by SIGQUIT once every goroutine has parked on the
+        # channels and sync objects facts.json describes. A narrow matrix.
+        *(Scenario(name, "zootriage", SIGQUIT, releases=TRIAGE_RELEASES, variants=("default",),
+                   arm64_releases=("1.27",))
+          for name in ("leak", "mutexpile", "wgwait", "deadlockcycle")),
         # Crash signatures (issue #17, tests/test_report.py, tests/test_triage_cli.py;
         # on request): one crash site reached with goroutine ids, addresses and
         # an index drawn from the seed, and one other crash.
