@@ -48,8 +48,8 @@ def test_json_follows_its_schema(spec: FixtureSpec, fixture: Fixture, redact: bo
     jsonschema.validate(doc, schema())
     assert doc["schemaVersion"] == 1 and doc["redacted"] is redact
     assert "secrets included" in doc["warning"]
-    for key in ("groups", "leaks", "blocking"):  # provided at merge (providers.py)
-        assert doc["sections"][key]["available"] is False
+    for key in ("groups", "leaks", "blocking"):  # the triage analyses' (providers.py)
+        assert doc["sections"][key]["available"] is True
 
 
 def test_schema_rejects_a_report_without_its_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -273,3 +273,18 @@ def test_nothing_crashed_on_a_goroutine(scenario: str,
     assert data["locals"]["goroutine"] == fx.facts()["mainGoroutine"]
     assert data["signature"]["kind"] == ("fatal error" if scenario == "deadlock" else "snapshot")
     assert "Nothing crashed on a goroutine" in report(capsys, fx)
+
+
+def test_groups_leaks_and_blocking_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    """The sections the triage analyses provide: the groups count every
+    goroutine of the runtime's traceback; a redacted report quotes no pprof
+    label value (the program's strings)."""
+    fx = ensure(make_spec("1.27", "default", "goroutinepanic"))
+    data = sections(capsys, fx)
+    tb = parse_traceback(fx.stderr_text())
+    assert sum(r["goroutines"] for r in data["groups"]["rows"]) == len(tb.goroutines)
+    assert data["leaks"]["summary"] and data["blocking"]["summary"]
+    values = {v for labels in fx.facts()["labels"].values() for v in labels.values()}
+    assert any(v in report(capsys, fx, "--format", "json") for v in values)  # the control
+    redacted = report(capsys, fx, "--format", "json", "--redact")
+    assert not [v for v in values if f'"{v}"' in redacted]
