@@ -5,13 +5,18 @@ engine only."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 from dapcore.elf.compressed import compression_of
+from dapcore.elf.core import open_core
+from dapcore.gobin.identity import named_executable
+from dapcore.goruntime.process import Process
 from dapcore.goruntime.procstats import CoreNotes, ProcStats, read_core_notes, read_procstats
 
 if TYPE_CHECKING:
-    from dapcore.goruntime.process import Process
+    from dapcore.indexcache import IndexSetting
 
 __all__ = ["ProcessFacade"]
 
@@ -22,6 +27,25 @@ class ProcessFacade:
 
     if TYPE_CHECKING:
         proc: Process
+
+        def __init__(self, proc: Process) -> None: ...
+
+    @classmethod
+    def open_choosing(cls, core: str | Path,
+                      choose: Callable[[str | None, str | None], str | Path],
+                      debug_dirs: Sequence[str | Path] = (),
+                      index_cache: IndexSetting = None) -> Self:
+        """``Engine.open`` with the executable chosen by ``choose(path the
+        core names, its Go build ID)`` once the core is open: a compressed
+        core is decompressed once (``dapcore triage``). What ``choose``
+        raises goes through, the core closed."""
+        core_file = open_core(core)
+        try:
+            binary = choose(*named_executable(core_file))
+            return cls(Process(binary, core_file, debug_dirs=debug_dirs, index_cache=index_cache))
+        except BaseException:
+            core_file.close()
+            raise
 
     @staticmethod
     def core_format(head: bytes) -> str | None:

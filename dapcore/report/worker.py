@@ -33,15 +33,15 @@ class CoreResult:
     error: str | None = None
 
 
-def find_executable(core: str, by_build_id: dict[str, str]) -> str:
+def find_executable(core: str, by_build_id: dict[str, str], named: str | None,
+                    build_id: str | None) -> str:
     """The executable of ``core``: the file named as the core names it in
     the core's own directory, else the one with the core's Go build ID in
     ``by_build_id`` (``--executables``). Not the path the core records:
     a triage directory says which builds it holds (cores from other hosts
-    name paths that mean nothing here). :class:`DapcoreError` saying what
-    was looked for."""
-
-    named, build_id = Engine.core_executable(core)
+    name paths that mean nothing here). ``named``, ``build_id``: the path
+    and Go build ID the core records. :class:`DapcoreError` saying what was
+    looked for."""
     beside = os.path.join(os.path.dirname(core), os.path.basename(named)) if named else None
     tried = []
     for cand in (beside, by_build_id.get(build_id or "")):
@@ -84,8 +84,11 @@ def read_core(core: str, by_build_id: dict[str, str]) -> CoreResult:
         return CoreResult(core, 0.0, error=f"cannot be read: {exc.strerror or exc}")
     out = CoreResult(core, *core_time(core, mtime))
     try:
-        out.executable = find_executable(core, by_build_id)
-        engine = Engine.open(out.executable, core)
+        def choose(named: str | None, build_id: str | None) -> str:
+            out.executable = find_executable(core, by_build_id, named, build_id)
+            return out.executable
+
+        engine = Engine.open_choosing(core, choose)
         try:
             engine.check_readable()
             out.signature = signature_json(signature(engine))
