@@ -146,3 +146,13 @@ def test_unknown_format_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
         main(["report", "prog", "core", "--format", "pdf"])
     assert exc.value.code == 2
     assert "invalid choice: 'pdf'" in capsys.readouterr().err
+
+
+def test_a_worker_that_dies_takes_only_its_own_task() -> None:
+    """A task whose process dies (here: it exits at once, as one killed for
+    its memory would) is retried alone and then reported; the others'
+    results stand, in order."""
+    from dapcore.report.triage import _run_all
+
+    tasks = [(abs, (-3,)), (os._exit, (7,)), (abs, (-5,)), (abs, (4,))]
+    assert _run_all(2, tasks, lambda args: f"died {args}") == [3, "died (7,)", 5, 4]
