@@ -288,3 +288,29 @@ def test_groups_leaks_and_blocking_sections(capsys: pytest.CaptureFixture[str]) 
     assert any(v in report(capsys, fx, "--format", "json") for v in values)  # the control
     redacted = report(capsys, fx, "--format", "json", "--redact")
     assert not [v for v in values if f'"{v}"' in redacted]
+
+
+CLASS_SPECS = [make_spec("1.27", "default", s) for s in
+               ("nilmap", "nilptr", "index", "custompanic", "throw", "overflow", "deadlock")]
+
+
+@pytest.mark.parametrize("spec", CLASS_SPECS, ids=[s.id for s in CLASS_SPECS])
+def test_signature_class_is_the_runtimes_message_without_numbers(
+        spec: FixtureSpec, fixture: Fixture, capsys: pytest.CaptureFixture[str]) -> None:
+    sig = sections(capsys, fixture)["signature"]
+    tb = parse_traceback(fixture.stderr_text())
+    assert not re.search(r"\d", sig["class"]), sig["class"]
+    assert re.fullmatch(r"[0-9a-f]{12}", sig["hash"])
+    if tb.panics and tb.panics[-1].message.startswith(("runtime error: ", "assignment to")):
+        assert sig["class"] == re.sub(r"\d+", "N", tb.panics[-1].message)
+    elif tb.panics:  # the program's own value: its type, not its text
+        assert sig["class"] == "panic(string)"
+    else:
+        assert sig["kind"] == "fatal error"
+        assert f"\nfatal error: {sig['class']}\n" in "\n" + fixture.stderr_text()
+    # the user frames of the runtime's traceback of the crashing goroutine
+    # (the first printed), innermost first, recursion folded
+    user = [f.function for f in tb.goroutines[0].frames
+            if isinstance(f, OracleFrame) and f.function.startswith("main.")]
+    folded = [f for i, f in enumerate(user) if not i or user[i - 1] != f]
+    assert sig["functions"] == folded[:8]

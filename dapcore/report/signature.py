@@ -79,6 +79,7 @@ RUNTIME_PLAIN_ERRORS = (
     "send on closed channel", "makechan: size out of range", "makeslice: len out of range",
     "makeslice: cap out of range", "growslice: len out of range", "makemap: size out of range",
     "unsafe.Slice: ", "unsafe.String: ", "unsafe.SliceData: ", "unsafe.StringData: ",
+    "interface conversion: ",  # runtime.TypeAssertionError: type names only
 )
 
 

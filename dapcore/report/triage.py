@@ -69,9 +69,11 @@ def _run_all(jobs: int, tasks: list[tuple[Callable[..., T], tuple[Any, ...]]],
     """Every task's result, in order, in ``jobs`` processes; a task whose
     worker died is run again alone, and ``died(args)`` stands for it when
     it kills its worker again."""
+    if not tasks:
+        return []
     results: list[T | None] = [None] * len(tasks)
     again: list[int] = []
-    with _pool(jobs) as pool:
+    with _pool(min(jobs, len(tasks))) as pool:
         futures: list[Future[T]] = [pool.submit(fn, *args) for fn, args in tasks]
         for i, fut in enumerate(futures):
             try:
