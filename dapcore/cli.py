@@ -65,6 +65,11 @@ def _main(argv: list[str] | None) -> int:
         from dapcore.dap.server import run  # anyio: only the server needs it
 
         return run(args)
+    if args.command in ("report", "triage"):
+        # the report's renderers and the process pool: only these commands need them
+        from dapcore.report.command import run_report, run_triage
+
+        return run_report(args) if args.command == "report" else run_triage(args)
     if args.command == "executable":
         sys.stdout.write(json.dumps(executable_info(args.core)) + "\n")
         return 0

@@ -34,14 +34,15 @@ class _CommandParser(argparse.ArgumentParser):
             self._plain = False
 
 
-def _add_files(p: argparse.ArgumentParser) -> None:
+def _add_files(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
     p.add_argument("binary", nargs="?",
                    help="the Go executable that produced the core (default: the one the core "
                         "names, when that file is on this machine)")
     p.add_argument("core", help="the core dump: plain, or compressed with gzip, xz, zstd or "
                                 "LZ4 (systemd-coredump's .zst/.lz4/.xz files), told by its "
                                 "first bytes")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--debug-dir", dest="debug_dirs", action="append", default=[],
                    metavar="DIR",
                    help="a directory holding the stripped executable's separate debug file: "
@@ -123,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                   "first, then newest first: what an editor proposes as 'program'. A file "
                   "that is not a core names nothing ('core': null).", files=False)
     ex.add_argument("core", help="the core dump")
+    _add_report(sub)
+    _add_triage(sub)
     _add_dap(sub)
     _command(sub, "demo", "open the bundled demo core through the DAP server and print "
              "what an editor shows",
@@ -141,6 +144,55 @@ def _add_frame(p: argparse.ArgumentParser) -> None:
                    help="frame number, as `dapcore bt` numbers them (default: the frame an "
                         "editor lands on: the user's crash frame on the crashing goroutine, "
                         "the top user frame on others)")
+
+
+_FORMATS = ("text", "markdown", "json")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report", help="a shareable crash report (text, Markdown or JSON)",
+        description="Write one document about the core for a ticket or a CI artifact: the "
+                    "crash signature, the crash, the crashing goroutine's user frames with "
+                    "their source lines, the crash frame's locals, the build (Go release, "
+                    "module, VCS revision, build settings), the process (command line, pid, "
+                    "GOMAXPROCS, Ms, Ps, heap in use, GC count) and the goroutines by "
+                    "status. A core holds all of the process's memory, secrets included: "
+                    "the report says so at the top; --redact replaces every string, []byte "
+                    "and unexported value and the command line's arguments by their type "
+                    "and length.", epilog=_FILES_EPILOG)
+    _add_files(p, json_flag=False)
+    p.add_argument("--format", choices=_FORMATS, default="text",
+                   help="text (a terminal), markdown (an issue tracker) or json (tools; "
+                        "schema: dapcore/report/report-schema.json); default: text")
+    p.add_argument("--redact", action="store_true",
+                   help="replace every string, []byte and unexported value, the command "
+                        "line's arguments and user panic values by their type and length")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+
+
+def _add_triage(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "triage", help="many cores grouped by crash signature, one report per signature",
+        description="Find the cores under the directories (ELF cores and compressed cores, "
+                    "told by their first bytes), find each one's executable (beside the "
+                    "core under the name the core records, or by Go build ID in "
+                    "--executables), read them in parallel processes and print the "
+                    "distinct crashes: signature, count, first and last core time (the "
+                    "core files' modification times) and their cores. With --out, one "
+                    "report per signature (redacted unless --no-redact). A core that "
+                    "cannot be read is listed with the reason.")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="directories (or core files)")
+    p.add_argument("--executables", metavar="DIR", action="append", default=[],
+                   help="a directory of executables, matched to cores by Go build ID "
+                        "(repeatable)")
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="worker processes (default: the number of CPUs)")
+    p.add_argument("--format", choices=_FORMATS, default="text",
+                   help="of the summary and of the reports (default: text)")
+    p.add_argument("--out", metavar="DIR", help="write one report per signature into DIR")
+    p.add_argument("--no-redact", action="store_true",
+                   help="do not redact the reports written with --out")
 
 
 def _add_dap(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

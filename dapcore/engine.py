@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 from dapcore.elf.core import open_core
 from dapcore.elf.executable import Executable
 from dapcore.elf.files import open_regular
+from dapcore.engine_process import ProcessFacade
 from dapcore.engine_triage import TriageFacade
 from dapcore.errors import CoreFormatError, DapcoreError
 from dapcore.gobin.identity import executable_for, executable_path_in_core, named_executable
@@ -39,6 +40,7 @@ from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analy
 from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.process import Process
+from dapcore.goruntime.procstats import CoreNotes, ProcStats, Reading
 from dapcore.goruntime.status import G_LEAKED, G_WAITING, status_name
 from dapcore.goruntime.traceback import (
     CreatedBy,
@@ -63,8 +65,8 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile", "Stack",
-           "Traits"]
+__all__ = ["Code", "CoreNotes", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile",
+           "ProcStats", "Reading", "Stack", "Traits"]
 
 # What goroutines listed alike share (Engine.listing): start pc, status,
 # wait reason text, locked to a thread, thread LWP (None: none), crashed.
@@ -88,7 +90,7 @@ class MappedFile(NamedTuple):
 
 
 @dataclass
-class Engine(TriageFacade):
+class Engine(TriageFacade, ProcessFacade):
     proc: Process
     _stacks: dict[int, Stack] = field(default_factory=dict)
 

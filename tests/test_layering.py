@@ -37,8 +37,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("goexpr",),
     ("triage",),  # goroutine groups, leaks, blocking (issue #17)
     ("engine_triage",),  # the facade's triage part (Engine inherits it)
+    ("engine_process",),  # the facade's process part: counters, notes (issue #17's report)
     ("engine",),
     ("render",),
+    ("report",),  # dapcore report / triage (issue #17): a front end like render
     ("dap",),
     ("demo",),
     ("cli", "cliargs"),
@@ -76,6 +78,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("dapcore.cli", "dapcore.cliargs"): _STARTUP + ": argparse, not before 'dapcore dap' answers",
     ("dapcore.cli", "dapcore.render"): (_STARTUP + ": threading and the render code, once a "
                                         "command has a core open"),
+    ("dapcore.cli", "dapcore.report.command"):
+        _ENGINE + "; the report's renderers and the process pool: only 'report' and "
+        "'triage' need them",
     ("dapcore.cli", "dapcore.demo"): "a DAP client (subprocess, sockets, hashing): only "
                                      "'dapcore demo' needs it",
     ("dapcore.dap.launch", "dapcore.engine"): _ENGINE,

@@ -23,7 +23,8 @@ from tests.factory.variants import Variant
 # program → (its Go module's directory, its package in that module)
 PROGRAMS = {"zoo": (ZOO, "."), "zoocgo": (ZOO, "./cgo"), "zoobig": (ZOO, "./big"),
             "zoomem": (ZOO, "./memory"), "zoopaging": (ZOO, "./paging"),
-            "zootriage": (ZOO, "./triage"), "demo": (DEMO, ".")}
+            "zootriage": (ZOO, "./triage"), "zoocrashes": (ZOO, "./crashes"),
+            "demo": (DEMO, ".")}
 # Programs written by a generator into the cache (tests/factory/generate.py),
 # keyed by the generator's version, seed and sizes instead of a hash of files.
 GENERATED = {"zoogen": (generate.generated_key, generate.ensure_module)}

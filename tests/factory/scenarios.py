@@ -15,7 +15,7 @@ class Scenario:
     name: str  # fixture name
     program: str  # "zoo" (tests/fixtures/zoo), "zoocgo" (…/zoo/cgo), "zoobig" (…/zoo/big),
     # "zoomem" (…/zoo/memory), "zoopaging" (…/zoo/paging), "zootriage" (…/zoo/triage),
-    # "demo" (dapcore/demo),
+    # "zoocrashes" (…/zoo/crashes), "demo" (dapcore/demo),
     # "zoogen" (generated: tests/factory/generate.py)
     trigger: str
     args: tuple[str, ...] = ()
@@ -124,5 +124,11 @@ SCENARIOS: dict[str, Scenario] = {
         *(Scenario(name, "zootriage", SIGQUIT, releases=TRIAGE_RELEASES, variants=("default",),
                    arm64_releases=("1.27",))
           for name in ("leak", "mutexpile", "wgwait", "deadlockcycle")),
+        # Crash signatures (issue #17, tests/test_report.py, tests/test_triage_cli.py;
+        # on request): one crash site reached with goroutine ids, addresses and
+        # an index drawn from the seed, and one other crash.
+        *(Scenario(f"crashvary-{n}", "zoocrashes", CRASH, (str(n),), in_matrix=False)
+          for n in (1, 2, 3)),
+        Scenario("crashother", "zoocrashes", CRASH, in_matrix=False),
     )
 }
