@@ -101,6 +101,7 @@ class Process:
         self.goroutine_names: dict[int, str | None] = {}
         self._singles: dict[int, Goroutine] = {}  # by *g: read alone (single_goroutine)
         self._checked = False  # every goroutine record was checked (_stream)
+        self._streamed: int | None = None  # goroutines a whole pass of _stream yielded
         self._system_starts: dict[int, bool] = {}
 
     @property
@@ -299,6 +300,7 @@ class Process:
             alone[crashed.addr] = crashed
         checker = GoroutineChecker(self, ms) if check else None
         records = GoroutineRecords([], 0)
+        n = -1
         for n, g in enumerate(read_goroutines(self, allgs, records)):
             if not n & 1023:
                 check_cancelled()  # (a DAP session's background check gives way)
@@ -310,6 +312,7 @@ class Process:
             if checker is not None:
                 checker.add(g)
             yield g
+        self._streamed = n + 1  # a whole pass: its count (check_goroutines needs no other)
         if checker is None or self._checked:
             return
         self._checked = True  # (warnings only now: a pass given up says nothing)
@@ -327,6 +330,8 @@ class Process:
         keeping them; their number."""
         if self.goroutines_read:
             return len(self.goroutines)
+        if self._checked and self._streamed is not None:
+            return self._streamed  # checked by a whole pass before (groups, a listing)
         n = 0
         for _ in self._stream():
             n += 1

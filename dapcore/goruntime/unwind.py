@@ -54,7 +54,11 @@ _INJECTED = ("sigpanic", "asyncPreempt", "debugCallV2")
 GOROUTINE_STACK, G0_STACK, GSIGNAL_STACK = "goroutine", "g0", "gsignal"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, five times the cost of a plain one (1.2 µs against
+# 0.24 for these 11 fields), and frames are made by the million (grouping
+# 100,000 goroutines). Treated as immutable all the same; hashed by value.
+@dataclass(slots=True, unsafe_hash=True)
 class Frame:
     """One logical frame (a physical frame yields one per inlined call)."""
 
@@ -86,7 +90,7 @@ class Frame:
         return self.pc - self.entry
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CFrame(Frame):
     """A frame of C code (a field of its own, so that Go frames, made by the
     hundred thousand, stay as small and quick to make as before). Its file
