@@ -241,3 +241,39 @@ def test_bad_filters_are_refused() -> None:
             parse_filters([bad])
     flt = parse_filters(["label=job=export", "label=tenant", "system=false"])
     assert flt.labels == {"job": "export", "tenant": None} and flt.system is False
+
+
+LABELLED = make_spec("1.27", "default", "goroutinepanic")
+
+
+@pytest.mark.parametrize("spec", [LABELLED], ids=[LABELLED.id])
+def test_label_filters_keep_the_labelled_goroutines(spec: FixtureSpec, fixture: Fixture) -> None:
+    """The goroutines the program labelled (``facts.json``: goroutine id →
+    pprof labels) are the ones a label filter keeps, and their group says
+    the labels."""
+    labelled = {int(k): v for k, v in fixture.facts()["labels"].items()}
+    assert labelled
+    rep = engine(fixture)
+    for goid, labels in labelled.items():
+        for key, value in labels.items():
+            for items in ([f"label={key}"], [f"label={key}={value}"],
+                          [f"label={key}={value[:2]}*"]):
+                kept = {g for grp in rep.goroutine_groups(parse_filters(items))
+                        for g in grp.goids}
+                want = {i for i, ls in labelled.items() if key in ls and _label_match(
+                    items[0].split("=", 2)[2] if items[0].count("=") == 2 else None, ls[key])}
+                assert goid in kept and kept == want, items
+        grp = next(g for g in groups(fixture) if goid in g.goids)
+        for key, value in labels.items():
+            assert value in grp.labels[key]
+    none = rep.goroutine_groups(parse_filters(["label=no-such-label"]))
+    assert none == []
+
+
+def _label_match(pattern: str | None, value: str) -> bool:
+    import fnmatch
+
+    if pattern is None:
+        return True
+    return (fnmatch.fnmatchcase(value, pattern) if any(c in pattern for c in "*?[")
+            else pattern in value)
