@@ -33,8 +33,11 @@ def triage_json(t: Triage) -> dict[str, Any]:
     }
 
 
+_PLURALS = {"distinct crash": "distinct crashes"}
+
+
 def _n(count: int, what: str) -> str:
-    return f"{count} {what}" + ("" if count == 1 else "es" if what.endswith("sh") else "s")
+    return f"{count} {what if count == 1 else _PLURALS.get(what, what + 's')}"
 
 
 def _headline(t: Triage) -> str:
