@@ -18,6 +18,8 @@ Runs, each in its own process and printing its own table:
 - ``paging``: ``bench_paging.py`` — the slowest ``variables`` page of 1,000
   children per container and offset (server CPU and wall time);
 - ``engine``: ``bench_engine.py`` — the engine's figures (a)–(i);
+- ``groups``: ``bench_groups.py`` — goroutine groups, blocking and the
+  report against ``dapcore goroutines`` on the 100k and 10k cores;
 - ``triage``: ``bench_triage.py`` — ``dapcore triage`` of 100 small cores
   (issue #17; ``--runs`` is its runs too);
 - ``vscode`` (with ``--vscode``): ``bench_vscode.py`` — F5 to the locals in a
@@ -55,6 +57,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("paging", ["bench_paging.py", *runs]),
         ("engine", ["bench_engine.py", *runs]),
         ("triage", ["bench_triage.py", *runs]),
+        ("groups", ["bench_groups.py", *runs]),
     ]
     if args.vscode:
         out.append(("vscode", ["bench_vscode.py", *runs,
