@@ -11,7 +11,7 @@ from dapcore.dap.args import RequestError
 from dapcore.dap.errorids import ErrorId
 from dapcore.dap.groups import session_groups
 from dapcore.triage.groups import FILTER_KEYS, GoroutineFilter, GoroutineGroup, parse_filters
-from dapcore.triage.text import group_header, leaks_text
+from dapcore.triage.text import frame_lines, group_header, leaks_text
 
 if TYPE_CHECKING:
     from dapcore.dap.state import State
@@ -33,15 +33,8 @@ def _filter_words(words: list[str], usage: str) -> list[str]:
                            ) from None
 
 
-def _frames(rep: Engine, grp: GoroutineGroup, limit: int | None) -> list[str]:
-    out = []
-    shown = grp.frames if limit is None else grp.frames[:limit]
-    for f in shown:
-        out.append(f"    {rep.print_name(f.function)}{' (inlined)' if f.inlined else ''}")
-        out.append(f"        {f.file}:{f.line}")
-    if len(shown) < len(grp.frames):
-        out.append(f"    … {len(grp.frames) - len(shown)} more frames ('group {grp.id}')")
-    return out
+def _frames(grp: GoroutineGroup, limit: int | None) -> list[str]:
+    return frame_lines(grp, limit, f" ('group {grp.id}')")
 
 
 def groups_command(session: State, rep: Engine, words: list[str]) -> str:
@@ -60,7 +53,7 @@ def groups_command(session: State, rep: Engine, words: list[str]) -> str:
         out.append("")
         out.append(f"[{grp.id}] {group_header(grp)}")
         out.append(f"  goroutines {_ids(grp.goids, 8)}")
-        out.extend(_frames(rep, grp, TOP_FRAMES))
+        out.extend(_frames(grp, TOP_FRAMES))
         for k, vs in sorted(grp.labels.items()):
             out.append(f"  label {k}: {', '.join(vs)}")
         for s in grp.sites[:3]:
@@ -88,7 +81,7 @@ def group_command(session: State, rep: Engine, words: list[str]) -> str:
         raise RequestError("usage: group ID (the id in brackets that 'groups' shows)",
                            error_id=ErrorId.EVALUATION_FAILED)
     grp = session_groups(session, rep, GoroutineFilter()).find(words[0])
-    out = [f"[{grp.id}] {group_header(grp)}", *_frames(rep, grp, None)]
+    out = [f"[{grp.id}] {group_header(grp)}", *_frames(grp, None)]
     for s in grp.sites:
         out.append(f"  created by {s.function} at {s.file}:{s.line} ({s.count:,})")
     out.append(f"goroutines ({grp.count:,}; 'goroutine N' switches to one):")

@@ -9,7 +9,7 @@ from dapcore.gobin.pclntab import print_name
 from dapcore.triage.groups import GoroutineGroup
 from dapcore.triage.leaks import LeakSuspect
 
-__all__ = ["group_header", "group_json", "groups_json", "groups_text", "leak_json",
+__all__ = ["frame_lines", "group_header", "group_json", "groups_json", "groups_text", "leak_json",
            "leaks_text", "wait_text"]
 
 
@@ -37,6 +37,19 @@ def group_header(grp: GoroutineGroup) -> str:
             f"{marks}: {print_name(grp.headline)}")
 
 
+def frame_lines(grp: GoroutineGroup, limit: int | None = None, more: str = "") -> list[str]:
+    """A group's stack as the runtime prints frames (two lines each), at
+    most ``limit`` frames, then how many more (``more``: what to say after)."""
+    out = []
+    shown = grp.frames if limit is None else grp.frames[:limit]
+    for f in shown:
+        out.append(f"    {print_name(f.function)}{' (inlined)' if f.inlined else ''}")
+        out.append(f"        {f.file}:{f.line}")
+    if len(shown) < len(grp.frames):
+        out.append(f"    … {len(grp.frames) - len(shown)} more frames{more}")
+    return out
+
+
 def groups_text(groups: list[GoroutineGroup], total: int | None = None,
                 frames: int | None = None) -> str:
     """Every group: its header, goroutine ids, stack (``frames``: at most so
@@ -49,12 +62,7 @@ def groups_text(groups: list[GoroutineGroup], total: int | None = None,
         out.append("")
         out.append(group_header(grp))
         out.append(f"  goroutines {_ids(grp.goids)}")
-        shown = grp.frames if frames is None else grp.frames[:frames]
-        for f in shown:
-            out.append(f"    {print_name(f.function)}{' (inlined)' if f.inlined else ''}")
-            out.append(f"        {f.file}:{f.line}")
-        if len(shown) < len(grp.frames):
-            out.append(f"    … {len(grp.frames) - len(shown)} more frames")
+        out.extend(frame_lines(grp, frames))
         for k, vs in sorted(grp.labels.items()):
             out.append(f"  label {k}: {', '.join(vs)}")
         for s in grp.sites:
