@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dapcore.goruntime.crash import Crash
     from dapcore.goruntime.goroutines import Goroutine
     from dapcore.goruntime.process import Process
-    from dapcore.goruntime.unwind import Stack
+    from dapcore.goruntime.unwind import LogicalFrame, Stack, Unwinder
     from dapcore.triage.groups import GoroutineFilter, GoroutineGroup
     from dapcore.triage.leaks import LeakSuspect
     from dapcore.triage.records import BlockingReport
@@ -33,6 +33,8 @@ class TriageFacade:
         def each_goroutine(self) -> Iterator[Goroutine]: ...
         def stack(self, g: Goroutine, keep: bool = True) -> Stack: ...
         def release_pages(self) -> None: ...
+        @property
+        def unwinder(self) -> Unwinder: ...
 
     def goroutine_groups(self, flt: GoroutineFilter | None = None) -> list[GoroutineGroup]:
         """Goroutines with the same stack and status, grouped
@@ -43,10 +45,17 @@ class TriageFacade:
         from dapcore.triage.collect import collect_groups
 
         crash = self.crash
-        return collect_groups(
-            self.proc, self.each_goroutine(),
-            lambda g: printed_frames(self.stack(g, keep=False).frames, crash, g.crashed),
-            flt, self.release_pages)
+        parked = self.unwinder.parked_shape
+
+        def shape(g: Goroutine) -> tuple[LogicalFrame, ...]:
+            # a parked goroutine's frames without a Frame each, else the
+            # full unwind (which says what is wrong with a stack)
+            found = None if g.crashed else parked(g)
+            if found is None:
+                found = tuple((f.function, f.file, f.line, f.inlined, f.func_kind) for f in
+                              printed_frames(self.stack(g, keep=False).frames, crash, g.crashed))
+            return found
+        return collect_groups(self.proc, self.each_goroutine(), shape, flt, self.release_pages)
 
     @staticmethod
     def leak_summary(groups: list[GoroutineGroup], min_count: int = 2,

@@ -277,3 +277,25 @@ def _label_match(pattern: str | None, value: str) -> bool:
         return True
     return (fnmatch.fnmatchcase(value, pattern) if any(c in pattern for c in "*?[")
             else pattern in value)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_parked_shapes_are_the_full_unwinds(spec: FixtureSpec, fixture: Fixture) -> None:
+    """Grouping reads a parked goroutine's frames without making a Frame
+    each (``Unwinder.parked_shape``); wherever it gives an answer, that is
+    what the full unwind and the runtime's printed frames give, and it gives
+    one for most goroutines of a big core."""
+    from dapcore.goruntime.traceback import printed_frames
+
+    rep = Engine.open(fixture.binary, fixture.core)
+    answered = 0
+    for g in rep.goroutines:
+        shape = rep.unwinder.parked_shape(g)
+        if shape is None:
+            continue
+        answered += 1
+        full = printed_frames(rep.stack(g).frames, rep.crash, g.crashed)
+        assert shape == tuple((f.function, f.file, f.line, f.inlined, f.func_kind)
+                              for f in full), f"goroutine {g.goid}"
+    if spec.scenario.name == "many":
+        assert answered >= rep.goroutine_count - 10

@@ -131,6 +131,11 @@ class _State:
         return self.pc, self.sp, self.trap, self.stack, self.g, self.lr, self.innermost
 
 
+# A logical frame as the per-PC memo keeps it: (function, file, line,
+# inlined, func_kind).
+LogicalFrame = tuple[str, str, int, bool, "str | None"]
+
+
 class _PCInfo(NamedTuple):
     """The unwinder's per-PC facts about a Go function."""
 
@@ -163,7 +168,7 @@ class Unwinder:
         # outside Go code); per symbolised PC: its logical frames as Frame
         # arguments. A core with 100,000 goroutines has a few dozen PCs.
         self._pc_info: dict[int, _PCInfo | None] = {}
-        self._pc_frames: dict[int, tuple[tuple[str, str, int, bool, str | None], ...]] = {}
+        self._pc_frames: dict[int, tuple[LogicalFrame, ...]] = {}
 
     # -- starting points ------------------------------------------------------
 
@@ -181,6 +186,52 @@ class Unwinder:
             return self._unwind(_State(g.syscall_pc, g.syscall_sp, False, GOROUTINE_STACK, g,
                                        0, True), g, None)
         return self._unwind(self._sched_state(g), g, None)
+
+    def parked_shape(self, g: Goroutine) -> tuple[LogicalFrame, ...] | None:
+        """The logical frames of a goroutine parked on its own stack, innermost
+        first, as ``(function, file, line, inlined, func_kind)`` — the frames
+        the runtime's traceback prints for it — without a :class:`Frame` each
+        (grouping 100,000 goroutines). None whenever the stack is not the
+        plain case: not parked, a frame outside Go, a signal or injected
+        frame, a frame that writes SP, a return address that follows no call,
+        memory the core lacks, no ``goexit`` at the end, more than
+        :data:`MAX_FRAMES`. Then :meth:`goroutine_stack` unwinds it and says
+        why (the same walk as ``_unwind``'s for this case)."""
+        if g.m or g.status in (G_RUNNING, G_SYSCALL) or self.mem.ptr_size != _PTR:
+            return None
+        pc, sp, lr, inner = g.sched_pc, g.sched_sp, g.sched_lr or 0, True
+        ra_on_stack = self.ra_on_stack
+        pc_info, pc_frames = self._pc_info, self._pc_frames
+        win, win_lo, win_hi = b"", 0, 0
+        out: list[tuple[LogicalFrame, ...]] = []
+        for _ in range(MAX_FRAMES):
+            info = pc_info.get(pc, _MISSING)
+            info = self._info(pc) if info is _MISSING else info
+            if info is None or info.sigtramp or info.injected or (
+                    info.spwrite and not info.topframe):
+                return None
+            entry = info.entry
+            if not info.after_call and (out or pc != entry):
+                return None
+            fp = sp + info.pcsp + _PTR if ra_on_stack else sp + info.pcsp
+            sym_pc = pc if pc == entry else pc - 1
+            logical = pc_frames.get(sym_pc)
+            out.append(self._frames(sym_pc, info.kind) if logical is None else logical)
+            if info.topframe:
+                return tuple(f for fs in out for f in fs) if info.kind == "goexit" else None
+            at = fp - _PTR if ra_on_stack else sp if (inner and sp < fp) or lr == 0 else -1
+            if at < 0:
+                ret = lr
+            else:
+                if not (win_lo <= at and at + _PTR <= win_hi):
+                    win, win_lo, win_hi = self._window(at, g)
+                    if not win:
+                        return None
+                ret = _U64(win, at - win_lo)[0]
+            if ret == 0 or (fp <= sp and ret == pc):
+                return None
+            pc, sp, lr, inner = ret, fp, 0, False
+        return None
 
     def thread_stack(self, m: M) -> Stack:
         """The stack of an M's thread from its registers (g0 or gsignal for
@@ -301,7 +352,7 @@ class Unwinder:
         return self.arch.follows_call(code)
 
     def _frames(self, sym_pc: int, kind: str | None
-                ) -> tuple[tuple[str, str, int, bool, str | None], ...]:
+                ) -> tuple[LogicalFrame, ...]:
         """The logical frames at ``sym_pc`` as (function, file, line,
         inlined, func_kind); ``kind`` is that of the physical function,
         which ``sym_pc`` determines (inlined calls have their own)."""

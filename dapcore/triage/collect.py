@@ -12,15 +12,16 @@ from dapcore.goruntime.clock import WaitClock
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.process import Process
 from dapcore.goruntime.traceback import created_by
-from dapcore.goruntime.unwind import Frame
+from dapcore.goruntime.unwind import LogicalFrame
 from dapcore.triage.groups import GoroutineFilter, GoroutineGroup, group_goroutines
 
 __all__ = ["collect_groups"]
 
 
 def collect_groups(proc: Process, goroutines: Iterator[Goroutine],
-                   stack: Callable[[Goroutine], list[Frame]], flt: GoroutineFilter | None,
-                   release_pages: Callable[[], None]) -> list[GoroutineGroup]:
+                   stack: Callable[[Goroutine], tuple[LogicalFrame, ...]],
+                   flt: GoroutineFilter | None, release_pages: Callable[[], None]
+                   ) -> list[GoroutineGroup]:
     """The groups of ``goroutines`` (``stack``: a goroutine's printed
     frames); cancellable (DAP ``cancel``), and the core's pages are let go
     every 16,384 goroutines."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from dapcore.goruntime.clock import WaitClock
 from dapcore.goruntime.goroutines import Goroutine
 from dapcore.goruntime.status import G_LEAKED, G_RUNNING, G_SYSCALL, G_WAITING, status_name
-from dapcore.goruntime.unwind import Frame
+from dapcore.goruntime.unwind import LogicalFrame
 
 __all__ = ["FILTER_KEYS", "GoroutineFilter", "GoroutineGroup", "GroupFrame", "GroupSite",
            "StackSource", "group_goroutines", "parse_filters"]
@@ -138,9 +138,10 @@ def _matches(pattern: str, text: str) -> bool:
     return pattern in text
 
 
-# What the grouping asks of the engine: a goroutine's printed frames, the
+# What the grouping asks of the engine: a goroutine's printed frames as
+# (function, file, line, inlined, func_kind), innermost first; the
 # package of a function, where a goroutine was created.
-StackSource = Callable[[Goroutine], list[Frame]]
+StackSource = Callable[[Goroutine], tuple[LogicalFrame, ...]]
 PackageOf = Callable[[str], str]
 SiteOf = Callable[[Goroutine], "tuple[str, str, int] | None"]
 
@@ -149,7 +150,7 @@ def _status_text(g: Goroutine) -> str:
     return g.status_text
 
 
-def _accepts(flt: GoroutineFilter, g: Goroutine, frames: list[Frame] | None,
+def _accepts(flt: GoroutineFilter, g: Goroutine, frames: tuple[LogicalFrame, ...] | None,
              package_of: PackageOf) -> bool:
     """Whether ``g`` passes ``flt`` (``frames``: None to check only what the
     record says; the stack conditions are then checked later)."""
@@ -167,19 +168,13 @@ def _accepts(flt: GoroutineFilter, g: Goroutine, frames: list[Frame] | None,
             return False
     if frames is None:
         return True
-    if flt.function is not None and not any(_matches(flt.function, f.function)
-                                            for f in frames):
+    if flt.function is not None and not any(_matches(flt.function, f[0]) for f in frames):
         return False
-    return flt.package is None or any(_matches(flt.package, package_of(f.function))
-                                      for f in frames)
+    return flt.package is None or any(_matches(flt.package, package_of(f[0])) for f in frames)
 
 
-def _key(status: str, frames: list[Frame]) -> tuple[object, ...]:
-    return (status, *((f.function, f.file, f.line, f.inlined) for f in frames))
-
-
-def _group_id(key: tuple[object, ...]) -> str:
-    text = "\x1f".join(str(x) for x in key)
+def _group_id(status: str, frames: tuple[LogicalFrame, ...]) -> str:
+    text = "\x1f".join([status, *(f"{f[0]}\x1e{f[1]}\x1e{f[2]}\x1e{f[3]}" for f in frames)])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
@@ -205,12 +200,12 @@ def group_goroutines(goroutines: Iterator[Goroutine], stack: StackSource,
                 flt, g, frames, package_of):
             continue
         status = _status_text(g)
-        key = _key(status, frames)
+        key = (status, frames)
         grp = groups.get(key)
         if grp is None:
             grp = groups[key] = GoroutineGroup(
-                id=_group_id(key), status=status,
-                frames=tuple(GroupFrame(f.function, f.file, f.line, f.inlined) for f in frames),
+                id=_group_id(status, frames), status=status,
+                frames=tuple(GroupFrame(f[0], f[1], f[2], f[3]) for f in frames),
                 waiting=g.status in (G_WAITING, G_LEAKED), system=g.system)
             sites[key] = {}
             waits[key] = []
