@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 from dapcore.elf.memory import AddressSpace, Mapping
 from dapcore.errors import UnreadableMemory
@@ -49,8 +50,10 @@ _CODES = {1: "B", 2: "H", 4: "I", 8: "Q", 16: "Q"}  # 16: a wrapper, its first w
 MAX_CHAIN = 4_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Sudog:
+class Sudog(NamedTuple):
+    """One sudog (a record read by the hundred thousand: a NamedTuple is
+    made five times faster than a frozen dataclass)."""
+
     addr: int
     g: int
     next: int
@@ -82,16 +85,16 @@ class SudogReader:
             fmt += f"{off - pos}x{code}" if off > pos else code
             pos = off + struct.calcsize(code)
         self._unpack = struct.Struct(fmt).unpack_from
-        self._order = [i for _, _, i in fields]
+        # the unpacked values (and a 0 after them for a missing field) in
+        # Sudog's order
+        where = {i: k for k, (_, _, i) in enumerate(fields)}
+        self._pick = itemgetter(*(where.get(i, len(fields)) for i in range(len(names))))
         self._size = max(pos, 1)
 
     def read(self, addr: int) -> Sudog:
-        vals = self._unpack(self.cursor.read(addr, self._size))
-        out = [0] * 8
-        for i, v in zip(self._order, vals, strict=True):
-            out[i] = v
-        return Sudog(addr, out[0], out[1], out[2], out[3], out[4], out[5], bool(out[6]),
-                     out[7])
+        g, nxt, prev, elem, waitlink, c, is_select, ticket = self._pick(
+            (*self._unpack(self.cursor.read(addr, self._size)), 0))
+        return Sudog(addr, g, nxt, prev, elem, waitlink, c, bool(is_select), ticket)
 
     def chain(self, first: int, link: str, limit: int = MAX_CHAIN) -> Iterator[Sudog]:
         """The sudogs from ``first`` along ``link`` ("next" or "waitlink");
