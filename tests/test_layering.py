@@ -110,6 +110,10 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
         _STARTUP + ": the crash's wording (and dapcore.render), once a core is open",
     ("dapcore.dap.state", "dapcore.dap.disasm"):
         _STARTUP + ": disassembly listings, with the first source file that is missing",
+    ("dapcore.report.command", "dapcore.report.triage"):
+        "the process pool (multiprocessing, concurrent.futures): 'dapcore triage' only",
+    ("dapcore.report.command", "dapcore.report.triageout"):
+        "the process pool (multiprocessing, concurrent.futures): 'dapcore triage' only",
     ("dapcore.engine_triage", "dapcore.triage.collect"): _TRIAGE,
     ("dapcore.engine_triage", "dapcore.triage.leaks"): _TRIAGE,
     ("dapcore.cli", "dapcore.triage.groups"): _TRIAGE,

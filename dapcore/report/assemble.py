@@ -215,7 +215,8 @@ def _process(engine: Engine, redact: bool) -> dict[str, Any]:
 def _goroutines(engine: Engine, redact: bool) -> dict[str, Any]:
     ids, traits = engine.listing()
     by_status: Counter[str] = Counter()
-    for t in traits:
-        by_status[engine.traits_name(t)[1]] += 1
+    # goroutines that look alike share their traits: each kind named once
+    for t, n in Counter(traits).items():
+        by_status[engine.traits_name(t)[1]] += n
     return {"count": len(ids),
             "byStatus": [{"status": s, "count": n} for s, n in by_status.most_common()]}

@@ -10,8 +10,6 @@ import sys
 from dapcore.engine import Engine
 from dapcore.errors import DapcoreError, ExecutableNotFound
 from dapcore.report.render import render
-from dapcore.report.triage import run
-from dapcore.report.triageout import render_triage
 
 __all__ = ["run_report", "run_triage"]
 
@@ -52,6 +50,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_triage(args: argparse.Namespace) -> int:
+    # the process pool (multiprocessing, concurrent.futures): triage only
+    from dapcore.report.triage import run
+    from dapcore.report.triageout import render_triage
+
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         print(f"dapcore: --jobs must be 1 or more (got {jobs})", file=sys.stderr)
