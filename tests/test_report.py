@@ -314,3 +314,29 @@ def test_signature_class_is_the_runtimes_message_without_numbers(
             if isinstance(f, OracleFrame) and f.function.startswith("main.")]
     folded = [f for i, f in enumerate(user) if not i or user[i - 1] != f]
     assert sig["functions"] == folded[:8]
+
+
+MUTEXPILE = make_spec("1.27", "default", "mutexpile")
+
+
+@pytest.mark.parametrize("spec", [MUTEXPILE], ids=[MUTEXPILE.id])
+@pytest.mark.parametrize("fork", [True, False], ids=["worker", "no-fork"])
+def test_blocking_section_is_the_analysis(spec: FixtureSpec, fixture: Fixture,
+                                          monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+    """The report's blocking section, made in a forked worker while the
+    groups are made here (or here, when no worker can be made), is the
+    engine's analysis, and names the objects the program wrote about."""
+    from dapcore.engine import Engine
+    from dapcore.report.assemble import build_report
+    from dapcore.triage.blockingtext import blocking_json
+
+    if not fork:
+        def no_fork() -> int:
+            raise OSError("no fork here")
+        monkeypatch.setattr(os, "fork", no_fork)
+    engine = Engine.open(fixture.binary, fixture.core)
+    section = build_report(engine).sections["blocking"]
+    want = blocking_json(Engine.open(fixture.binary, fixture.core).blocking())
+    assert section.data is not None and section.data["detail"] == want
+    found = {o["address"] for o in want["objects"]}
+    assert {int(o["address"]) for o in fixture.facts()["triage"]["objects"]} <= found

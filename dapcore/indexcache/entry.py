@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import weakref
 import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,12 @@ SourceCRC = Callable[[tuple[str, ...]], int | None]
 _Part = tuple[str, bytes, tuple[str, ...], int]  # kind, data, sources, source crc
 AUTOSAVE = 1.0  # seconds without a new part before the entry is written
 
+# Fork safety (a report forks a worker while its engine is open): no lock of
+# an entry may be held by another thread at the fork, and the child — where
+# the background writer does not exist — writes nothing (the parent does).
+_LIVE: weakref.WeakSet[Entry] = weakref.WeakSet()
+_FORKING: list[Entry] = []
+
 
 class Entry:
     """The cached parts of one file (``cache=None``: a disabled entry that
@@ -54,8 +62,11 @@ class Entry:
         self._dirty = False
         self._timer: threading.Timer | None = None
         self._writing = threading.Lock()  # one writer at a time
+        self._writes = True  # False in a forked child (see the end of the module)
         self.hits: list[str] = []  # parts found (for the tests and benchmarks)
         self.misses: list[str] = []
+        if cache is not None:
+            _LIVE.add(self)
 
     @property
     def enabled(self) -> bool:
@@ -189,7 +200,7 @@ class Entry:
         written). Writers take turns: a save waits for one under way."""
         with self._writing:
             with self._lock:
-                if self.cache is None or not self._dirty:
+                if self.cache is None or not self._dirty or not self._writes:
                     return False
                 parts = self._snapshot()
             return self.cache.write_entry(self.key, encode(self.key, self.cache.fit(parts)))
@@ -198,6 +209,8 @@ class Entry:
         """Save in the background once nothing was added for AUTOSAVE
         seconds (a daemon thread: :meth:`flush` at exit or when the session
         ends writes what it did not)."""
+        if not self._writes:
+            return
         if self._timer is not None:
             self._timer.cancel()
         self._timer = threading.Timer(AUTOSAVE, self._autosave)
@@ -221,3 +234,31 @@ class Entry:
 
 
 NULL_ENTRY = Entry(None, "", lambda sources: None)
+
+
+def _before_fork() -> None:
+    _FORKING[:] = list(_LIVE)
+    for e in _FORKING:
+        e._writing.acquire()
+        e._lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    for e in _FORKING:
+        e._lock.release()
+        e._writing.release()
+    _FORKING.clear()
+
+
+def _after_fork_in_child() -> None:
+    for e in _FORKING:
+        e._lock.release()
+        e._writing.release()
+        e._timer = None
+        e._writes = False  # the parent writes the entry, not a forked child
+    _FORKING.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)

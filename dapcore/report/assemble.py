@@ -16,7 +16,7 @@ from dapcore import __version__
 from dapcore.errors import DapcoreError
 from dapcore.govalues.summary import text_of
 from dapcore.report.model import Report, Section
-from dapcore.report.providers import PROVIDERS
+from dapcore.report.providers import PROVIDERS, prefetch
 from dapcore.report.redact import redacted_args, redacted_string, redacted_text
 from dapcore.report.signature import Signature, is_runtime_error, signature
 
@@ -31,6 +31,7 @@ _SOURCE_LIMIT = 8 << 20  # bytes of a source file read for its line
 def build_report(engine: Engine, redact: bool = False) -> Report:
     """The report of ``engine``'s core; ``redact``: see :mod:`dapcore.report.redact`."""
     report = Report(f"dapcore {__version__}", redact, engine.executable_path, engine.core_path)
+    prefetch(engine)  # what can run on another CPU meanwhile
     makers: list[tuple[str, str, Callable[[Engine, bool], dict[str, Any]]]] = [
         ("signature", "Crash signature", _signature),
         ("crash", "Crash", _crash),

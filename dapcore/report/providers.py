@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dapcore.errors import DapcoreError
 from dapcore.report.model import Section
+from dapcore.report.prefetch import blocking_later
 from dapcore.report.redact import redacted_string
 from dapcore.triage.blockingtext import blocking_json, blocking_text
 from dapcore.triage.text import group_header, group_json, leak_json, wait_text
@@ -32,8 +33,9 @@ from dapcore.triage.text import group_header, group_json, leak_json, wait_text
 if TYPE_CHECKING:
     from dapcore.engine import Engine
     from dapcore.triage.groups import GoroutineGroup
+    from dapcore.triage.records import BlockingReport
 
-__all__ = ["PROVIDERS", "Provider"]
+__all__ = ["PROVIDERS", "Provider", "prefetch"]
 
 Provider = Callable[["Engine", bool], Section]
 
@@ -99,8 +101,23 @@ def leaks_section(engine: Engine, redact: bool) -> Section:
         "detail": [leak_json(s) for s in leaks]})
 
 
+# The blocking analysis started early (in a forked worker, while the groups
+# are made here): :func:`prefetch`.
+_pending: tuple[int, Callable[[], BlockingReport]] | None = None
+
+
+def prefetch(engine: Engine) -> None:
+    """Start the sections that can run beside the others (the blocking
+    analysis, in a worker on another CPU)."""
+    global _pending
+    _pending = (id(engine), blocking_later(engine))
+
+
 def blocking_section(engine: Engine, redact: bool) -> Section:
-    report = engine.blocking()
+    global _pending
+    started, _pending = _pending, None
+    report = started[1]() if started is not None and started[0] == id(engine) \
+        else engine.blocking()
     summary = (f"{len(report.channels)} channel(s) and {len(report.objects)} sync object(s) "
                f"with waiters; {len(report.cycles)} deadlock cycle(s) shown by the data.")
     detail: dict[str, Any] = blocking_json(report)

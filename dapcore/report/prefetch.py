@@ -1,0 +1,100 @@
+"""The report's blocking analysis in a forked worker while this process
+groups the goroutines: the two passes over a big core run on two CPUs (the
+report of a 100,000-goroutine core then takes about the listing's time).
+
+The worker inherits the open engine (the core is mapped, not copied), sends
+the analysis back pickled through a pipe and leaves with ``os._exit``; what
+it sends was made by dapcore itself from the core's bytes, so unpickling it
+runs nothing from the core. Whenever the worker cannot be made, fails, or
+does not answer in time, the analysis runs here, as it would without it.
+The index cache's entries are fork-safe (:mod:`dapcore.indexcache.entry`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dapcore.engine import Engine
+    from dapcore.triage.records import BlockingReport
+
+__all__ = ["blocking_later"]
+
+TIMEOUT = 600.0  # seconds the worker may take before the analysis runs here
+
+
+def blocking_later(engine: Engine) -> Callable[[], BlockingReport]:
+    """Start ``engine.blocking()`` in a forked worker; a function that
+    returns its result (computed here instead when the worker fails)."""
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return engine.blocking
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return engine.blocking
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return engine.blocking
+    if pid == 0:  # the worker
+        status = 1
+        try:
+            os.close(r)
+            view = memoryview(pickle.dumps(engine.blocking(), pickle.HIGHEST_PROTOCOL))
+            while view:
+                view = view[os.write(w, view):]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+
+    def result() -> BlockingReport:
+        data = _read_all(r, time.monotonic() + TIMEOUT)
+        if data is None:
+            _kill(pid)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 1
+        if data and status == 0:
+            try:
+                found: BlockingReport = pickle.loads(data)
+                return found
+            except Exception:  # (a worker cut short: the analysis runs here)
+                pass
+        return engine.blocking()
+    return result
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything the worker writes until it closes the pipe; None when it
+    has not by ``deadline``."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
