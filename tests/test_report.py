@@ -320,22 +320,40 @@ MUTEXPILE = make_spec("1.27", "default", "mutexpile")
 
 
 @pytest.mark.parametrize("spec", [MUTEXPILE], ids=[MUTEXPILE.id])
-@pytest.mark.parametrize("fork", [True, False], ids=["worker", "no-fork"])
+@pytest.mark.parametrize("how", ["worker", "no-fork", "many-files-open"])
 def test_blocking_section_is_the_analysis(spec: FixtureSpec, fixture: Fixture,
-                                          monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+                                          monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """The report's blocking section, made in a forked worker while the
     groups are made here (or here, when no worker can be made), is the
-    engine's analysis, and names the objects the program wrote about."""
+    engine's analysis, and names the objects the program wrote about; also
+    when the process has over 1,024 files open (a descriptor select()
+    cannot watch)."""
+    import resource
+
     from dapcore.engine import Engine
     from dapcore.report.assemble import build_report
     from dapcore.triage.blockingtext import blocking_json
 
-    if not fork:
+    held: list[int] = []
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if how == "no-fork":
         def no_fork() -> int:
             raise OSError("no fork here")
         monkeypatch.setattr(os, "fork", no_fork)
-    engine = Engine.open(fixture.binary, fixture.core)
-    section = build_report(engine).sections["blocking"]
+    elif how == "many-files-open":
+        soft, hard = limits
+        if soft < 1200:
+            if hard != resource.RLIM_INFINITY and hard < 1200:
+                pytest.skip(f"the hard limit of open files is {hard}")
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+        held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        engine = Engine.open(fixture.binary, fixture.core)
+        section = build_report(engine).sections["blocking"]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
     want = blocking_json(Engine.open(fixture.binary, fixture.core).blocking())
     assert section.data is not None and section.data["detail"] == want
     found = {o["address"] for o in want["objects"]}
