@@ -515,3 +515,35 @@ def test_a_changed_dapcore_does_not_read_an_older_ones_entries(tmp_path: Path) -
     cache = indexing.open_index_cache(tmp_path / "c")
     assert cache is not None and cache.code == code_digest(
         files, f"{indexing.__version__}/{sys.byteorder}")
+
+
+def test_processes_spawned_from_threads_do_not_wait_on_the_cache(tmp_path: Path) -> None:
+    """The cache's fork safety is the report worker's own business
+    (``fork_guard``), not an at-fork hook: two threads spawning programs
+    with a ``preexec_fn`` (a fork that runs Python's at-fork handlers)
+    while an engine with a cache is open finish (such a hook, taking the
+    entries' locks from two forking threads at once, deadlocked the fixture
+    factory in an empty-HOME run)."""
+    import threading
+
+    from tests.factory import ensure
+
+    fx = ensure(SMALL)
+    engine = Engine.open(fx.binary, fx.core, index_cache=str(tmp_path))
+    engine.goroutine_count  # noqa: B018 (reads and caches indexes: the entry is live)
+    errors: list[BaseException] = []
+
+    def spawn() -> None:
+        try:
+            for _ in range(30):
+                subprocess.run(["true"], preexec_fn=lambda: None, check=True, timeout=10)
+        except BaseException as exc:  # (reported below)
+            errors.append(exc)
+    threads = [threading.Thread(target=spawn) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "spawning hung"
+    assert not errors
+    engine.close()

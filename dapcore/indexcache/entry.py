@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from dapcore.indexcache.fileformat import BadFile, PartInfo, encode
@@ -27,7 +27,7 @@ from dapcore.indexcache.fileformat import BadFile, PartInfo, encode
 if TYPE_CHECKING:
     from dapcore.indexcache.store import CacheFile, IndexCache
 
-__all__ = ["AUTOSAVE", "NULL_ENTRY", "Entry", "SourceCRC"]
+__all__ = ["AUTOSAVE", "NULL_ENTRY", "Entry", "SourceCRC", "fork_guard", "quiet_after_fork"]
 
 log = logging.getLogger("dapcore.indexcache")
 
@@ -38,11 +38,9 @@ SourceCRC = Callable[[tuple[str, ...]], int | None]
 _Part = tuple[str, bytes, tuple[str, ...], int]  # kind, data, sources, source crc
 AUTOSAVE = 1.0  # seconds without a new part before the entry is written
 
-# Fork safety (a report forks a worker while its engine is open): no lock of
-# an entry may be held by another thread at the fork, and the child — where
-# the background writer does not exist — writes nothing (the parent does).
+# Fork safety (a report forks a worker while its engine is open): the live
+# entries, for fork_guard.
 _LIVE: weakref.WeakSet[Entry] = weakref.WeakSet()
-_FORKING: list[Entry] = []
 
 
 class Entry:
@@ -236,29 +234,30 @@ class Entry:
 NULL_ENTRY = Entry(None, "", lambda sources: None)
 
 
-def _before_fork() -> None:
-    _FORKING[:] = list(_LIVE)
-    for e in _FORKING:
-        e._writing.acquire()
-        e._lock.acquire()
+@contextmanager
+def fork_guard() -> Iterator[list[Entry]]:
+    """Around an ``os.fork()`` of the engine's process (a report's worker):
+    no entry's lock is held by another thread at the fork (they are taken
+    here, in one order, and given back in the parent and in the child
+    alike). In the child, call :func:`quiet_after_fork` with what this
+    yields: the background writer does not exist there, and the parent
+    writes the entries."""
+    entries = sorted(_LIVE, key=id)
+    taken: list[Entry] = []
+    try:
+        for e in entries:
+            e._writing.acquire()
+            e._lock.acquire()
+            taken.append(e)
+        yield taken
+    finally:
+        for e in reversed(taken):
+            e._lock.release()
+            e._writing.release()
 
 
-def _after_fork_in_parent() -> None:
-    for e in _FORKING:
-        e._lock.release()
-        e._writing.release()
-    _FORKING.clear()
-
-
-def _after_fork_in_child() -> None:
-    for e in _FORKING:
-        e._lock.release()
-        e._writing.release()
+def quiet_after_fork(entries: list[Entry]) -> None:
+    """In a forked child: its entries write nothing (see :func:`fork_guard`)."""
+    for e in entries:
         e._timer = None
-        e._writes = False  # the parent writes the entry, not a forked child
-    _FORKING.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                        after_in_child=_after_fork_in_child)
+        e._writes = False

@@ -7,7 +7,9 @@ the analysis back pickled through a pipe and leaves with ``os._exit``; what
 it sends was made by dapcore itself from the core's bytes, so unpickling it
 runs nothing from the core. Whenever the worker cannot be made, fails, or
 does not answer in time, the analysis runs here, as it would without it.
-The index cache's entries are fork-safe (:mod:`dapcore.indexcache.entry`).
+No lock of the index cache is held by another thread at the fork
+(:func:`dapcore.indexcache.entry.fork_guard`), and the worker writes no
+cache entry.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import signal
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from dapcore.indexcache.entry import fork_guard, quiet_after_fork
 
 if TYPE_CHECKING:
     from dapcore.engine import Engine
@@ -39,7 +43,10 @@ def blocking_later(engine: Engine) -> Callable[[], BlockingReport]:
     except OSError:
         return engine.blocking
     try:
-        pid = os.fork()
+        with fork_guard() as entries:
+            pid = os.fork()
+            if pid == 0:
+                quiet_after_fork(entries)
     except OSError:
         os.close(r)
         os.close(w)
