@@ -126,21 +126,27 @@ async function openDebugConsole(page) {
   await page.waitForSelector('.repl .repl-input-wrapper .monaco-editor', { visible: true, timeout: 15000 });
 }
 
-/** Polls the UI until `pred(snapshot)` holds; returns the snapshot, or
- *  throws after `ms` with the last one. */
-async function until(page, what, pred, ms) {
+/** Polls `snap(page)` until `pred(snapshot)` holds; returns the snapshot,
+ *  or throws after `ms` with the last one. `between(page)` runs before each
+ *  new look (e.g. a scroll). */
+async function pollUntil(page, what, snap, pred, ms, between = null) {
   const end = Date.now() + ms;
-  let s;
   for (;;) {
-    s = await look(page);
+    const s = await snap(page);
     if (pred(s)) return s;
     if (Date.now() > end) {
       const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
       err.snapshot = s;
       throw err;
     }
+    if (between) await between(page);
     await sleep(200);
   }
+}
+
+/** Polls the UI (`look`) until `pred(snapshot)` holds. */
+async function until(page, what, pred, ms) {
+  return pollUntil(page, what, look, pred, ms);
 }
 
 /** Every row of the CALL STACK: the list is virtual (only the rows in view
@@ -726,17 +732,7 @@ function goroutineRows() {
 }
 
 async function untilRows(page, what, pred, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const g = await page.evaluate(goroutineRows);
-    if (g && pred(g)) return g;
-    if (Date.now() > end) {
-      const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
-      err.snapshot = g;
-      throw err;
-    }
-    await sleep(200);
-  }
+  return pollUntil(page, what, (p) => p.evaluate(goroutineRows), (g) => g && pred(g), ms);
 }
 
 /** Clicks the Goroutines view's row whose label starts with `text`; a row
@@ -779,29 +775,21 @@ async function clickGoroutineRow(page, text) {
 /** Scrolls the Goroutines view's list (a virtual list: only the rows in
  *  view exist) down until `pred(rows)` holds. */
 async function scrollGoroutinesUntil(page, what, pred, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const g = await page.evaluate(goroutineRows);
-    if (g && pred(g)) return g;
-    if (Date.now() > end) {
-      const err = new Error(`timed out after ${ms} ms waiting for ${what}`);
-      err.snapshot = g;
-      throw err;
-    }
-    const box = await page.evaluate(() => {
-      const pane = [...document.querySelectorAll('.pane')].find((p) =>
-        /^\s*goroutines\b/i.test((p.querySelector('.pane-header') || {}).innerText || ''));
-      const list = pane && pane.querySelector('.monaco-list');
-      if (!list) return null;
-      const r = list.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  return pollUntil(page, what, (p) => p.evaluate(goroutineRows), (g) => g && pred(g), ms,
+    async (p) => {
+      const box = await p.evaluate(() => {
+        const pane = [...document.querySelectorAll('.pane')].find((q) =>
+          /^\s*goroutines\b/i.test((q.querySelector('.pane-header') || {}).innerText || ''));
+        const list = pane && pane.querySelector('.monaco-list');
+        if (!list) return null;
+        const r = list.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      });
+      if (box) {
+        await p.mouse.move(box.x, box.y);
+        await p.mouse.wheel({ deltaY: 300 });
+      }
     });
-    if (box) {
-      await page.mouse.move(box.x, box.y);
-      await page.mouse.wheel({ deltaY: 300 });
-    }
-    await sleep(200);
-  }
 }
 
 /** Collapses the Run and Debug section `name` (room for the others). */
