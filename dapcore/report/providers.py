@@ -20,6 +20,7 @@ the section's ``reason`` says why instead.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +45,16 @@ STACKS_SHOWN = 10  # groups whose stacks are shown
 FRAMES_PER_GROUP = 8
 
 # The groups of the engine last asked (the groups and the leak summary both
-# need them: every goroutine's stack is unwound once per report).
-_last: tuple[int, list[GoroutineGroup]] | None = None
+# need them: every goroutine's stack is unwound once per report). Held by a
+# weak reference to that engine: an id() could be a later engine's (a triage
+# worker writes one report after another).
+_last: tuple[weakref.ref[Engine], list[GoroutineGroup]] | None = None
 
 
 def _groups(engine: Engine) -> list[GoroutineGroup]:
     global _last
-    if _last is None or _last[0] != id(engine):
-        _last = (id(engine), engine.goroutine_groups())
+    if _last is None or _last[0]() is not engine:
+        _last = (weakref.ref(engine), engine.goroutine_groups())
     return _last[1]
 
 
@@ -103,20 +106,20 @@ def leaks_section(engine: Engine, redact: bool) -> Section:
 
 # The blocking analysis started early (in a forked worker, while the groups
 # are made here): :func:`prefetch`.
-_pending: tuple[int, Callable[[], BlockingReport]] | None = None
+_pending: tuple[weakref.ref[Engine], Callable[[], BlockingReport]] | None = None
 
 
 def prefetch(engine: Engine) -> None:
     """Start the sections that can run beside the others (the blocking
     analysis, in a worker on another CPU)."""
     global _pending
-    _pending = (id(engine), blocking_later(engine))
+    _pending = (weakref.ref(engine), blocking_later(engine))
 
 
 def blocking_section(engine: Engine, redact: bool) -> Section:
     global _pending
     started, _pending = _pending, None
-    report = started[1]() if started is not None and started[0] == id(engine) \
+    report = started[1]() if started is not None and started[0]() is engine \
         else engine.blocking()
     summary = (f"{len(report.channels)} channel(s) and {len(report.objects)} sync object(s) "
                f"with waiters; {len(report.cycles)} deadlock cycle(s) shown by the data.")
