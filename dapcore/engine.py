@@ -39,6 +39,7 @@ from dapcore.goruntime.checks import StackFindings
 from dapcore.goruntime.crash import FATAL, PANIC, SIGNAL, SNAPSHOT, Crash, analyse, read_panics
 from dapcore.goruntime.crash import signal_name as _signal_name
 from dapcore.goruntime.goroutines import Goroutine
+from dapcore.goruntime.listing import Listing, Traits, list_goroutines
 from dapcore.goruntime.process import Process
 from dapcore.goruntime.procstats import CoreNotes, ProcStats, Reading
 from dapcore.goruntime.status import G_LEAKED, G_WAITING, status_name
@@ -65,14 +66,8 @@ if TYPE_CHECKING:
     from dapcore.govalues.frame import FrameRef
     from dapcore.govalues.values import Value, ValueContext
 
-__all__ = ["Code", "CoreNotes", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "MappedFile",
-           "ProcStats", "Reading", "Stack", "Traits"]
-
-# What goroutines listed alike share (Engine.listing): start pc, status,
-# wait reason text, locked to a thread, thread LWP (None: none), crashed.
-Traits = tuple[int, int, str, bool, int | None, bool]
-
-
+__all__ = ["Code", "CoreNotes", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "Listing",
+           "MappedFile", "ProcStats", "Reading", "Stack", "Traits"]
 
 class Code(NamedTuple):
     """A Go function's machine code, at run-time addresses ``[start, end)``."""
@@ -380,57 +375,13 @@ class Engine(TriageFacade, ProcessFacade):
         return StackFindings("goroutine stacks with a return address that does not follow a "
                              "call")
 
-    def listing(self, hide_system: bool = False) -> tuple[list[int], list[Traits]]:
-        """Every live goroutine's id and traits, the crashing one first, then
-        by id, without an object per goroutine (an editor's thread list at
-        1,000,000 goroutines). Goroutines that look alike share their traits:
-        ``(start pc, status, wait reason, locked to a thread, thread LWP or
-        None, crashed)``, which :meth:`traits_name` names."""
-        proc = self.proc
-        idx = proc.goroutine_index
-        if idx.text_reasons:  # before Go 1.11: the full records hold the text
-            gs = [g for g in sorted(self.goroutines, key=lambda g: (not g.crashed, g.goid))
-                  if not (hide_system and g.system and not g.crashed)]
-            return [g.goid for g in gs], [(g.start_pc, g.status, g.wait_reason or "",
-                                           g.locked_to_thread, g.thread, g.crashed) for g in gs]
-        reasons = proc.layout.wait_reasons()
-        crash_m = proc.crashing_m
-        crash_g = crash_m.curg if crash_m is not None else 0
-        first = idx.position_of_addr(crash_g) if crash_g else None
-        # Traits by position, in allgs order (one tuple each, made by zip):
-        # then the few that differ (on a thread, the crash) fixed up.
-        keys: list[Any] = list(zip(idx.start_pc, idx.status, idx.reason,
-                                   [x != 0 for x in idx.locked], strict=True))
-        special: dict[int, tuple[int | None, bool]] = {}
-        lwps = {m.addr: (m.curg, m.thread.lwp) for m in proc.ms if m.thread is not None}
-        addr = idx.addr
-        for i, m in enumerate(idx.m):
-            if m:
-                on = lwps.get(m)
-                if on is not None and on[0] == addr[i]:
-                    special[i] = (on[1], False)
-        if first is not None:
-            special[first] = (special.get(first, (None, False))[0], True)
-        shared: dict[tuple[Any, ...], Traits] = {}
-
-        def traits(key: tuple[Any, ...]) -> Traits:
-            found = shared.get(key)
-            if found is None:
-                pc, status, code, locked, lwp, crashed = key
-                text = reasons[code] if 0 < code < len(reasons) else ""
-                found = shared[key] = (pc, status, text, locked, lwp, crashed)
-            return found
-        plain = {key: traits((*key, None, False)) for key in set(keys)}
-        found = [plain[key] for key in keys]
-        for i, (lwp, crashed) in special.items():
-            found[i] = traits((*keys[i], lwp, crashed))
-        if hide_system:
-            system = proc.system_start
-            order = [i for i in idx.by_goid(first) if i == first or not system(found[i][0])]
-        else:
-            order = idx.by_goid(first)
-        goids = idx.goid
-        return [goids[i] for i in order], [found[i] for i in order]
+    def listing(self, hide_system: bool = False) -> Listing:
+        """Every live goroutine's id and kind, the crashing one first, then
+        by id, without an object per goroutine (:func:`list_goroutines`);
+        each kind's traits are named by :meth:`traits_name`."""
+        if self.proc.goroutine_index.text_reasons:  # before Go 1.11: from the full records
+            return Listing.of_goroutines(self.goroutines, hide_system)
+        return list_goroutines(self.proc, hide_system)
 
     def traits_name(self, traits: Traits) -> tuple[str | None, str]:
         """(the name the goroutines go by, their status text) of :meth:`listing`'s traits."""

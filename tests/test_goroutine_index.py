@@ -34,7 +34,9 @@ def test_listing_agrees_with_the_full_records(spec: FixtureSpec, fixture: Fixtur
                                               hide_system: bool) -> None:
     rep = Engine.open(fixture.binary, fixture.core)
     crashed = rep.crashed_goroutine
-    goids, traits = rep.listing(hide_system)
+    listed = rep.listing(hide_system)
+    goids = listed.goids
+    traits = [listed.traits_of(i) for i in range(len(goids))]
     assert not rep.proc.goroutines_read  # listed from the index alone
     ours = [(*rep.traits_name(t), t[3], t[4], t[5]) for t in traits]
     assert rep.goroutine_count == len(rep.proc.goroutine_index)
@@ -56,7 +58,7 @@ def test_listing_agrees_with_the_full_records(spec: FixtureSpec, fixture: Fixtur
 def test_a_goroutine_read_alone_is_the_one_listed_later(spec: FixtureSpec,
                                                         fixture: Fixture) -> None:
     rep = Engine.open(fixture.binary, fixture.core)
-    goids, _ = rep.listing()
+    goids = rep.listing().goids
     some = goids[len(goids) // 2]
     alone = rep.goroutine(some)
     stack = rep.stack(alone)

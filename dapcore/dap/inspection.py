@@ -37,7 +37,7 @@ async def on_threads(s: State, args: dict[str, Any]) -> Reply:
             hide = s.config.hide_system if s.config else False
             limit = s.config.max_threads if s.config else 0
             listing = rep.listing(hide)
-            s.goroutines_listable = len(listing[0])
+            s.goroutines_listable = len(listing.goids)
             s.thread_list, shown = thread_list(rep, listing, s.threads.id_of, limit,
                                                s.wanted_goroutines)
             capped = len(shown) < s.goroutines_listable

@@ -13,10 +13,10 @@ from dapcore.dap.threadcap import pick
 
 if TYPE_CHECKING:
     from dapcore.dap.state import State
-    from dapcore.engine import Engine, Traits
+    from dapcore.engine import Engine, Listing, Traits
 
 
-def thread_list(engine: Engine, listing: tuple[list[int], list[Traits]],
+def thread_list(engine: Engine, listing: Listing,
                 id_of: Callable[[int], int], limit: int = 0,
                 wanted: Collection[int] = ()) -> tuple[RawJSON, list[int]]:
     """The ``threads`` response body and the goroutine ids it lists: the
@@ -29,16 +29,17 @@ def thread_list(engine: Engine, listing: tuple[list[int], list[Traits]],
     it`` on the kinds it leaves goroutines of out). The name is made once for
     the goroutines that look alike (the engine's traits) and the JSON text
     by hand: listing 1,000,000 goroutines costs a lookup and a format each."""
-    goids, traits, left_out = pick(*listing, limit, wanted)
+    goids, kinds, left_out = pick(listing.goids, listing.kinds, limit, wanted)
     check_cancelled()
-    # JSON-escaped (ASCII) text without its quotes, once per look-alike group
-    tails = {t: json.dumps(_tail(engine, t, left_out.get(t, 0)))[1:-1] for t in set(traits)}
+    # JSON-escaped (ASCII) text without its quotes, once per kind
+    tails = [json.dumps(_tail(engine, t, left_out.get(k, 0)))[1:-1]
+             for k, t in enumerate(listing.traits)]
     if goids and max(goids) <= INT32_MAX and min(goids) > 0:
-        items = [f'{{"id":{goid},"name":"[Go {goid}] {tails[t]}"}}'
-                 for goid, t in zip(goids, traits, strict=True)]
+        items = [f'{{"id":{goid},"name":"[Go {goid}] {tails[k]}"}}'
+                 for goid, k in zip(goids, kinds, strict=True)]
     else:  # thread ids other than the goroutine ids (beyond int32)
-        items = [f'{{"id":{id_of(goid)},"name":"[Go {goid}] {tails[t]}"}}'
-                 for goid, t in zip(goids, traits, strict=True)]
+        items = [f'{{"id":{id_of(goid)},"name":"[Go {goid}] {tails[k]}"}}'
+                 for goid, k in zip(goids, kinds, strict=True)]
     return RawJSON('{"threads":[' + ",".join(items) + "]}"), goids
 
 

@@ -214,10 +214,10 @@ def _process(engine: Engine, redact: bool) -> dict[str, Any]:
 
 
 def _goroutines(engine: Engine, redact: bool) -> dict[str, Any]:
-    ids, traits = engine.listing()
+    listed = engine.listing()
     by_status: Counter[str] = Counter()
-    # goroutines that look alike share their traits: each kind named once
-    for t, n in Counter(traits).items():
-        by_status[engine.traits_name(t)[1]] += n
-    return {"count": len(ids),
+    # goroutines that look alike are of one kind: each kind named once
+    for k, n in Counter(listed.kinds).items():
+        by_status[engine.traits_name(listed.traits[k])[1]] += n
+    return {"count": len(listed.goids),
             "byStatus": [{"status": s, "count": n} for s, n in by_status.most_common()]}
