@@ -10,7 +10,8 @@ directory, the executable ``--strip-all``: no symbol table). The process ran
 the stripped executable, as in production. What the engine reads is checked
 against the runtime's own traceback (stderr.txt) and the program's own
 ``values.json``, and against the unstripped default build of the same
-release, whose code is the same.
+release, whose code is the same. Both architectures: amd64's fixtures and
+arm64's (run under qemu, split with the aarch64 cross binutils' objcopy).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dapcore.govalues.framevars import frame_registers
 from dapcore.govalues.values import ValueContext, value_of_variable
 from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec, ensure
+from tests.factory.debugsplit import objcopy_for
 from tests.factory.matrix import debuginfo_matrix
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Traceback, parse_traceback
@@ -48,7 +50,9 @@ BUILDID = [s for s in SPECS if s.variant.name == "buildid"]
 DEBUGLINK = [s for s in SPECS if s.variant.name == "debuglink"]
 BUILDID_VALUES = [s for s in VALUES if s.variant.name == "buildid"]
 DEBUGLINK_CRASH = [s for s in DEBUGLINK if s.scenario.name == "nilmap"]
+BUILDID_NILPTR = [s for s in BUILDID if s.scenario.name == "nilptr"]
 _SHF_COMPRESSED = 0x800
+_MACHINES = {"amd64": "EM_X86_64", "arm64": "EM_AARCH64"}
 
 
 def _ids(specs: list[FixtureSpec]) -> list[str]:
@@ -60,8 +64,9 @@ def _oracle(fx: Fixture) -> Traceback:
 
 
 def _unstripped(spec: FixtureSpec) -> Fixture:
-    """The default build of the same release and scenario (same code, DWARF kept)."""
-    return ensure(make_spec(spec.toolchain.minor, "default", spec.scenario.name))
+    """The default build of the same release, architecture and scenario
+    (same code, DWARF kept)."""
+    return ensure(make_spec(spec.toolchain.minor, "default", spec.scenario.name, spec.arch))
 
 
 def assert_matches_the_runtime(rep: Engine, fx: Fixture) -> None:
@@ -106,6 +111,7 @@ def test_stacks_and_crash_equal_the_runtime_with_the_debug_file(spec: FixtureSpe
     rep = _with_debug(fixture)
     exe = rep.proc.exe
     assert not exe.has_own_dwarf  # the executable really is stripped
+    assert exe.machine == rep.proc.arch.elf_machine_name == _MACHINES[spec.arch]
     assert exe.has_own_symbols == (spec.variant.name == "debuglink")
     assert "debug_file" not in exe.__dict__  # opening looked for nothing yet
     assert_matches_the_runtime(rep, fixture)
@@ -120,6 +126,7 @@ def test_stacks_and_crash_equal_the_runtime_with_the_debug_file(spec: FixtureSpe
     # Go's DWARF stays compressed in the debug file (SHF_COMPRESSED) and is read so.
     debug = exe.dwarf_file
     assert debug is not None and debug.sections[".debug_info"].flags & _SHF_COMPRESSED
+    assert debug.machine == exe.machine
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))
@@ -266,29 +273,68 @@ def test_a_debuglink_crc_mismatch_is_refused(spec: FixtureSpec, fixture: Fixture
     assert crc in warning and f"{link[1]:#010x}" in warning and "not used" in warning
 
 
-@pytest.mark.parametrize("spec", [s for s in BUILDID if s.scenario.name == "nilptr"],
-                         ids=_ids([s for s in BUILDID if s.scenario.name == "nilptr"]))
+def _another_builds_debug_file(spec: FixtureSpec, tmp_path: Path) -> Path:
+    """A debug file of another build for the same architecture: another
+    release's ``buildid`` fixture when the matrix has one (amd64), else the
+    default build of this release (linked with a GNU build id of its own
+    since Go 1.25) split here by the factory's objcopy for that architecture."""
+    others = [s for s in BUILDID_NILPTR if s.arch == spec.arch and s.toolchain != spec.toolchain]
+    if others:
+        other = ensure(others[0])
+        assert other.debug_file is not None
+        return other.debug_file
+    out = tmp_path / "other" / "zoo.debug"
+    out.parent.mkdir()
+    objcopy_for(spec.arch)("--only-keep-debug", str(_unstripped(spec).binary), str(out))
+    return out
+
+
+def _build_id(path: Path) -> str | None:
+    exe = Executable(path)
+    try:
+        return exe.gnu_build_id
+    finally:
+        exe.close()
+
+
+@pytest.mark.parametrize("spec", BUILDID_NILPTR, ids=_ids(BUILDID_NILPTR))
 def test_a_debug_file_of_another_build_is_refused(spec: FixtureSpec, fixture: Fixture,
                                                   tmp_path: Path) -> None:
-    """Another release's debug file filed under this executable's build id:
+    """Another build's debug file filed under this executable's build id:
     a warning names both GNU build ids; nothing of it is used."""
-    other_minor = "1.23" if spec.toolchain.minor != "1.23" else "1.27"
-    other = ensure(make_spec(other_minor, "buildid", spec.scenario.name))
-    assert other.debug_file is not None
-    exe = Executable(fixture.binary)
-    ours = exe.gnu_build_id
-    exe.close()
-    theirs = Executable(other.debug_file)
-    their_id = theirs.gnu_build_id
-    theirs.close()
+    other = _another_builds_debug_file(spec, tmp_path)
+    ours, their_id = _build_id(fixture.binary), _build_id(other)
     assert ours is not None and their_id is not None and ours != their_id
     wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
     wrong.parent.mkdir(parents=True)
-    shutil.copy2(other.debug_file, wrong)
+    shutil.copy2(other, wrong)
     rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
     assert_pclntab_only(rep, fixture)
     warning = next(w for w in rep.warnings if "is not the debug file" in w)
     assert str(wrong) in warning and ours in warning and their_id in warning
+
+
+ARM64_BUILDID_NILPTR = [s for s in BUILDID_NILPTR if s.arch == "arm64"]
+
+
+@pytest.mark.parametrize("spec", ARM64_BUILDID_NILPTR, ids=_ids(ARM64_BUILDID_NILPTR))
+def test_a_debug_file_of_another_architecture_is_refused(spec: FixtureSpec, fixture: Fixture,
+                                                         tmp_path: Path) -> None:
+    """amd64's debug file of the same release and program filed under the
+    arm64 executable's build id: a warning names both machines; stacks come
+    from the pclntab."""
+    amd64 = ensure(make_spec(spec.toolchain.minor, spec.variant.name, spec.scenario.name))
+    assert amd64.debug_file is not None
+    ours = _build_id(fixture.binary)
+    assert ours is not None
+    wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
+    wrong.parent.mkdir(parents=True)
+    shutil.copy2(amd64.debug_file, wrong)
+    rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
+    assert_pclntab_only(rep, fixture)
+    warning = next(w for w in rep.warnings if "is not the debug file" in w)
+    assert str(wrong) in warning and _MACHINES["amd64"] in warning
+    assert _MACHINES["arm64"] in warning
 
 
 @pytest.mark.parametrize("spec", DEBUGLINK_CRASH, ids=_ids(DEBUGLINK_CRASH))
