@@ -35,7 +35,6 @@ from dapcore.govalues.framevars import frame_registers
 from dapcore.govalues.values import ValueContext, value_of_variable
 from tests.dap.harness import REPO, Client, start_session
 from tests.factory import Fixture, FixtureSpec, ensure
-from tests.factory.debugsplit import objcopy_for
 from tests.factory.matrix import debuginfo_matrix
 from tests.factory.matrix import spec as make_spec
 from tests.oracle import Traceback, parse_traceback
@@ -273,22 +272,6 @@ def test_a_debuglink_crc_mismatch_is_refused(spec: FixtureSpec, fixture: Fixture
     assert crc in warning and f"{link[1]:#010x}" in warning and "not used" in warning
 
 
-def _another_builds_debug_file(spec: FixtureSpec, tmp_path: Path) -> Path:
-    """A debug file of another build for the same architecture: another
-    release's ``buildid`` fixture when the matrix has one (amd64), else the
-    default build of this release (linked with a GNU build id of its own
-    since Go 1.25) split here by the factory's objcopy for that architecture."""
-    others = [s for s in BUILDID_NILPTR if s.arch == spec.arch and s.toolchain != spec.toolchain]
-    if others:
-        other = ensure(others[0])
-        assert other.debug_file is not None
-        return other.debug_file
-    out = tmp_path / "other" / "zoo.debug"
-    out.parent.mkdir()
-    objcopy_for(spec.arch)("--only-keep-debug", str(_unstripped(spec).binary), str(out))
-    return out
-
-
 def _build_id(path: Path) -> str | None:
     exe = Executable(path)
     try:
@@ -300,14 +283,17 @@ def _build_id(path: Path) -> str | None:
 @pytest.mark.parametrize("spec", BUILDID_NILPTR, ids=_ids(BUILDID_NILPTR))
 def test_a_debug_file_of_another_build_is_refused(spec: FixtureSpec, fixture: Fixture,
                                                   tmp_path: Path) -> None:
-    """Another build's debug file filed under this executable's build id:
-    a warning names both GNU build ids; nothing of it is used."""
-    other = _another_builds_debug_file(spec, tmp_path)
-    ours, their_id = _build_id(fixture.binary), _build_id(other)
+    """Another release's debug file (same architecture) filed under this
+    executable's build id: a warning names both GNU build ids; nothing of it
+    is used."""
+    other_minor = "1.23" if spec.toolchain.minor != "1.23" else "1.27"
+    other = ensure(make_spec(other_minor, "buildid", spec.scenario.name, spec.arch))
+    assert other.debug_file is not None
+    ours, their_id = _build_id(fixture.binary), _build_id(other.debug_file)
     assert ours is not None and their_id is not None and ours != their_id
     wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
     wrong.parent.mkdir(parents=True)
-    shutil.copy2(other, wrong)
+    shutil.copy2(other.debug_file, wrong)
     rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
     assert_pclntab_only(rep, fixture)
     warning = next(w for w in rep.warnings if "is not the debug file" in w)

@@ -176,14 +176,14 @@ def _matrix(arch: str) -> list[FixtureSpec]:
 
 def debuginfo_matrix() -> list[FixtureSpec]:
     """The separate debug info fixtures (issue #15): the ``debuglink`` and
-    ``buildid`` variants, for :data:`SPLIT_RELEASES` of each architecture
-    and their few scenarios, amd64's then arm64's. Not in
+    ``buildid`` variants, for :data:`SPLIT_RELEASES` and their few
+    scenarios, amd64's then arm64's. Not in
     :func:`full_matrix` (their binaries hold no DWARF of their own;
     ``tests/test_debug_info.py`` checks them)."""
     out: list[FixtureSpec] = []
     for arch in ARCHES:
         for tc in TOOLCHAINS:
-            if tc.minor not in SPLIT_RELEASES[arch]:
+            if tc.minor not in SPLIT_RELEASES:
                 continue
             for v in VARIANTS.values():
                 if v.split is None:
