@@ -13,7 +13,7 @@ debug file, the way distributions and release pipelines do (issue #15).
 objcopy is the one for the binary's architecture: the host's for amd64
 (Debian's binutils read x86 ELF files only), the aarch64 cross binutils'
 ``aarch64-linux-gnu-objcopy`` for arm64, from the cross toolchain the
-factory unpacks into the cache (:func:`toolchains.ensure_cross_gcc`).
+factory unpacks into the cache (:func:`toolchains.ensure_cross_binutils`).
 """
 
 from __future__ import annotations
