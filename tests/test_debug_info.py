@@ -10,7 +10,8 @@ directory, the executable ``--strip-all``: no symbol table). The process ran
 the stripped executable, as in production. What the engine reads is checked
 against the runtime's own traceback (stderr.txt) and the program's own
 ``values.json``, and against the unstripped default build of the same
-release, whose code is the same.
+release, whose code is the same. Both architectures: amd64's fixtures and
+arm64's (run under qemu, split with the aarch64 cross binutils' objcopy).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ BUILDID = [s for s in SPECS if s.variant.name == "buildid"]
 DEBUGLINK = [s for s in SPECS if s.variant.name == "debuglink"]
 BUILDID_VALUES = [s for s in VALUES if s.variant.name == "buildid"]
 DEBUGLINK_CRASH = [s for s in DEBUGLINK if s.scenario.name == "nilmap"]
+BUILDID_NILPTR = [s for s in BUILDID if s.scenario.name == "nilptr"]
 _SHF_COMPRESSED = 0x800
+_MACHINES = {"amd64": "EM_X86_64", "arm64": "EM_AARCH64"}
 
 
 def _ids(specs: list[FixtureSpec]) -> list[str]:
@@ -60,8 +63,9 @@ def _oracle(fx: Fixture) -> Traceback:
 
 
 def _unstripped(spec: FixtureSpec) -> Fixture:
-    """The default build of the same release and scenario (same code, DWARF kept)."""
-    return ensure(make_spec(spec.toolchain.minor, "default", spec.scenario.name))
+    """The default build of the same release, architecture and scenario
+    (same code, DWARF kept)."""
+    return ensure(make_spec(spec.toolchain.minor, "default", spec.scenario.name, spec.arch))
 
 
 def assert_matches_the_runtime(rep: Engine, fx: Fixture) -> None:
@@ -106,6 +110,7 @@ def test_stacks_and_crash_equal_the_runtime_with_the_debug_file(spec: FixtureSpe
     rep = _with_debug(fixture)
     exe = rep.proc.exe
     assert not exe.has_own_dwarf  # the executable really is stripped
+    assert exe.machine == rep.proc.arch.elf_machine_name == _MACHINES[spec.arch]
     assert exe.has_own_symbols == (spec.variant.name == "debuglink")
     assert "debug_file" not in exe.__dict__  # opening looked for nothing yet
     assert_matches_the_runtime(rep, fixture)
@@ -120,6 +125,7 @@ def test_stacks_and_crash_equal_the_runtime_with_the_debug_file(spec: FixtureSpe
     # Go's DWARF stays compressed in the debug file (SHF_COMPRESSED) and is read so.
     debug = exe.dwarf_file
     assert debug is not None and debug.sections[".debug_info"].flags & _SHF_COMPRESSED
+    assert debug.machine == exe.machine
 
 
 @pytest.mark.parametrize("spec", VALUES, ids=_ids(VALUES))
@@ -266,21 +272,24 @@ def test_a_debuglink_crc_mismatch_is_refused(spec: FixtureSpec, fixture: Fixture
     assert crc in warning and f"{link[1]:#010x}" in warning and "not used" in warning
 
 
-@pytest.mark.parametrize("spec", [s for s in BUILDID if s.scenario.name == "nilptr"],
-                         ids=_ids([s for s in BUILDID if s.scenario.name == "nilptr"]))
+def _build_id(path: Path) -> str | None:
+    exe = Executable(path)
+    try:
+        return exe.gnu_build_id
+    finally:
+        exe.close()
+
+
+@pytest.mark.parametrize("spec", BUILDID_NILPTR, ids=_ids(BUILDID_NILPTR))
 def test_a_debug_file_of_another_build_is_refused(spec: FixtureSpec, fixture: Fixture,
                                                   tmp_path: Path) -> None:
-    """Another release's debug file filed under this executable's build id:
-    a warning names both GNU build ids; nothing of it is used."""
+    """Another release's debug file (same architecture) filed under this
+    executable's build id: a warning names both GNU build ids; nothing of it
+    is used."""
     other_minor = "1.23" if spec.toolchain.minor != "1.23" else "1.27"
-    other = ensure(make_spec(other_minor, "buildid", spec.scenario.name))
+    other = ensure(make_spec(other_minor, "buildid", spec.scenario.name, spec.arch))
     assert other.debug_file is not None
-    exe = Executable(fixture.binary)
-    ours = exe.gnu_build_id
-    exe.close()
-    theirs = Executable(other.debug_file)
-    their_id = theirs.gnu_build_id
-    theirs.close()
+    ours, their_id = _build_id(fixture.binary), _build_id(other.debug_file)
     assert ours is not None and their_id is not None and ours != their_id
     wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
     wrong.parent.mkdir(parents=True)
@@ -289,6 +298,29 @@ def test_a_debug_file_of_another_build_is_refused(spec: FixtureSpec, fixture: Fi
     assert_pclntab_only(rep, fixture)
     warning = next(w for w in rep.warnings if "is not the debug file" in w)
     assert str(wrong) in warning and ours in warning and their_id in warning
+
+
+ARM64_BUILDID_NILPTR = [s for s in BUILDID_NILPTR if s.arch == "arm64"]
+
+
+@pytest.mark.parametrize("spec", ARM64_BUILDID_NILPTR, ids=_ids(ARM64_BUILDID_NILPTR))
+def test_a_debug_file_of_another_architecture_is_refused(spec: FixtureSpec, fixture: Fixture,
+                                                         tmp_path: Path) -> None:
+    """amd64's debug file of the same release and program filed under the
+    arm64 executable's build id: a warning names both machines; stacks come
+    from the pclntab."""
+    amd64 = ensure(make_spec(spec.toolchain.minor, spec.variant.name, spec.scenario.name))
+    assert amd64.debug_file is not None
+    ours = _build_id(fixture.binary)
+    assert ours is not None
+    wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
+    wrong.parent.mkdir(parents=True)
+    shutil.copy2(amd64.debug_file, wrong)
+    rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
+    assert_pclntab_only(rep, fixture)
+    warning = next(w for w in rep.warnings if "is not the debug file" in w)
+    assert str(wrong) in warning and _MACHINES["amd64"] in warning
+    assert _MACHINES["arm64"] in warning
 
 
 @pytest.mark.parametrize("spec", DEBUGLINK_CRASH, ids=_ids(DEBUGLINK_CRASH))

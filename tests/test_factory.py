@@ -194,6 +194,30 @@ def test_arm64_is_a_matrix_of_its_own() -> None:
     assert not make_spec("1.27", "default", "nilmap", "arm64").cgo
 
 
+def test_the_separate_debug_info_fixtures_are_built_for_arm64_too() -> None:
+    """debuginfo_matrix() — in the factory's default build set — holds
+    the same debuglink and buildid fixtures for both architectures (Go 1.23
+    and 1.27), arm64's in ids and folders of their own; neither architecture's standard matrix
+    has them (their binaries hold no DWARF of their own)."""
+    split = debuginfo_matrix()
+    arm = [s for s in split if s.arch == "arm64"]
+    assert split == [s for s in split if s.arch == "amd64"] + arm
+    def shape(s: FixtureSpec) -> tuple[str, str, str]:
+        return s.toolchain.minor, s.variant.name, s.scenario.name
+
+    assert {shape(s) for s in arm} == {shape(s) for s in split if s.arch == "amd64"}
+    assert {"1.23", "1.27"} <= {s.toolchain.minor for s in arm}
+    link = make_spec("1.27", "debuglink", "nilmap", "arm64")
+    assert link in arm and link.id == "go1.27-arm64-debuglink-nilmap"
+    assert link.directory == fixture_dir() / "arm64" / "go1.27" / "debuglink" / "nilmap"
+    assert all(s in select() for s in arm)
+    assert not any(s.variant.split for s in full_matrix())
+    why = make_spec("1.27", "buildid", "goroutinepanic", "arm64").applicable()
+    assert why is not None and "nilptr, values only" in why
+    why = make_spec("1.21", "buildid", "nilptr", "arm64").applicable()
+    assert why is not None and "-B gobuildid" in why
+
+
 def test_arm64_fixture_under_qemu(own_cache: Path, monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     """An arm64 capture: qemu's guest core kept, its own x86-64 core gone;

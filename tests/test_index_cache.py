@@ -50,6 +50,7 @@ SPECS = [
     make_spec("1.27", "stripped", "nilptr"),  # no DWARF: the name lookups alone
     make_spec("1.27", "default", "bigpanic"),  # 23 MB
     make_spec("1.27", "debuglink", "nilmap"),  # DWARF in a separate debug file: its own entry
+    make_spec("1.27", "debuglink", "nilmap", "arm64"),  # the same, arm64 (split by its objcopy)
 ]
 OTHER_BUILD = make_spec("1.19", "default", "nilptr")
 THIRD_BUILD = make_spec("1.27", "pie", "nilptr")

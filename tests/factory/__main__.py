@@ -19,6 +19,7 @@ from tests.factory.toolchains import (
     TOOLCHAINS,
     ToolchainError,
     ensure,
+    ensure_cross_binutils,
     ensure_cross_gcc,
     ensure_qemu,
 )
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     _filters(ls)
     ls.add_argument("--json", action="store_true")
     sub.add_parser("toolchains", help="install and check every Go toolchain, qemu and the C cross "
-                   "compiler (arm64)")
+                   "compiler and binutils (arm64)")
     sub.add_parser("du", help="disk used by the cache (cores are sparse)")
     args = ap.parse_args(argv)
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'qemu':<10} FAILED: {exc}")
         try:
             print(f"{'arm64 cc':<10} {ensure_cross_gcc()}")
+            print(f"{'objcopy':<10} {ensure_cross_binutils().objcopy} (arm64 split fixtures)")
         except ToolchainError as exc:
             failed += 1
             print(f"{'arm64 cc':<10} FAILED: {exc}")

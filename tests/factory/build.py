@@ -149,7 +149,8 @@ def build(tc: Toolchain, variant: Variant, program: str, goarch: str = "amd64") 
             raise BuildError(
                 f"go{tc.version} {variant.name} {program}: {' '.join(cmd)}\n{res.stderr.strip()}"
             )
-        made = split(tmp, variant.split, binary.name) if variant.split is not None else None
+        made = (split(tmp, variant.split, binary.name, goarch)
+                if variant.split is not None else None)
         os.replace(tmp, binary)
         build_id = subprocess.run(
             [str(tc.go), "tool", "buildid", str(binary)], env=env, capture_output=True,

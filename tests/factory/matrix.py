@@ -69,8 +69,6 @@ class FixtureSpec:
             return narrow
         split = self.variant.split
         if split is not None:
-            if self.arch != HOST_ARCH:
-                return "the separate debug info variants are built for amd64 only"
             if self.scenario.name not in SPLIT_SCENARIOS[split]:
                 return (f"the {self.variant.name} variant is built for "
                         f"{', '.join(SPLIT_SCENARIOS[split])} only")
@@ -83,7 +81,7 @@ class FixtureSpec:
             if self.scenario.trigger == SNAPSHOT:
                 return ("qemu's gdbstub gives no complete core of a live guest (no memory "
                         "map: the Go heap is missing)")
-            if self.variant.name not in ARM64_VARIANTS:
+            if self.variant.name not in ARM64_VARIANTS and split is None:
                 return "arm64 builds are all CGO_ENABLED=0: the variant repeats default"
         return None
 
@@ -179,19 +177,21 @@ def _matrix(arch: str) -> list[FixtureSpec]:
 def debuginfo_matrix() -> list[FixtureSpec]:
     """The separate debug info fixtures (issue #15): the ``debuglink`` and
     ``buildid`` variants, for :data:`SPLIT_RELEASES` and their few
-    scenarios, amd64 only. Not in :func:`full_matrix` (their binaries hold
-    no DWARF of their own; ``tests/test_debug_info.py`` checks them)."""
+    scenarios, amd64's then arm64's. Not in
+    :func:`full_matrix` (their binaries hold no DWARF of their own;
+    ``tests/test_debug_info.py`` checks them)."""
     out: list[FixtureSpec] = []
-    for tc in TOOLCHAINS:
-        if tc.minor not in SPLIT_RELEASES:
-            continue
-        for v in VARIANTS.values():
-            if v.split is None:
+    for arch in ARCHES:
+        for tc in TOOLCHAINS:
+            if tc.minor not in SPLIT_RELEASES:
                 continue
-            for name in SPLIT_SCENARIOS[v.split]:
-                fs = FixtureSpec(tc, v, SCENARIOS[name])
-                if fs.applicable() is None:
-                    out.append(fs)
+            for v in VARIANTS.values():
+                if v.split is None:
+                    continue
+                for name in SPLIT_SCENARIOS[v.split]:
+                    fs = FixtureSpec(tc, v, SCENARIOS[name], arch)
+                    if fs.applicable() is None:
+                        out.append(fs)
     return out
 
 

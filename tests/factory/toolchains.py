@@ -372,3 +372,34 @@ def _install_cross_gcc(root: Path) -> None:
         raise ToolchainError(f"unpacking the arm64 cross compiler failed: {exc}") from exc
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossBinutils:
+    """The aarch64 binutils of the cross toolchain (:func:`ensure_cross_gcc`):
+    the host's binutils read x86 ELF files only."""
+
+    sysroot: Path
+
+    @property
+    def objcopy(self) -> Path:
+        return self.sysroot / "usr" / "bin" / "aarch64-linux-gnu-objcopy"
+
+    def env(self) -> dict[str, str]:
+        """The environment to run them in: they load their libbfd from the sysroot."""
+        libs = str(self.sysroot / "usr" / "lib" / "x86_64-linux-gnu")
+        old = os.environ.get("LD_LIBRARY_PATH")
+        return dict(os.environ, LD_LIBRARY_PATH=f"{libs}{os.pathsep}{old}" if old else libs)
+
+
+def ensure_cross_binutils() -> CrossBinutils:
+    """The aarch64 binutils (``aarch64-linux-gnu-objcopy`` …), unpacked with
+    the cross compiler into the cache unless already there."""
+    ensure_cross_gcc()
+    tools = CrossBinutils(cross_gcc_root() / "sysroot")
+    res = subprocess.run([str(tools.objcopy), "--version"], capture_output=True, text=True,
+                         env=tools.env(), check=False)
+    if res.returncode != 0 or "GNU objcopy" not in res.stdout:
+        raise ToolchainError(f"the arm64 binutils: unpacked, but {tools.objcopy} does not run: "
+                             f"{(res.stderr or res.stdout).strip()}")
+    return tools

@@ -39,7 +39,8 @@ VARIANTS: dict[str, Variant] = {
 }
 
 # The separate debug info variants are not in the standard matrix: only these
-# releases and scenarios are built (a few fixtures; tests/test_debug_info.py).
+# releases and scenarios are built (a few fixtures; tests/test_debug_info.py),
+# on both architectures (arm64's under qemu, split with the aarch64 objcopy).
 SPLIT_RELEASES: tuple[str, ...] = ("1.23", "1.27")
 SPLIT_SCENARIOS: dict[str, tuple[str, ...]] = {
     "debuglink": ("nilmap", "goroutinepanic", "values"),
