@@ -99,7 +99,7 @@ class Conversions(EvalBase):
         elif k == "map" and name == "len":
             n = map_len(x)
         elif k == "chan":
-            st = chan_state(x)
+            st = chan_state(x, waiters=False)
             n = 0 if st is None else (st.qcount if name == "len" else st.dataqsiz)
         if n is None:
             raise EvalError(f"invalid argument: {src(arg)} (variable of type {x.type_name}) "

@@ -180,7 +180,7 @@ def _interface(v: Value, depth: int, hex_: bool) -> str:
 
 
 def _chan(v: Value, depth: int, hex_: bool) -> str:
-    st = chan_state(v)
+    st = chan_state(v, waiters=False)
     if st is None:
         return f"{v.type_name} nil"
     closed = ", closed" if st.closed else ""
