@@ -14,7 +14,8 @@ Runs, each in its own process and printing its own table:
   against Delve's recorded figures); ``--with-1m`` and ``--with-bigprog``
   add the 1,000,007-goroutine core and the generated 158 MB program;
 - ``dap``: ``bench_dap.py`` — each phase of a VS Code–ordered session on the
-  Go 1.27 cores, the 100k targets checked, and the start-up imports;
+  Go 1.27 cores, the 100k targets checked, and the start-up imports
+  (``--with-bigprog``: the generated program too);
 - ``index-cache``: ``bench_index_cache.py`` — first open against second;
 - ``paging``: ``bench_paging.py`` — the slowest ``variables`` page of 1,000
   children per container and offset (server CPU and wall time);
@@ -50,6 +51,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -78,7 +80,8 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         delve.append("--with-bigprog")
     out = [
         ("vs-delve", ["bench_vs_delve.py", *runs, *delve]),
-        ("dap", ["bench_dap.py", *runs, "--only", "nilmap,many,many-100k,bigpanic"]),
+        ("dap", ["bench_dap.py", *runs, "--only", "nilmap,many,many-100k,bigpanic"
+                 + (",bigprog" if args.with_bigprog else "")]),
         ("index-cache", ["bench_index_cache.py", *runs]),
         ("paging", ["bench_paging.py", *runs]),
         ("engine", ["bench_engine.py", *runs]),
@@ -172,7 +175,8 @@ def read_saved(paths: list[str]) -> tuple[dict[str, Any], list[str]]:
                 raise SystemExit(f"bench_all: {path} holds no benchmark's JSON output "
                                  f"(expected one of: {', '.join(SOURCES)}, as printed "
                                  "with --json or saved by bench_all.py)")
-            about.append(f"{name}: {path}")
+            load = re.search(r"load(?: average)? ([\d.]+)", text)  # as the script printed it
+            about.append(f"{name}: {path}" + (f" (load {load.group(1)})" if load else ""))
         if name in outputs:
             raise SystemExit(f"bench_all: two outputs of {name} ({path} is the second)")
         outputs[name] = output
