@@ -201,8 +201,8 @@ def _delve_reference(row: Row, entry: Any, kind: str, scenario: str, recorded: i
 def dap_rows(out: Any) -> list[Row]:
     """Start-up, and the 100k core's session (bench_dap.py, Go 1.27)."""
     sessions = dig(out, "sessions")
-    inits = [dig(s, "median", "initialize") for s in sessions or [] if isinstance(s, dict)]
-    init = median(inits)
+    init = median([dig(s, "median", "initialize")
+                   for s in (sessions if isinstance(sessions, list) else [])])
     split = dig(out, "startupMs")
     note = ("-X importtime (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in split.items()
                                                if num(v) is not None)

@@ -28,6 +28,11 @@ import targets  # noqa: E402
 TARGET_ROWS = 6 + 1 + 4 + 5 + 1 + 6 + 2 + 2
 
 JUNK: list[Any] = [None, "text", 3, [], {}, [1, "x", None], {"sessions": "x"},
+                   {"sessions": 3, "startupMs": {"site": "b"}, "wall time": 2},
+                   {"many-100k@0": 7, "nilmap": {"timeline": {}}},
+                   [{"scenario": "many-1m", "dap:dapcore": {"phases": {"stopped": [1, None],
+                                                                      "threads": "x"}},
+                     "cli:dapcore": {"times": None, "peakRssMB": "big"}, "cli:delve": 4}],
                    {"wall time": {"slowestMs": {"bigInts": None, "byName": {"end": "slow"}}}},
                    [{"scenario": "nilmap", "dap:dapcore": {"times": ["a", None, True]},
                      "dap:delve": {"times": [], "error": 5}}],
@@ -92,6 +97,13 @@ def test_summary_reads_what_bench_dap_printed(tmp_path: Path) -> None:
     assert round(startup.measured / 1000, 3) == printed
     assert startup.verdict in ("met", "missed")
 
+    # any part of the real output replaced by something else: still a row per target
+    for path in _paths(doc):
+        for junk in (None, "x", 3, [], {}):
+            rows = targets.evaluate({"dap": _replaced(doc, path, junk)})
+            assert len(rows) == TARGET_ROWS
+            targets.table(rows)
+
     summary = subprocess.run([sys.executable, str(BENCH / "bench_all.py"), "--summary-only",
                               str(out), "--json"], capture_output=True, text=True, cwd=REPO,
                              env=env, check=False, timeout=120)
@@ -99,3 +111,22 @@ def test_summary_reads_what_bench_dap_printed(tmp_path: Path) -> None:
     line = next(x for x in summary.stdout.splitlines() if x.startswith("| start-up"))
     assert re.search(rf"\| {targets.fmt(startup.measured, 'ms')} +\|", line), line
     assert f"{TARGET_ROWS - 1} not measured" in summary.stdout
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every node under ``doc`` (dict keys, list indexes)."""
+    kids = doc.items() if isinstance(doc, dict) else enumerate(doc) \
+        if isinstance(doc, list) else []
+    out = []
+    for k, v in kids:
+        out += [(*prefix, k), *_paths(v, (*prefix, k))]
+    return out
+
+
+def _replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A copy of ``doc`` with the node at ``path`` replaced by ``value``."""
+    if not path:
+        return value
+    copy = dict(doc) if isinstance(doc, dict) else list(doc)
+    copy[path[0]] = _replaced(doc[path[0]], path[1:], value)
+    return copy
