@@ -245,7 +245,8 @@ def reopen_rows(out: Any) -> list[Row]:
     """Second open against first (bench_index_cache.py), engine and DAP."""
     cores = [c for c in (dig(r, "core") for r in out or []) if isinstance(c, str)] \
         if isinstance(out, list) else []
-    names = cores + [s for s in REOPEN_CORES if not any(c.endswith(f"-{s}") for c in cores)]
+    names = cores + [f"go1.27-default-{s}" for s in REOPEN_CORES  # the script's default
+                     if not any(c.endswith(f"-{s}") for c in cores)]
     rows = []
     for name in names:
         m = dig(_by(out, "core", name), "median")
@@ -283,7 +284,7 @@ def vscode_rows(out: Any) -> list[Row]:
 
     ref = locals_ms("nilmap")
     return [Row(f"VS Code: F5 → locals, 100k {how} ≤ {VSCODE_RATIO:g}× 16 goroutines", "ms",
-                locals_ms(name), ref, "16 goroutines (nilmap)", VSCODE_RATIO)
+                locals_ms(name), ref, "16 goroutines, nilmap", VSCODE_RATIO)
             for name, how in (("many-100k", "(maxThreads default)"),
                               ("many-100k@0", "(every thread)"))]
 
