@@ -130,3 +130,19 @@ def _replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     copy = dict(doc) if isinstance(doc, dict) else list(doc)
     copy[path[0]] = _replaced(doc[path[0]], path[1:], value)
     return copy
+
+
+def test_debug_info_bytes_are_found_where_a_benchmark_puts_them() -> None:
+    """The ``.debug_info`` figure (another branch adds it to bench_dap and
+    bench_engine): found under any of its names at any depth of the core's
+    entry; judged against the section's size when that is given too."""
+    figure = {"key": "h", "title": "t", "fixture": "go1.27-default-bigpanic",
+              "result": {"dwarf": [{"debugInfoBytes": 2_000_000,
+                                    "debugInfoTotalBytes": 40_000_000}]}}
+    row = next(r for r in targets.evaluate({"engine": [figure]}) if "debug_info" in r.target)
+    assert (row.measured, row.reference, row.verdict) == (2e6, 4e7, "met")
+    assert "(bigpanic)" in row.target
+    session = {"core": "bigprog", "median": {}, "debugInfoDecompressedBytes": 5}
+    row = next(r for r in targets.evaluate({"dap": {"sessions": [session]}})
+               if "debug_info" in r.target)
+    assert (row.measured, row.reference, row.verdict) == (5, None, "reported")
