@@ -35,9 +35,11 @@ source): the user's crash line (real VS Code focuses Delve 1.20's
 dapcore`` over stdio (the shared client, :mod:`dapcore.dap.client`), Delve
 ``dlv dap --listen 127.0.0.1:0`` over TCP (the time to its "listening" line
 is counted). Each message's arrival is stamped on the client's reader
-thread: the phases are "initialize" (its response), "launch", "stopped",
-"threads" (the response after ``stopped``), "stackTrace", "locals" (the
-``variables`` response, the total), all from spawn.
+thread when its last bytes are read, before it is decoded (a threads list of
+megabytes is counted, not decoded: :class:`TimedClient`): the phases are
+"initialize" (its response), "launch", "stopped", "threads" (the response
+after ``stopped``), "stackTrace", "locals" (the ``variables`` response, the
+total), all from spawn.
 
 **CLI.** ``python -m dapcore goroutines BIN CORE`` against ``dlv core BIN
 CORE --init F`` with F holding ``goroutines`` and ``exit``: wall time from
