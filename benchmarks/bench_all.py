@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -118,6 +119,21 @@ def run_one(cmd: list[str]) -> tuple[int, Any]:
     return rc, doc
 
 
+def machine() -> str:
+    """This machine in a line: CPUs and their model, memory, kernel, Python."""
+    model = mem = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f
+                          if ln.startswith("model name")), "?")
+        with open("/proc/meminfo") as f:
+            mem = f"{int(f.readline().split()[1]) / 2**20:.0f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (f"{os.cpu_count()} CPUs ({model}), {mem} of memory, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
 def run_all(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], list[str]]:
     """Every benchmark of the plan: (name → its JSON, lines about each run,
     the names of those that failed)."""
@@ -147,7 +163,7 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], list[s
                 "benchmark": name, "command": cmd[1:], "exit": rc,
                 "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(
                     time.time() - took)), "seconds": took, "load": [load0, load1],
-                "cpus": os.cpu_count(), "output": doc}, indent=1))
+                "machine": machine(), "output": doc}, indent=1))
             line += f", saved in {save / f'{name}.json'}" if doc is not None else \
                 ", printed no JSON"
         about.append(line)
@@ -168,6 +184,8 @@ def read_saved(paths: list[str]) -> tuple[dict[str, Any], list[str]]:
         if isinstance(doc, dict) and doc.get("benchmark") in SOURCES and "output" in doc:
             name, output = doc["benchmark"], doc["output"]
             load = doc.get("load")
+            if isinstance(doc.get("machine"), str) and doc["machine"] not in about:
+                about.insert(0, doc["machine"])
             about.append(f"{name}: {path} (run {doc.get('started', '?')}, exit "
                          f"{doc.get('exit', '?')}, load "
                          + (" → ".join(f"{x:.1f}" for x in load) if isinstance(load, list)
@@ -211,9 +229,9 @@ def main() -> int:
         outputs, about, failed = run_all(args)
         if args.dry_run:
             return 0
+        about.insert(0, machine())
     rows = evaluate(outputs)
-    print(f"\n===== issue #16's targets ({os.cpu_count()} CPUs; load average now "
-          f"{os.getloadavg()[0]:.1f})")
+    print("\n===== issue #16's targets")
     print("\n".join(about))
     print(table(rows))
     if args.json:
