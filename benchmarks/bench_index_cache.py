@@ -109,8 +109,10 @@ def measure(fx: Fixture, env: dict[str, str], runs: int, tmp: Path) -> dict[str,
         locals_seen.add(json.dumps(second["locals"]))
         sizes.append(sum(p.stat().st_size for p in cache.glob("*.idx")))
         shutil.rmtree(cache, ignore_errors=True)
-        d1, _, r1 = in_spawner(dap_once, fx, env, str(tmp / "dap.err"), str(REPO))
-        d2, _, r2 = in_spawner(dap_once, fx, env, str(tmp / "dap.err"), str(REPO))
+        d1, _, r1, _ = in_spawner(dap_once, fx, env, str(tmp / "dap.err"), str(REPO),
+                                  sys.executable)
+        d2, _, r2, _ = in_spawner(dap_once, fx, env, str(tmp / "dap.err"), str(REPO),
+                                  sys.executable)
         check_dap(fx, r2)
         if r1 != r2:
             raise ValueError(f"{fx.spec.id}: DAP sessions differ: {r1} / {r2}")
