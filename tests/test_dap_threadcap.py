@@ -117,3 +117,45 @@ def test_pick_keeps_the_wanted_and_the_order() -> None:
     assert left_out == {"a": 4, "b": 1}
     assert pick(goids, kinds, 0) == (goids, kinds, {})
     assert pick(goids, kinds, 100) == (goids, kinds, {})
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=[MANY.id])
+@pytest.mark.parametrize("client_id", ["vscode", "harness"])
+def test_the_threads_vscode_asks_before_the_stop(spec: FixtureSpec, fixture: Fixture,
+                                                 client_id: str) -> None:
+    """VS Code asks for the threads right after ``configurationDone``,
+    before the stop, and again on ``stopped``: the first answer (sent
+    after the stop, before the second) holds at most EARLY_THREADS, picked
+    as ``maxThreads`` picks them; the second lists every goroutine the
+    runtime printed. Any other client gets every goroutine both times."""
+    from dapcore.dap.inspection import EARLY_THREADS
+
+    tb = parse_traceback(fixture.stderr_text())
+    every = sorted(g.id for g in tb.goroutines)
+    assert len(every) > EARLY_THREADS
+    with Client.spawn() as c:
+        c.ok("initialize", {**VSCODE_INIT, "clientID": client_id})
+        c.ok("launch", _launch(fixture))
+        c.event("initialized")
+        c.ok("configurationDone")
+        early = c.send("threads")  # before the stop, as VS Code sends it
+        stopped = c.event("stopped", timeout=60)
+        first = c.response(early, timeout=60)
+        assert first["success"], first
+        after = c.ok("threads")["threads"]
+        assert sorted(t["id"] for t in after) == every
+        listed = first["body"]["threads"]
+        assert listed[0]["id"] == stopped["body"]["threadId"] == tb.goroutines[0].id
+        if client_id == "vscode":
+            assert len(listed) == EARLY_THREADS, len(listed)
+            assert {t["id"] for t in listed} <= set(every)
+            assert any("more like it" in t["name"] for t in listed)
+            # the first answer came before the second
+            order = [m.get("request_seq") for m in c.messages
+                     if m.get("type") == "response" and m.get("command") == "threads"]
+            assert order[0] == early, order
+        else:
+            assert [t["id"] for t in listed] == [t["id"] for t in after]
+        # no cap notice: the whole list followed
+        note = "".join(e["body"]["output"] for e in c.events("output"))
+        assert "maxThreads" not in note

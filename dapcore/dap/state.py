@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dapcore.dap.source import SourceMap
     from dapcore.dap.variables import Variables
     from dapcore.engine import Engine, Goroutine
+    from dapcore.engine import Listing as GoroutineListing
     from dapcore.triage.records import BlockingReport
 
 log = logging.getLogger("dapcore.dap")
@@ -73,6 +74,8 @@ class State:
         self.summarized = False  # the summary (after 'stopped') was sent
         self.stop_sent = anyio.Event()  # 'stopped' (or 'terminated' instead) was sent
         self.thread_list: RawJSON | None = None  # the threads response's body
+        # Engine.listing, by hide_system (both threads answers share it)
+        self._goroutine_listings: dict[bool, GoroutineListing] = {}
         # with maxThreads: the goroutines listed (None: every one), the ones
         # the user switched to in the console (always listed), how many the
         # list could hold, whether the user was told it is capped
@@ -230,6 +233,15 @@ class State:
         :func:`dapcore.goruntime.userframe.landing_frame`)."""
         goid = rep.default_goid()
         return goid, rep.landing_frame(goid)
+
+    def goroutine_listing(self, hide_system: bool) -> GoroutineListing:
+        """The engine's listing of the goroutines (kept: every ``threads``
+        answer is made from it). Engine code: call it in :meth:`run`."""
+        found = self._goroutine_listings.get(hide_system)
+        if found is None:
+            found = self._goroutine_listings[hide_system] = \
+                self.need_core().listing(hide_system)
+        return found
 
     def listing(self, rep: Engine, entry: int) -> Listing | None:
         """The cached disassembly listing of the function at run-time ``entry``
