@@ -13,7 +13,7 @@ import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dapcore.errors import DapcoreError, ExecutableNotFound
+from dapcore.errors import DapcoreError, command_failure
 
 if TYPE_CHECKING:
     import argparse
@@ -82,17 +82,12 @@ def _main(argv: list[str] | None) -> int:
         # when the command needed the crashing goroutine alone.
         report.check_goroutines()
         notes = report.notices
-    except ExecutableNotFound as exc:
-        print(f"dapcore: {exc}: dapcore {args.command} EXECUTABLE {args.core}", file=sys.stderr)
-        return 1
-    except DapcoreError as exc:
-        print(f"dapcore: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
-        print(f"dapcore: internal error ({type(exc).__name__}: {exc}) while reading "
-              f"{args.binary or 'the executable it names'} with {args.core}; please report "
-              "it with the Go version and the command", file=sys.stderr)
-        return 2
+    except Exception as exc:  # DapcoreError: 1; a bug, or damage not yet foreseen: 2
+        text, status = command_failure(
+            exc, f"dapcore {args.command} EXECUTABLE {args.core}",
+            f"reading {args.binary or 'the executable it names'} with {args.core}")
+        print(f"dapcore: {text}", file=sys.stderr)
+        return status
     if isinstance(out, str):
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
     else:

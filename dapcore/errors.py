@@ -68,3 +68,17 @@ class UnsupportedError(DapcoreError):
 
 class NoDwarf(DapcoreError):
     """The executable has no DWARF and no built-in layout can stand in."""
+
+
+def command_failure(exc: BaseException, usage: str, doing: str) -> tuple[str, int]:
+    """The one line (without ``dapcore: ``) a command prints on stderr for
+    ``exc``, and its exit status: 1 for an error a person can act on
+    (:class:`ExecutableNotFound` followed by ``usage``, the command with the
+    executable named), 2 for a bug or damage not yet foreseen (``doing``:
+    what the command was doing, for the report of it)."""
+    if isinstance(exc, ExecutableNotFound):
+        return f"{exc}: {usage}", 1
+    if isinstance(exc, DapcoreError):
+        return str(exc), 1
+    return (f"internal error ({type(exc).__name__}: {exc}) while {doing}; please report it "
+            "with the Go version and the command"), 2

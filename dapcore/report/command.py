@@ -8,7 +8,7 @@ import os
 import sys
 
 from dapcore.engine import Engine
-from dapcore.errors import DapcoreError, ExecutableNotFound
+from dapcore.errors import DapcoreError, command_failure
 from dapcore.report.render import render
 
 __all__ = ["run_report", "run_triage"]
@@ -34,16 +34,11 @@ def run_report(args: argparse.Namespace) -> int:
         finally:
             engine.close()
         _write(text, args.output)
-    except ExecutableNotFound as exc:
-        print(f"dapcore: {exc}: dapcore report EXECUTABLE {args.core}", file=sys.stderr)
-        return 1
-    except DapcoreError as exc:
-        print(f"dapcore: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug, or input damaged in a way not yet foreseen
-        print(f"dapcore: internal error ({type(exc).__name__}: {exc}) while making the report "
-              f"of {args.core}; please report it with the Go version", file=sys.stderr)
-        return 2
+    except Exception as exc:  # DapcoreError: 1; a bug, or damage not yet foreseen: 2
+        text, status = command_failure(exc, f"dapcore report EXECUTABLE {args.core}",
+                                       f"making the report of {args.core}")
+        print(f"dapcore: {text}", file=sys.stderr)
+        return status
     if args.output is not None:
         print(f"dapcore: report written to {args.output}", file=sys.stderr)
     return 0
