@@ -183,19 +183,10 @@ def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Itera
     if size % 8 or ovf % 8:
         raise UnreadableMemory(buckets, size, f"a map bucket of {size} bytes is not aligned")
 
-    def overflow(addr: int, old: bool) -> Iterator[Run]:
-        """The chain of overflow buckets from ``addr``."""
-        for _ in range(_MAX_CHAIN):
-            if not addr:
-                return
-            raw = mem.read(addr, size)
-            if old and 1 < raw[0] < _MIN_TOPHASH:
-                return  # evacuated: its entries are in the new buckets
-            yield (addr,), raw[:SLOTS].translate(_FULL_TOPHASH)
-            addr = int.from_bytes(raw[ovf:ovf + 8], "little")
-
     def array_of(base: int, count: int, old: bool) -> Iterator[Run]:
-        """The buckets of one array, each followed by its overflow chain."""
+        """The buckets of one array, each followed by its overflow chain: one
+        run per chunk read (a chain that meets unreadable memory ends the
+        run before it, and the error follows)."""
         for addr, raw, n in _chunks(mem, base, count, size):
             full = _column(raw, 0, size, n).translate(_FULL_TOPHASH)
             nexts = _words(raw, ovf, size, n)
@@ -207,13 +198,34 @@ def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Itera
                         cleared[8 * j:8 * j + 8] = bytes(8)
                         nexts[j] = 0
                     full = bytes(cleared)
+            if not any(nexts):
+                yield range(addr, addr + n * size, size), full
+                continue
+            addrs: list[int] = []
+            parts: list[bytes] = []
             j = 0
-            for k in compress(range(n), nexts):  # the run up to a chain, then the chain
-                yield range(addr + j * size, addr + (k + 1) * size, size), full[8 * j:8 * k + 8]
-                yield from overflow(nexts[k], old)
-                j = k + 1
+            try:
+                for k in compress(range(n), nexts):  # the run up to a chain, then the chain
+                    addrs.extend(range(addr + j * size, addr + (k + 1) * size, size))
+                    parts.append(full[8 * j:8 * k + 8])
+                    j = k + 1
+                    at = nexts[k]
+                    for _ in range(_MAX_CHAIN):
+                        if not at:
+                            break
+                        b = mem.read(at, size)
+                        if old and 1 < b[0] < _MIN_TOPHASH:
+                            break  # evacuated: its entries are in the new buckets
+                        addrs.append(at)
+                        parts.append(b[:SLOTS].translate(_FULL_TOPHASH))
+                        at = int.from_bytes(b[ovf:ovf + 8], "little")
+            except UnreadableMemory:
+                yield addrs, b"".join(parts)
+                raise
             if j < n:
-                yield range(addr + j * size, addr + n * size, size), full[8 * j:]
+                addrs.extend(range(addr + j * size, addr + n * size, size))
+                parts.append(full[8 * j:])
+            yield addrs, b"".join(parts)
 
     if buckets:
         yield from array_of(buckets, 1 << b, False)
