@@ -39,20 +39,39 @@ class FrameError(NamedTuple):
     command: str | None = None
 
 
-class RawJSON(str):
-    """A body already encoded as ASCII JSON text: the ``threads`` response of
-    1,000,000 goroutines is written by hand, far faster than ``json`` makes
-    it from a dict per thread."""
+class RawJSON:
+    """A body already written as JSON text, kept as its ASCII bytes: the
+    ``threads`` response of 1,000,000 goroutines is written by hand, far
+    faster than ``json`` makes it from a dict per thread, and encoded once,
+    in the engine's thread; it is sent as it is, without being copied into
+    the message (a 70 MB body copied three times cost 0.17 s)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode("ascii")
+
+    def __repr__(self) -> str:
+        return f"RawJSON(<{len(self.data):,} bytes>)"
+
+
+def encode_parts(message: dict[str, Any]) -> list[bytes]:
+    """One framed message as the buffers to write one after the other: a
+    :class:`RawJSON` body is one of them, not copied."""
+    raw = message.get("body")
+    if not isinstance(raw, RawJSON):
+        return [encode(message)]
+    head = json.dumps({k: v for k, v in message.items() if k != "body"},
+                      ensure_ascii=True, separators=(",", ":"))
+    prefix = f"{head[:-1]},\"body\":".encode("ascii")
+    length = len(prefix) + len(raw.data) + 1
+    return [b"Content-Length: %d\r\n\r\n" % length + prefix, raw.data, b"}"]
 
 
 def encode(message: dict[str, Any]) -> bytes:
     """One framed message (compact UTF-8 JSON, length in bytes)."""
-    raw = message.get("body")
-    if isinstance(raw, RawJSON):
-        head = json.dumps({k: v for k, v in message.items() if k != "body"},
-                          ensure_ascii=True, separators=(",", ":"))
-        body = f"{head[:-1]},\"body\":{raw}}}".encode("ascii")
-        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+    if isinstance(message.get("body"), RawJSON):
+        return b"".join(encode_parts(message))
     text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     try:
         body = text.encode("utf-8")

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from dapcore.dap.framing import FrameError, FrameParser, encode
+from dapcore.dap.framing import FrameError, FrameParser, encode_parts
 from dapcore.dap.options import REMOTE_WARNING, add_arguments, is_loopback
 from dapcore.dap.session import Session
 from dapcore.dap.start import Start, protocol_stdout
@@ -26,7 +26,7 @@ from dapcore.dap.start import Start, protocol_stdout
 log = logging.getLogger("dapcore.dap")
 
 Read = Callable[[], Awaitable[bytes]]
-Write = Callable[[bytes], Awaitable[None]]
+Write = Callable[[list[bytes]], Awaitable[None]]  # buffers written in order
 
 
 async def serve(read: Read, write: Write, remote: bool = False,
@@ -43,7 +43,7 @@ async def serve(read: Read, write: Write, remote: bool = False,
         async def send(msg: dict[str, Any]) -> None:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("-> %s", _shown(msg))
-            await write(encode(msg))
+            await write(encode_parts(msg))
 
         def dispatch(items: list[dict[str, Any] | FrameError]) -> None:
             for item in items:
@@ -85,7 +85,7 @@ async def serve(read: Read, write: Write, remote: bool = False,
 def _shown(msg: dict[str, Any]) -> str:
     """A message as the debug log shows it (never fails)."""
     try:
-        return json.dumps(msg)[:2000]
+        return json.dumps(msg, default=repr)[:2000]
     except (ValueError, RecursionError):
         return repr(msg)[:2000]
 
@@ -108,19 +108,20 @@ async def serve_stdio(start: Start | None = None) -> None:
     async def read() -> bytes:
         return await anyio.to_thread.run_sync(os.read, 0, 1 << 16, abandon_on_cancel=True)
 
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(out_fd, view)
-            view = view[n:]
+    def write_all(parts: list[bytes]) -> None:
+        for data in parts:
+            view = memoryview(data)
+            while view:
+                n = os.write(out_fd, view)
+                view = view[n:]
 
-    async def write(data: bytes) -> None:
+    async def write(parts: list[bytes]) -> None:
         nonlocal gone
         async with write_lock:
             if gone:
                 return
             try:
-                await anyio.to_thread.run_sync(write_all, data)
+                await anyio.to_thread.run_sync(write_all, parts)
             except OSError as exc:  # the client closed our stdout: drop the rest
                 gone = True
                 log.info("client went away (%s)", exc)
@@ -144,10 +145,11 @@ async def serve_tcp(host: str, port: int) -> None:
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return b""
 
-        async def write(data: bytes) -> None:
+        async def write(parts: list[bytes]) -> None:
             async with lock:
                 try:
-                    await stream.send(data)
+                    for data in parts:
+                        await stream.send(data)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     pass
 

@@ -40,7 +40,11 @@ def thread_list(engine: Engine, listing: Listing,
     else:  # thread ids other than the goroutine ids (beyond int32)
         items = [f'{{"id":{id_of(goid)},"name":"[Go {goid}] {tails[k]}"}}'
                  for goid, k in zip(goids, kinds, strict=True)]
-    return RawJSON('{"threads":[' + ",".join(items) + "]}"), goids
+    if not items:
+        return RawJSON('{"threads":[]}'), goids
+    items[0] = '{"threads":[' + items[0]  # (one join: no copy of the whole text)
+    items[-1] += "]}"
+    return RawJSON(",".join(items)), goids
 
 
 def _tail(engine: Engine, traits: Traits, more: int = 0) -> str:
