@@ -11,12 +11,13 @@ open of the same build reads it back instead of inflating it again.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import DapcoreError, UnsupportedError
 
-__all__ = ["DwarfError", "Sections", "debug_section", "initial_length"]
+__all__ = ["DwarfError", "Inflating", "Sections", "debug_section", "initial_length"]
 
 
 def initial_length(buf: bytes, pos: int, order: str) -> tuple[int, int, int]:
@@ -136,30 +137,56 @@ def _keep(exe: Executable, name: str, data: bytes) -> None:
 _FEED = 1 << 15
 
 
-class _Inflating:
-    """A compressed section decompressed only as far as it was read."""
+class Inflating:
+    """A compressed section decompressed only as far as it was read: ``data``
+    is its beginning, a ``bytearray`` that :meth:`upto` extends in place
+    (whoever holds it sees it grow; no ``memoryview`` of it may be alive
+    then). A damaged stream raises :class:`DwarfError` where it is met, and
+    one that ends too early or decompresses to another size than its header
+    says raises the error reading the whole section would."""
 
     def __init__(self, exe: Executable, name: str, raw: memoryview | bytes, size: int) -> None:
         self.exe, self.name, self.raw, self.size = exe, name, raw, size
         self.z = zlib.decompressobj()
         self.data = bytearray()
         self.fed = 0
+        self.error: DwarfError | None = None  # raised again on every later read
+        self._done = False
+        self._lock = threading.Lock()  # two readers must not feed the same bytes twice
 
     def upto(self, end: int) -> None:
         """Decompress until ``end`` bytes (or all) are out."""
-        try:
-            while len(self.data) < end and self.fed < len(self.raw):
-                self.data += self.z.decompress(self.raw[self.fed:self.fed + _FEED])
-                self.fed += _FEED
-            if self.fed >= len(self.raw):
-                self.data += self.z.flush()
-        except zlib.error as exc:
-            raise DwarfError(f"{self.exe.path.name}: .debug_{self.name} is damaged (it does "
-                             f"not decompress: {exc})") from exc
+        if self.error is not None:
+            raise self.error
+        if len(self.data) >= end or self.done:
+            return
+        with self._lock:
+            try:
+                while len(self.data) < end and self.fed < len(self.raw):
+                    self.data += self.z.decompress(self.raw[self.fed:self.fed + _FEED])
+                    self.fed += _FEED
+                if self.fed >= len(self.raw):
+                    self.data += self.z.flush()
+                    if not self.z.eof:
+                        raise zlib.error("incomplete or truncated stream")
+                    self._done = True
+            except zlib.error as exc:
+                self.error = DwarfError(f"{self.exe.path.name}: .debug_{self.name} is damaged "
+                                        f"(it does not decompress: {exc})")
+                raise self.error from exc
+
+    def finish(self) -> None:
+        """Decompress the rest."""
+        self.upto(1 << 62)
+
+    def grow(self) -> None:
+        """Decompress about as much again as is out (at least 1 MB more)."""
+        self.upto(len(self.data) + max(len(self.data), 1 << 20))
 
     @property
     def done(self) -> bool:
-        return self.fed >= len(self.raw)
+        """Whether the whole section is out."""
+        return self._done
 
 
 class Sections:
@@ -171,20 +198,41 @@ class Sections:
         self.order = "<" if exe.little_endian else ">"  # for struct
         self.endian: str = "little" if exe.little_endian else "big"  # for int.from_bytes
         self._loaded: dict[str, bytes | None] = {}
-        self._partial: dict[str, _Inflating] = {}
+        self._partial: dict[str, Inflating] = {}
 
     def get(self, name: str) -> bytes | None:
         """``.debug_<name>`` decompressed, or None when the executable has none."""
         if name not in self._loaded:
             part = self._partial.pop(name, None)
             if part is not None:
-                part.upto(part.size)
+                part.finish()
                 _check_size(self.exe, name, part.data, part.size)
                 self._loaded[name] = data = bytes(part.data)
                 _keep(self.exe, name, data)
             else:
                 self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
+
+    def inflating(self, name: str) -> bytes | Inflating | None:
+        """``.debug_<name>`` to be read in order (``.debug_info``, issue #16):
+        the whole section when it is stored as it is, already loaded or in
+        the index cache, else an :class:`Inflating` decompressing it on
+        demand (:meth:`get` finishes it and keeps the whole); None when the
+        executable has none."""
+        if name in self._loaded:
+            return self._loaded[name]
+        part = self._partial.get(name)
+        if part is not None:
+            return part
+        packed = _compressed(self.exe, name)
+        if packed is None:
+            return self.get(name)  # stored as it is
+        cached = _cached(self.exe, name)
+        if cached is not None:
+            self._loaded[name] = cached
+            return cached
+        part = self._partial[name] = Inflating(self.exe, name, *packed)
+        return part
 
     def prefix(self, name: str, end: int) -> bytes | bytearray | None:
         """``.debug_<name>`` at least up to offset ``end``: the whole section
@@ -203,7 +251,7 @@ class Sections:
                 return self.get(name)  # stored as it is
             # (decompressed as far as read: what is read by offset is
             # usually near the start, cheaper than the index cache's copy)
-            part = self._partial[name] = _Inflating(self.exe, name, *packed)
+            part = self._partial[name] = Inflating(self.exe, name, *packed)
         part.upto(end)
         if part.done:
             return self.get(name)
