@@ -120,11 +120,13 @@ def _source(exe: Executable, name: str) -> str:
     return f".debug_{name}" if f".debug_{name}" in exe.sections else f".zdebug_{name}"
 
 
-def _cached(exe: Executable, name: str) -> bytes | None:
+def _cached(exe: Executable, name: str, optional: bool = False) -> bytes | None:
     """The decompressed section as the index cache keeps it (checked against
-    the compressed section's CRC there), or None."""
+    the compressed section's CRC there), or None; ``optional``: one that is
+    kept only once it was decompressed whole (``.debug_info``, decompressed
+    as far as read), not missed when absent."""
     source = _source(exe, name)
-    return exe.index.get_bytes(f"dwarf.section{source}", (source,))
+    return exe.index.get_bytes(f"dwarf.section{source}", (source,), optional)
 
 
 def _keep(exe: Executable, name: str, data: bytes) -> None:
@@ -227,7 +229,7 @@ class Sections:
         packed = _compressed(self.exe, name)
         if packed is None:
             return self.get(name)  # stored as it is
-        cached = _cached(self.exe, name)
+        cached = _cached(self.exe, name, optional=True)
         if cached is not None:
             self._loaded[name] = cached
             return cached
