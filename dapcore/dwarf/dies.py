@@ -220,11 +220,6 @@ class DieReader:
         :meth:`iter_units` and :meth:`unit_at` go only as far as needed)."""
         return self.directory.all()
 
-    @property
-    def units_found(self) -> list[Unit]:
-        """The units found so far, in section order (see :meth:`iter_units`)."""
-        return self.directory.units
-
     def iter_units(self) -> Iterator[Unit]:
         """The units in section order, each found when reached."""
         i = 0

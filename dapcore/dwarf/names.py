@@ -29,7 +29,7 @@ class NameIndex:
         self.types = types
         self.types_unit: Unit | None = None  # where the first structure was found
         self._unit_names: list[str | None] | None = None
-        self._names_found: list[str | None] = []  # of the units found so far, in order
+        self._names_found: dict[int, str | None] = {}  # by unit index, once asked for
         self._walked: dict[tuple[int, str], dict[str, Die]] = {}
 
     def _inline_name_codes(self, unit: Unit, tag: int) -> list[bytes]:
@@ -245,8 +245,8 @@ class NameIndex:
     def unit_name(self, u: Unit) -> str | None:
         """The name of Go unit ``u`` (see :meth:`unit_names`), kept."""
         names = self._names_found
-        while len(names) <= u.index:
-            names.append(self._inline_unit_name(self.dies.units_found[len(names)]))
+        if u.index not in names:
+            names[u.index] = self._inline_unit_name(u)
         return names[u.index]
 
     def _inline_unit_name(self, u: Unit) -> str | None:
