@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dapcore.dwarf.constants import AT_NAME, AT_PRODUCER, TAG_CONSTANT, TAG_STRUCTURE_TYPE
 from dapcore.dwarf.dies import REF_FORMS, Die, DieReader, Unit
 from dapcore.dwarf.leb128 import uleb, uleb_bytes
-from dapcore.dwarf.sections import DwarfError
+from dapcore.dwarf.sections import DamagedSection, DwarfError
 from dapcore.dwarf.types import TypeDies
 
 __all__ = ["NameIndex"]
@@ -86,6 +86,8 @@ class NameIndex:
         while pos >= 0:
             try:
                 unit = self.dies.unit_at(pos)
+            except DamagedSection:
+                raise
             except DwarfError:
                 unit = None
             if unit is not None:
@@ -115,6 +117,8 @@ class NameIndex:
                             not self._inside_longer_name(start, unit) and (
                             accept is None or accept(die)):
                         return die
+                except DamagedSection:
+                    raise
                 except DwarfError:
                     pass
         return None
@@ -148,6 +152,8 @@ class NameIndex:
                 return False
             try:
                 target = self.dies.unit_at(ref)
+            except DamagedSection:
+                raise
             except DwarfError:
                 return False
             if ref < target.first_die:
@@ -178,6 +184,8 @@ class NameIndex:
                 continue
             try:
                 outer = self.dies.die(c, unit)
+            except DamagedSection:
+                raise
             except DwarfError:
                 continue
             name = outer.name
@@ -235,6 +243,8 @@ class NameIndex:
             for u in dies.units:
                 try:
                     names.append(dies.top(u).name)
+                except DamagedSection:
+                    raise
                 except DwarfError:
                     names.append(None)
             return names
@@ -256,6 +266,8 @@ class NameIndex:
             ab = dies.abbrevs(u.abbrev_offset).get(code)
             inline = ab is not None and ab.attrs[:1] == ((AT_NAME, 0x08, 0),)
             return dies.top(u).name if inline else None
+        except DamagedSection:
+            raise
         except (DwarfError, IndexError):
             return None
 
@@ -316,6 +328,8 @@ class NameIndex:
                 if start >= u.first_die and info[start:pos] == enc:
                     try:
                         die = self.dies.die(start, u)
+                    except DamagedSection:
+                        raise
                     except DwarfError:
                         continue
                     if die.tag == TAG_CONSTANT and die.name and \

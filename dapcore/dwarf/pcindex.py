@@ -25,7 +25,7 @@ from dapcore.dwarf.constants import (
 )
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.lists import Lists
-from dapcore.dwarf.sections import DwarfError, Sections, initial_length
+from dapcore.dwarf.sections import DamagedSection, DwarfError, Sections, initial_length
 from dapcore.indexcache import Entry
 
 __all__ = ["PCIndex", "read_aranges"]
@@ -128,6 +128,8 @@ class PCIndex:
             if top.tag not in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
                 return []
             return self.lists.ranges(top)
+        except DamagedSection:
+            raise
         except DwarfError:
             return []
 
@@ -167,6 +169,8 @@ class PCIndex:
             for off in sorted(self._aranges):
                 try:
                     u = self.dies.unit_at(off)
+                except DamagedSection:
+                    raise
                 except DwarfError:
                     continue
                 if u.offset == off:

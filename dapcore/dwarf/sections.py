@@ -17,7 +17,8 @@ import zlib
 from dapcore.elf.executable import Executable
 from dapcore.errors import DapcoreError, UnsupportedError
 
-__all__ = ["DwarfError", "Inflating", "Sections", "debug_section", "initial_length"]
+__all__ = ["DamagedSection", "DwarfError", "Inflating", "Sections", "debug_section",
+           "initial_length"]
 
 
 def initial_length(buf: bytes, pos: int, order: str) -> tuple[int, int, int]:
@@ -39,12 +40,18 @@ class DwarfError(DapcoreError):
     """Bytes that do not decode as the DWARF we expected (damaged or unknown)."""
 
 
+class DamagedSection(DwarfError):
+    """A compressed section whose stream does not decompress: raised where
+    the damage is met (a section decompressed as far as read meets it late),
+    never taken for a DIE that merely does not decode."""
+
+
 def _inflate(exe: Executable, name: str, raw: bytes | memoryview) -> bytes:
     try:
         return zlib.decompress(raw)
     except zlib.error as exc:
-        raise DwarfError(f"{exe.path.name}: .debug_{name} is damaged (it does not "
-                         f"decompress: {exc})") from exc
+        raise DamagedSection(f"{exe.path.name}: .debug_{name} is damaged (it does not "
+                             f"decompress: {exc})") from exc
 
 
 def _compressed(exe: Executable, name: str) -> tuple[memoryview | bytes, int] | None:
@@ -152,7 +159,7 @@ class Inflating:
         self.z = zlib.decompressobj()
         self.data = bytearray()
         self.fed = 0
-        self.error: DwarfError | None = None  # raised again on every later read
+        self.error: DamagedSection | None = None  # raised again on every later read
         self._done = False
         self._lock = threading.Lock()  # two readers must not feed the same bytes twice
 
@@ -173,8 +180,8 @@ class Inflating:
                         raise zlib.error("incomplete or truncated stream")
                     self._done = True
             except zlib.error as exc:
-                self.error = DwarfError(f"{self.exe.path.name}: .debug_{self.name} is damaged "
-                                        f"(it does not decompress: {exc})")
+                self.error = DamagedSection(f"{self.exe.path.name}: .debug_{self.name} is "
+                                            f"damaged (it does not decompress: {exc})")
                 raise self.error from exc
 
     def finish(self) -> None:
