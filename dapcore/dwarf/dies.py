@@ -198,6 +198,12 @@ class DieReader:
     def __init__(self, sections: Sections, info: bytes | Inflating, abbrev: bytes) -> None:
         self.sections = sections
         self.directory = UnitDirectory(sections, info)
+        # .debug_info as far as it is out (whole once every unit was asked
+        # for; before, a bytearray growing in place): every byte of the units
+        # handed out is there. A plain attribute (read for every DIE), set
+        # again when the directory has the whole.
+        self.info: bytes | bytearray = self.directory.data
+        self.directory.on_whole = self._whole
         self.abbrev = abbrev
         self._endian = sections.endian
         self._abbrevs: dict[int, dict[int, Abbrev]] = {}
@@ -207,12 +213,8 @@ class DieReader:
 
     # -- units and abbreviations ------------------------------------------------
 
-    @property
-    def info(self) -> bytes | bytearray:
-        """``.debug_info`` as far as it is out (whole once every unit was
-        asked for; a growing ``bytearray`` before): every byte of the units
-        handed out is there."""
-        return self.directory.data
+    def _whole(self, data: bytes) -> None:
+        self.info = data
 
     @property
     def units(self) -> list[Unit]:

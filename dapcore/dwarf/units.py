@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import struct
 import threading
+from collections.abc import Callable
 from typing import NamedTuple
 
 from dapcore.dwarf.sections import DwarfError, Inflating, Sections, initial_length
@@ -105,6 +106,7 @@ class UnitDirectory:
         self.starts: list[int] = []
         self._next = 0  # where the next unit header is
         self.complete = False
+        self.on_whole: Callable[[bytes], None] | None = None  # told when the section is whole
         self._lock = threading.RLock()
         if isinstance(info, Inflating):
             self._part = info
@@ -166,6 +168,8 @@ class UnitDirectory:
         self.data = whole
         self._part = None
         self.complete = True
+        if self.on_whole is not None:
+            self.on_whole(whole)
 
     def grow(self) -> bool:
         """Decompress more of the section (about as much again; for a byte
