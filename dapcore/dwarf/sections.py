@@ -3,9 +3,13 @@
 Go 1.19+ compresses its ``.debug_*`` sections (``SHF_COMPRESSED``, zlib);
 older toolchains and some linkers write the legacy GNU ``.zdebug_*`` format.
 Both are read, also when only some sections are compressed. A section
-decompressed once is kept in the index cache (:mod:`dapcore.indexcache`,
+decompressed whole is kept in the index cache (:mod:`dapcore.indexcache`,
 checked against the CRC of the compressed bytes it came from): the next
-open of the same build reads it back instead of inflating it again.
+open of the same build reads it back instead of inflating it again. What is
+read by offset (lists, line table headers: :meth:`Sections.prefix`) and
+``.debug_info`` (read in order: :meth:`Sections.inflating`) are decompressed
+only as far as they are read (:class:`Inflating`, issue #16); a partly
+decompressed section is never kept.
 """
 
 from __future__ import annotations
