@@ -209,6 +209,7 @@ def test_a_name_cut_by_the_end_of_what_is_out_is_found(spec: FixtureSpec, fixtur
              if c.tag == TAG_STRUCTURE_TYPE and c.name and c.offset > g.offset
              and "." in c.name and "[" not in c.name][:400]
     monkeypatch.setattr(sections_module, "_FEED", 16)  # out in small steps
+    monkeypatch.setattr(sections_module, "_FEED_MAX", 16)
     tried = 0
     for die in named:
         assert die.name is not None

@@ -213,7 +213,7 @@ class DieReader:
 
     # -- units and abbreviations ------------------------------------------------
 
-    def _whole(self, data: bytes) -> None:
+    def _whole(self, data: bytes | bytearray) -> None:
         self.info = data
 
     @property

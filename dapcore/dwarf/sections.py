@@ -140,7 +140,7 @@ def _cached(exe: Executable, name: str, optional: bool = False) -> bytes | None:
     return exe.index.get_bytes(f"dwarf.section{source}", (source,), optional)
 
 
-def _keep(exe: Executable, name: str, data: bytes) -> None:
+def _keep(exe: Executable, name: str, data: bytes | bytearray) -> None:
     source = _source(exe, name)
     exe.index.put_bytes(f"dwarf.section{source}", data, (source,))
 
@@ -148,6 +148,7 @@ def _keep(exe: Executable, name: str, data: bytes) -> None:
 # A compressed section read by offset (Sections.prefix) is decompressed this
 # much of its compressed stream at a time (3–4x as much comes out).
 _FEED = 1 << 15
+_FEED_MAX = 1 << 22
 
 
 class Inflating:
@@ -176,8 +177,11 @@ class Inflating:
         with self._lock:
             try:
                 while len(self.data) < end and self.fed < len(self.raw):
-                    self.data += self.z.decompress(self.raw[self.fed:self.fed + _FEED])
-                    self.fed += _FEED
+                    # (a third of what is still wanted at a time, zlib giving
+                    # 3–4x: few calls for much, little past a near end)
+                    feed = min(max(_FEED, (end - len(self.data)) // 3), _FEED_MAX)
+                    self.data += self.z.decompress(self.raw[self.fed:self.fed + feed])
+                    self.fed += feed
                 if self.fed >= len(self.raw):
                     self.data += self.z.flush()
                     if not self.z.eof:
@@ -193,8 +197,8 @@ class Inflating:
         self.upto(1 << 62)
 
     def grow(self) -> None:
-        """Decompress about as much again as is out (at least 1 MB more)."""
-        self.upto(len(self.data) + max(len(self.data), 1 << 20))
+        """Decompress about as much again as is out (at least 256 KB more)."""
+        self.upto(len(self.data) + max(len(self.data), 1 << 18))
 
     @property
     def done(self) -> bool:
@@ -210,23 +214,25 @@ class Sections:
         self.exe = exe
         self.order = "<" if exe.little_endian else ">"  # for struct
         self.endian: str = "little" if exe.little_endian else "big"  # for int.from_bytes
-        self._loaded: dict[str, bytes | None] = {}
+        self._loaded: dict[str, bytes | bytearray | None] = {}
         self._partial: dict[str, Inflating] = {}
 
-    def get(self, name: str) -> bytes | None:
-        """``.debug_<name>`` decompressed, or None when the executable has none."""
+    def get(self, name: str) -> bytes | bytearray | None:
+        """``.debug_<name>`` decompressed, or None when the executable has none
+        (a ``bytearray`` when it was decompressed as far as read first)."""
         if name not in self._loaded:
             part = self._partial.pop(name, None)
             if part is not None:
                 part.finish()
                 _check_size(self.exe, name, part.data, part.size)
-                self._loaded[name] = data = bytes(part.data)
+                # (kept as it came out, not copied: it grows no more)
+                self._loaded[name] = data = part.data
                 _keep(self.exe, name, data)
             else:
                 self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
 
-    def inflating(self, name: str) -> bytes | Inflating | None:
+    def inflating(self, name: str) -> bytes | bytearray | Inflating | None:
         """``.debug_<name>`` to be read in order (``.debug_info``, issue #16):
         the whole section when it is stored as it is, already loaded or in
         the index cache, else an :class:`Inflating` decompressing it on
@@ -270,7 +276,7 @@ class Sections:
             return self.get(name)
         return part.data
 
-    def need(self, name: str) -> bytes:
+    def need(self, name: str) -> bytes | bytearray:
         """``.debug_<name>``; :class:`DwarfError` when it is absent."""
         buf = self.get(name)
         if buf is None:

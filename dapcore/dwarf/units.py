@@ -106,7 +106,8 @@ class UnitDirectory:
         self.starts: list[int] = []
         self._next = 0  # where the next unit header is
         self.complete = False
-        self.on_whole: Callable[[bytes], None] | None = None  # told when the section is whole
+        # told when the section is whole
+        self.on_whole: Callable[[bytes | bytearray], None] | None = None
         self._lock = threading.RLock()
         if isinstance(info, Inflating):
             self._part = info
