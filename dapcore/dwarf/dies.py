@@ -32,7 +32,7 @@ from dapcore.dwarf.constants import (
     AT_STR_OFFSETS_BASE,
 )
 from dapcore.dwarf.leb128 import sleb, uleb
-from dapcore.dwarf.sections import DwarfError, Inflating, Sections
+from dapcore.dwarf.sections import DamagedSection, DwarfError, Inflating, Sections
 from dapcore.dwarf.units import Unit, UnitDirectory, read_units
 
 __all__ = ["Abbrev", "Die", "DieReader", "Plan", "Unit", "read_units"]
@@ -204,6 +204,8 @@ class DieReader:
         # again when the directory has the whole.
         self.info: bytes | bytearray = self.directory.data
         self.directory.on_whole = self._whole
+        self._damage: DamagedSection | None = None  # then no DIE is decoded
+        self.directory.on_damage = self._damaged
         self.abbrev = abbrev
         self._endian = sections.endian
         self._abbrevs: dict[int, dict[int, Abbrev]] = {}
@@ -215,6 +217,9 @@ class DieReader:
 
     def _whole(self, data: bytes | bytearray) -> None:
         self.info = data
+
+    def _damaged(self, exc: DamagedSection) -> None:
+        self._damage = exc
 
     @property
     def units(self) -> list[Unit]:
@@ -275,6 +280,8 @@ class DieReader:
         """Decode the DIE at ``offset`` (a null entry comes back with tag 0).
         Strings come back as ``str``; indexed ones (``DW_FORM_strx*``) as
         their index when not ``resolve_strx``."""
+        if self._damage is not None:
+            raise self._damage
         if unit is None:
             unit = self.unit_at(offset)
         buf, endian = self.info, self._endian
@@ -390,6 +397,8 @@ class DieReader:
     def skip_children(self, pos: int, unit: Unit) -> int:
         """Offset just past the children starting at ``pos`` and their null
         entry (scanned, not decoded)."""
+        if self._damage is not None:
+            raise self._damage
         plans = self.plans_for(unit)
         depth = 1
         try:

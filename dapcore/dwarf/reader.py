@@ -36,7 +36,7 @@ from dapcore.dwarf.lines import LineFiles
 from dapcore.dwarf.lists import Lists, LocListEntry
 from dapcore.dwarf.names import NameIndex
 from dapcore.dwarf.pcindex import PCIndex
-from dapcore.dwarf.sections import DwarfError, Sections
+from dapcore.dwarf.sections import DamagedSection, Sections
 from dapcore.dwarf.types import TypeDies
 from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf
@@ -73,7 +73,7 @@ class Dwarf:
         return self.dies.units
 
     @property
-    def damage(self) -> DwarfError | None:
+    def damage(self) -> DamagedSection | None:
         """The error met decompressing ``.debug_info`` (damaged bytes in the
         part read so far; raised where it was met), if one was."""
         return self.dies.directory.damage

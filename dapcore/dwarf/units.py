@@ -21,7 +21,13 @@ import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
-from dapcore.dwarf.sections import DwarfError, Inflating, Sections, initial_length
+from dapcore.dwarf.sections import (
+    DamagedSection,
+    DwarfError,
+    Inflating,
+    Sections,
+    initial_length,
+)
 from dapcore.errors import UnsupportedError
 
 __all__ = ["Unit", "UnitDirectory", "read_unit", "read_units"]
@@ -106,8 +112,10 @@ class UnitDirectory:
         self.starts: list[int] = []
         self._next = 0  # where the next unit header is
         self.complete = False
-        # told when the section is whole
+        # told when the section is whole, and when its stream turns out damaged
         self.on_whole: Callable[[bytes | bytearray], None] | None = None
+        self.on_damage: Callable[[DamagedSection], None] | None = None
+        self.damage: DamagedSection | None = None  # once met, every later read raises it
         self._lock = threading.RLock()
         if isinstance(info, Inflating):
             self._part = info
@@ -130,11 +138,6 @@ class UnitDirectory:
         return len(self.data)
 
     @property
-    def damage(self) -> DwarfError | None:
-        """The error met decompressing the section, if one was."""
-        return self._part.error if self._part is not None else None
-
-    @property
     def found_end(self) -> int:
         """The end of the units found so far."""
         return self._next
@@ -142,7 +145,25 @@ class UnitDirectory:
     def _discover(self) -> bool:
         """Read the next unit's header and decompress the unit; False at the
         end of the section (then it is whole)."""
+        try:
+            return self._read_next()
+        except DamagedSection as exc:
+            self._damaged(exc)
+            raise
+
+    def _damaged(self, exc: DamagedSection) -> None:
+        """The stream is damaged: zlib checks the whole of it only at its
+        end, so what came out before may hold bytes decoded from the damage.
+        Nothing of the section is read from then on (the section read
+        whole at once was refused the same way)."""
+        self.damage = exc
+        if self.on_damage is not None:
+            self.on_damage(exc)
+
+    def _read_next(self) -> bool:
         with self._lock:
+            if self.damage is not None:
+                raise self.damage
             if self.complete:
                 return False
             part, pos = self._part, self._next
@@ -184,7 +205,11 @@ class UnitDirectory:
             if part.done:
                 self.all()
                 return False
-            part.grow()
+            try:
+                part.grow()
+            except DamagedSection as exc:
+                self._damaged(exc)
+                raise
             return True
 
     def all(self) -> list[Unit]:
@@ -195,6 +220,8 @@ class UnitDirectory:
 
     def nth(self, i: int) -> Unit | None:
         """Unit ``i`` in section order, None past the last."""
+        if self.damage is not None:
+            raise self.damage
         while i >= len(self.units):
             if not self._discover():
                 return None
@@ -202,6 +229,8 @@ class UnitDirectory:
 
     def unit_at(self, offset: int) -> Unit:
         """The unit holding ``.debug_info`` offset ``offset``."""
+        if self.damage is not None:
+            raise self.damage
         if offset >= self._next:
             if offset >= self.size:
                 raise DwarfError(f"offset {offset:#x} is outside every unit")
