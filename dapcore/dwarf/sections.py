@@ -145,8 +145,9 @@ def _keep(exe: Executable, name: str, data: bytes | bytearray) -> None:
     exe.index.put_bytes(f"dwarf.section{source}", data, (source,))
 
 
-# A compressed section read by offset (Sections.prefix) is decompressed this
-# much of its compressed stream at a time (3–4x as much comes out).
+# A compressed section decompressed as far as read (Inflating) is fed at
+# least this much of its compressed stream at a time (2.5–4x as much comes
+# out), at most _FEED_MAX.
 _FEED = 1 << 15
 _FEED_MAX = 1 << 22
 
@@ -155,9 +156,11 @@ class Inflating:
     """A compressed section decompressed only as far as it was read: ``data``
     is its beginning, a ``bytearray`` that :meth:`upto` extends in place
     (whoever holds it sees it grow; no ``memoryview`` of it may be alive
-    then). A damaged stream raises :class:`DwarfError` where it is met, and
-    one that ends too early or decompresses to another size than its header
-    says raises the error reading the whole section would."""
+    then). A damaged stream raises :class:`DamagedSection` where it is met
+    (zlib checks a stream only at its end: bytes that came out of a damaged
+    part may have come out before that), and one that ends too early or
+    decompresses to another size than its header says raises the error
+    reading the whole section would."""
 
     def __init__(self, exe: Executable, name: str, raw: memoryview | bytes, size: int) -> None:
         self.exe, self.name, self.raw, self.size = exe, name, raw, size
