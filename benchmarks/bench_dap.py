@@ -18,7 +18,11 @@ medians of the arrival of each answer (``initialize`` … ``variables``;
 ``threads``: the answer to the second request), the time from ``stopped``
 to the first ``threads`` answer after it (listing every goroutine), and the
 server's peak RSS (the largest over the runs). One untimed warm-up run per core comes first (the
-page cache then holds the files, and the bytecode cache is filled).
+page cache then holds the files, and the bytecode cache is filled). One
+more untimed session per core counts how much of ``.debug_info`` the server
+had decompressed when it left (issue #16: a compressed one is decompressed
+only as far as read; "whole at open" when it came whole from the index
+cache or is stored uncompressed).
 
 The cores (Go 1.27, default variant, built through the fixture factory when
 missing): ``nilmap`` (16 goroutines), ``sigquit`` (a SIGQUIT dump), ``many``
@@ -156,13 +160,58 @@ def session(fx: Fixture, c: StampedClient, start: float) -> tuple[dict[str, floa
                 "frame": top["name"], "variables": len(variables["variables"])}
 
 
-def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str, python: str
-             ) -> tuple[dict[str, float], int, Any, float]:
+# The server as ``python -m dapcore`` runs it, with each DWARF reader it
+# opens noted: when it leaves (``os._exit`` after ``disconnect``), how much
+# of ``.debug_info`` was decompressed (issue #16), written as JSON to
+# $DAPCORE_BENCH_INFO. Code from before the lazy ``.debug_info`` has no
+# ``info_inflated``: its section was whole from the start.
+COUNTING_SERVER = r"""
+import atexit, json, os, runpy, sys
+import dapcore.dwarf.reader as reader
+seen = []
+init = reader.Dwarf.__init__
+def counted(self, *args, **kw):
+    init(self, *args, **kw)
+    directory = getattr(self.dies, "directory", None)
+    seen.append((self, directory is None or directory.complete))
+reader.Dwarf.__init__ = counted
+def record():
+    out = []
+    for d, whole in seen:
+        done, size = d.info_inflated if hasattr(d, "info_inflated") else (len(d.dies.info),) * 2
+        out.append({"inflated": done, "size": size, "wholeAtOpen": whole})
+    with open(os.environ["DAPCORE_BENCH_INFO"], "w") as f:
+        json.dump(out, f)
+leave = os._exit
+def leaving(status):
+    record()
+    leave(status)
+os._exit = leaving
+atexit.register(record)
+sys.argv = ["dapcore"]
+runpy.run_module("dapcore", run_name="__main__", alter_sys=True)
+"""
+
+
+def info_inflated(fx: Fixture, env: dict[str, str], tmp: str, python: str) -> dict[str, Any]:
+    """How much of ``.debug_info`` one session (untimed, the same requests)
+    decompressed: the largest of the server's DWARF readers'."""
+    out = Path(tmp) / "info.json"
+    out.unlink(missing_ok=True)
+    run_once(fx, dict(env, DAPCORE_BENCH_INFO=str(out)), f"{tmp}/info.err", tmp, python,
+             ["-c", COUNTING_SERVER])
+    readers = json.loads(out.read_text())
+    return max(readers, key=lambda r: r["inflated"]) if readers else {}
+
+
+def run_once(fx: Fixture, env: dict[str, str], err_path: str, cwd: str, python: str,
+             argv: list[str] | None = None) -> tuple[dict[str, float], int, Any, float]:
     """One session from spawn: (phases, peak RSS KiB, result, the server's
-    CPU seconds from spawn to its exit)."""
+    CPU seconds from spawn to its exit); ``argv``: what the interpreter runs
+    instead of ``-m dapcore``."""
     with open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([python, "-m", "dapcore"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([python, *(argv or ["-m", "dapcore"])], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
         try:
             c = StampedClient(proc=proc, timeout=TIMEOUT)
@@ -379,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
                 for k, v in at.items():
                     phases.setdefault(k, []).append(v)
                 rss.append(kb)
+            info = in_spawner(info_inflated, fx, env, tmp, run.python)
             rows.append({"core": name, "result": result, "peakRssMB": max(rss) / 1024,
-                         "median": {k: statistics.median(v) for k, v in phases.items()}})
+                         "median": {k: statistics.median(v) for k, v in phases.items()},
+                         "debugInfo": info})
         start = startup(env, args.runs, tmp, run.python)
     print(table(rows, start, code))
     print(footer(run))
@@ -411,9 +462,22 @@ def table(rows: list[dict[str, Any]], start: dict[str, float], code: str) -> str
                 missed.append(f"peak RSS {r['peakRssMB']:.0f} MB > {TARGET_RSS_100K_MB} MB")
             text.append("100k targets: " + ("; ".join(missed) + " (missed)" if missed
                                             else "all met"))
+    text.append(".debug_info decompressed by the end of a session (initialize … Locals; "
+                "one more, untimed): " + "; ".join(f"{r['core']} {_info_text(r['debugInfo'])}"
+                                                  for r in rows))
     text.append("start-up (ms, -X importtime medians): " + ", ".join(
         f"{k} {v:.1f}" for k, v in start.items()))
     return "\n".join(text)
+
+
+def _info_text(info: dict[str, Any]) -> str:
+    if not info:
+        return "no DWARF"
+    mb = 1 << 20
+    text = f"{info['inflated'] / mb:.1f} of {info['size'] / mb:.1f} MB"
+    if info["wholeAtOpen"]:
+        return text + " (whole at open: stored uncompressed, or the index cache's copy)"
+    return text + f" ({100 * info['inflated'] / max(info['size'], 1):.0f}%)"
 
 
 if __name__ == "__main__":

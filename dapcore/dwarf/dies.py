@@ -1,11 +1,13 @@
 """Units, abbreviations and DIEs of ``.debug_info``: decoded one at a time.
 
-:class:`DieReader` reads the unit headers when it is made and nothing else;
-a DIE is decoded when asked for (:meth:`DieReader.die`). Each abbreviation
-gets a decoding plan once per unit shape (address and offset sizes,
-version), so that decoding a DIE is a loop over prepared (attribute, kind,
-size) triples and skipping one (:meth:`DieReader.skip_subtree`: Go writes no
-``DW_AT_sibling``) measures its attributes without decoding them.
+:class:`DieReader` finds the unit headers as far as they are asked for
+(:mod:`~dapcore.dwarf.units`: a compressed section is decompressed only
+that far) and walks nothing up front; a DIE is decoded when asked for
+(:meth:`DieReader.die`). Each abbreviation gets a decoding plan once per
+unit shape (address and offset sizes, version), so that decoding a DIE is
+a loop over prepared (attribute, kind, size) triples and skipping one
+(:meth:`DieReader.skip_subtree`: Go writes no ``DW_AT_sibling``)
+measures its attributes without decoding them.
 
 Attribute values come back as Python values by form class: ``str`` for
 strings (resolved through ``.debug_str``, ``.debug_line_str`` and
@@ -17,7 +19,6 @@ indexes: :meth:`Die.form` tells which.
 
 from __future__ import annotations
 
-import bisect
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,10 +32,10 @@ from dapcore.dwarf.constants import (
     AT_STR_OFFSETS_BASE,
 )
 from dapcore.dwarf.leb128 import sleb, uleb
-from dapcore.dwarf.sections import DwarfError, Sections, initial_length
-from dapcore.errors import UnsupportedError
+from dapcore.dwarf.sections import DamagedSection, DwarfError, Inflating, Sections
+from dapcore.dwarf.units import Unit, UnitDirectory, read_units
 
-__all__ = ["Abbrev", "Die", "DieReader", "Plan", "Unit"]
+__all__ = ["Abbrev", "Die", "DieReader", "Plan", "Unit", "read_units"]
 
 
 class Abbrev(NamedTuple):
@@ -42,18 +43,6 @@ class Abbrev(NamedTuple):
     tag: int
     children: bool
     attrs: tuple[tuple[int, int, int], ...]  # (attribute, form, implicit const)
-
-
-class Unit(NamedTuple):
-    offset: int  # of the unit header in .debug_info
-    end: int
-    version: int
-    offsize: int  # 4 (32-bit DWARF) or 8
-    addrsize: int
-    abbrev_offset: int
-    first_die: int
-    unit_type: int = 1  # DW_UT_compile (DWARF 5 numbering; implied before 5)
-    index: int = 0
 
 
 @dataclass(slots=True)
@@ -180,39 +169,6 @@ def _plan(ab: Abbrev, unit: Unit) -> Plan:
     return Plan(ab, tuple(specs), tuple(skip), fixed)
 
 
-def read_units(info: bytes, order: str, exe_name: str) -> list[Unit]:
-    """The unit headers of ``.debug_info`` (DWARF 2 to 5)."""
-    units: list[Unit] = []
-    pos = 0
-    while pos + 11 <= len(info):
-        length, offsize, hdr = initial_length(info, pos, order)
-        end = hdr + length
-        (version,) = struct.unpack_from(order + "H", info, hdr)
-        p = hdr + 2
-        offfmt = order + ("I" if offsize == 4 else "Q")
-        unit_type = 1
-        if version >= 5:
-            unit_type, addrsize = info[p], info[p + 1]
-            (abbrev_off,) = struct.unpack_from(offfmt, info, p + 2)
-            p += 2 + offsize
-            if unit_type in (2, 6):  # type units: signature, type offset
-                p += 8 + offsize
-            elif unit_type in (4, 5):  # skeleton/split: dwo id
-                p += 8
-        elif version >= 2:
-            (abbrev_off,) = struct.unpack_from(offfmt, info, p)
-            addrsize = info[p + offsize]
-            p += offsize + 1
-        else:
-            raise UnsupportedError(f"{exe_name}: DWARF version {version} unit at {pos:#x}")
-        if end > len(info):
-            raise UnsupportedError(f"{exe_name}: DWARF unit at {pos:#x} runs past .debug_info")
-        units.append(Unit(pos, end, version, offsize, addrsize, abbrev_off, p, unit_type,
-                          len(units)))
-        pos = end
-    return units
-
-
 def read_abbrevs(buf: bytes, pos: int) -> dict[int, Abbrev]:
     """The abbreviation table at offset ``pos`` of ``.debug_abbrev``."""
     table: dict[int, Abbrev] = {}
@@ -239,26 +195,48 @@ def read_abbrevs(buf: bytes, pos: int) -> dict[int, Abbrev]:
 class DieReader:
     """The units of ``.debug_info`` and their DIEs, decoded on demand."""
 
-    def __init__(self, sections: Sections, info: bytes, abbrev: bytes) -> None:
+    def __init__(self, sections: Sections, info: bytes | Inflating, abbrev: bytes) -> None:
         self.sections = sections
-        self.info = info
+        self.directory = UnitDirectory(sections, info)
+        # .debug_info as far as it is out (whole once every unit was asked
+        # for; before, a bytearray growing in place): every byte of the units
+        # handed out is there. A plain attribute (read for every DIE), set
+        # again when the directory has the whole.
+        self.info: bytes | bytearray = self.directory.data
+        self.directory.on_whole = self._whole
+        self._damage: DamagedSection | None = None  # then no DIE is decoded
+        self.directory.on_damage = self._damaged
         self.abbrev = abbrev
         self._endian = sections.endian
         self._abbrevs: dict[int, dict[int, Abbrev]] = {}
         self._plans: dict[tuple[int, int, int, int], dict[int, Plan]] = {}
         self._str_bases: dict[int, int] = {}
         self._tops: dict[int, Die] = {}
-        self.units = read_units(info, sections.order, sections.exe.path.name)
-        self._unit_starts = [u.offset for u in self.units]
 
     # -- units and abbreviations ------------------------------------------------
 
+    def _whole(self, data: bytes | bytearray) -> None:
+        self.info = data
+
+    def _damaged(self, exc: DamagedSection) -> None:
+        self._damage = exc
+
+    @property
+    def units(self) -> list[Unit]:
+        """Every unit, in section order (the whole section decompressed:
+        :meth:`iter_units` and :meth:`unit_at` go only as far as needed)."""
+        return self.directory.all()
+
+    def iter_units(self) -> Iterator[Unit]:
+        """The units in section order, each found when reached."""
+        i = 0
+        while (u := self.directory.nth(i)) is not None:
+            yield u
+            i += 1
+
     def unit_at(self, offset: int) -> Unit:
         """The unit holding ``.debug_info`` offset ``offset``."""
-        i = bisect.bisect_right(self._unit_starts, offset) - 1
-        if i < 0 or offset >= self.units[i].end:
-            raise DwarfError(f"offset {offset:#x} is outside every unit")
-        return self.units[i]
+        return self.directory.unit_at(offset)
 
     def abbrevs(self, offset: int) -> dict[int, Abbrev]:
         """The abbreviation table at ``.debug_abbrev`` offset ``offset``."""
@@ -302,6 +280,8 @@ class DieReader:
         """Decode the DIE at ``offset`` (a null entry comes back with tag 0).
         Strings come back as ``str``; indexed ones (``DW_FORM_strx*``) as
         their index when not ``resolve_strx``."""
+        if self._damage is not None:
+            raise self._damage
         if unit is None:
             unit = self.unit_at(offset)
         buf, endian = self.info, self._endian
@@ -336,7 +316,7 @@ class DieReader:
                         pos += size
                     else:
                         n, pos = uleb(buf, pos)
-                    attrs[at] = buf[pos:pos + n]
+                    attrs[at] = bytes(buf[pos:pos + n])
                     pos += n
                     continue
                 else:  # implicit const
@@ -417,6 +397,8 @@ class DieReader:
     def skip_children(self, pos: int, unit: Unit) -> int:
         """Offset just past the children starting at ``pos`` and their null
         entry (scanned, not decoded)."""
+        if self._damage is not None:
+            raise self._damage
         plans = self.plans_for(unit)
         depth = 1
         try:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from dapcore.dwarf.constants import AT_NAME, TAG_STRUCTURE_TYPE
+from dapcore.dwarf.constants import AT_NAME, AT_PRODUCER, TAG_CONSTANT, TAG_STRUCTURE_TYPE
 from dapcore.dwarf.dies import REF_FORMS, Die, DieReader, Unit
 from dapcore.dwarf.leb128 import uleb, uleb_bytes
-from dapcore.dwarf.sections import DwarfError
+from dapcore.dwarf.sections import DamagedSection, DwarfError
 from dapcore.dwarf.types import TypeDies
 
 __all__ = ["NameIndex"]
@@ -29,6 +29,7 @@ class NameIndex:
         self.types = types
         self.types_unit: Unit | None = None  # where the first structure was found
         self._unit_names: list[str | None] | None = None
+        self._names_found: dict[int, str | None] = {}  # by unit index, once asked for
         self._walked: dict[tuple[int, str], dict[str, Die]] = {}
 
     def _inline_name_codes(self, unit: Unit, tag: int) -> list[bytes]:
@@ -51,13 +52,42 @@ class NameIndex:
             needle = name.encode("utf-8", "surrogateescape") + b"\0"
         except UnicodeEncodeError:
             return None  # a lone surrogate names nothing
+        if within is not None:
+            return self._search(needle, within.first_die, within.end, tags, name, accept, {})
+        return self._search_growing(needle, tags, name, accept)
+
+    def _search_growing(self, needle: bytes, tags: tuple[int, ...], name: str,
+                        accept: Callable[[Die], bool] | None) -> Die | None:
+        """:meth:`find_by_bytes` in the whole section: in what is
+        decompressed so far, then, when not found there, in more (issue #16:
+        what the first locals look for is near the start of a big
+        program's ``.debug_info``; a name that is nowhere needs it all). A
+        needle cut by the end of what is out is found in the next round."""
+        directory = self.dies.directory
+        codes: dict[int, list[bytes]] = {}
+        lo = 0
+        while True:
+            hi = directory.inflated
+            die = self._search(needle, lo, hi, tags, name, accept, codes)
+            if die is not None:
+                return die
+            lo = max(lo, hi - len(needle) + 1)
+            if not directory.grow():
+                if directory.inflated > hi:  # the rest came out at the end
+                    continue
+                return None
+
+    def _search(self, needle: bytes, lo: int, hi: int, tags: tuple[int, ...], name: str,
+                accept: Callable[[Die], bool] | None,
+                codes_by_table: dict[int, list[bytes]]) -> Die | None:
+        """The first DIE named by a hit of ``needle`` in ``[lo, hi)``."""
         info = self.dies.info
-        lo, hi = (within.first_die, within.end) if within else (0, len(info))
         pos = info.find(needle, lo, hi)
-        codes_by_table: dict[int, list[bytes]] = {}
         while pos >= 0:
             try:
                 unit = self.dies.unit_at(pos)
+            except DamagedSection:
+                raise
             except DwarfError:
                 unit = None
             if unit is not None:
@@ -68,6 +98,7 @@ class NameIndex:
                 die = self._die_named(pos, unit, codes, tags, name, accept)
                 if die is not None:
                     return die
+            info = self.dies.info  # (whole now, when finding the unit needed it all)
             pos = info.find(needle, pos + 1, hi)
         return None
 
@@ -86,6 +117,8 @@ class NameIndex:
                             not self._inside_longer_name(start, unit) and (
                             accept is None or accept(die)):
                         return die
+                except DamagedSection:
+                    raise
                 except DwarfError:
                     pass
         return None
@@ -115,15 +148,17 @@ class NameIndex:
             if form not in REF_FORMS:
                 continue
             ref = die.attrs.get(at)
-            if not isinstance(ref, int) or not 0 <= ref < len(info):
+            if not isinstance(ref, int) or not 0 <= ref < self.dies.directory.size:
                 return False
             try:
                 target = self.dies.unit_at(ref)
+            except DamagedSection:
+                raise
             except DwarfError:
                 return False
             if ref < target.first_die:
                 return False
-            code, _ = uleb(info, ref)
+            code, _ = uleb(self.dies.info, ref)
             if not code or code not in self.dies.plans_for(target):
                 return False
         return True
@@ -149,6 +184,8 @@ class NameIndex:
                 continue
             try:
                 outer = self.dies.die(c, unit)
+            except DamagedSection:
+                raise
             except DwarfError:
                 continue
             name = outer.name
@@ -160,7 +197,7 @@ class NameIndex:
     def has_inline_names(self, tag: int) -> bool:
         """Whether some unit's abbreviations write ``tag`` DIEs Go's way."""
         seen: set[int] = set()
-        for u in self.dies.units:
+        for u in self.dies.iter_units():
             if u.abbrev_offset not in seen:
                 seen.add(u.abbrev_offset)
                 if self._inline_name_codes(u, tag):
@@ -206,40 +243,101 @@ class NameIndex:
             for u in dies.units:
                 try:
                     names.append(dies.top(u).name)
+                except DamagedSection:
+                    raise
                 except DwarfError:
                     names.append(None)
             return names
         if self._unit_names is None:
-            names = []
-            for u in dies.units:
-                try:
-                    code, _ = uleb(dies.info, u.first_die)
-                    ab = dies.abbrevs(u.abbrev_offset).get(code)
-                    inline = ab is not None and ab.attrs[:1] == ((AT_NAME, 0x08, 0),)
-                    names.append(dies.top(u).name if inline else None)
-                except (DwarfError, IndexError):
-                    names.append(None)
-            self._unit_names = names
+            self._unit_names = [self.unit_name(u) for u in dies.units]
         return self._unit_names
+
+    def unit_name(self, u: Unit) -> str | None:
+        """The name of Go unit ``u`` (see :meth:`unit_names`), kept."""
+        names = self._names_found
+        if u.index not in names:
+            names[u.index] = self._inline_unit_name(u)
+        return names[u.index]
+
+    def _inline_unit_name(self, u: Unit) -> str | None:
+        dies = self.dies
+        try:
+            code, _ = uleb(dies.info, u.first_die)
+            ab = dies.abbrevs(u.abbrev_offset).get(code)
+            inline = ab is not None and ab.attrs[:1] == ((AT_NAME, 0x08, 0),)
+            return dies.top(u).name if inline else None
+        except DamagedSection:
+            raise
+        except (DwarfError, IndexError):
+            return None
 
     def find(self, tag: int, names: Iterable[str]) -> dict[str, Die]:
         """Package-level DIEs of ``tag`` by qualified name (``runtime._Gdead``;
-        absent names are left out), searched in the units of their package."""
-        names = list(names)
+        absent names are left out), searched in the units of their package,
+        in section order, as far as needed (issue #16): a name is found in
+        the first unit of its package holding it. That a name is absent
+        needs every unit of its package, so every unit, except for Go's
+        constants: Go's linker writes all of a package's constants into one
+        unit of that package (its first; ``cmd/link``, "We drop the
+        constants into the first CU"), so once a unit Go wrote holds one,
+        the names not in it are nowhere."""
+        names = list(dict.fromkeys(names))
         if not self.has_inline_names(tag):
             return self.find_by_walking(tag, names)
-        by_pkg: dict[str, list[Unit]] = {}
-        for u, n in zip(self.dies.units, self.unit_names(), strict=True):
-            if n:
-                by_pkg.setdefault(n, []).append(u)
-        found: dict[str, Die] = {}
+        pending: dict[str, list[str]] = {}
         for n in names:
-            for u in by_pkg.get(_package(n), ()):
-                die = self.find_by_bytes(tag, n, within=u)
-                if die is not None:
-                    found[n] = die
-                    break
-        return found
+            pending.setdefault(_package(n), []).append(n)
+        found: dict[str, Die] = {}
+        for u in self.dies.iter_units():
+            if not pending:
+                break
+            pkg = self.unit_name(u)
+            wanted = pending.get(pkg) if pkg else None
+            if not wanted:
+                continue
+            left = [n for n in wanted if not self._found_in(tag, n, u, found)]
+            if not left or (tag == TAG_CONSTANT and self._holds_constants(
+                    u, pkg, any_found=len(left) < len(wanted))):
+                del pending[pkg]
+            else:
+                pending[pkg] = left
+        return {n: found[n] for n in names if n in found}
+
+    def _found_in(self, tag: int, name: str, u: Unit, found: dict[str, Die]) -> bool:
+        die = self.find_by_bytes(tag, name, within=u)
+        if die is not None:
+            found[name] = die
+        return die is not None
+
+    def _holds_constants(self, u: Unit, pkg: str, any_found: bool) -> bool:
+        """Whether ``u`` is the unit where Go's linker wrote the constants of
+        package ``pkg``: Go wrote it and it holds one (``any_found``: one
+        was just found in it)."""
+        producer = self.dies.top(u).attrs.get(AT_PRODUCER)
+        if not isinstance(producer, str) or not producer.startswith(_GO_PRODUCER):
+            return False
+        if any_found:
+            return True
+        prefix = (pkg + ".").encode("utf-8", "surrogateescape")
+        codes = self._inline_name_codes(u, TAG_CONSTANT)
+        info = self.dies.info
+        pos = info.find(prefix, u.first_die, u.end)
+        while pos >= 0:
+            for enc in codes:
+                start = pos - len(enc)
+                if start >= u.first_die and info[start:pos] == enc:
+                    try:
+                        die = self.dies.die(start, u)
+                    except DamagedSection:
+                        raise
+                    except DwarfError:
+                        continue
+                    if die.tag == TAG_CONSTANT and die.name and \
+                            _package(die.name) == pkg and self._is_real_die(die) and \
+                            not self._inside_longer_name(start, u):
+                        return True
+            pos = info.find(prefix, pos + 1, u.end)
+        return False
 
     def find_struct(self, name: str, everywhere: bool = False) -> Die | None:
         """A structure type by name. Go's linker writes all type DIEs into one
@@ -252,6 +350,11 @@ class NameIndex:
         if die is not None and self.types_unit is None:
             self.types_unit = die.unit
         return die
+
+
+# The producer Go's compiler writes into its units (DW_AT_producer), e.g.
+# "Go cmd/compile go1.19.8; regabi".
+_GO_PRODUCER = "Go cmd/compile"
 
 
 def _package(qualified: str) -> str:

@@ -25,7 +25,7 @@ from dapcore.dwarf.constants import (
 )
 from dapcore.dwarf.dies import Die, DieReader, Unit
 from dapcore.dwarf.lists import Lists
-from dapcore.dwarf.sections import DwarfError, Sections, initial_length
+from dapcore.dwarf.sections import DamagedSection, DwarfError, Sections, initial_length
 from dapcore.indexcache import Entry
 
 __all__ = ["PCIndex", "read_aranges"]
@@ -128,6 +128,8 @@ class PCIndex:
             if top.tag not in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
                 return []
             return self.lists.ranges(top)
+        except DamagedSection:
+            raise
         except DwarfError:
             return []
 
@@ -164,14 +166,20 @@ class PCIndex:
         from it, all at once."""
         if self._aranges is None:
             self._aranges = read_aranges(self.dies.sections)
-            units = self.dies.units
-            for u in units:
-                if u.offset in self._aranges:
+            for off in sorted(self._aranges):
+                try:
+                    u = self.dies.unit_at(off)
+                except DamagedSection:
+                    raise
+                except DwarfError:
+                    continue
+                if u.offset == off:
                     self._index_unit(u)
         found = self._lookup(pc)
-        units = self.dies.units
-        while found is None and self._next_unit < len(units):
-            u = units[self._next_unit]
+        while found is None:
+            u = self.dies.directory.nth(self._next_unit)
+            if u is None:
+                break
             self._next_unit += 1
             if u.offset in self._aranges:
                 continue  # indexed above

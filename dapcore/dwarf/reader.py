@@ -6,9 +6,10 @@ modules of this package, each holding one part of the format:
 * :mod:`~dapcore.dwarf.sections`: ``.debug_*`` sections, decompressed on
   first use (``SHF_COMPRESSED`` as Go 1.19+ writes them, or the legacy
   ``.zdebug_*`` GNU format);
-* :mod:`~dapcore.dwarf.dies`: unit headers (read when the reader is made,
-  nothing else is walked up front), abbreviations, DIEs decoded one at a
-  time;
+* :mod:`~dapcore.dwarf.units`: unit headers, found in order as far as
+  asked for (a compressed ``.debug_info`` is decompressed only that far);
+* :mod:`~dapcore.dwarf.dies`: abbreviations, DIEs decoded one at a time
+  (nothing is walked up front);
 * :mod:`~dapcore.dwarf.lists`: ``.debug_addr``, range lists and location
   lists (DWARF 4 and 5);
 * :mod:`~dapcore.dwarf.lines`: line-table file names;
@@ -35,7 +36,7 @@ from dapcore.dwarf.lines import LineFiles
 from dapcore.dwarf.lists import Lists, LocListEntry
 from dapcore.dwarf.names import NameIndex
 from dapcore.dwarf.pcindex import PCIndex
-from dapcore.dwarf.sections import Sections
+from dapcore.dwarf.sections import DamagedSection, Sections
 from dapcore.dwarf.types import TypeDies
 from dapcore.elf.executable import Executable
 from dapcore.errors import NoDwarf
@@ -54,7 +55,7 @@ class Dwarf:
         # The executable's own sections, or those of its separate debug file.
         self.file: Executable = exe.dwarf_file or exe
         self.sections = Sections(self.file)
-        info = self.sections.get("info")
+        info = self.sections.inflating("info")  # decompressed as far as read (issue #16)
         abbrev = self.sections.get("abbrev")
         if info is None or abbrev is None:
             raise NoDwarf(f"{exe.path.name} has no DWARF (.debug_info/.debug_abbrev)")
@@ -64,7 +65,25 @@ class Dwarf:
         self.pcindex = PCIndex(self.dies, self.lists)
         self.types = TypeDies(self.dies)
         self.names = NameIndex(self.dies, self.types)
-        self.units: list[Unit] = self.dies.units
+
+    @property
+    def units(self) -> list[Unit]:
+        """Every unit, in section order (the whole ``.debug_info``
+        decompressed; see :attr:`DieReader.units`)."""
+        return self.dies.units
+
+    @property
+    def damage(self) -> DamagedSection | None:
+        """The error met decompressing ``.debug_info`` (damaged bytes in the
+        part read so far; raised where it was met), if one was."""
+        return self.dies.directory.damage
+
+    @property
+    def info_inflated(self) -> tuple[int, int]:
+        """(bytes of ``.debug_info`` decompressed so far, its size): equal
+        when it is whole (stored as it is, from the index cache, or every
+        unit was needed)."""
+        return self.dies.directory.inflated, self.dies.directory.size
 
     # -- DIEs ------------------------------------------------------------------------
 

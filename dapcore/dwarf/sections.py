@@ -3,20 +3,26 @@
 Go 1.19+ compresses its ``.debug_*`` sections (``SHF_COMPRESSED``, zlib);
 older toolchains and some linkers write the legacy GNU ``.zdebug_*`` format.
 Both are read, also when only some sections are compressed. A section
-decompressed once is kept in the index cache (:mod:`dapcore.indexcache`,
+decompressed whole is kept in the index cache (:mod:`dapcore.indexcache`,
 checked against the CRC of the compressed bytes it came from): the next
-open of the same build reads it back instead of inflating it again.
+open of the same build reads it back instead of inflating it again. What is
+read by offset (lists, line table headers: :meth:`Sections.prefix`) and
+``.debug_info`` (read in order: :meth:`Sections.inflating`) are decompressed
+only as far as they are read (:class:`Inflating`, issue #16); a partly
+decompressed section is never kept.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 
 from dapcore.elf.executable import Executable
 from dapcore.errors import DapcoreError, UnsupportedError
 
-__all__ = ["DwarfError", "Sections", "debug_section", "initial_length"]
+__all__ = ["DamagedSection", "DwarfError", "Inflating", "Sections", "debug_section",
+           "initial_length"]
 
 
 def initial_length(buf: bytes, pos: int, order: str) -> tuple[int, int, int]:
@@ -38,12 +44,18 @@ class DwarfError(DapcoreError):
     """Bytes that do not decode as the DWARF we expected (damaged or unknown)."""
 
 
+class DamagedSection(DwarfError):
+    """A compressed section whose stream does not decompress: raised where
+    the damage is met (a section decompressed as far as read meets it late),
+    never taken for a DIE that merely does not decode."""
+
+
 def _inflate(exe: Executable, name: str, raw: bytes | memoryview) -> bytes:
     try:
         return zlib.decompress(raw)
     except zlib.error as exc:
-        raise DwarfError(f"{exe.path.name}: .debug_{name} is damaged (it does not "
-                         f"decompress: {exc})") from exc
+        raise DamagedSection(f"{exe.path.name}: .debug_{name} is damaged (it does not "
+                             f"decompress: {exc})") from exc
 
 
 def _compressed(exe: Executable, name: str) -> tuple[memoryview | bytes, int] | None:
@@ -119,47 +131,82 @@ def _source(exe: Executable, name: str) -> str:
     return f".debug_{name}" if f".debug_{name}" in exe.sections else f".zdebug_{name}"
 
 
-def _cached(exe: Executable, name: str) -> bytes | None:
+def _cached(exe: Executable, name: str, optional: bool = False) -> bytes | None:
     """The decompressed section as the index cache keeps it (checked against
-    the compressed section's CRC there), or None."""
+    the compressed section's CRC there), or None; ``optional``: one that is
+    kept only once it was decompressed whole (``.debug_info``, decompressed
+    as far as read), not missed when absent."""
     source = _source(exe, name)
-    return exe.index.get_bytes(f"dwarf.section{source}", (source,))
+    return exe.index.get_bytes(f"dwarf.section{source}", (source,), optional)
 
 
-def _keep(exe: Executable, name: str, data: bytes) -> None:
+def _keep(exe: Executable, name: str, data: bytes | bytearray) -> None:
     source = _source(exe, name)
     exe.index.put_bytes(f"dwarf.section{source}", data, (source,))
 
 
-# A compressed section read by offset (Sections.prefix) is decompressed this
-# much of its compressed stream at a time (3–4x as much comes out).
+# A compressed section decompressed as far as read (Inflating) is fed at
+# least this much of its compressed stream at a time (2.5–4x as much comes
+# out), at most _FEED_MAX.
 _FEED = 1 << 15
+_FEED_MAX = 1 << 22
 
 
-class _Inflating:
-    """A compressed section decompressed only as far as it was read."""
+class Inflating:
+    """A compressed section decompressed only as far as it was read: ``data``
+    is its beginning, a ``bytearray`` that :meth:`upto` extends in place
+    (whoever holds it sees it grow; no ``memoryview`` of it may be alive
+    then). A damaged stream raises :class:`DamagedSection` where it is met
+    (zlib checks a stream only at its end: bytes that came out of a damaged
+    part may have come out before that), and one that ends too early or
+    decompresses to another size than its header says raises the error
+    reading the whole section would."""
 
     def __init__(self, exe: Executable, name: str, raw: memoryview | bytes, size: int) -> None:
         self.exe, self.name, self.raw, self.size = exe, name, raw, size
         self.z = zlib.decompressobj()
         self.data = bytearray()
         self.fed = 0
+        self.error: DamagedSection | None = None  # raised again on every later read
+        self._done = False
+        self._lock = threading.Lock()  # two readers must not feed the same bytes twice
 
     def upto(self, end: int) -> None:
         """Decompress until ``end`` bytes (or all) are out."""
-        try:
-            while len(self.data) < end and self.fed < len(self.raw):
-                self.data += self.z.decompress(self.raw[self.fed:self.fed + _FEED])
-                self.fed += _FEED
-            if self.fed >= len(self.raw):
-                self.data += self.z.flush()
-        except zlib.error as exc:
-            raise DwarfError(f"{self.exe.path.name}: .debug_{self.name} is damaged (it does "
-                             f"not decompress: {exc})") from exc
+        if self.error is not None:
+            raise self.error
+        if len(self.data) >= end or self.done:
+            return
+        with self._lock:
+            try:
+                while len(self.data) < end and self.fed < len(self.raw):
+                    # (a fifth of what is still wanted at a time, zlib giving
+                    # 2.5–5x: few calls for much, little past the end wanted)
+                    feed = min(max(_FEED, (end - len(self.data)) // 5), _FEED_MAX)
+                    self.data += self.z.decompress(self.raw[self.fed:self.fed + feed])
+                    self.fed += feed
+                if self.fed >= len(self.raw):
+                    self.data += self.z.flush()
+                    if not self.z.eof:
+                        raise zlib.error("incomplete or truncated stream")
+                    self._done = True
+            except zlib.error as exc:
+                self.error = DamagedSection(f"{self.exe.path.name}: .debug_{self.name} is "
+                                            f"damaged (it does not decompress: {exc})")
+                raise self.error from exc
+
+    def finish(self) -> None:
+        """Decompress the rest."""
+        self.upto(1 << 62)
+
+    def grow(self) -> None:
+        """Decompress about as much again as is out (at least 256 KB more)."""
+        self.upto(len(self.data) + max(len(self.data), 1 << 18))
 
     @property
     def done(self) -> bool:
-        return self.fed >= len(self.raw)
+        """Whether the whole section is out."""
+        return self._done
 
 
 class Sections:
@@ -170,21 +217,44 @@ class Sections:
         self.exe = exe
         self.order = "<" if exe.little_endian else ">"  # for struct
         self.endian: str = "little" if exe.little_endian else "big"  # for int.from_bytes
-        self._loaded: dict[str, bytes | None] = {}
-        self._partial: dict[str, _Inflating] = {}
+        self._loaded: dict[str, bytes | bytearray | None] = {}
+        self._partial: dict[str, Inflating] = {}
 
-    def get(self, name: str) -> bytes | None:
-        """``.debug_<name>`` decompressed, or None when the executable has none."""
+    def get(self, name: str) -> bytes | bytearray | None:
+        """``.debug_<name>`` decompressed, or None when the executable has none
+        (a ``bytearray`` when it was decompressed as far as read first)."""
         if name not in self._loaded:
             part = self._partial.pop(name, None)
             if part is not None:
-                part.upto(part.size)
+                part.finish()
                 _check_size(self.exe, name, part.data, part.size)
-                self._loaded[name] = data = bytes(part.data)
+                # (kept as it came out, not copied: it grows no more)
+                self._loaded[name] = data = part.data
                 _keep(self.exe, name, data)
             else:
                 self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
+
+    def inflating(self, name: str) -> bytes | bytearray | Inflating | None:
+        """``.debug_<name>`` to be read in order (``.debug_info``, issue #16):
+        the whole section when it is stored as it is, already loaded or in
+        the index cache, else an :class:`Inflating` decompressing it on
+        demand (:meth:`get` finishes it and keeps the whole); None when the
+        executable has none."""
+        if name in self._loaded:
+            return self._loaded[name]
+        part = self._partial.get(name)
+        if part is not None:
+            return part
+        packed = _compressed(self.exe, name)
+        if packed is None:
+            return self.get(name)  # stored as it is
+        cached = _cached(self.exe, name, optional=True)
+        if cached is not None:
+            self._loaded[name] = cached
+            return cached
+        part = self._partial[name] = Inflating(self.exe, name, *packed)
+        return part
 
     def prefix(self, name: str, end: int) -> bytes | bytearray | None:
         """``.debug_<name>`` at least up to offset ``end``: the whole section
@@ -203,13 +273,13 @@ class Sections:
                 return self.get(name)  # stored as it is
             # (decompressed as far as read: what is read by offset is
             # usually near the start, cheaper than the index cache's copy)
-            part = self._partial[name] = _Inflating(self.exe, name, *packed)
+            part = self._partial[name] = Inflating(self.exe, name, *packed)
         part.upto(end)
         if part.done:
             return self.get(name)
         return part.data
 
-    def need(self, name: str) -> bytes:
+    def need(self, name: str) -> bytes | bytearray:
         """``.debug_<name>``; :class:`DwarfError` when it is absent."""
         buf = self.get(name)
         if buf is None:

@@ -14,7 +14,7 @@ from dapcore.dwarf.constants import (
 )
 from dapcore.dwarf.dies import Die, DieReader
 from dapcore.dwarf.leb128 import uleb
-from dapcore.dwarf.sections import DwarfError
+from dapcore.dwarf.sections import DamagedSection, DwarfError
 from dapcore.errors import UnsupportedError
 
 __all__ = ["TypeDies", "member_offset"]
@@ -97,5 +97,7 @@ class TypeDies:
             return False
         try:
             return all(c.tag == TAG_MEMBER for c in self.dies.children(die))
+        except DamagedSection:
+            raise
         except DwarfError:
             return False

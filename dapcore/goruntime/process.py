@@ -180,7 +180,13 @@ class Process:
 
     @cached_property
     def layout(self) -> Layout:
-        return cached_layout(self.exe, self.buildinfo.go_version, self.dwarf)
+        lay = cached_layout(self.exe, self.buildinfo.go_version, self.dwarf)
+        damage = self.dwarf.damage if self.dwarf is not None else None
+        if lay.source == "table" and damage is not None:
+            # (.debug_info is decompressed as far as read: its damage is met here)
+            self.warnings.append(f"{damage}: stacks come from the pclntab alone, values "
+                                 "cannot be read")
+        return lay
 
     @cached_property
     def _runtime_globals(self) -> tuple[dict[str, int], dict[str, str]]:
