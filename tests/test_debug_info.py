@@ -291,13 +291,23 @@ def test_a_debug_file_of_another_build_is_refused(spec: FixtureSpec, fixture: Fi
     assert other.debug_file is not None
     ours, their_id = _build_id(fixture.binary), _build_id(other.debug_file)
     assert ours is not None and their_id is not None and ours != their_id
+    wrong, warning = _filed_under_our_build_id(fixture, other.debug_file, tmp_path)
+    assert str(wrong) in warning and ours in warning and their_id in warning
+
+
+def _filed_under_our_build_id(fixture: Fixture, debug_file: Path, tmp_path: Path
+                              ) -> tuple[Path, str]:
+    """``debug_file`` copied where ``fixture``'s executable's GNU build id
+    says its debug file is, under ``tmp_path``; the open refuses it (stacks
+    from the pclntab only): (where it was put, the warning saying so)."""
+    ours = _build_id(fixture.binary)
+    assert ours is not None
     wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
     wrong.parent.mkdir(parents=True)
-    shutil.copy2(other.debug_file, wrong)
+    shutil.copy2(debug_file, wrong)
     rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
     assert_pclntab_only(rep, fixture)
-    warning = next(w for w in rep.warnings if "is not the debug file" in w)
-    assert str(wrong) in warning and ours in warning and their_id in warning
+    return wrong, next(w for w in rep.warnings if "is not the debug file" in w)
 
 
 ARM64_BUILDID_NILPTR = [s for s in BUILDID_NILPTR if s.arch == "arm64"]
@@ -311,14 +321,7 @@ def test_a_debug_file_of_another_architecture_is_refused(spec: FixtureSpec, fixt
     from the pclntab."""
     amd64 = ensure(make_spec(spec.toolchain.minor, spec.variant.name, spec.scenario.name))
     assert amd64.debug_file is not None
-    ours = _build_id(fixture.binary)
-    assert ours is not None
-    wrong = tmp_path / ".build-id" / ours[:2] / f"{ours[2:]}.debug"
-    wrong.parent.mkdir(parents=True)
-    shutil.copy2(amd64.debug_file, wrong)
-    rep = Engine.open(fixture.binary, fixture.core, [tmp_path])
-    assert_pclntab_only(rep, fixture)
-    warning = next(w for w in rep.warnings if "is not the debug file" in w)
+    wrong, warning = _filed_under_our_build_id(fixture, amd64.debug_file, tmp_path)
     assert str(wrong) in warning and _MACHINES["amd64"] in warning
     assert _MACHINES["arm64"] in warning
 
