@@ -109,20 +109,29 @@ def _check_size(exe: Executable, name: str, data: bytes | bytearray, size: int) 
             f"its header says {size}")
 
 
+# Sections read in order, as far as needed (issue #16): never kept in the
+# index cache. Reading a cached whole ``.debug_info`` (32 MB for the
+# generated big program) costs more than decompressing the 5 MB a session
+# reads of it, and the cache's room is better spent.
+IN_ORDER = frozenset({"info"})
+
+
 def debug_section(exe: Executable, name: str) -> bytes | None:
     """The contents of ``.debug_<name>``, decompressed (SHF_COMPRESSED, as Go
     1.19+ writes it, or the older ``.zdebug_<name>`` GNU format), or None;
-    a decompressed section comes from the index cache when it holds it."""
+    a decompressed section comes from the index cache when it holds it
+    (not those of :data:`IN_ORDER`)."""
     packed = _compressed(exe, name)
     if packed is None:
         return _stored(exe, name)
-    cached = _cached(exe, name)
+    cached = None if name in IN_ORDER else _cached(exe, name)
     if cached is not None:
         return cached
     raw, size = packed
     data = _inflate(exe, name, raw)
     _check_size(exe, name, data, size)
-    _keep(exe, name, data)
+    if name not in IN_ORDER:
+        _keep(exe, name, data)
     return data
 
 
@@ -131,13 +140,11 @@ def _source(exe: Executable, name: str) -> str:
     return f".debug_{name}" if f".debug_{name}" in exe.sections else f".zdebug_{name}"
 
 
-def _cached(exe: Executable, name: str, optional: bool = False) -> bytes | None:
+def _cached(exe: Executable, name: str) -> bytes | None:
     """The decompressed section as the index cache keeps it (checked against
-    the compressed section's CRC there), or None; ``optional``: one that is
-    kept only once it was decompressed whole (``.debug_info``, decompressed
-    as far as read), not missed when absent."""
+    the compressed section's CRC there), or None."""
     source = _source(exe, name)
-    return exe.index.get_bytes(f"dwarf.section{source}", (source,), optional)
+    return exe.index.get_bytes(f"dwarf.section{source}", (source,))
 
 
 def _keep(exe: Executable, name: str, data: bytes | bytearray) -> None:
@@ -230,17 +237,17 @@ class Sections:
                 _check_size(self.exe, name, part.data, part.size)
                 # (kept as it came out, not copied: it grows no more)
                 self._loaded[name] = data = part.data
-                _keep(self.exe, name, data)
+                if name not in IN_ORDER:
+                    _keep(self.exe, name, data)
             else:
                 self._loaded[name] = debug_section(self.exe, name)
         return self._loaded[name]
 
     def inflating(self, name: str) -> bytes | bytearray | Inflating | None:
         """``.debug_<name>`` to be read in order (``.debug_info``, issue #16):
-        the whole section when it is stored as it is, already loaded or in
-        the index cache, else an :class:`Inflating` decompressing it on
-        demand (:meth:`get` finishes it and keeps the whole); None when the
-        executable has none."""
+        the whole section when it is stored as it is or already loaded, else
+        an :class:`Inflating` decompressing it on demand (:meth:`get`
+        finishes it); None when the executable has none."""
         if name in self._loaded:
             return self._loaded[name]
         part = self._partial.get(name)
@@ -249,10 +256,6 @@ class Sections:
         packed = _compressed(self.exe, name)
         if packed is None:
             return self.get(name)  # stored as it is
-        cached = _cached(self.exe, name, optional=True)
-        if cached is not None:
-            self._loaded[name] = cached
-            return cached
         part = self._partial[name] = Inflating(self.exe, name, *packed)
         return part
 

@@ -84,12 +84,9 @@ class Entry:
             self._crcs[sources] = self._source_crc(sources) if sources else 0
         return self._crcs[sources]
 
-    def get_bytes(self, name: str, sources: tuple[str, ...] = (),
-                  optional: bool = False) -> bytes | None:
-        """The part ``name`` when it is there and checks, else None;
-        ``optional``: a part that is there only sometimes (a section kept
-        once it was decompressed whole), not counted as a miss when absent."""
-        return self._get(name, "b", sources, optional)
+    def get_bytes(self, name: str, sources: tuple[str, ...] = ()) -> bytes | None:
+        """The part ``name`` when it is there and checks, else None."""
+        return self._get(name, "b", sources)
 
     def get_json(self, name: str, sources: tuple[str, ...] = ()) -> Any:
         """The JSON part ``name`` decoded (None when absent or bad: the caller
@@ -115,8 +112,7 @@ class Entry:
         self._dirty = True
         log.info("index cache %s: part %s dropped", self.key[:16], name)
 
-    def _get(self, name: str, kind: str, sources: tuple[str, ...],
-             optional: bool = False) -> bytes | None:
+    def _get(self, name: str, kind: str, sources: tuple[str, ...]) -> bytes | None:
         if self.cache is None:
             return None
         with self._lock:
@@ -125,8 +121,7 @@ class Entry:
                 part = self._read(name)
             if part is None or part[0] != kind or part[2] != sources or \
                     part[3] != self.sources_crc(sources):
-                if part is not None or not optional:
-                    self.misses.append(name)
+                self.misses.append(name)
                 return None
             self.hits.append(name)
             return part[1]
