@@ -85,3 +85,70 @@ def test_records_read_one_at_a_time_index_the_same(spec: FixtureSpec, fixture: F
     for column in ("addr", "goid", "status", "reason", "start_pc", "m", "locked", "live"):
         assert getattr(slow, column) == getattr(fast, column), column
     assert slow.unreadable == fast.unreadable == 0
+
+
+MANY = make_spec("1.27", "default", "many")
+
+
+def _columns(idx: object) -> dict[str, object]:
+    from dapcore.goruntime import gindex
+
+    return {name: getattr(idx, name) for name in (*gindex._COLUMNS, "live", "unreadable")}
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=["many"])
+def test_the_index_read_in_two_processes_is_the_same(spec: FixtureSpec, fixture: Fixture,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """From SPLIT_AT goroutines a forked worker reads the second half of the
+    records (set low here, for the 10,007-goroutine core): the index is the
+    one a single pass makes, the worker's half really came from it, and
+    the thread list from it holds every goroutine the runtime printed."""
+    from dapcore.goruntime import gindex
+
+    rep = Engine.open(fixture.binary, fixture.core)
+    one = _columns(gindex.build_index(rep.proc, _allgs(rep)))
+    came: list[int] = []
+    real = gindex.in_worker
+
+    def watched(work: object, timeout: float) -> object:
+        wait = real(work, timeout)  # type: ignore[arg-type]
+
+        def result() -> bytes | None:
+            data = wait()
+            came.append(len(data or b""))
+            return data
+        return result
+    monkeypatch.setattr(gindex, "SPLIT_AT", 1000)
+    monkeypatch.setattr(gindex, "in_worker", watched)
+    two = _columns(gindex.build_index(rep.proc, _allgs(rep)))
+    assert came and came[0] > 0, came
+    assert two == one
+    listed = Engine.open(fixture.binary, fixture.core).listing().goids
+    tb = parse_traceback(fixture.stderr_text())
+    assert {g.id for g in tb.goroutines} <= set(listed)
+
+
+@pytest.mark.parametrize("spec", [MANY], ids=["many"])
+@pytest.mark.parametrize("worker", ["none", "cut"])
+def test_without_a_worker_the_index_is_read_here(spec: FixtureSpec, fixture: Fixture,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 worker: str) -> None:
+    """No worker could be made, or it sent back only part of its half: the
+    second half is read here, and the index is the same."""
+    from dapcore.goruntime import gindex
+
+    rep = Engine.open(fixture.binary, fixture.core)
+    one = _columns(gindex.build_index(rep.proc, _allgs(rep)))
+
+    def fake(work: object, timeout: float) -> object:
+        data = work() if worker == "cut" else None  # type: ignore[operator]
+        return lambda: data[:len(data) // 2] if data else None
+    monkeypatch.setattr(gindex, "SPLIT_AT", 1000)
+    monkeypatch.setattr(gindex, "in_worker", fake)
+    assert _columns(gindex.build_index(rep.proc, _allgs(rep))) == one
+
+
+def _allgs(rep: Engine) -> object:
+    from dapcore.goruntime.goroutines import read_allgs
+
+    return read_allgs(rep.proc)

@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cancellation",),
     ("arch",),
     ("indexcache",),  # the on-disk index cache (issue #16): stdlib only
+    ("forkwork",),  # work in a forked worker (the report's analysis, a huge thread list)
     ("elf",),
     ("dwarf",),
     ("native",),
