@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = ["Code", "CoreNotes", "Crash", "CreatedBy", "Engine", "Frame", "Goroutine", "Listing",
            "MappedFile", "ProcStats", "Reading", "Stack", "Traits"]
 
+
 class Code(NamedTuple):
     """A Go function's machine code, at run-time addresses ``[start, end)``."""
 

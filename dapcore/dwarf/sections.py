@@ -9,7 +9,8 @@ open of the same build reads it back instead of inflating it again. What is
 read by offset (lists, line table headers: :meth:`Sections.prefix`) and
 ``.debug_info`` (read in order: :meth:`Sections.inflating`) are decompressed
 only as far as they are read (:class:`Inflating`, issue #16); a partly
-decompressed section is never kept.
+decompressed section is never kept, and ``.debug_info`` never, even whole
+(:data:`IN_ORDER`).
 """
 
 from __future__ import annotations

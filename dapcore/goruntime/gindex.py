@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from dapcore.elf.memory import AddressSpace, Mapping
     from dapcore.goruntime.goroutines import ProcessView
 
-# The index's fields, in its record's order (all read as unsigned).
-_FIELDS = ("goid", "status", "wait_reason_code", "start_pc", "m", "locked_m")
+# The index's fields (GoroutineReader's names, all read as unsigned) and the
+# GoroutineIndex column each goes to.
+_INDEXED = {"goid": "goid", "status": "status", "wait_reason_code": "reason",
+            "start_pc": "start_pc", "m": "m", "locked_m": "locked"}
 
 
 class GoroutineIndex:
@@ -135,7 +137,8 @@ class _Plan:
     def __init__(self, reader: GoroutineReader) -> None:
         self.text_reasons = reader.text_reasons
         fields = [(name, off, code) for name, off, code in reader.fields if name in _INDEXED]
-        self.missing = [_INDEXED[n] for n in _FIELDS if n not in {f for f, _, _ in fields}]
+        found = {f for f, _, _ in fields}
+        self.missing = [column for n, column in _INDEXED.items() if n not in found]
         self.first = first = min(off for _, off, _ in fields) & ~7
         span = (max(off + struct.calcsize(code) for _, off, code in fields) - first + 7) & ~7
         self.span = span
@@ -165,11 +168,6 @@ class _Plan:
                     col.extend(bytes(n) if col.itemsize == 1 else [0] * n)
             mem.release_pages()
         return out
-
-
-# index field (GoroutineReader's name) → GoroutineIndex column
-_INDEXED = {"goid": "goid", "status": "status", "wait_reason_code": "reason",
-            "start_pc": "start_pc", "m": "m", "locked_m": "locked"}
 
 
 def _encode(idx: GoroutineIndex) -> bytes:

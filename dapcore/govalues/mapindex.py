@@ -183,6 +183,17 @@ def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Itera
     if size % 8 or ovf % 8:
         raise UnreadableMemory(buckets, size, f"a map bucket of {size} bytes is not aligned")
 
+    def overflow(addr: int, old: bool) -> Iterator[tuple[int, bytes]]:
+        """(address, one byte per slot) of the overflow buckets chained from ``addr``."""
+        for _ in range(_MAX_CHAIN):
+            if not addr:
+                return
+            raw = mem.read(addr, size)
+            if old and 1 < raw[0] < _MIN_TOPHASH:
+                return  # evacuated: its entries are in the new buckets
+            yield addr, raw[:SLOTS].translate(_FULL_TOPHASH)
+            addr = int.from_bytes(raw[ovf:ovf + 8], "little")
+
     def array_of(base: int, count: int, old: bool) -> Iterator[Run]:
         """The buckets of one array, each followed by its overflow chain: one
         run per chunk read (a chain that meets unreadable memory ends the
@@ -209,16 +220,9 @@ def _walk_classic(mem: Memory, hdr: bytes, rep: GoType, lay: MapLayout) -> Itera
                     addrs.extend(range(addr + j * size, addr + (k + 1) * size, size))
                     parts.append(full[8 * j:8 * k + 8])
                     j = k + 1
-                    at = nexts[k]
-                    for _ in range(_MAX_CHAIN):
-                        if not at:
-                            break
-                        b = mem.read(at, size)
-                        if old and 1 < b[0] < _MIN_TOPHASH:
-                            break  # evacuated: its entries are in the new buckets
+                    for at, full_slots in overflow(nexts[k], old):
                         addrs.append(at)
-                        parts.append(b[:SLOTS].translate(_FULL_TOPHASH))
-                        at = int.from_bytes(b[ovf:ovf + 8], "little")
+                        parts.append(full_slots)
             except UnreadableMemory:
                 yield addrs, b"".join(parts)
                 raise

@@ -38,8 +38,8 @@ SourceCRC = Callable[[tuple[str, ...]], int | None]
 _Part = tuple[str, bytes, tuple[str, ...], int]  # kind, data, sources, source crc
 AUTOSAVE = 1.0  # seconds without a new part before the entry is written
 
-# Fork safety (a report forks a worker while its engine is open): the live
-# entries, for fork_guard.
+# Fork safety (dapcore.forkwork forks a worker while an engine is open): the
+# live entries, for fork_guard.
 _LIVE: weakref.WeakSet[Entry] = weakref.WeakSet()
 
 
@@ -236,7 +236,7 @@ NULL_ENTRY = Entry(None, "", lambda sources: None)
 
 @contextmanager
 def fork_guard() -> Iterator[list[Entry]]:
-    """Around an ``os.fork()`` of the engine's process (a report's worker):
+    """Around an ``os.fork()`` of the engine's process (:mod:`dapcore.forkwork`):
     no entry's lock is held by another thread at the fork (they are taken
     here, in one order, and given back in the parent and in the child
     alike). In the child, call :func:`quiet_after_fork` with what this
